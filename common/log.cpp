@@ -1,0 +1,101 @@
+#include "common/log.h"
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+
+#include <mutex>
+#include <vector>
+
+#include "common/error.h"
+
+namespace berth::log {
+
+namespace {
+struct State {
+  std::mutex mu;
+  int rank = 0;
+  int world = 1;
+  spdlog::level::level_enum level = spdlog::level::info;
+  std::vector<spdlog::sink_ptr> sinks;
+};
+
+State& state() {
+  static State s;
+  return s;
+}
+
+std::string pattern(const State& s) {
+  std::string rank = s.world > 1 ? " [rank " + std::to_string(s.rank) + "]" : "";
+  return "[%Y-%m-%d %H:%M:%S.%e] [%^%l%$]" + rank + " [%n] %v";
+}
+
+spdlog::level::level_enum effective_level(const State& s) {
+  // Other ranks only speak up for warnings and errors.
+  return s.rank == 0 ? s.level : std::max(s.level, spdlog::level::warn);
+}
+
+void ensure_sinks(State& s) {
+  if (s.sinks.empty()) s.sinks.push_back(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+}
+
+void refresh_all(State& s) {
+  spdlog::apply_all([&](const std::shared_ptr<spdlog::logger>& l) {
+    l->sinks() = s.sinks;
+    l->set_pattern(pattern(s));
+    l->set_level(effective_level(s));
+  });
+}
+}  // namespace
+
+void set_rank(int rank, int world_size) {
+  auto& s = state();
+  std::lock_guard<std::mutex> lock(s.mu);
+  s.rank = rank;
+  s.world = world_size;
+  ensure_sinks(s);
+  refresh_all(s);
+}
+
+void add_file_sink(const std::string& path) {
+  auto& s = state();
+  std::lock_guard<std::mutex> lock(s.mu);
+  ensure_sinks(s);
+  try {
+    auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, /*truncate=*/false);
+    // The file keeps everything this rank says at the chosen level, whatever its rank.
+    sink->set_level(s.level);
+    s.sinks.push_back(sink);
+  } catch (const spdlog::spdlog_ex& e) {
+    throw Error("log", "cannot open log file " + path + ": " + e.what(),
+                "check that the run directory is writable", ExitCode::kUsage);
+  }
+  refresh_all(s);
+}
+
+void set_level(const std::string& level) {
+  auto& s = state();
+  std::lock_guard<std::mutex> lock(s.mu);
+  auto l = spdlog::level::from_str(level);
+  if (l == spdlog::level::off && level != "off") {
+    throw usage_error("log", "unknown log level '" + level + "'",
+                      "use one of debug, info, warn, error");
+  }
+  s.level = l;
+  ensure_sinks(s);
+  refresh_all(s);
+}
+
+std::shared_ptr<spdlog::logger> get(const std::string& component) {
+  auto& s = state();
+  std::lock_guard<std::mutex> lock(s.mu);
+  if (auto l = spdlog::get(component)) return l;
+  ensure_sinks(s);
+  auto l = std::make_shared<spdlog::logger>(component, s.sinks.begin(), s.sinks.end());
+  l->set_pattern(pattern(s));
+  l->set_level(effective_level(s));
+  l->flush_on(spdlog::level::info);
+  spdlog::register_logger(l);
+  return l;
+}
+
+}  // namespace berth::log

