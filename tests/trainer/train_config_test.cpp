@@ -1,0 +1,133 @@
+#include "trainer/train_config.h"
+
+#include <gtest/gtest.h>
+
+#include "common/error.h"
+#include "tests/support/test_support.h"
+
+namespace berth::trainer {
+namespace {
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kUsage);
+    return e.what();
+  }
+  ADD_FAILURE() << "no error thrown";
+  return {};
+}
+
+const char* kMinimal = R"(
+[data]
+train = "train.csv"
+batch_size = 16
+[optim]
+lr = 3e-5
+class_weights = [1.0, 2.5]
+[train]
+max_steps = 100
+precision = "bf16"
+)";
+
+TEST(TrainConfig, ReadsValuesAndKeepsDefaults) {
+  auto c = TrainConfig::parse(kMinimal, "run.toml");
+  EXPECT_EQ(c.data.train, "train.csv");
+  EXPECT_EQ(c.data.batch_size, 16);
+  EXPECT_DOUBLE_EQ(c.optim.lr, 3e-5);
+  EXPECT_EQ(c.optim.class_weights, "1,2.5");
+  EXPECT_EQ(c.train.max_steps, 100);
+  EXPECT_EQ(c.train.precision, "bf16");
+  EXPECT_EQ(c.data.max_length, 128);  // default
+  EXPECT_EQ(c.checkpoint_dir(), "runs/default/checkpoints");
+}
+
+TEST(TrainConfig, OverridesFromCommandLine) {
+  auto c = TrainConfig::parse(kMinimal, "run.toml",
+                              {"train.max_steps=7", "runtime.device=cuda", "optim.lr=1e-4",
+                               "data.dev=\"dev.csv\"", "train.deterministic=false"});
+  EXPECT_EQ(c.train.max_steps, 7);
+  EXPECT_EQ(c.runtime.device, "cuda");
+  EXPECT_DOUBLE_EQ(c.optim.lr, 1e-4);
+  EXPECT_EQ(c.data.dev, "dev.csv");
+  EXPECT_FALSE(c.train.deterministic);
+}
+
+TEST(TrainConfig, RoundTripsThroughToml) {
+  auto c = TrainConfig::parse(kMinimal, "run.toml", {"optim.lr=0.1"});
+  auto text = c.to_toml();
+  auto again = TrainConfig::parse(text, "saved.toml");
+  EXPECT_EQ(again.to_toml(), text);
+  EXPECT_EQ(again.hash(), c.hash());
+  EXPECT_DOUBLE_EQ(again.optim.lr, 0.1);
+  EXPECT_NE(text.find("[checkpoint]"), std::string::npos);
+}
+
+TEST(TrainConfig, UnknownKeyNamesKeyFileLineAndSuggests) {
+  auto msg = error_of([] { TrainConfig::parse("[optim]\nlrr = 1e-5\n", "run.toml"); });
+  EXPECT_NE(msg.find("run.toml:2"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("optim.lrr"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("did you mean 'optim.lr'"), std::string::npos) << msg;
+}
+
+TEST(TrainConfig, UnknownSectionAndOverrideKey) {
+  auto msg = error_of([] { TrainConfig::parse("[optimizer]\nlr = 1e-5\n", "run.toml"); });
+  EXPECT_NE(msg.find("optimizer.lr"), std::string::npos) << msg;
+  msg = error_of([] { TrainConfig::parse(kMinimal, "run.toml", {"train.max_step=5"}); });
+  EXPECT_NE(msg.find("--set train.max_step=5"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("train.max_steps"), std::string::npos) << msg;
+  msg = error_of([] { TrainConfig::parse(kMinimal, "run.toml", {"novalue"}); });
+  EXPECT_NE(msg.find("section.key=value"), std::string::npos) << msg;
+}
+
+TEST(TrainConfig, WrongTypeNamesKey) {
+  auto msg = error_of([] { TrainConfig::parse("[data]\ntrain='x'\nbatch_size = \"32\"\n", "r.toml"); });
+  EXPECT_NE(msg.find("r.toml:3"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("'data.batch_size' must be an integer"), std::string::npos) << msg;
+  msg = error_of([] { TrainConfig::parse(kMinimal, "r.toml", {"data.batch_size=abc"}); });
+  EXPECT_NE(msg.find("data.batch_size"), std::string::npos) << msg;
+}
+
+TEST(TrainConfig, ImpossibleValuesNameKey) {
+  struct Case {
+    const char* set;
+    const char* key;
+  } cases[] = {{"data.batch_size=0", "data.batch_size"},
+               {"optim.lr=-1", "optim.lr"},
+               {"optim.schedule=\"step\"", "optim.schedule"},
+               {"train.precision=fp8", "train.precision"},
+               {"optim.beta2=1.0", "optim.beta2"},
+               {"optim.class_weights=\"1,x\"", "optim.class_weights"},
+               {"runtime.stop_signal=KILL", "runtime.stop_signal"},
+               {"train.max_steps=0", "train.max_steps"}};
+  for (const auto& c : cases) {
+    auto msg = error_of([&] { TrainConfig::parse(kMinimal, "r.toml", {c.set}); });
+    EXPECT_NE(msg.find(c.key), std::string::npos) << c.set << " -> " << msg;
+  }
+}
+
+TEST(TrainConfig, InvalidTomlNamesLine) {
+  auto msg = error_of([] { TrainConfig::parse("[data]\ntrain = \"x\nbatch_size=3\n", "bad.toml"); });
+  EXPECT_NE(msg.find("bad.toml:2"), std::string::npos) << msg;
+}
+
+TEST(TrainConfig, MissingFile) {
+  auto msg = error_of([] { TrainConfig::load("/nonexistent/run.toml", {}); });
+  EXPECT_NE(msg.find("/nonexistent/run.toml"), std::string::npos) << msg;
+}
+
+TEST(TrainConfig, CompareSplitsHarmlessFromIncompatible) {
+  auto a = TrainConfig::parse(kMinimal, "a.toml");
+  auto b = TrainConfig::parse(kMinimal, "b.toml",
+                              {"train.max_steps=200", "train.eval_every=5", "data.batch_size=8"});
+  auto d = compare(a, b);
+  ASSERT_EQ(d.harmless.size(), 2u);
+  EXPECT_EQ(d.harmless[0], "train.max_steps: 100 -> 200");
+  ASSERT_EQ(d.incompatible.size(), 1u);
+  EXPECT_EQ(d.incompatible[0], "data.batch_size: 16 -> 8");
+  EXPECT_TRUE(compare(a, a).harmless.empty());
+}
+
+}  // namespace
+}  // namespace berth::trainer

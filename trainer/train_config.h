@@ -1,0 +1,108 @@
+// The training configuration: one typed struct, filled from TOML, overridable from the command
+// line (--set section.key=value), validated in one place, printed at start and saved in every
+// checkpoint. Each option is declared once, in visit_options() (train_config.cpp), with its key,
+// its documentation and whether it may change when a run is resumed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace berth::trainer {
+
+struct ModelOptions {
+  std::string path = "models/default";  // Hugging Face BERT directory (or a Berth checkpoint)
+};
+
+struct DataOptions {
+  std::string train;  // .h5 corpus, or CSV/TSV/JSONL prepped on the fly into cache_dir
+  std::string dev;    // "" = none
+  std::string test;   // "" = none
+  std::string text_column = "text";
+  std::string label_column = "label";
+  std::string text_pair_column;  // "" = single texts
+  int64_t batch_size = 32;       // per rank, per micro-step
+  int64_t eval_batch_size = 64;
+  int64_t max_length = 128;
+  bool length_bucketing = true;
+  int64_t bucket_batches = 50;  // batches sorted by length together before shuffling
+  std::string cache_dir;        // "" = $XDG_CACHE_HOME/berth/corpora or ~/.cache/berth/corpora
+};
+
+struct OptimOptions {
+  double lr = 5e-5;
+  double weight_decay = 0.01;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  int64_t warmup_steps = -1;   // -1 = use warmup_ratio
+  double warmup_ratio = 0.1;
+  std::string schedule = "linear";  // linear | cosine | constant
+  double max_grad_norm = 1.0;       // 0 = no clipping
+  int64_t grad_accum = 1;
+  std::string class_weights = "none";  // none | auto | comma-separated list, one per label
+};
+
+struct TrainOptions {
+  int64_t epochs = 3;
+  int64_t max_steps = -1;  // optimizer steps; -1 = epochs decide
+  int64_t seed = 42;
+  std::string precision = "fp32";  // fp32 | bf16 | fp16
+  int64_t eval_every = 0;          // steps; 0 = at each epoch end only
+  int64_t log_every = 10;
+  int64_t early_stopping_patience = 0;  // evaluations without improvement; 0 = off
+  std::string metric = "accuracy";      // accuracy | macro_f1 | loss
+  std::string run_dir = "runs/default";  // log, metrics.jsonl, checkpoints (by default)
+  bool deterministic = true;
+};
+
+struct CheckpointOptions {
+  std::string dir;          // "" = <train.run_dir>/checkpoints
+  int64_t every_steps = 0;  // 0 = off
+  double every_minutes = 0;
+  int64_t keep_last = 2;  // 0 = keep all
+  int64_t keep_best = 1;
+};
+
+struct RuntimeOptions {
+  std::string device = "cpu";  // cpu | cuda
+  int64_t threads = 0;         // intra-op threads per rank; 0 = cores / local ranks
+  std::string stop_signal = "USR1";
+  double comm_timeout_s = 300;
+  std::string log_level = "info";
+};
+
+struct TrainConfig {
+  ModelOptions model;
+  DataOptions data;
+  OptimOptions optim;
+  TrainOptions train;
+  CheckpointOptions checkpoint;
+  RuntimeOptions runtime;
+
+  // Loads a TOML file (unknown keys, wrong types -> errors naming key and file), then applies
+  // `overrides` ("section.key=value", value in TOML syntax or a bare string), then validates.
+  static TrainConfig load(const std::string& path, const std::vector<std::string>& overrides);
+  // Same from TOML text (for tests and for configs saved in checkpoints).
+  static TrainConfig parse(const std::string& toml_text, const std::string& origin,
+                           const std::vector<std::string>& overrides = {});
+
+  // Throws berth::Error (kUsage) naming the key when a value is impossible.
+  void validate(const std::string& origin) const;
+  // The resolved config as TOML (every key, documented defaults included).
+  std::string to_toml() const;
+  // SHA-256 of to_toml(): identifies the exact configuration of a run.
+  std::string hash() const;
+
+  std::string checkpoint_dir() const;
+};
+
+// Differences between a saved config and the current one, split by whether a resumed run may
+// carry them (more steps, another eval interval) or not (model, data, batch size, precision...).
+struct ConfigDiff {
+  std::vector<std::string> harmless;      // "train.max_steps: 100 -> 200"
+  std::vector<std::string> incompatible;  // "data.batch_size: 32 -> 16"
+};
+ConfigDiff compare(const TrainConfig& saved, const TrainConfig& current);
+
+}  // namespace berth::trainer
