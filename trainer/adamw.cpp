@@ -1,0 +1,95 @@
+#include "trainer/adamw.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
+
+#include <cmath>
+#include <unordered_map>
+
+#include "common/error.h"
+
+namespace berth::trainer {
+
+bool AdamW::decays(const std::string& name, const at::Tensor& t) {
+  if (name.find("LayerNorm") != std::string::npos || name.find("layer_norm") != std::string::npos)
+    return false;
+  if (name.size() >= 5 && name.compare(name.size() - 5, 5, ".bias") == 0) return false;
+  return t.dim() > 1;
+}
+
+AdamW::AdamW(std::vector<NamedParameter> params, AdamWOptions options)
+    : params_(std::move(params)), opt_(options) {
+  for (const auto& p : params_) {
+    decay_.push_back(decays(p.name, p.tensor));
+    exp_avg_.push_back(at::zeros_like(p.tensor, at::MemoryFormat::Preserve));
+    exp_avg_sq_.push_back(at::zeros_like(p.tensor, at::MemoryFormat::Preserve));
+  }
+}
+
+void AdamW::step(double lr) {
+  c10::NoGradGuard no_grad;
+  ++step_;
+  const double bc1 = 1.0 - std::pow(opt_.beta1, static_cast<double>(step_));
+  const double bc2_sqrt = std::sqrt(1.0 - std::pow(opt_.beta2, static_cast<double>(step_)));
+  const double step_size = lr / bc1;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    auto& p = params_[i].tensor;
+    const auto& g = p.grad();
+    if (!g.defined()) continue;
+    if (decay_[i] && opt_.weight_decay != 0) p.mul_(1.0 - lr * opt_.weight_decay);
+    exp_avg_[i].lerp_(g, 1.0 - opt_.beta1);
+    exp_avg_sq_[i].mul_(opt_.beta2).addcmul_(g, g, 1.0 - opt_.beta2);
+    auto denom = (exp_avg_sq_[i].sqrt() / bc2_sqrt).add_(opt_.eps);
+    p.addcdiv_(exp_avg_[i], denom, -step_size);
+  }
+}
+
+std::vector<std::pair<std::string, at::Tensor>> AdamW::state() const {
+  std::vector<std::pair<std::string, at::Tensor>> out;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    out.emplace_back(params_[i].name + ".exp_avg", exp_avg_[i]);
+    out.emplace_back(params_[i].name + ".exp_avg_sq", exp_avg_sq_[i]);
+  }
+  return out;
+}
+
+void AdamW::load_state(const std::vector<std::pair<std::string, at::Tensor>>& state,
+                       int64_t steps) {
+  std::unordered_map<std::string, at::Tensor> by_name(state.begin(), state.end());
+  c10::NoGradGuard no_grad;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    for (auto* slot : {&exp_avg_[i], &exp_avg_sq_[i]}) {
+      std::string key = params_[i].name + (slot == &exp_avg_[i] ? ".exp_avg" : ".exp_avg_sq");
+      auto it = by_name.find(key);
+      if (it == by_name.end()) {
+        throw model_error("optimizer", "optimizer state has no '" + key + "'",
+                          "the checkpoint was written for another model; resume with the "
+                          "model it was trained with");
+      }
+      if (it->second.sizes() != slot->sizes()) {
+        throw model_error("optimizer", "optimizer state '" + key + "' has the wrong shape",
+                          "the checkpoint was written for another model");
+      }
+      slot->copy_(it->second);
+    }
+  }
+  step_ = steps;
+}
+
+double clip_grad_norm(const std::vector<at::Tensor>& params, double max_norm) {
+  c10::NoGradGuard no_grad;
+  std::vector<at::Tensor> norms;
+  for (const auto& p : params)
+    if (p.grad().defined()) norms.push_back(p.grad().norm(2).to(at::kFloat));
+  if (norms.empty()) return 0.0;
+  auto total = at::stack(norms).norm(2);
+  double total_norm = total.item<double>();
+  if (max_norm > 0) {
+    auto coef = (max_norm / (total + 1e-6)).clamp_max(1.0);
+    for (const auto& p : params)
+      if (p.grad().defined()) p.grad().mul_(coef.to(p.grad().device()));
+  }
+  return total_norm;
+}
+
+}  // namespace berth::trainer

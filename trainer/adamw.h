@@ -1,0 +1,54 @@
+// AdamW with decoupled weight decay, the update of torch.optim.AdamW (amsgrad off), on fp32
+// master parameters. Two groups: with and without weight decay (biases and LayerNorm weights go
+// without, as in Hugging Face's Trainer). The learning rate is set per step by the schedule.
+#pragma once
+
+#include <ATen/Tensor.h>
+
+#include <string>
+#include <vector>
+
+namespace berth::trainer {
+
+struct AdamWOptions {
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 0.01;
+};
+
+struct NamedParameter {
+  std::string name;
+  at::Tensor tensor;  // fp32, requires grad
+};
+
+class AdamW {
+ public:
+  AdamW(std::vector<NamedParameter> params, AdamWOptions options);
+
+  // One update with learning rate `lr` using each parameter's .grad() (a missing grad is skipped,
+  // as torch does).
+  void step(double lr);
+  int64_t steps_taken() const { return step_; }
+
+  // Bias, LayerNorm and other 1-D parameters get no weight decay.
+  static bool decays(const std::string& name, const at::Tensor& t);
+
+  // Moments for checkpoints: names "<param>.exp_avg" / "<param>.exp_avg_sq".
+  std::vector<std::pair<std::string, at::Tensor>> state() const;
+  void load_state(const std::vector<std::pair<std::string, at::Tensor>>& state, int64_t steps);
+
+ private:
+  std::vector<NamedParameter> params_;
+  std::vector<bool> decay_;
+  std::vector<at::Tensor> exp_avg_;
+  std::vector<at::Tensor> exp_avg_sq_;
+  AdamWOptions opt_;
+  int64_t step_ = 0;
+};
+
+// Clips gradients to a global L2 norm (torch.nn.utils.clip_grad_norm_ semantics, eps 1e-6);
+// returns the norm before clipping. max_norm <= 0 only measures.
+double clip_grad_norm(const std::vector<at::Tensor>& params, double max_norm);
+
+}  // namespace berth::trainer

@@ -1,0 +1,57 @@
+#include "trainer/loss_scaler.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
+
+#include "common/error.h"
+
+namespace berth::trainer {
+
+LossScaler::LossScaler(bool enabled, at::Device device, LossScalerOptions options)
+    : enabled_(enabled), opt_(options) {
+  auto f = at::TensorOptions().dtype(at::kFloat).device(device);
+  scale_ = at::full({1}, enabled ? opt_.init_scale : 1.0, f);
+  growth_tracker_ = at::zeros({1}, f.dtype(at::kInt));
+}
+
+at::Tensor LossScaler::scale_loss(const at::Tensor& loss) const {
+  return enabled_ ? loss * scale_.to(loss.scalar_type()) : loss;
+}
+
+bool LossScaler::unscale_and_update(const std::vector<at::Tensor>& grads) {
+  if (!enabled_) return true;
+  c10::NoGradGuard no_grad;
+  auto found_inf = at::zeros({1}, scale_.options());
+  auto inv_scale = scale_.reciprocal();
+  std::vector<at::Tensor> defined;
+  for (const auto& g : grads)
+    if (g.defined()) defined.push_back(g);
+  at::_amp_foreach_non_finite_check_and_unscale_(defined, found_inf, inv_scale);
+  bool ok = found_inf.item<float>() == 0.0f;
+  at::_amp_update_scale_(scale_, growth_tracker_, found_inf, opt_.growth_factor,
+                         opt_.backoff_factor, opt_.growth_interval);
+  if (!ok) ++skipped_;
+  if (scale() < opt_.min_scale) {
+    throw Error("amp",
+                "the fp16 loss scale collapsed to " + std::to_string(scale()) + " after " +
+                    std::to_string(skipped_) + " skipped steps: gradients are inf/NaN at any scale",
+                "the run diverged; lower optim.lr, check the data, or use train.precision = "
+                "\"bf16\" or \"fp32\"",
+                ExitCode::kNumeric);
+  }
+  return ok;
+}
+
+double LossScaler::scale() const { return scale_.item<double>(); }
+
+LossScaler::State LossScaler::state() const {
+  return {scale(), static_cast<int64_t>(growth_tracker_.item<int>()), skipped_};
+}
+
+void LossScaler::load_state(const State& s) {
+  scale_.fill_(s.scale);
+  growth_tracker_.fill_(s.growth_tracker);
+  skipped_ = s.skipped;
+}
+
+}  // namespace berth::trainer

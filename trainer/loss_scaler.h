@@ -1,0 +1,52 @@
+// Dynamic loss scaling for fp16 (torch.amp.GradScaler's rules): multiply the loss by `scale`,
+// unscale gradients after they are all-reduced and check them for inf/NaN in the same pass;
+// on overflow skip the step and halve the scale, after `growth_interval` good steps double it.
+// Because the check runs on all-reduced gradients, every rank takes the same decision.
+#pragma once
+
+#include <ATen/Tensor.h>
+
+#include <cstdint>
+#include <vector>
+
+namespace berth::trainer {
+
+struct LossScalerOptions {
+  double init_scale = 65536.0;
+  double growth_factor = 2.0;
+  double backoff_factor = 0.5;
+  int64_t growth_interval = 2000;
+  double min_scale = 1.0 / 65536.0;  // below this the run is considered diverged
+};
+
+class LossScaler {
+ public:
+  LossScaler(bool enabled, at::Device device, LossScalerOptions options = {});
+
+  bool enabled() const { return enabled_; }
+  at::Tensor scale_loss(const at::Tensor& loss) const;
+  // Unscales the gradients in place; returns true when all are finite (the step may proceed).
+  // Also updates the scale. Throws berth::Error (kNumeric) if the scale collapsed.
+  bool unscale_and_update(const std::vector<at::Tensor>& grads);
+
+  double scale() const;
+  int64_t skipped_steps() const { return skipped_; }
+
+  // For checkpoints.
+  struct State {
+    double scale;
+    int64_t growth_tracker;
+    int64_t skipped;
+  };
+  State state() const;
+  void load_state(const State& s);
+
+ private:
+  bool enabled_;
+  LossScalerOptions opt_;
+  at::Tensor scale_;           // (1,) float32 on the device
+  at::Tensor growth_tracker_;  // (1,) int32 on the device
+  int64_t skipped_ = 0;
+};
+
+}  // namespace berth::trainer

@@ -1,0 +1,19 @@
+// Stop requests by signal: SIGTERM, SIGINT and a configurable signal (default SIGUSR1, for
+// Slurm's --signal) set a flag that the training loop polls at step boundaries; a second signal
+// aborts at once with ExitCode::kAborted.
+#pragma once
+
+#include <string>
+
+namespace berth::trainer {
+
+// Installs the handlers; `extra_signal` is a name such as "USR1" (validated by the config).
+void install_stop_handlers(const std::string& extra_signal);
+bool stop_requested();
+// The signal that asked for the stop (0 if none), for the log.
+int stop_signal_number();
+// For tests: forget a previous request.
+void reset_stop_request();
+int signal_from_name(const std::string& name);
+
+}  // namespace berth::trainer
