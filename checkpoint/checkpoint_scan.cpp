@@ -1,0 +1,188 @@
+#include "checkpoint/checkpoint_scan.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "checkpoint/layout.h"
+#include "checkpoint/manifest.h"
+#include "checkpoint/sha256.h"
+#include "common/error.h"
+#include "common/log.h"
+
+namespace berth::checkpoint {
+
+namespace fs = std::filesystem;
+
+const char* to_string(FileCheck::Status s) {
+  switch (s) {
+    case FileCheck::Status::kOk: return "ok";
+    case FileCheck::Status::kMissing: return "missing";
+    case FileCheck::Status::kSizeMismatch: return "size mismatch";
+    case FileCheck::Status::kChecksumMismatch: return "checksum mismatch";
+    case FileCheck::Status::kUnreadable: return "unreadable";
+    case FileCheck::Status::kExtra: return "not in manifest";
+  }
+  return "?";
+}
+
+std::string VerifyResult::summary() const {
+  std::string s;
+  for (const auto& p : problems) s += (s.empty() ? "" : "; ") + p;
+  return s;
+}
+
+namespace {
+
+void check_file(const fs::path& dir, const ManifestEntry& e, VerifyResult& r) {
+  FileCheck c;
+  c.path = e.path;
+  fs::path p = dir / e.path;
+  std::error_code ec;
+  auto status = fs::symlink_status(p, ec);
+  if (!fs::exists(status)) {
+    c.status = FileCheck::Status::kMissing;
+    c.detail = "listed in the manifest but absent";
+  } else if (!fs::is_regular_file(status)) {
+    c.status = FileCheck::Status::kUnreadable;
+    c.detail = "not a regular file";
+  } else if (auto size = fs::file_size(p, ec); ec) {
+    c.status = FileCheck::Status::kUnreadable;
+    c.detail = ec.message();
+  } else if (size != e.size) {
+    // A size difference already proves the file wrong; skip hashing it.
+    c.status = FileCheck::Status::kSizeMismatch;
+    c.detail = std::to_string(size) + " bytes, manifest says " + std::to_string(e.size);
+  } else {
+    try {
+      std::string digest = sha256_file(p);
+      if (digest != e.sha256) {
+        c.status = FileCheck::Status::kChecksumMismatch;
+        c.detail = "sha256 " + digest.substr(0, 12) + "..., manifest says " +
+                   e.sha256.substr(0, 12) + "...";
+      }
+    } catch (const Error& err) {
+      c.status = FileCheck::Status::kUnreadable;
+      c.detail = err.message();
+    }
+  }
+  if (c.status != FileCheck::Status::kOk) {
+    r.problems.push_back(e.path + ": " + to_string(c.status) + " (" + c.detail + ")");
+  }
+  r.files.push_back(std::move(c));
+}
+
+void list_extra_files(const fs::path& dir, const std::set<std::string>& listed, VerifyResult& r) {
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_directory(ec)) continue;
+    std::string rel = fs::relative(it->path(), dir).generic_string();
+    if (rel == kManifestName || listed.count(rel)) continue;
+    r.files.push_back({rel, FileCheck::Status::kExtra, ""});
+    r.notes.push_back(rel + ": present but not in the manifest (ignored)");
+  }
+}
+
+}  // namespace
+
+VerifyResult verify(const fs::path& dir) {
+  VerifyResult r;
+  r.dir = dir;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    r.problems.push_back(dir.string() + " is not a directory");
+    return r;
+  }
+  fs::path manifest_path = dir / kManifestName;
+  std::ifstream in(manifest_path, std::ios::binary);
+  if (!in) {
+    r.problems.push_back(std::string(kManifestName) +
+                         ": missing (the checkpoint was not completely written)");
+    return r;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  Manifest m;
+  try {
+    m = parse_manifest(text.str(), kManifestName);
+  } catch (const Error& e) {
+    r.problems.push_back(e.message());
+    return r;
+  }
+  r.step = m.step;
+  r.metadata = m.metadata;
+  auto dir_step = parse_step_dir_name(dir.filename().string());
+  if (dir_step && *dir_step != m.step) {
+    r.problems.push_back(std::string(kManifestName) + ": step " + std::to_string(m.step) +
+                         " does not match the directory name " + dir.filename().string());
+  }
+  std::set<std::string> listed;
+  for (const auto& e : m.files) {
+    listed.insert(e.path);
+    check_file(dir, e, r);
+  }
+  list_extra_files(dir, listed, r);
+  return r;
+}
+
+ResumeChoice find_resumable(const fs::path& root) {
+  ResumeChoice choice;
+  auto steps = list_step_dirs(root);
+  for (auto it = steps.rbegin(); it != steps.rend(); ++it) {
+    VerifyResult r = verify(it->path);
+    if (r.ok()) {
+      choice.chosen = std::move(r);
+      break;
+    }
+    choice.skipped.push_back({it->step, it->path, r.summary()});
+  }
+  return choice;
+}
+
+void require_valid(const fs::path& dir) {
+  VerifyResult r = verify(dir);
+  if (r.ok()) return;
+  std::string msg = "checkpoint " + dir.string() + " is unusable:";
+  for (const auto& p : r.problems) msg += "\n    " + p;
+  throw model_error("checkpoint", msg,
+                    "use --resume auto to fall back to the newest checkpoint that verifies, or "
+                    "run `berth checkpoint verify " + dir.parent_path().string() +
+                        "` to see them all");
+}
+
+std::optional<fs::path> resolve_resume(const fs::path& root, const std::string& spec) {
+  auto log = log::get("checkpoint");
+  if (spec == "auto") {
+    ResumeChoice c = find_resumable(root);
+    for (const auto& s : c.skipped) {
+      log->warn("skipping {}: {}", s.dir.string(), s.reason);
+    }
+    if (!c.chosen) {
+      log->info("no valid checkpoint in {}: starting from scratch", root.string());
+      return {};
+    }
+    log->info("resuming from {} (newest checkpoint whose manifest verifies{})",
+              c.chosen->dir.string(),
+              c.skipped.empty() ? "" : "; " + std::to_string(c.skipped.size()) + " newer skipped");
+    return c.chosen->dir;
+  }
+  fs::path dir;
+  if (spec == kLatestPointer || spec == kBestPointer) {
+    auto target = read_pointer(root, spec);
+    if (!target) {
+      throw model_error("checkpoint", "no '" + spec + "' pointer in " + root.string(),
+                        "no checkpoint was written there yet; use --resume auto");
+    }
+    dir = *target;
+  } else {
+    dir = spec;
+  }
+  require_valid(dir);
+  log->info("resuming from {}", dir.string());
+  return dir;
+}
+
+}  // namespace berth::checkpoint

@@ -1,0 +1,67 @@
+// Reading side of checkpoints: verifying a directory against its manifest, and choosing what to
+// resume from. Never modifies anything (safe on a checkpoint another job is writing).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace berth::checkpoint {
+
+struct FileCheck {
+  enum class Status { kOk, kMissing, kSizeMismatch, kChecksumMismatch, kUnreadable, kExtra };
+  std::string path;  // relative to the checkpoint directory
+  Status status = Status::kOk;
+  std::string detail;  // what differs, for messages
+};
+
+const char* to_string(FileCheck::Status s);
+
+struct VerifyResult {
+  std::filesystem::path dir;
+  std::optional<std::int64_t> step;  // from the manifest, when it parsed
+  nlohmann::json metadata;           // from the manifest, when it parsed
+  std::vector<FileCheck> files;      // every listed file, then extra files
+  std::vector<std::string> problems;  // each makes the checkpoint unusable
+  std::vector<std::string> notes;     // harmless (e.g. files not in the manifest)
+  bool ok() const { return problems.empty(); }
+  // The problems joined into one line, for skip reasons and error messages.
+  std::string summary() const;
+};
+
+// Checks `dir` against its manifest.json: every listed file present with its size and SHA-256.
+// Files the manifest does not list are notes, not problems (a user may add a README).
+VerifyResult verify(const std::filesystem::path& dir);
+
+struct SkippedCheckpoint {
+  std::int64_t step = 0;
+  std::filesystem::path dir;
+  std::string reason;
+};
+
+struct ResumeChoice {
+  std::optional<VerifyResult> chosen;      // the newest step directory that verifies
+  std::vector<SkippedCheckpoint> skipped;  // newer ones that did not, newest first
+};
+
+// The newest step-* directory under `root` (by step number) whose manifest verifies, and why
+// each newer one was skipped. Older directories are not verified (hashing GBs costs minutes).
+ResumeChoice find_resumable(const std::filesystem::path& root);
+
+// What `--resume SPEC` resumes from, for checkpoint root `root`:
+//   "auto"          -> find_resumable(root), logging the choice and every skip; nullopt when
+//                      there is no valid checkpoint (the caller starts from scratch);
+//   "latest"/"best" -> the step directory that pointer names, which must verify;
+//   anything else   -> that directory, which must verify.
+// A named checkpoint that does not verify is a berth::Error (kModel) saying what is wrong.
+std::optional<std::filesystem::path> resolve_resume(const std::filesystem::path& root,
+                                                    const std::string& spec);
+
+// Throws berth::Error (kModel) listing what is wrong unless `dir` verifies.
+void require_valid(const std::filesystem::path& dir);
+
+}  // namespace berth::checkpoint

@@ -1,0 +1,121 @@
+#include "checkpoint/manifest.h"
+
+#include <algorithm>
+#include <ctime>
+
+#include "checkpoint/durable_fs.h"
+#include "checkpoint/layout.h"
+#include "checkpoint/sha256.h"
+#include "common/error.h"
+
+namespace berth::checkpoint {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+bool is_hex_digest(const std::string& s) {
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+// A manifest path must stay inside the checkpoint: verify() opens dir/path.
+bool is_safe_relative(const std::string& p) {
+  if (p.empty() || p.front() == '/') return false;
+  for (const auto& part : fs::path(p)) {
+    if (part == ".." || part == ".") return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::vector<ManifestEntry> hash_directory(const fs::path& dir, bool fsync_files) {
+  std::vector<ManifestEntry> out;
+  for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator();
+       ++it) {
+    const auto& entry = *it;
+    auto status = entry.symlink_status();
+    std::string rel = fs::relative(entry.path(), dir).generic_string();
+    if (fs::is_directory(status)) {
+      if (fsync_files) fsync_dir(entry.path());
+      continue;
+    }
+    if (!fs::is_regular_file(status)) {
+      throw model_error("checkpoint",
+                        "'" + rel + "' in " + dir.string() + " is not a regular file",
+                        "the trainer must write plain files into a checkpoint (no symlinks)");
+    }
+    if (rel == kManifestName) continue;
+    if (fsync_files) fsync_file(entry.path());
+    out.push_back({rel, static_cast<std::uint64_t>(entry.file_size()), sha256_file(entry.path())});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const ManifestEntry& a, const ManifestEntry& b) { return a.path < b.path; });
+  return out;
+}
+
+std::string manifest_to_json(const Manifest& m) {
+  json files = json::array();
+  for (const auto& f : m.files) {
+    files.push_back({{"path", f.path}, {"size", f.size}, {"sha256", f.sha256}});
+  }
+  json j = {{"format", "berth-checkpoint"},
+            {"format_version", m.format_version},
+            {"step", m.step},
+            {"created", m.created},
+            {"metadata", m.metadata},
+            {"files", files}};
+  return j.dump(2) + "\n";
+}
+
+Manifest parse_manifest(const std::string& text, const std::string& source) {
+  auto bad = [&](const std::string& what) {
+    return model_error("checkpoint", source + ": " + what,
+                       "the checkpoint was not completely written or was modified; use another "
+                       "checkpoint (--resume auto picks the newest valid one)");
+  };
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    throw bad(std::string("not valid JSON (") + e.what() + ")");
+  }
+  if (!j.is_object()) throw bad("not a JSON object");
+  if (j.value("format", "") != "berth-checkpoint") throw bad("\"format\" is not \"berth-checkpoint\"");
+  Manifest m;
+  try {
+    m.format_version = j.at("format_version").get<int>();
+    if (m.format_version > kManifestFormatVersion) {
+      throw bad("format_version " + std::to_string(m.format_version) +
+                " is newer than this berth understands (" +
+                std::to_string(kManifestFormatVersion) + ")");
+    }
+    m.step = j.at("step").get<std::int64_t>();
+    m.created = j.value("created", "");
+    if (j.contains("metadata")) m.metadata = j.at("metadata");
+    for (const auto& f : j.at("files")) {
+      ManifestEntry e{f.at("path").get<std::string>(), f.at("size").get<std::uint64_t>(),
+                      f.at("sha256").get<std::string>()};
+      if (!is_safe_relative(e.path)) throw bad("file path '" + e.path + "' leaves the checkpoint");
+      if (!is_hex_digest(e.sha256)) throw bad("bad sha256 for '" + e.path + "'");
+      m.files.push_back(std::move(e));
+    }
+  } catch (const json::exception& e) {
+    throw bad(std::string("missing or mistyped field (") + e.what() + ")");
+  }
+  return m;
+}
+
+std::string utc_now_iso8601() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace berth::checkpoint

@@ -1,0 +1,159 @@
+#include "checkpoint/checkpoint_scan.h"
+
+#include <gtest/gtest.h>
+
+#include "checkpoint/checkpoint_writer.h"
+#include "checkpoint/layout.h"
+#include "common/error.h"
+#include "tests/checkpoint/checkpoint_fixture.h"
+
+namespace berth::checkpoint {
+
+namespace fs = std::filesystem;
+using testing::fill_fake_checkpoint;
+using testing::flip_byte;
+
+namespace {
+
+// Three committed checkpoints 100, 200, 300 under tmp; latest -> 300.
+void write_three(const fs::path& root) {
+  CheckpointWriter w(root);
+  for (long long s : {100, 200, 300}) {
+    w.write(s, [&](const fs::path& d) { fill_fake_checkpoint(d, s); }, {{"acc", s / 1000.0}});
+  }
+}
+
+const FileCheck* find_file(const VerifyResult& r, const std::string& path) {
+  for (const auto& f : r.files)
+    if (f.path == path) return &f;
+  return nullptr;
+}
+
+}  // namespace
+
+TEST(Verify, AFlippedByteIsAChecksumMismatchNamingTheFile) {
+  test::TempDir tmp;
+  write_three(tmp.path());
+  flip_byte(tmp / "step-00000300" / "model.safetensors");
+  VerifyResult r = verify(tmp / "step-00000300");
+  EXPECT_FALSE(r.ok());
+  ASSERT_EQ(r.problems.size(), 1u);
+  EXPECT_NE(r.problems[0].find("model.safetensors: checksum mismatch"), std::string::npos)
+      << r.problems[0];
+  const FileCheck* f = find_file(r, "model.safetensors");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->status, FileCheck::Status::kChecksumMismatch);
+  EXPECT_EQ(find_file(r, "vocab.txt")->status, FileCheck::Status::kOk);
+}
+
+TEST(Verify, MissingAndTruncatedFilesAreReported) {
+  test::TempDir tmp;
+  write_three(tmp.path());
+  fs::path d = tmp / "step-00000200";
+  fs::remove(d / "rng.bin");
+  fs::resize_file(d / "optimizer.safetensors", 10);
+  VerifyResult r = verify(d);
+  EXPECT_EQ(find_file(r, "rng.bin")->status, FileCheck::Status::kMissing);
+  EXPECT_EQ(find_file(r, "optimizer.safetensors")->status, FileCheck::Status::kSizeMismatch);
+  EXPECT_EQ(r.problems.size(), 2u) << r.summary();
+}
+
+TEST(Verify, ExtraFilesAreNotesNotProblems) {
+  test::TempDir tmp;
+  write_three(tmp.path());
+  fs::path d = tmp / "step-00000100";
+  test::write_file(d / "README.md", "copied to the shared drive");
+  VerifyResult r = verify(d);
+  EXPECT_TRUE(r.ok()) << r.summary();
+  ASSERT_EQ(r.notes.size(), 1u);
+  EXPECT_NE(r.notes[0].find("README.md"), std::string::npos);
+  EXPECT_EQ(find_file(r, "README.md")->status, FileCheck::Status::kExtra);
+}
+
+TEST(Verify, MissingTruncatedOrForeignManifests) {
+  test::TempDir tmp;
+  write_three(tmp.path());
+  fs::path d = tmp / "step-00000300";
+  std::string manifest = test::read_file(d / "manifest.json");
+
+  test::write_file(d / "manifest.json", manifest.substr(0, manifest.size() / 2));
+  VerifyResult truncated = verify(d);
+  ASSERT_FALSE(truncated.ok());
+  EXPECT_NE(truncated.summary().find("not valid JSON"), std::string::npos) << truncated.summary();
+
+  test::write_file(d / "manifest.json", "{\"format\": \"something-else\"}");
+  EXPECT_NE(verify(d).summary().find("berth-checkpoint"), std::string::npos);
+
+  std::string escaping = manifest;
+  auto pos = escaping.find("\"config.json\"");
+  escaping.replace(pos, 13, "\"../../etc/passwd\"");
+  test::write_file(d / "manifest.json", escaping);
+  EXPECT_NE(verify(d).summary().find("leaves the checkpoint"), std::string::npos);
+
+  fs::remove(d / "manifest.json");
+  VerifyResult missing = verify(d);
+  EXPECT_NE(missing.summary().find("manifest.json: missing"), std::string::npos);
+}
+
+TEST(Verify, ACheckpointCopiedUnderAnotherStepNameIsRejected) {
+  test::TempDir tmp;
+  write_three(tmp.path());
+  fs::copy(tmp / "step-00000100", tmp / "step-00000400");
+  VerifyResult r = verify(tmp / "step-00000400");
+  EXPECT_NE(r.summary().find("does not match the directory name"), std::string::npos);
+}
+
+TEST(FindResumable, SkipsCorruptNewerCheckpointsAndSaysWhy) {
+  test::TempDir tmp;
+  write_three(tmp.path());
+  flip_byte(tmp / "step-00000300" / "model.safetensors");
+  fs::remove(tmp / "step-00000200" / "manifest.json");  // as if killed before the manifest
+  ResumeChoice c = find_resumable(tmp.path());
+  ASSERT_TRUE(c.chosen);
+  EXPECT_EQ(c.chosen->step, 100);
+  EXPECT_EQ(c.chosen->dir, tmp / "step-00000100");
+  ASSERT_EQ(c.skipped.size(), 2u);
+  EXPECT_EQ(c.skipped[0].step, 300);
+  EXPECT_NE(c.skipped[0].reason.find("model.safetensors: checksum mismatch"), std::string::npos);
+  EXPECT_EQ(c.skipped[1].step, 200);
+  EXPECT_NE(c.skipped[1].reason.find("manifest.json: missing"), std::string::npos);
+}
+
+TEST(FindResumable, OrdersByStepNumberNotByNameOrTime) {
+  test::TempDir tmp;
+  CheckpointWriter w(tmp.path());
+  // 9-digit step sorts after 8-digit ones numerically but before them as a string.
+  w.write(123456789, [](const fs::path& d) { fill_fake_checkpoint(d, 123456789); });
+  w.write(99999999, [](const fs::path& d) { fill_fake_checkpoint(d, 99999999); });
+  ResumeChoice c = find_resumable(tmp.path());
+  ASSERT_TRUE(c.chosen);
+  EXPECT_EQ(c.chosen->step, 123456789);
+  EXPECT_TRUE(find_resumable(tmp / "absent").chosen == std::nullopt);
+}
+
+TEST(ResolveResume, AutoFallsBackAndExplicitDirectoriesMustVerify) {
+  test::TempDir tmp;
+  write_three(tmp.path());
+  CheckpointWriter(tmp.path()).mark_best(200);
+  flip_byte(tmp / "step-00000300" / "rng.bin");
+
+  EXPECT_EQ(resolve_resume(tmp.path(), "auto"), tmp / "step-00000200");
+  EXPECT_EQ(resolve_resume(tmp.path(), "best"), tmp / "step-00000200");
+  EXPECT_EQ(resolve_resume(tmp.path(), (tmp / "step-00000100").string()), tmp / "step-00000100");
+  try {
+    resolve_resume(tmp.path(), "latest");
+    FAIL() << "latest points at a corrupt checkpoint";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kModel);
+    EXPECT_EQ(e.component(), "checkpoint");
+    EXPECT_NE(e.message().find("rng.bin: checksum mismatch"), std::string::npos) << e.message();
+    EXPECT_NE(e.hint().find("--resume auto"), std::string::npos);
+  }
+  EXPECT_THROW(resolve_resume(tmp.path(), (tmp / "step-00000300").string()), Error);
+
+  test::TempDir empty;
+  EXPECT_EQ(resolve_resume(empty.path(), "auto"), std::nullopt);
+  EXPECT_THROW(resolve_resume(empty.path(), "latest"), Error);
+}
+
+}  // namespace berth::checkpoint
