@@ -1,0 +1,167 @@
+#include "model/bert_layers.h"
+
+#include <string>
+
+namespace berth::model {
+
+Dense::Dense(int64_t in_features, int64_t out_features) {
+  // Zeros until init_bert_weights or a checkpoint fills them: one RNG pass per model, not two.
+  weight = register_parameter("weight", at::zeros({out_features, in_features}));
+  bias = register_parameter("bias", at::zeros({out_features}));
+}
+
+void Dense::reset(double std, std::optional<at::Generator> gen) {
+  at::NoGradGuard no_grad;
+  weight.normal_(0.0, std, gen);
+  bias.zero_();
+}
+
+LayerNorm::LayerNorm(int64_t dim, double eps) : eps_(eps) {
+  weight = register_parameter("weight", at::empty({dim}));
+  bias = register_parameter("bias", at::empty({dim}));
+  reset();
+}
+
+void LayerNorm::reset() {
+  at::NoGradGuard no_grad;
+  weight.fill_(1.0);
+  bias.zero_();
+}
+
+Embedding::Embedding(int64_t num, int64_t dim, std::optional<int64_t> padding_idx)
+    : padding_idx_(padding_idx) {
+  weight = register_parameter("weight", at::zeros({num, dim}));
+}
+
+void Embedding::reset(double std, std::optional<at::Generator> gen) {
+  at::NoGradGuard no_grad;
+  weight.normal_(0.0, std, gen);
+  if (padding_idx_) weight[*padding_idx_].zero_();
+}
+
+BertEmbeddings::BertEmbeddings(const BertConfig& c) : dropout(c.hidden_dropout_prob) {
+  word_embeddings = register_module(
+      "word_embeddings", std::make_shared<Embedding>(c.vocab_size, c.hidden_size, c.pad_token_id));
+  position_embeddings = register_module(
+      "position_embeddings", std::make_shared<Embedding>(c.max_position_embeddings, c.hidden_size));
+  token_type_embeddings = register_module(
+      "token_type_embeddings", std::make_shared<Embedding>(c.type_vocab_size, c.hidden_size));
+  LayerNorm_ = register_module("LayerNorm", std::make_shared<LayerNorm>(c.hidden_size, c.layer_norm_eps));
+}
+
+at::Tensor BertEmbeddings::forward(const at::Tensor& input_ids, const at::Tensor& token_type_ids) {
+  const int64_t seq = input_ids.size(1);
+  // (1, seq): broadcast over the batch, as HF's position_ids buffer slice.
+  at::Tensor positions = at::arange(seq, input_ids.options().dtype(at::kLong)).unsqueeze(0);
+  // Same summation order as HF: (word + token type) + position.
+  at::Tensor x = word_embeddings->forward(input_ids) +
+                 token_type_embeddings->forward(token_type_ids);  // (batch, seq, hidden)
+  x = x + position_embeddings->forward(positions);
+  x = LayerNorm_->forward(x);
+  return at::dropout(x, dropout, is_training());
+}
+
+BertSelfAttention::BertSelfAttention(const BertConfig& c)
+    : heads(c.num_attention_heads), head_dim(c.head_dim()), dropout(c.attention_probs_dropout_prob) {
+  query = register_module("query", std::make_shared<Dense>(c.hidden_size, c.hidden_size));
+  key = register_module("key", std::make_shared<Dense>(c.hidden_size, c.hidden_size));
+  value = register_module("value", std::make_shared<Dense>(c.hidden_size, c.hidden_size));
+}
+
+at::Tensor BertSelfAttention::forward(const at::Tensor& hidden, const at::Tensor& mask) {
+  const int64_t batch = hidden.size(0), seq = hidden.size(1);
+  auto split_heads = [&](const at::Tensor& t) {
+    return t.view({batch, seq, heads, head_dim}).transpose(1, 2);  // (batch, heads, seq, head_dim)
+  };
+  at::Tensor q = split_heads(query->forward(hidden));
+  at::Tensor k = split_heads(key->forward(hidden));
+  at::Tensor v = split_heads(value->forward(hidden));
+  std::optional<at::Tensor> attn_mask;
+  if (mask.defined()) attn_mask = mask;
+  // Attention-probability dropout happens inside the kernel, as in HF's sdpa path.
+  at::Tensor out = at::scaled_dot_product_attention(q, k, v, attn_mask,
+                                                    is_training() ? dropout : 0.0,
+                                                    /*is_causal=*/false);  // (batch, heads, seq, head_dim)
+  return out.transpose(1, 2).reshape({batch, seq, heads * head_dim});  // (batch, seq, hidden)
+}
+
+BertResidualOutput::BertResidualOutput(int64_t in, int64_t hidden, double eps, double dropout)
+    : dropout(dropout) {
+  dense = register_module("dense", std::make_shared<Dense>(in, hidden));
+  LayerNorm_ = register_module("LayerNorm", std::make_shared<LayerNorm>(hidden, eps));
+}
+
+at::Tensor BertResidualOutput::forward(const at::Tensor& x, const at::Tensor& residual) {
+  at::Tensor h = at::dropout(dense->forward(x), dropout, is_training());  // (batch, seq, hidden)
+  return LayerNorm_->forward(h + residual);
+}
+
+BertAttention::BertAttention(const BertConfig& c) {
+  self = register_module("self", std::make_shared<BertSelfAttention>(c));
+  output = register_module("output", std::make_shared<BertResidualOutput>(
+                                         c.hidden_size, c.hidden_size, c.layer_norm_eps,
+                                         c.hidden_dropout_prob));
+}
+
+at::Tensor BertAttention::forward(const at::Tensor& hidden, const at::Tensor& mask) {
+  return output->forward(self->forward(hidden, mask), hidden);
+}
+
+BertIntermediate::BertIntermediate(const BertConfig& c) : activation(c.activation) {
+  dense = register_module("dense", std::make_shared<Dense>(c.hidden_size, c.intermediate_size));
+}
+
+at::Tensor BertIntermediate::forward(const at::Tensor& x) {
+  at::Tensor h = dense->forward(x);  // (batch, seq, intermediate)
+  switch (activation) {
+    case Activation::kGelu:
+      return at::gelu(h);
+    case Activation::kGeluTanh:
+      return at::gelu(h, "tanh");
+    case Activation::kRelu:
+      return at::relu(h);
+    case Activation::kSilu:
+      return at::silu(h);
+  }
+  return h;
+}
+
+BertLayer::BertLayer(const BertConfig& c) {
+  attention = register_module("attention", std::make_shared<BertAttention>(c));
+  intermediate = register_module("intermediate", std::make_shared<BertIntermediate>(c));
+  output = register_module("output", std::make_shared<BertResidualOutput>(
+                                         c.intermediate_size, c.hidden_size, c.layer_norm_eps,
+                                         c.hidden_dropout_prob));
+}
+
+at::Tensor BertLayer::forward(const at::Tensor& hidden, const at::Tensor& mask) {
+  at::Tensor a = attention->forward(hidden, mask);
+  return output->forward(intermediate->forward(a), a);
+}
+
+BertEncoder::BertEncoder(const BertConfig& c) {
+  // A plain Module as the container gives the names "layer.<i>.…" that HF's nn.ModuleList does.
+  auto list = register_module("layer", std::make_shared<torch::nn::Module>());
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i)
+    layers.push_back(list->register_module(std::to_string(i), std::make_shared<BertLayer>(c)));
+}
+
+at::Tensor BertEncoder::forward(at::Tensor hidden, const at::Tensor& mask) {
+  for (auto& layer : layers) hidden = layer->forward(hidden, mask);
+  return hidden;
+}
+
+void init_bert_weights(torch::nn::Module& root, double std, std::optional<at::Generator> gen) {
+  // modules() lists parents before children in registration order, so with a seeded generator
+  // the draws are reproducible. The root is visited by hand: include_self needs a shared_ptr,
+  // which a module under construction does not have yet.
+  auto visit = [&](torch::nn::Module* m) {
+    if (auto* d = dynamic_cast<Dense*>(m)) d->reset(std, gen);
+    if (auto* e = dynamic_cast<Embedding*>(m)) e->reset(std, gen);
+    if (auto* n = dynamic_cast<LayerNorm*>(m)) n->reset();
+  };
+  visit(&root);
+  for (auto& m : root.modules(/*include_self=*/false)) visit(m.get());
+}
+
+}  // namespace berth::model

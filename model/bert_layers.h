@@ -1,0 +1,138 @@
+// The BERT encoder's building blocks as torch::nn modules. Submodule and parameter names are
+// exactly those of Hugging Face's BertModel (including the TensorFlow-era "LayerNorm" spelling) so
+// that named_parameters() matches an HF state_dict key for key.
+//
+// The leaf modules are Berth's own (thin wrappers over ATen ops) rather than torch::nn::Linear
+// and friends: we need HF's initialisation and a padding_idx embedding anyway, and the narrow
+// headers keep LibTorch compile times down.
+#pragma once
+
+#include "model/bert_config.h"
+
+#include <ATen/ATen.h>
+#include <torch/nn/module.h>
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace berth::model {
+
+// Weight and bias of one linear map: y = x W^T + b.
+class Dense : public torch::nn::Module {
+ public:
+  Dense(int64_t in_features, int64_t out_features);
+  at::Tensor forward(const at::Tensor& x) { return at::linear(x, weight, bias); }
+  // HF's _init_weights for nn.Linear: N(0, std) weights, zero bias.
+  void reset(double std, std::optional<at::Generator> gen);
+  at::Tensor weight;  // (out, in)
+  at::Tensor bias;    // (out)
+};
+
+class LayerNorm : public torch::nn::Module {
+ public:
+  LayerNorm(int64_t dim, double eps);
+  at::Tensor forward(const at::Tensor& x) {
+    return at::layer_norm(x, {weight.size(0)}, weight, bias, eps_);
+  }
+  void reset();  // ones / zeros
+  at::Tensor weight;
+  at::Tensor bias;
+
+ private:
+  double eps_;
+};
+
+class Embedding : public torch::nn::Module {
+ public:
+  // Rows equal to padding_idx get no gradient, as with nn.Embedding(padding_idx=...).
+  Embedding(int64_t num, int64_t dim, std::optional<int64_t> padding_idx = std::nullopt);
+  at::Tensor forward(const at::Tensor& ids) {
+    return at::embedding(weight, ids, padding_idx_.value_or(-1));
+  }
+  // N(0, std), with the padding row zeroed (HF's _init_weights for nn.Embedding).
+  void reset(double std, std::optional<at::Generator> gen);
+  at::Tensor weight;  // (num, dim)
+
+ private:
+  std::optional<int64_t> padding_idx_;
+};
+
+// word + position + token type embeddings, LayerNorm, dropout.
+class BertEmbeddings : public torch::nn::Module {
+ public:
+  explicit BertEmbeddings(const BertConfig& c);
+  // input_ids, token_type_ids: (batch, seq) int64. Returns (batch, seq, hidden).
+  at::Tensor forward(const at::Tensor& input_ids, const at::Tensor& token_type_ids);
+
+  std::shared_ptr<Embedding> word_embeddings, position_embeddings, token_type_embeddings;
+  std::shared_ptr<LayerNorm> LayerNorm_;
+  double dropout;
+};
+
+// Multi-head self-attention through at::scaled_dot_product_attention (as HF's "sdpa"
+// implementation, the default for BERT), registered as "self".
+class BertSelfAttention : public torch::nn::Module {
+ public:
+  explicit BertSelfAttention(const BertConfig& c);
+  // hidden: (batch, seq, hidden); mask: additive (batch, 1, 1, seq) or undefined for none.
+  at::Tensor forward(const at::Tensor& hidden, const at::Tensor& mask);
+
+  std::shared_ptr<Dense> query, key, value;
+  int64_t heads, head_dim;
+  double dropout;
+};
+
+// Dense + dropout + residual + LayerNorm; used after attention ("attention.output") and after
+// the feed-forward ("output").
+class BertResidualOutput : public torch::nn::Module {
+ public:
+  BertResidualOutput(int64_t in, int64_t hidden, double eps, double dropout);
+  at::Tensor forward(const at::Tensor& x, const at::Tensor& residual);
+
+  std::shared_ptr<Dense> dense;
+  std::shared_ptr<LayerNorm> LayerNorm_;
+  double dropout;
+};
+
+class BertAttention : public torch::nn::Module {
+ public:
+  explicit BertAttention(const BertConfig& c);
+  at::Tensor forward(const at::Tensor& hidden, const at::Tensor& mask);
+
+  std::shared_ptr<BertSelfAttention> self;
+  std::shared_ptr<BertResidualOutput> output;
+};
+
+class BertIntermediate : public torch::nn::Module {
+ public:
+  explicit BertIntermediate(const BertConfig& c);
+  at::Tensor forward(const at::Tensor& x);
+
+  std::shared_ptr<Dense> dense;
+  Activation activation;
+};
+
+class BertLayer : public torch::nn::Module {
+ public:
+  explicit BertLayer(const BertConfig& c);
+  at::Tensor forward(const at::Tensor& hidden, const at::Tensor& mask);
+
+  std::shared_ptr<BertAttention> attention;
+  std::shared_ptr<BertIntermediate> intermediate;
+  std::shared_ptr<BertResidualOutput> output;
+};
+
+class BertEncoder : public torch::nn::Module {
+ public:
+  explicit BertEncoder(const BertConfig& c);
+  at::Tensor forward(at::Tensor hidden, const at::Tensor& mask);
+
+  std::vector<std::shared_ptr<BertLayer>> layers;  // registered as "layer.<i>"
+};
+
+// HF's init (normal(0, std) for Dense/Embedding, ones/zeros for LayerNorm) for every leaf
+// module under `root`. Without a generator, LibTorch's default one is used.
+void init_bert_weights(torch::nn::Module& root, double std, std::optional<at::Generator> gen);
+
+}  // namespace berth::model

@@ -1,0 +1,101 @@
+#include "model/bert_model.h"
+
+#include "common/error.h"
+
+#include <c10/util/BFloat16.h>
+#include <c10/util/Half.h>
+
+#include <limits>
+
+namespace berth::model {
+
+namespace {
+
+double lowest(at::ScalarType t) {
+  // torch.finfo(dtype).min, the value HF's _expand_mask fills masked positions with.
+  switch (t) {
+    case at::kDouble:
+      return std::numeric_limits<double>::lowest();
+    case at::kHalf:
+      return static_cast<float>(std::numeric_limits<c10::Half>::lowest());
+    case at::kBFloat16:
+      return static_cast<float>(std::numeric_limits<c10::BFloat16>::lowest());
+    default:
+      return std::numeric_limits<float>::lowest();
+  }
+}
+
+}  // namespace
+
+at::Tensor additive_attention_mask(const at::Tensor& attention_mask, at::ScalarType dtype) {
+  if (!attention_mask.defined()) return {};
+  // HF checks torch.all(mask == 1) the same way (a host sync), and drops the mask if so.
+  if (attention_mask.eq(1).all().item<bool>()) return {};
+  const int64_t batch = attention_mask.size(0), seq = attention_mask.size(1);
+  at::Tensor keep = attention_mask.reshape({batch, 1, 1, seq});  // (batch, 1, 1, seq)
+  return at::zeros(keep.sizes(), keep.options().dtype(dtype)).masked_fill(keep.eq(0), lowest(dtype));
+}
+
+BertPooler::BertPooler(const BertConfig& c) {
+  dense = register_module("dense", std::make_shared<Dense>(c.hidden_size, c.hidden_size));
+}
+
+at::Tensor BertPooler::forward(const at::Tensor& last_hidden) {
+  at::Tensor first = last_hidden.select(1, 0);  // (batch, hidden): the [CLS] position
+  return at::tanh(dense->forward(first));
+}
+
+BertModel::BertModel(const BertConfig& c) : max_positions(c.max_position_embeddings) {
+  embeddings = register_module("embeddings", std::make_shared<BertEmbeddings>(c));
+  encoder = register_module("encoder", std::make_shared<BertEncoder>(c));
+  pooler = register_module("pooler", std::make_shared<BertPooler>(c));
+  init_bert_weights(*this, c.initializer_range, std::nullopt);
+}
+
+BertOutput BertModel::forward(const at::Tensor& input_ids, const at::Tensor& attention_mask,
+                              const at::Tensor& token_type_ids) {
+  if (input_ids.dim() != 2)
+    throw usage_error("model", "input_ids must be (batch, seq), got " +
+                                   std::to_string(input_ids.dim()) + " dimensions");
+  if (input_ids.size(1) > max_positions)
+    throw usage_error("model",
+                      "sequence length " + std::to_string(input_ids.size(1)) +
+                          " exceeds the model's max_position_embeddings " +
+                          std::to_string(max_positions),
+                      "lower max_length to at most " + std::to_string(max_positions));
+  at::Tensor types = token_type_ids.defined() ? token_type_ids : at::zeros_like(input_ids);
+  at::Tensor ids = input_ids.to(at::kLong), tt = types.to(at::kLong);
+
+  BertOutput out;
+  at::Tensor x = embeddings->forward(ids, tt);  // (batch, seq, hidden)
+  // The mask takes the embedding output's dtype as in HF (fp32 under autocast; autocast casts
+  // it for the attention kernel).
+  at::Tensor mask = additive_attention_mask(attention_mask, x.scalar_type());
+  out.last_hidden = encoder->forward(x, mask);         // (batch, seq, hidden)
+  out.pooled = pooler->forward(out.last_hidden);       // (batch, hidden)
+  return out;
+}
+
+BertClassifier::BertClassifier(const BertConfig& c, int64_t num_labels)
+    : classifier_dropout(c.effective_classifier_dropout()),
+      initializer_range(c.initializer_range) {
+  if (num_labels <= 0)
+    throw usage_error("model", "num_labels must be positive, got " + std::to_string(num_labels));
+  bert = register_module("bert", std::make_shared<BertModel>(c));
+  classifier = register_module("classifier", std::make_shared<Dense>(c.hidden_size, num_labels));
+  reset_classifier(std::nullopt);
+}
+
+void BertClassifier::reset_classifier(std::optional<at::Generator> gen) {
+  classifier->reset(initializer_range, gen);
+}
+
+BertOutput BertClassifier::forward(const at::Tensor& input_ids, const at::Tensor& attention_mask,
+                                   const at::Tensor& token_type_ids) {
+  BertOutput out = bert->forward(input_ids, attention_mask, token_type_ids);
+  at::Tensor h = at::dropout(out.pooled, classifier_dropout, is_training());  // (batch, hidden)
+  out.logits = classifier->forward(h);  // (batch, num_labels)
+  return out;
+}
+
+}  // namespace berth::model

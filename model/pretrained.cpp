@@ -1,0 +1,264 @@
+#include "model/pretrained.h"
+
+#include "common/error.h"
+#include "model/model_log.h"
+#include "model/safetensors.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+namespace berth::model {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string shape_string(at::IntArrayRef s) {
+  std::string r = "[";
+  for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
+  return r + "]";
+}
+
+std::string join_names(const std::vector<std::string>& names, size_t max_shown = 12) {
+  std::string s;
+  for (size_t i = 0; i < names.size() && i < max_shown; ++i) s += (i ? ", " : "") + names[i];
+  if (names.size() > max_shown) s += ", ... (" + std::to_string(names.size()) + " in all)";
+  return s;
+}
+
+bool starts_with(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
+
+// The name a checkpoint key has in BertForSequenceClassification, or "" when it belongs to
+// something Berth does not model (an MLM/NSP head, say).
+std::string normalise_key(std::string k) {
+  // TF-era LayerNorm parameter names, still found in some old checkpoints.
+  auto replace_suffix = [&](const std::string& from, const std::string& to) {
+    if (k.size() >= from.size() && k.compare(k.size() - from.size(), from.size(), from) == 0)
+      k = k.substr(0, k.size() - from.size()) + to;
+  };
+  replace_suffix("LayerNorm.gamma", "LayerNorm.weight");
+  replace_suffix("LayerNorm.beta", "LayerNorm.bias");
+  if (starts_with(k, "bert.") || starts_with(k, "classifier.")) return k;
+  // A bare BertModel (e.g. sentence-transformers checkpoints) has no "bert." prefix.
+  if (starts_with(k, "embeddings.") || starts_with(k, "encoder.") || starts_with(k, "pooler."))
+    return "bert." + k;
+  return "";
+}
+
+// Buffers older transformers versions saved; HF ignores them silently, so do we.
+bool ignorable_buffer(const std::string& normalised) {
+  return normalised == "bert.embeddings.position_ids" ||
+         normalised == "bert.embeddings.token_type_ids";
+}
+
+[[noreturn]] void missing_weights_file(const fs::path& dir) {
+  std::string found;
+  for (const char* f : {"pytorch_model.bin", "model.safetensors.index.json", "tf_model.h5",
+                        "flax_model.msgpack"})
+    if (fs::exists(dir / f)) found += std::string(found.empty() ? "" : ", ") + f;
+  std::string what = "no model.safetensors in " + dir.string();
+  if (!found.empty()) what += " (found " + found + ")";
+  throw model_error(
+      "model", what,
+      "Berth reads single-file safetensors weights only; convert once with: python -c \"from "
+      "transformers import AutoModel; m = AutoModel.from_pretrained('" + dir.string() +
+          "'); m.save_pretrained('" + dir.string() + "', safe_serialization=True, "
+          "max_shard_size='100GB')\"");
+}
+
+void write_file_atomically(const fs::path& path, const std::string& content) {
+  fs::path tmp = path.parent_path() / ("." + path.filename().string() + ".tmp." +
+                                       std::to_string(::getpid()));
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    f << content;
+    f.flush();
+    if (!f) throw model_error("model", "cannot write " + tmp.string(), "is the disk full?");
+  }
+  int fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    throw model_error("model", "cannot move " + tmp.string() + " to " + path.string() + ": " +
+                                   ec.message());
+  }
+}
+
+std::string read_whole(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  if (!f) throw model_error("model", "cannot read " + p.string());
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+}  // namespace
+
+const std::vector<std::string>& tokenizer_file_names() {
+  static const std::vector<std::string> names = {"vocab.txt", "tokenizer.json",
+                                                 "tokenizer_config.json",
+                                                 "special_tokens_map.json"};
+  return names;
+}
+
+LoadedClassifier load_classifier(const std::string& dir_str, const LoadOptions& options,
+                                 const c10::Device& device) {
+  const fs::path dir(dir_str);
+  if (!fs::is_directory(dir))
+    throw model_error("model", "model directory " + dir_str + " does not exist",
+                      "pass a Hugging Face model directory (config.json, model.safetensors)");
+  const fs::path weights = dir / "model.safetensors";
+  if (!fs::exists(weights)) missing_weights_file(dir);
+
+  LoadedClassifier out;
+  out.config = BertConfig::from_file((dir / "config.json").string());
+  BertConfig& config = out.config;
+  const int64_t num_labels = options.num_labels.value_or(config.num_labels());
+  if (num_labels <= 0)
+    throw usage_error("model", "num_labels must be positive, got " + std::to_string(num_labels));
+  if (static_cast<int64_t>(config.label_names.size()) != num_labels)
+    config.label_names = default_label_names(num_labels);
+  out.label_names = config.label_names;
+
+  SafetensorsFile file(weights.string());
+  auto model = std::make_shared<BertClassifier>(config, num_labels);
+
+  // Checkpoint names by the parameter they fill.
+  std::map<std::string, std::string> source_of;
+  std::vector<std::string> unexpected;
+  for (const auto& e : file.entries()) {
+    std::string n = normalise_key(e.name);
+    if (n.empty()) {
+      unexpected.push_back(e.name);
+    } else if (ignorable_buffer(n)) {
+      continue;
+    } else if (!source_of.emplace(n, e.name).second) {
+      logging::warn(weights.string() + ": \"" + source_of[n] + "\" and \"" + e.name +
+                    "\" both map to " + n + "; using the first");
+    }
+  }
+
+  std::vector<std::string> missing;
+  std::set<std::string> used;
+  bool head_discarded = false;
+  {
+    at::NoGradGuard no_grad;
+    for (auto& item : model->named_parameters(/*recurse=*/true)) {
+      const std::string& name = item.key();
+      at::Tensor& param = item.value();
+      auto it = source_of.find(name);
+      if (it == source_of.end()) {
+        missing.push_back(name);
+        continue;
+      }
+      used.insert(name);
+      const SafetensorsEntry* e = file.find(it->second);
+      if (!at::IntArrayRef(e->shape).equals(param.sizes())) {
+        if (starts_with(name, "classifier.") && options.num_labels) {
+          // The caller asked for a different label set than the stored head was trained on.
+          head_discarded = true;
+          missing.push_back(name);
+          continue;
+        }
+        throw model_error("model",
+                          weights.string() + ": tensor \"" + it->second + "\" has shape " +
+                              shape_string(e->shape) + " but the model built from config.json " +
+                              "expects " + shape_string(param.sizes()) + " for " + name,
+                          "config.json and model.safetensors do not belong together");
+      }
+      param.copy_(file.load(it->second));
+    }
+  }
+  for (auto& [n, src] : source_of)
+    if (!used.count(n)) unexpected.push_back(src);
+
+  // Only the heads on top of the encoder may be missing: they are what fine-tuning trains.
+  std::vector<std::string> missing_encoder;
+  bool pooler_missing = false, head_missing = false;
+  for (auto& n : missing) {
+    if (starts_with(n, "classifier."))
+      head_missing = true;
+    else if (starts_with(n, "bert.pooler."))
+      pooler_missing = true;
+    else
+      missing_encoder.push_back(n);
+  }
+  if (!missing_encoder.empty())
+    throw model_error("model", weights.string() + " lacks encoder weights: " +
+                                   join_names(missing_encoder),
+                      "is this a BERT checkpoint matching config.json?");
+
+  std::optional<at::Generator> gen;
+  if (options.init_seed) gen = at::detail::createCPUGenerator(*options.init_seed);
+  if (pooler_missing) {
+    model->bert->pooler->dense->reset(config.initializer_range, gen);
+    out.newly_initialised.push_back("bert.pooler.dense.weight");
+    out.newly_initialised.push_back("bert.pooler.dense.bias");
+    logging::warn(weights.string() +
+                  ": no pooler weights; bert.pooler.dense initialised randomly (fine-tune before "
+                  "relying on the pooled output)");
+  }
+  if (head_missing) {
+    model->reset_classifier(gen);
+    out.newly_initialised.push_back("classifier.weight");
+    out.newly_initialised.push_back("classifier.bias");
+    if (head_discarded)
+      logging::warn(weights.string() + ": stored classifier head does not have " +
+                    std::to_string(num_labels) + " labels; discarded and initialised anew");
+    else
+      logging::info(weights.string() + ": no classifier head; initialised a new one with " +
+                    std::to_string(num_labels) + " labels");
+  }
+  if (!unexpected.empty())
+    logging::info(weights.string() + ": " + std::to_string(unexpected.size()) +
+                  " tensor(s) not used by BertForSequenceClassification: " +
+                  join_names(unexpected));
+
+  model->to(device);
+  model->eval();
+  out.model = std::move(model);
+  return out;
+}
+
+void save_pretrained(const std::string& dir_str, BertClassifier& model, const BertConfig& config,
+                     const std::vector<std::string>& label_names,
+                     const std::string& tokenizer_source_dir) {
+  const fs::path dir(dir_str);
+  if (static_cast<int64_t>(label_names.size()) != model.num_labels())
+    throw usage_error("model", std::to_string(label_names.size()) + " label names for a model with " +
+                                   std::to_string(model.num_labels()) + " labels");
+  const fs::path src(tokenizer_source_dir);
+  if (!fs::exists(src / "vocab.txt"))
+    throw model_error("model", "no vocab.txt in " + tokenizer_source_dir,
+                      "save_pretrained copies the tokenizer from the model directory trained from");
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw model_error("model", "cannot create " + dir_str + ": " + ec.message());
+
+  BertConfig c = config;
+  c.label_names = label_names;
+  write_file_atomically(dir / "config.json", c.to_json().dump(2) + "\n");
+
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  for (auto& item : model.named_parameters(/*recurse=*/true))
+    tensors.emplace_back(item.key(), item.value());
+  write_safetensors((dir / "model.safetensors").string(), tensors);
+
+  const bool same_dir = fs::exists(dir) && fs::equivalent(dir, src, ec);
+  if (!same_dir)
+    for (const auto& name : tokenizer_file_names())
+      if (fs::exists(src / name)) write_file_atomically(dir / name, read_whole(src / name));
+  logging::info("saved " + dir_str + " (" + std::to_string(label_names.size()) + " labels, " +
+                std::to_string(tensors.size()) + " tensors)");
+}
+
+}  // namespace berth::model

@@ -1,0 +1,66 @@
+// The safetensors format (8-byte little-endian header length, a JSON header naming each tensor's
+// dtype, shape and byte range, then the raw data): a validating, memory-mapped reader and an
+// atomic float32 writer. Hugging Face model directories ship their weights this way.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace berth::model {
+
+struct SafetensorsEntry {
+  std::string name;
+  std::string dtype;  // as written: "F32", "BF16", "I64", ...
+  std::vector<int64_t> shape;
+  uint64_t begin = 0;  // byte range in the data section
+  uint64_t end = 0;
+};
+
+// Opens and validates the whole header up front (so that a damaged file fails before any weight
+// is used): every error is a berth::model_error naming the file and, where one is at fault, the
+// tensor. The file stays mapped until the object dies; tensors are copied out.
+class SafetensorsFile {
+ public:
+  explicit SafetensorsFile(const std::string& path);
+  ~SafetensorsFile();
+  SafetensorsFile(const SafetensorsFile&) = delete;
+  SafetensorsFile& operator=(const SafetensorsFile&) = delete;
+
+  const std::string& path() const { return path_; }
+  // Sorted by name.
+  const std::vector<SafetensorsEntry>& entries() const { return entries_; }
+  const SafetensorsEntry* find(const std::string& name) const;
+  bool contains(const std::string& name) const { return find(name) != nullptr; }
+  const std::map<std::string, std::string>& metadata() const { return metadata_; }
+
+  // A float32 CPU tensor owning its memory. F32, F16 and BF16 are supported (half types are
+  // widened, exactly); any other dtype throws.
+  at::Tensor load(const std::string& name) const;
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  const uint8_t* map_ = nullptr;
+  uint64_t size_ = 0;
+  uint64_t data_start_ = 0;
+  std::vector<SafetensorsEntry> entries_;
+  std::map<std::string, std::string> metadata_;
+};
+
+// Writes float32 tensors (any device or floating dtype; converted) under their names, with
+// __metadata__ {"format": "pt"} plus `metadata`. Atomic: a temporary file in the same directory is
+// fsynced and renamed over `path`, so readers never see a half-written file.
+void write_safetensors(const std::string& path,
+                       const std::vector<std::pair<std::string, at::Tensor>>& tensors,
+                       const std::map<std::string, std::string>& metadata = {});
+
+// Bytes per element for a safetensors dtype name; 0 for names the format does not define.
+size_t safetensors_dtype_size(const std::string& dtype);
+
+}  // namespace berth::model

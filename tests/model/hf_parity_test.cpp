@@ -1,0 +1,150 @@
+// Berth's BERT classifier against Hugging Face transformers (tests/python/model_oracle.py):
+// parameter names, forward outputs, gradients, and checkpoints going both ways.
+#include "model/pretrained.h"
+#include "tests/model/model_test_util.h"
+
+#include <gtest/gtest.h>
+
+#include <iostream>
+
+namespace berth::test {
+namespace {
+
+using model::BertClassifier;
+using model::load_classifier;
+using model::LoadOptions;
+
+constexpr double kTol = 1e-5;  // max abs difference, fp32
+
+// A padded batch mixing a full-length (512) sequence with short ones and token types, and an
+// unpadded one (HF then passes no mask to SDPA at all).
+std::vector<TokenBatch> parity_batches(int64_t num_labels) {
+  return {make_batch({512, 9, 130, 2}, 17, num_labels), make_batch({24, 24, 24}, 18, num_labels)};
+}
+
+void expect_outputs_match(BertClassifier& m, const std::vector<TokenBatch>& batches,
+                          const OracleResult& oracle, const std::string& what) {
+  at::NoGradGuard no_grad;
+  for (size_t i = 0; i < batches.size(); ++i) {
+    auto& b = batches[i];
+    auto out = m.forward(b.ids, b.mask, b.types);
+    double d_hidden = max_abs_diff(out.last_hidden, oracle.get(i, "last_hidden"));
+    double d_pooled = max_abs_diff(out.pooled, oracle.get(i, "pooled"));
+    double d_logits = max_abs_diff(out.logits, oracle.get(i, "logits"));
+    std::cout << what << " batch " << i << " " << b.ids.sizes() << ": max abs diff last_hidden "
+              << d_hidden << ", pooled " << d_pooled << ", logits " << d_logits << std::endl;
+    EXPECT_LE(d_hidden, kTol) << what << " batch " << i;
+    EXPECT_LE(d_pooled, kTol) << what << " batch " << i;
+    EXPECT_LE(d_logits, kTol) << what << " batch " << i;
+    // Guard against a vacuous comparison (e.g. both sides all zeros).
+    EXPECT_GT(out.logits.abs().max().item<double>(), 1e-3);
+    EXPECT_GT(out.pooled.std().item<double>(), 1e-2);
+  }
+}
+
+void expect_clean_hf_load(const OracleResult& oracle) {
+  EXPECT_TRUE(oracle.info["missing_keys"].empty()) << oracle.info.dump();
+  EXPECT_TRUE(oracle.info["unexpected_keys"].empty()) << oracle.info.dump();
+  EXPECT_TRUE(oracle.info["mismatched_keys"].empty()) << oracle.info.dump();
+  EXPECT_EQ(oracle.info["attn_implementation"], "sdpa");
+}
+
+TEST(HfParity, ParameterNamesAndShapesAreHfStateDictKeys) {
+  auto r = run_python("model_oracle.py names '" + default_model().string() + "' 3");
+  auto hf = nlohmann::json::parse(r.out);
+  auto config = model::BertConfig::from_file((default_model() / "config.json").string());
+  BertClassifier m(config, 3);
+  std::map<std::string, std::vector<int64_t>> ours;
+  for (auto& p : m.named_parameters()) ours[p.key()] = p.value().sizes().vec();
+  std::map<std::string, std::vector<int64_t>> theirs;
+  for (auto& [k, v] : hf.items()) theirs[k] = v.get<std::vector<int64_t>>();
+  EXPECT_EQ(ours, theirs);
+  EXPECT_EQ(m.buffers().size(), 0u);  // nothing HF would not expect in a state_dict
+}
+
+// (a) Berth → HF: the default BertModel with a fresh seeded 3-label head, saved by Berth, loaded
+// by transformers without any missing/unexpected key, gives Berth's outputs.
+TEST(HfParity, BerthSavedCheckpointLoadsInTransformersWithSameLogits) {
+  LoadOptions o;
+  o.num_labels = 3;
+  o.init_seed = 1234;
+  auto loaded = load_classifier(default_model().string(), o, c10::Device(c10::kCPU));
+  EXPECT_EQ(loaded.newly_initialised,
+            (std::vector<std::string>{"classifier.weight", "classifier.bias"}));
+  TempDir tmp;
+  const std::vector<std::string> labels = {"negative", "neutral", "positive"};
+  save_pretrained((tmp / "ckpt").string(), *loaded.model, loaded.config, labels,
+                  default_model().string());
+
+  auto batches = parity_batches(0);
+  std::vector<nlohmann::json> js;
+  for (auto& b : batches) js.push_back(batch_to_json(b));
+  auto oracle = run_oracle_forward((tmp / "ckpt").string(), js);
+  expect_clean_hf_load(oracle);
+  EXPECT_EQ(oracle.info["num_labels"], 3);
+  EXPECT_EQ(oracle.info["id2label"],
+            nlohmann::json({{"0", "negative"}, {"1", "neutral"}, {"2", "positive"}}));
+  EXPECT_EQ(oracle.info["tokenizer"], "BertTokenizerFast");
+  expect_outputs_match(*loaded.model, batches, oracle, "berth->hf");
+
+  // And Berth reads its own save back bit for bit.
+  auto again = load_classifier((tmp / "ckpt").string());
+  EXPECT_TRUE(again.newly_initialised.empty());
+  EXPECT_EQ(again.label_names, labels);
+  at::NoGradGuard no_grad;
+  auto& b = batches[0];
+  EXPECT_TRUE(at::equal(again.model->forward(b.ids, b.mask, b.types).logits,
+                        loaded.model->forward(b.ids, b.mask, b.types).logits));
+}
+
+// (b) HF → Berth: transformers builds a 4-label classifier on the default model and saves it;
+// Berth loads it and matches HF's outputs, loss and parameter gradients.
+TEST(HfParity, TransformersCheckpointLoadsInBerthWithSameLogitsAndGradients) {
+  TempDir tmp;
+  const std::string dir = (tmp / "hf").string();
+  run_python("model_oracle.py create '" + default_model().string() + "' '" + dir + "' 4 11");
+  auto loaded = load_classifier(dir);
+  ASSERT_EQ(loaded.model->num_labels(), 4);
+  EXPECT_TRUE(loaded.newly_initialised.empty());
+  EXPECT_EQ(loaded.label_names, (std::vector<std::string>{"LABEL_0", "LABEL_1", "LABEL_2", "LABEL_3"}));
+
+  const std::vector<std::string> grads = {
+      "classifier.weight",
+      "bert.pooler.dense.weight",
+      "bert.encoder.layer.5.output.LayerNorm.weight",
+      "bert.encoder.layer.3.intermediate.dense.weight",
+      "bert.encoder.layer.0.attention.self.query.weight",
+      "bert.encoder.layer.0.attention.self.key.bias",
+      "bert.embeddings.position_embeddings.weight",
+      "bert.embeddings.word_embeddings.weight",
+  };
+  auto batches = parity_batches(4);
+  std::vector<nlohmann::json> js;
+  for (auto& b : batches) js.push_back(batch_to_json(b, grads));
+  auto oracle = run_oracle_forward(dir, js);
+  expect_clean_hf_load(oracle);
+  expect_outputs_match(*loaded.model, batches, oracle, "hf->berth");
+
+  auto params = loaded.model->named_parameters();
+  for (size_t i = 0; i < batches.size(); ++i) {
+    auto& b = batches[i];
+    loaded.model->zero_grad();
+    auto out = loaded.model->forward(b.ids, b.mask, b.types);
+    auto loss = at::cross_entropy_loss(out.logits, b.labels);
+    loss.backward();
+    double d_loss = max_abs_diff(loss.reshape({1}), oracle.get(i, "loss"));
+    std::cout << "grad batch " << i << ": loss diff " << d_loss;
+    EXPECT_LE(d_loss, kTol);
+    for (auto& name : grads) {
+      at::Tensor g = params[name].grad();
+      ASSERT_TRUE(g.defined()) << name;
+      double rel = max_rel_diff(g, oracle.get(i, "grad." + name));
+      std::cout << ", " << name << " " << rel;
+      EXPECT_LE(rel, kTol) << "gradient of " << name << " batch " << i;
+    }
+    std::cout << std::endl;
+  }
+}
+
+}  // namespace
+}  // namespace berth::test

@@ -1,0 +1,89 @@
+"""Hugging Face reference for Berth's BERT classifier (tests/model/*_test.cpp).
+
+Subcommands:
+  forward MODEL_DIR INPUT_JSON OUTPUT_SAFETENSORS
+      Loads MODEL_DIR with transformers' BertForSequenceClassification (fp32, eval mode, the
+      default attention implementation) and runs each batch of INPUT_JSON:
+        {"batches": [{"input_ids": [[...]], "attention_mask": [[...]], "token_type_ids": [[...]],
+                      "labels": [...] (optional), "grads": ["param name", ...] (optional)}]}
+      Writes b<i>.last_hidden, b<i>.pooled, b<i>.logits and, with labels, b<i>.loss and
+      b<i>.grad.<name> (gradients of HF's own loss) to OUTPUT_SAFETENSORS. Prints JSON with the
+      loading report (missing/unexpected/mismatched keys), the attention implementation and the
+      tokenizer class AutoTokenizer picks for the directory.
+  create BASE_DIR OUTPUT_DIR NUM_LABELS SEED
+      A BertForSequenceClassification from BASE_DIR with a head seeded by SEED, saved with
+      save_pretrained (safetensors) together with BASE_DIR's tokenizer.
+  names CONFIG_DIR NUM_LABELS
+      Prints the state_dict keys and shapes of BertForSequenceClassification(config) as JSON.
+
+Token ids are passed as JSON so that the comparison does not depend on any tokenizer.
+"""
+
+import json
+import sys
+
+import torch
+from safetensors.torch import save_file
+from transformers import AutoConfig, AutoTokenizer, BertForSequenceClassification
+
+
+def forward(model_dir, input_path, output_path):
+    torch.manual_seed(0)
+    model, info = BertForSequenceClassification.from_pretrained(
+        model_dir, output_loading_info=True, torch_dtype=torch.float32)
+    model.eval()
+    with open(input_path) as f:
+        spec = json.load(f)
+    pooled = {}
+    model.bert.pooler.register_forward_hook(lambda m, i, o: pooled.__setitem__("v", o))
+    params = dict(model.named_parameters())
+    out = {}
+    for b, batch in enumerate(spec["batches"]):
+        ids = torch.tensor(batch["input_ids"], dtype=torch.long)
+        mask = torch.tensor(batch["attention_mask"], dtype=torch.long)
+        types = torch.tensor(batch["token_type_ids"], dtype=torch.long)
+        labels = torch.tensor(batch["labels"], dtype=torch.long) if "labels" in batch else None
+        model.zero_grad(set_to_none=True)
+        with torch.set_grad_enabled(labels is not None):
+            r = model(input_ids=ids, attention_mask=mask, token_type_ids=types, labels=labels,
+                      output_hidden_states=True)
+        p = f"b{b}."
+        out[p + "last_hidden"] = r.hidden_states[-1].detach()
+        out[p + "pooled"] = pooled["v"].detach()
+        out[p + "logits"] = r.logits.detach()
+        if labels is not None:
+            r.loss.backward()
+            out[p + "loss"] = r.loss.detach().reshape(1)
+            for name in batch.get("grads", []):
+                out[p + "grad." + name] = params[name].grad.detach()
+    save_file({k: v.contiguous() for k, v in out.items()}, output_path)
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    print(json.dumps({
+        "missing_keys": sorted(info["missing_keys"]),
+        "unexpected_keys": sorted(info["unexpected_keys"]),
+        "mismatched_keys": [str(k) for k in info["mismatched_keys"]],
+        "attn_implementation": model.config._attn_implementation,
+        "num_labels": model.config.num_labels,
+        "id2label": {str(k): v for k, v in model.config.id2label.items()},
+        "tokenizer": type(tokenizer).__name__,
+    }))
+
+
+def create(base_dir, output_dir, num_labels, seed):
+    torch.manual_seed(int(seed))
+    model = BertForSequenceClassification.from_pretrained(base_dir, num_labels=int(num_labels))
+    model.save_pretrained(output_dir, safe_serialization=True)
+    AutoTokenizer.from_pretrained(base_dir).save_pretrained(output_dir)
+
+
+def names(config_dir, num_labels):
+    config = AutoConfig.from_pretrained(config_dir, num_labels=int(num_labels))
+    model = BertForSequenceClassification(config)
+    print(json.dumps({k: list(v.shape) for k, v in model.state_dict().items()}))
+
+
+if __name__ == "__main__":
+    commands = {"forward": forward, "create": create, "names": names}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
+        sys.exit(__doc__)
+    commands[sys.argv[1]](*sys.argv[2:])
