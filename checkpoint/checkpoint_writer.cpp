@@ -32,12 +32,14 @@ std::optional<std::string> old_step_name(const std::string& name) {
 
 CheckpointWriter::CheckpointWriter(fs::path root) : root_(std::move(root)) {
   std::error_code ec;
-  fs::create_directories(root_, ec);
+  bool created = fs::create_directories(root_, ec);
   if (ec || !fs::is_directory(root_)) {
     throw model_error("checkpoint", "cannot create checkpoint directory " + root_.string() +
                                         (ec ? ": " + ec.message() : ""),
                       "check checkpoint.dir in the config and the permissions of its parent");
   }
+  // A new root's own entry must survive a crash too, or its first checkpoint vanishes with it.
+  if (created) fsync_dir(fs::absolute(root_).parent_path());
   recover();
 }
 
@@ -100,7 +102,7 @@ void CheckpointWriter::install(const fs::path& tmp, const fs::path& final_dir) {
   // where the file system cannot exchange, move the old one aside first: recover() puts it
   // back if we die before the new one is in place.
   log::get("checkpoint")->info("replacing existing {}", final_dir.string());
-  if (exchange_paths(tmp, final_dir)) {
+  if (use_exchange_ && exchange_paths(tmp, final_dir)) {
     fsync_dir(root_);
     if (hook_) hook_("replaced");
     fs::remove_all(tmp);  // now holds the old checkpoint
@@ -110,6 +112,7 @@ void CheckpointWriter::install(const fs::path& tmp, const fs::path& final_dir) {
                             std::to_string(::getpid()));
   fs::remove_all(aside);
   rename_path(final_dir, aside);
+  if (hook_) hook_("moved_aside");
   rename_path(tmp, final_dir);
   fsync_dir(root_);
   if (hook_) hook_("replaced");

@@ -50,9 +50,15 @@ class CheckpointWriter {
 
   // Fault injection for tests: called at each point of commit() where a crash must leave the
   // root usable ("files_synced", "manifest_written", "installed", "latest_updated"; and
-  // "replaced" when an existing step directory was swapped out but not yet removed).
+  // "replaced" when an existing step directory was swapped out but not yet removed;
+  // "moved_aside" between the two renames of the fallback replacement).
   using PhaseHook = std::function<void(const std::string& phase)>;
   void set_phase_hook(PhaseHook hook) { hook_ = std::move(hook); }
+
+  // Re-saving a step swaps directories with renameat2(RENAME_EXCHANGE) where the file system
+  // supports it; false forces the move-aside fallback (tests, or a file system whose exchange
+  // is unreliable).
+  void set_use_exchange(bool use) { use_exchange_ = use; }
 
  private:
   void recover();
@@ -62,6 +68,7 @@ class CheckpointWriter {
   std::optional<std::int64_t> step_;
   std::filesystem::path tmp_;
   PhaseHook hook_;
+  bool use_exchange_ = true;
 };
 
 }  // namespace berth::checkpoint

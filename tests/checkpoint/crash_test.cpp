@@ -20,7 +20,8 @@ namespace {
 
 // Runs `body` in a child process that SIGKILLs itself when it reaches `kill_at` (a commit phase,
 // or "fill:<n>" after the n-th file written by the trainer). Returns true if it was killed.
-bool run_child_killed_at(const fs::path& root, long long step, const std::string& kill_at) {
+bool run_child_killed_at(const fs::path& root, long long step, const std::string& kill_at,
+                         bool use_exchange = true) {
   pid_t pid = ::fork();
   if (pid == 0) {
     auto die_if = [&](const std::string& point) {
@@ -29,6 +30,7 @@ bool run_child_killed_at(const fs::path& root, long long step, const std::string
     try {
       CheckpointWriter w(root);
       w.set_phase_hook(die_if);
+      w.set_use_exchange(use_exchange);
       w.write(step, [&](const fs::path& d) {
         testing::fill_fake_checkpoint(d, step);
         // Overwrite file by file, dying in between, as a slow trainer would be caught.
@@ -105,24 +107,41 @@ INSTANTIATE_TEST_SUITE_P(
       return n;
     });
 
-TEST(CrashDuringWrite, ReSavingAStepKeepsOneValidCopyAtEveryMoment) {
-  for (const std::string kill_at : {"fill:2", "manifest_written", "replaced", "installed"}) {
+class ReSaveCrash : public ::testing::TestWithParam<bool> {};
+
+TEST_P(ReSaveCrash, KeepsOneValidCopyAtEveryMoment) {
+  const bool use_exchange = GetParam();
+  std::vector<std::string> points{"fill:2", "manifest_written", "replaced", "installed"};
+  if (!use_exchange) points.push_back("moved_aside");
+  for (const std::string& kill_at : points) {
     test::TempDir tmp;
     {
       CheckpointWriter w(tmp.path());
       w.write(100, [](const fs::path& d) { testing::fill_fake_checkpoint(d, 100); });
       w.write(200, [](const fs::path& d) { testing::fill_fake_checkpoint(d, 200); });
     }
-    ASSERT_TRUE(run_child_killed_at(tmp.path(), 200, kill_at)) << kill_at;
-    ResumeChoice choice = find_resumable(tmp.path());
-    ASSERT_TRUE(choice.chosen) << kill_at;
-    EXPECT_EQ(choice.chosen->step, 200) << kill_at;
+    ASSERT_TRUE(run_child_killed_at(tmp.path(), 200, kill_at, use_exchange)) << kill_at;
+    if (kill_at != "moved_aside") {
+      ResumeChoice choice = find_resumable(tmp.path());
+      ASSERT_TRUE(choice.chosen) << kill_at;
+      EXPECT_EQ(choice.chosen->step, 200) << kill_at;
+    }
+    // The next writer restores the moved-aside copy, if any.
     CheckpointWriter w(tmp.path());
+    EXPECT_EQ(find_resumable(tmp.path()).chosen->step, 200) << kill_at;
+    for (const auto& e : fs::directory_iterator(tmp.path())) {
+      EXPECT_NE(e.path().filename().string()[0], '.') << kill_at << ": leftover " << e.path();
+    }
     EXPECT_TRUE(verify(tmp / "step-00000200").ok()) << kill_at;
     // Before the swap the old copy is the one in place; from the swap on, the new one is.
     bool expect_new = kill_at == "replaced" || kill_at == "installed";
     EXPECT_EQ(fs::exists(tmp / "step-00000200" / "shard-1.bin"), expect_new) << kill_at;
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(ExchangeAndMoveAside, ReSaveCrash, ::testing::Values(true, false),
+                         [](const auto& info) {
+                           return std::string(info.param ? "exchange" : "move_aside");
+                         });
 
 }  // namespace berth::checkpoint
