@@ -1,0 +1,99 @@
+// `berth tokenize --model DIR [--max-length N]`: one JSON array of token ids per input line.
+// Lines are split on '\n' only (a '\r' before it stays in the line); a last line without '\n'
+// counts when it is not empty. Each output equals Hugging Face's
+// tokenizer(line, truncation=True, max_length=N)["input_ids"] with the bytes decoded as
+// errors="replace". Used to check parity with Python and to inspect what the model will see.
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/error.h"
+#include "data/tokenizer.h"
+#include "launcher/commands.h"
+
+namespace berth::launcher {
+
+namespace {
+
+struct TokenizeOptions {
+  std::string model;
+  int max_length = 512;
+};
+
+void append_ids(std::string& out, const std::vector<int32_t>& ids) {
+  out.push_back('[');
+  char buf[16];
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i) out.push_back(',');
+    int n = std::snprintf(buf, sizeof buf, "%d", ids[i]);
+    out.append(buf, static_cast<size_t>(n));
+  }
+  out.append("]\n");
+}
+
+void write_all(const std::string& s) {
+  if (!s.empty() && std::fwrite(s.data(), 1, s.size(), stdout) != s.size()) {
+    throw data_error("tokenize", "cannot write to standard output",
+                     "check the disk or the pipe reading berth's output");
+  }
+}
+
+void run_tokenize(const TokenizeOptions& o) {
+  if (o.max_length < 2) {
+    throw usage_error("tokenize",
+                      "--max-length " + std::to_string(o.max_length) +
+                          " is too small: [CLS] and [SEP] alone take 2 tokens",
+                      "use --max-length 2 or more (typically 128 or 512)");
+  }
+  auto tok = data::Tokenizer::from_directory(o.model);
+  std::string pending;  // bytes of the current, incomplete line
+  std::string out;
+  out.reserve(1 << 20);
+  std::vector<char> buf(1 << 20);
+  auto emit = [&](std::string_view line) {
+    append_ids(out, tok.encode(line, o.max_length).ids);
+    if (out.size() >= (1 << 20)) {
+      write_all(out);
+      out.clear();
+    }
+  };
+  size_t got;
+  while ((got = std::fread(buf.data(), 1, buf.size(), stdin)) > 0) {
+    std::string_view chunk(buf.data(), got);
+    size_t pos = 0;
+    for (size_t nl; (nl = chunk.find('\n', pos)) != std::string_view::npos; pos = nl + 1) {
+      if (pending.empty()) {
+        emit(chunk.substr(pos, nl - pos));
+      } else {
+        pending.append(chunk.substr(pos, nl - pos));
+        emit(pending);
+        pending.clear();
+      }
+    }
+    pending.append(chunk.substr(pos));
+  }
+  if (std::ferror(stdin)) {
+    throw data_error("tokenize", "cannot read standard input", "check the input file or pipe");
+  }
+  if (!pending.empty()) emit(pending);
+  write_all(out);
+  std::fflush(stdout);
+}
+
+void register_tokenize(CLI::App& app) {
+  auto opts = std::make_shared<TokenizeOptions>();
+  auto* cmd = app.add_subcommand(
+      "tokenize", "Tokenize lines from stdin; print one JSON array of ids per line");
+  cmd->add_option("--model", opts->model, "Hugging Face model directory (vocab.txt, tokenizer.json)")
+      ->required();
+  cmd->add_option("--max-length", opts->max_length, "Truncate to this many ids incl. [CLS]/[SEP]")
+      ->capture_default_str();
+  cmd->callback([opts] { run_tokenize(*opts); });
+}
+
+const CommandRegistrar registrar(20, register_tokenize);
+
+}  // namespace
+
+}  // namespace berth::launcher
