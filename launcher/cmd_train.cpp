@@ -1,0 +1,38 @@
+// berth train --config FILE.toml [--set section.key=value ...] [--resume auto|never|latest|best|DIR]
+#include "common/log.h"
+#include "launcher/commands.h"
+#include "launcher/launch_env.h"
+#include "trainer/train_config.h"
+#include "trainer/trainer.h"
+
+namespace berth::launcher {
+namespace {
+
+struct TrainArgs {
+  std::string config;
+  std::vector<std::string> set;
+  trainer::RunOptions run;
+};
+
+CommandRegistrar reg(50, [](CLI::App& app) {
+  auto args = std::make_shared<TrainArgs>();
+  auto* cmd = app.add_subcommand("train", "Fine-tune a classifier from a TOML config (MPI-aware)");
+  cmd->add_option("--config", args->config, "TOML config (see configs/)")->required();
+  cmd->add_option("--set", args->set, "Override a key: --set section.key=value (repeatable)");
+  cmd->add_option("--resume", args->run.resume,
+                  "auto: newest valid checkpoint if any; never; latest; best; or a checkpoint dir")
+      ->capture_default_str();
+  cmd->add_option("--trace-batches", args->run.batch_trace,
+                  "Write each rank's micro-batch example indices to FILE.<rank> (testing)")
+      ->group("");
+  cmd->callback([args] {
+    auto comm = make_communicator();
+    auto config = trainer::TrainConfig::load(args->config, args->set);
+    log::set_level(config.runtime.log_level);
+    open_rank_log(config.train.run_dir, *comm);
+    exit_status() = trainer::train(config, args->run, *comm);
+  });
+});
+
+}  // namespace
+}  // namespace berth::launcher

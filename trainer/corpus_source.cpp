@@ -1,0 +1,117 @@
+#include "trainer/corpus_source.h"
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "checkpoint/sha256.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "data/prep.h"
+#include "data/tokenizer.h"
+
+namespace berth::trainer {
+
+namespace fs = std::filesystem;
+
+namespace {
+bool is_corpus(const std::string& path) {
+  return fs::path(path).extension() == ".h5" || fs::path(path).extension() == ".hdf5";
+}
+}  // namespace
+
+std::string default_cache_dir() {
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/berth/corpora";
+  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/berth/corpora";
+  return ".berth-cache/corpora";
+}
+
+std::string corpus_path_for(const std::string& path, const TrainConfig& config,
+                            const data::Tokenizer& tokenizer, const std::string& labels_from,
+                            bool do_prep) {
+  if (is_corpus(path)) {
+    if (!fs::exists(path))
+      throw data_error("data", "corpus " + path + " does not exist",
+                       "run 'berth prep' first, or name the CSV/TSV/JSONL file instead");
+    return path;
+  }
+  if (!fs::exists(path)) {
+    throw data_error("data", "input file " + path + " does not exist",
+                     "check data.train / data.dev / data.test (paths are relative to the "
+                     "directory berth runs in)");
+  }
+  // The key covers everything that changes the corpus: content, tokenizer, columns, length, and
+  // the label map it borrows.
+  std::string key_text = checkpoint::sha256_file(path) + "|" + tokenizer.fingerprint() + "|" +
+                         config.data.text_column + "|" + config.data.label_column + "|" +
+                         config.data.text_pair_column + "|" +
+                         std::to_string(config.data.max_length) + "|" +
+                         (labels_from.empty() ? "" : checkpoint::sha256_file(labels_from));
+  std::string dir = config.data.cache_dir.empty() ? default_cache_dir() : config.data.cache_dir;
+  std::string out = dir + "/" + fs::path(path).stem().string() + "-" +
+                    checkpoint::sha256_hex(key_text).substr(0, 16) + ".h5";
+  if (!do_prep || fs::exists(out)) return out;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) {
+    throw usage_error("data", "cannot create the corpus cache directory " + dir + ": " + ec.message(),
+                      "set data.cache_dir to a writable directory");
+  }
+  log::get("data")->info("preparing {} into the cache: {}", path, out);
+  data::PrepOptions o;
+  o.tokenizer = &tokenizer;
+  o.input = path;
+  o.output = out;
+  o.text_column = config.data.text_column;
+  o.label_column = config.data.label_column;
+  o.label_column_required = true;
+  o.text_pair_column = config.data.text_pair_column;
+  o.labels_from = labels_from;
+  o.max_length = static_cast<int>(config.data.max_length);
+  data::prep_corpus(o);
+  return out;
+}
+
+TrainingData open_training_data(const TrainConfig& config, const data::Tokenizer& tokenizer,
+                                Communicator& comm) {
+  const bool writer = comm.rank() == 0;
+  // Rank 0 preps; everyone computes the same cache paths; errors on rank 0 reach the others
+  // through the flag below rather than leaving them waiting at the barrier forever.
+  std::string train, dev, test, error;
+  try {
+    train = corpus_path_for(config.data.train, config, tokenizer, "", writer);
+    if (!config.data.dev.empty()) dev = corpus_path_for(config.data.dev, config, tokenizer, train, writer);
+    if (!config.data.test.empty())
+      test = corpus_path_for(config.data.test, config, tokenizer, train, writer);
+  } catch (const Error&) {
+    if (comm.any(true)) throw;
+  }
+  if (comm.any(false)) {
+    throw data_error("data", "another rank failed to prepare the data", "see rank 0's error above");
+  }
+  comm.barrier();
+
+  auto open = [&](const std::string& p) {
+    auto c = data::Corpus::open(p);
+    if (c.fingerprint() != tokenizer.fingerprint()) {
+      throw data_error("data",
+                       "corpus " + p + " was tokenized with another tokenizer (" + c.fingerprint() +
+                           ", model has " + tokenizer.fingerprint() + ")",
+                       "re-run 'berth prep --model " + config.model.path + "' for this corpus");
+    }
+    if (!c.labeled()) throw data_error("data", "corpus " + p + " has no labels", "prep it with a label column");
+    return c;
+  };
+  TrainingData d{open(train), std::nullopt, std::nullopt};
+  auto check_labels = [&](const data::Corpus& c) {
+    if (c.label_names() != d.train.label_names()) {
+      throw data_error("data", "corpus " + c.path() + " has another label map than " + train,
+                       "prep dev/test corpora with --labels-from " + train);
+    }
+  };
+  if (!dev.empty()) d.dev = open(dev), check_labels(*d.dev);
+  if (!test.empty()) d.test = open(test), check_labels(*d.test);
+  if (d.train.size() == 0) throw data_error("data", "training corpus " + train + " is empty", "");
+  return d;
+}
+
+}  // namespace berth::trainer

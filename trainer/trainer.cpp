@@ -1,0 +1,519 @@
+#include "trainer/trainer.h"
+
+#include <ATen/Context.h>
+#include <ATen/Parallel.h>
+#include <c10/core/GradMode.h>
+#include <torch/utils.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "checkpoint/checkpoint_scan.h"
+#include "checkpoint/checkpoint_writer.h"
+#include "checkpoint/retention.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "data/tokenizer.h"
+#include "model/pretrained.h"
+#include "trainer/adamw.h"
+#include "trainer/autocast_guard.h"
+#include "trainer/batch_tensors.h"
+#include "trainer/corpus_source.h"
+#include "trainer/epoch_plan.h"
+#include "trainer/evaluator.h"
+#include "trainer/gradient_reducer.h"
+#include "trainer/lr_schedule.h"
+#include "trainer/metrics_log.h"
+#include "trainer/stop_signal.h"
+#include "trainer/training_checkpoint.h"
+
+namespace berth::trainer {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+std::string format_duration(double s) {
+  if (!std::isfinite(s) || s < 0) return "?";
+  int64_t t = static_cast<int64_t>(s + 0.5);
+  char buf[32];
+  if (t >= 3600)
+    std::snprintf(buf, sizeof buf, "%lldh%02lldm", (long long)(t / 3600), (long long)(t % 3600 / 60));
+  else
+    std::snprintf(buf, sizeof buf, "%lldm%02llds", (long long)(t / 60), (long long)(t % 60));
+  return buf;
+}
+
+std::optional<at::ScalarType> autocast_dtype(const std::string& precision) {
+  if (precision == "bf16") return at::kBFloat16;
+  if (precision == "fp16") return at::kHalf;
+  return std::nullopt;
+}
+
+at::Tensor class_weights(const TrainConfig& cfg, const data::Corpus& train) {
+  const auto& spec = cfg.optim.class_weights;
+  const int64_t k = static_cast<int64_t>(train.label_names().size());
+  if (spec == "none") return {};
+  std::vector<double> w;
+  if (spec == "auto") {  // n / (k * count_c), as scikit-learn's "balanced"
+    std::vector<int64_t> count(k, 0);
+    for (int64_t i = 0; i < train.size(); ++i) ++count[train.label(i)];
+    for (int64_t c = 0; c < k; ++c)
+      w.push_back(count[c] ? double(train.size()) / double(k * count[c]) : 0.0);
+  } else {
+    std::stringstream ss(spec);
+    std::string item;
+    while (std::getline(ss, item, ',')) w.push_back(std::stod(item));
+    if (static_cast<int64_t>(w.size()) != k) {
+      throw usage_error("config",
+                        "'optim.class_weights' has " + std::to_string(w.size()) +
+                            " weights but the training corpus has " + std::to_string(k) + " labels",
+                        "give one weight per label, in label order");
+    }
+  }
+  return at::tensor(w, at::kFloat);
+}
+
+// The training run, one object so the loop reads as the steps it takes.
+class Run {
+ public:
+  Run(const TrainConfig& cfg, const RunOptions& opts, Communicator& comm)
+      : cfg_(cfg), opts_(opts), comm_(comm), log_(log::get("trainer")) {}
+
+  int execute();
+
+ private:
+  void set_up_runtime();
+  void load_model_and_state();
+  void train_step();
+  void after_step();
+  void end_epoch();
+  void evaluate_dev(const char* when);
+  void save_checkpoint(const char* why);
+  void final_test();
+  void log_progress(double loss, double grad_norm, double lr, bool stepped);
+
+  const TrainConfig& cfg_;
+  RunOptions opts_;
+  Communicator& comm_;
+  std::shared_ptr<spdlog::logger> log_;
+  at::Device device_{at::kCPU};
+  std::optional<at::ScalarType> amp_;
+
+  std::unique_ptr<data::Tokenizer> tokenizer_;
+  std::unique_ptr<TrainingData> data_;
+  std::vector<int32_t> lengths_;
+  model::LoadedClassifier model_;
+  std::vector<at::Tensor> params_;
+  std::unique_ptr<AdamW> optim_;
+  std::unique_ptr<LrSchedule> schedule_;
+  std::unique_ptr<LossScaler> scaler_;
+  std::unique_ptr<GradientReducer> reducer_;
+  at::Tensor class_weights_;
+  std::unique_ptr<checkpoint::CheckpointWriter> writer_;
+  MetricsLog metrics_;
+  std::ofstream trace_;
+
+  TrainState state_;
+  std::optional<EpochPlan> plan_;
+  int64_t plan_epoch_ = -1;
+  int64_t steps_per_epoch_ = 0;
+  int64_t total_steps_ = 0;
+  int64_t last_saved_step_ = -1;
+  Clock::time_point last_save_time_ = Clock::now();
+  // Progress accounting between two log lines.
+  double window_loss_ = 0, window_seconds_ = 0;
+  int64_t window_steps_ = 0, window_samples_ = 0, window_tokens_ = 0;
+  double session_seconds_ = 0;
+  int64_t session_steps_ = 0;
+  double smoothed_loss_ = NAN;
+};
+
+void Run::set_up_runtime() {
+  int threads = static_cast<int>(cfg_.runtime.threads);
+  if (threads == 0) {
+    int cores = static_cast<int>(std::thread::hardware_concurrency());
+    threads = std::max(1, cores / std::max(1, comm_.world_size()));
+  }
+  at::set_num_threads(threads);
+  if (cfg_.runtime.device != "cpu") {
+    int index = comm_.local_rank();
+    if (cfg_.runtime.device.rfind("cuda:", 0) == 0) index = std::stoi(cfg_.runtime.device.substr(5));
+    if (!at::hasCUDA()) {
+      throw usage_error("runtime", "runtime.device is '" + cfg_.runtime.device +
+                                       "' but no CUDA device is available on this node",
+                        "use --set runtime.device=cpu, or run on a GPU node");
+    }
+    device_ = at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
+  }
+  amp_ = autocast_dtype(cfg_.train.precision);
+  if (cfg_.train.deterministic) at::globalContext().setDeterministicAlgorithms(true, true);
+  // Dropout differs per rank (seed + rank) yet is reproducible.
+  at::manual_seed(static_cast<uint64_t>(cfg_.train.seed) + comm_.rank());
+  fs::create_directories(cfg_.train.run_dir);
+  if (comm_.rank() == 0) metrics_ = MetricsLog(cfg_.train.run_dir + "/metrics.jsonl");
+  if (!opts_.batch_trace.empty()) trace_.open(opts_.batch_trace + "." + std::to_string(comm_.rank()));
+  log_->info("device {}, {} intra-op threads per rank, {} rank(s) via {}, precision {}",
+             device_.str(), threads, comm_.world_size(), comm_.name(), cfg_.train.precision);
+}
+
+void Run::load_model_and_state() {
+  tokenizer_ = std::make_unique<data::Tokenizer>(data::Tokenizer::from_directory(cfg_.model.path));
+  data_ = std::make_unique<TrainingData>(open_training_data(cfg_, *tokenizer_, comm_));
+  const auto& train = data_->train;
+  lengths_.resize(train.size());
+  for (int64_t i = 0; i < train.size(); ++i) lengths_[i] = train.length(i);
+  const auto& labels = train.label_names();
+  log_->info("train: {} examples, {} labels [{}]{}{}", train.size(), labels.size(),
+             fmt::join(labels, ", "),
+             data_->dev ? fmt::format(", dev: {}", data_->dev->size()) : std::string(),
+             data_->test ? fmt::format(", test: {}", data_->test->size()) : std::string());
+
+  // What to resume from: rank 0 decides (it verifies manifests), everyone follows.
+  std::string resume_dir;
+  if (comm_.rank() == 0 && opts_.resume != "never") {
+    auto r = checkpoint::resolve_resume(cfg_.checkpoint_dir(), opts_.resume);
+    if (r) resume_dir = r->string();
+  }
+  comm_.broadcast_string(resume_dir, 0);
+
+  model::LoadOptions lo;
+  lo.num_labels = static_cast<int64_t>(labels.size());
+  lo.init_seed = static_cast<uint64_t>(cfg_.train.seed);
+  if (!resume_dir.empty()) {
+    auto saved = read_saved_config(resume_dir);
+    auto diff = compare(saved, cfg_);
+    if (!diff.incompatible.empty()) {
+      std::string lines;
+      for (const auto& l : diff.incompatible) lines += "\n    " + l;
+      throw usage_error("trainer",
+                        "cannot resume from " + resume_dir +
+                            ": the config differs in settings a resumed run must keep:" + lines,
+                        "restore those values, or start a new run with --resume never (or "
+                        "another checkpoint.dir); to fine-tune further from these weights set "
+                        "model.path to the checkpoint directory");
+    }
+    for (const auto& l : diff.harmless) log_->info("config change accepted on resume: {}", l);
+    state_ = read_training_state(resume_dir);
+    model_ = model::load_classifier(resume_dir, lo, device_);
+    if (model_.label_names != labels) {
+      throw data_error("trainer", "checkpoint " + resume_dir + " was trained with other labels",
+                       "resume with the training data it was trained on");
+    }
+  } else {
+    model_ = model::load_classifier(cfg_.model.path, lo, device_);
+  }
+  model_.label_names = labels;
+  model_.model->train();
+  for (auto& p : model_.model->parameters()) {
+    comm_.broadcast(p, 0);  // identical starting weights on every rank
+    params_.push_back(p);
+  }
+
+  std::vector<NamedParameter> named;
+  for (const auto& item : model_.model->named_parameters()) named.push_back({item.key(), item.value()});
+  optim_ = std::make_unique<AdamW>(
+      named, AdamWOptions{cfg_.optim.beta1, cfg_.optim.beta2, cfg_.optim.eps, cfg_.optim.weight_decay});
+  scaler_ = std::make_unique<LossScaler>(cfg_.train.precision == "fp16", device_);
+  reducer_ = std::make_unique<GradientReducer>(params_, comm_);
+  class_weights_ = class_weights(cfg_, train);
+  if (class_weights_.defined()) class_weights_ = class_weights_.to(device_);
+
+  EpochPlan probe(lengths_, 0, {cfg_.data.batch_size, 0, false, 1});
+  steps_per_epoch_ = optimizer_steps_per_epoch(probe.micro_steps(comm_.world_size()), cfg_.optim.grad_accum);
+  total_steps_ = cfg_.train.max_steps > 0 ? cfg_.train.max_steps : cfg_.train.epochs * steps_per_epoch_;
+  int64_t warmup = resolve_warmup(cfg_.optim.warmup_steps, cfg_.optim.warmup_ratio, total_steps_);
+  schedule_ = std::make_unique<LrSchedule>(cfg_.optim.schedule, cfg_.optim.lr, warmup, total_steps_);
+
+  if (!resume_dir.empty()) {
+    load_optimizer_state(resume_dir, *optim_, state_.step);
+    scaler_->load_state(state_.scaler);
+    restore_rank_rng(resume_dir, comm_.rank(), device_);
+    if (state_.world_size != comm_.world_size()) {
+      log_->warn("resuming a run written by {} rank(s) with {}: the data position ({} samples "
+                 "into epoch {}) is kept, the global batch is now {}",
+                 state_.world_size, comm_.world_size(), state_.position, state_.epoch + 1,
+                 cfg_.data.batch_size * comm_.world_size());
+    }
+    state_.restarts += 1;
+    last_saved_step_ = state_.step;
+    log_->info("resumed from {} at step {} (epoch {}, {} samples into it), restart #{}",
+               resume_dir, state_.step, state_.epoch + 1, state_.position, state_.restarts);
+  }
+  state_.world_size = comm_.world_size();
+  state_.config_hash = cfg_.hash();
+  if (comm_.rank() == 0) writer_ = std::make_unique<checkpoint::CheckpointWriter>(cfg_.checkpoint_dir());
+  log_->info("{} optimizer steps ({} per epoch, warm-up {}), global batch {} x {} accumulation",
+             total_steps_, steps_per_epoch_, warmup, cfg_.data.batch_size * comm_.world_size(),
+             cfg_.optim.grad_accum);
+  metrics_.write({{"type", resume_dir.empty() ? "start" : "resume"},
+                  {"step", state_.step},
+                  {"restart", state_.restarts},
+                  {"world_size", comm_.world_size()},
+                  {"total_steps", total_steps_},
+                  {"resumed_from", resume_dir},
+                  {"config_hash", state_.config_hash}});
+}
+
+void Run::train_step() {
+  auto t0 = Clock::now();
+  if (plan_epoch_ != state_.epoch) {
+    plan_.emplace(lengths_, state_.epoch,
+                  EpochPlanOptions{cfg_.data.batch_size, static_cast<uint64_t>(cfg_.train.seed),
+                                   cfg_.data.length_bucketing, cfg_.data.bucket_batches});
+    plan_epoch_ = state_.epoch;
+  }
+  // The micro-batches of this optimizer step, known to every rank, so that the loss can be
+  // normalised by the global example count (or class-weight sum) before any communication.
+  std::vector<GlobalMicroBatch> micro;
+  int64_t pos = state_.position;
+  for (int64_t a = 0; a < cfg_.optim.grad_accum; ++a) {
+    auto mb = plan_->micro_batch(pos, comm_.world_size());
+    if (mb.total == 0) break;
+    pos = mb.next_position;
+    micro.push_back(std::move(mb));
+  }
+  double normaliser = 0;
+  int64_t examples = 0;
+  for (const auto& mb : micro) {
+    examples += mb.total;
+    for (const auto& idx : mb.per_rank)
+      for (int64_t i : idx)
+        normaliser += class_weights_.defined() ? class_weights_[data_->train.label(i)].item<double>() : 1.0;
+  }
+
+  double loss_sum = 0;
+  int64_t tokens = 0;
+  for (size_t m = 0; m < micro.size(); ++m) {
+    const auto& mine = micro[m].per_rank[comm_.rank()];
+    if (trace_.is_open()) trace_ << nlohmann::json(mine).dump() << "\n";
+    auto batch = data::collate(data_->train.read(mine), tokenizer_->pad_id());
+    auto t = to_tensors(batch, device_);
+    tokens += t.attention_mask.sum().item<int64_t>();
+    reducer_->prepare(m + 1 == micro.size());
+    at::Tensor loss;
+    {
+      AutocastGuard ac(device_.type(), amp_);
+      auto logits = model_.model->forward(t.input_ids, t.attention_mask, t.token_type_ids).logits;
+      // Sum over this rank's examples divided by the global normaliser: summing gradients over
+      // ranks then gives exactly the gradient of the global batch's mean loss.
+      loss = at::cross_entropy_loss(logits.to(at::kFloat), t.labels, class_weights_,
+                                    at::Reduction::Sum) / normaliser;
+    }
+    scaler_->scale_loss(loss).backward();
+    loss_sum += loss.item<double>();
+  }
+  reducer_->finish();
+
+  bool stepped = scaler_->unscale_and_update([&] {
+    std::vector<at::Tensor> g;
+    for (auto& p : params_) g.push_back(p.grad());
+    return g;
+  }());
+  double grad_norm = NAN;
+  double lr = schedule_->lr(state_.step);
+  if (stepped) {
+    grad_norm = clip_grad_norm(params_, cfg_.optim.max_grad_norm);
+    optim_->step(lr);
+  } else {
+    log_->warn("step {}: inf/NaN gradients in fp16, step skipped, loss scale now {}",
+               state_.step + 1, scaler_->scale());
+  }
+  for (auto& p : params_) p.mutable_grad() = at::Tensor();
+
+  // The global loss for the log (one scalar all-reduce).
+  auto l = at::tensor({loss_sum}, at::kDouble);
+  if (comm_.world_size() > 1) comm_.all_reduce_sum(l)->wait();
+  double global_loss = l.item<double>();
+  if (!std::isfinite(global_loss) && cfg_.train.precision != "fp16") {
+    throw Error("trainer", "the training loss is " + std::to_string(global_loss) + " at step " +
+                               std::to_string(state_.step + 1),
+                "the run diverged: lower optim.lr, enable optim.max_grad_norm, or check the data",
+                ExitCode::kNumeric);
+  }
+
+  state_.step += 1;
+  state_.position = pos;
+  state_.samples_seen += examples;
+  double dt = seconds_since(t0);
+  state_.train_seconds += dt;
+  session_seconds_ += dt;
+  session_steps_ += 1;
+  window_loss_ += global_loss, window_seconds_ += dt, window_steps_ += 1;
+  window_samples_ += examples, window_tokens_ += tokens * comm_.world_size();
+  smoothed_loss_ = std::isnan(smoothed_loss_) ? global_loss : 0.9 * smoothed_loss_ + 0.1 * global_loss;
+  if (state_.step % cfg_.train.log_every == 0 || state_.step == total_steps_)
+    log_progress(global_loss, grad_norm, lr, stepped);
+}
+
+void Run::log_progress(double loss, double grad_norm, double lr, bool stepped) {
+  double sps = window_samples_ / std::max(1e-9, window_seconds_);
+  double tps = window_tokens_ / std::max(1e-9, window_seconds_);
+  double eta = (total_steps_ - state_.step) * session_seconds_ / std::max<int64_t>(1, session_steps_);
+  log_->info("epoch {} step {}/{} loss {:.4f} (smoothed {:.4f}) lr {:.3e} grad_norm {:.3f} "
+             "{:.1f} samples/s {:.0f} tokens/s eta {}",
+             state_.epoch + 1, state_.step, total_steps_, window_loss_ / window_steps_, smoothed_loss_,
+             lr, grad_norm, sps, tps, format_duration(eta));
+  nlohmann::json rec = {{"type", "train"},     {"step", state_.step},
+                        {"epoch", state_.epoch + 1}, {"loss", loss},
+                        {"mean_loss", window_loss_ / window_steps_}, {"lr", lr},
+                        {"samples_per_s", sps}, {"tokens_per_s", tps},
+                        {"stepped", stepped},  {"eta_s", eta}};
+  rec["grad_norm"] = std::isfinite(grad_norm) ? nlohmann::json(grad_norm) : nlohmann::json();
+  if (scaler_->enabled()) rec["loss_scale"] = scaler_->scale(), rec["skipped_steps"] = scaler_->skipped_steps();
+  metrics_.write(rec);
+  window_loss_ = window_seconds_ = 0;
+  window_steps_ = window_samples_ = window_tokens_ = 0;
+}
+
+void Run::evaluate_dev(const char* when) {
+  if (!data_->dev) return;
+  auto r = evaluate(*model_.model, *data_->dev, cfg_.data.eval_batch_size, tokenizer_->pad_id(),
+                    device_, amp_, comm_);
+  double m = r.metric(cfg_.train.metric);
+  bool better = is_better(cfg_.train.metric, m, state_.best_metric);
+  log_->info("eval ({}) step {}: loss {:.4f} accuracy {:.4f} macro_f1 {:.4f}{}", when, state_.step,
+             r.loss, r.report.accuracy, r.report.macro_f1, better ? " (best so far)" : "");
+  metrics_.write({{"type", "eval"}, {"split", "dev"}, {"step", state_.step}, {"epoch", state_.epoch + 1},
+                  {"loss", r.loss}, {"accuracy", r.report.accuracy}, {"macro_f1", r.report.macro_f1}});
+  if (better) {
+    state_.best_metric = m;
+    state_.best_step = state_.step;
+    state_.evals_without_improvement = 0;
+    if (cfg_.checkpoint.keep_best > 0) {
+      state_.checkpoint_metrics[state_.step] = m;
+      save_checkpoint("best");
+      if (writer_) writer_->mark_best(state_.step);
+    }
+  } else {
+    state_.evals_without_improvement += 1;
+    int64_t patience = cfg_.train.early_stopping_patience;
+    if (patience > 0 && state_.evals_without_improvement >= patience) {
+      state_.early_stopped = true;
+      log_->info("early stopping: no improvement of {} in {} evaluations", cfg_.train.metric, patience);
+    }
+  }
+}
+
+void Run::save_checkpoint(const char* why) {
+  if (last_saved_step_ == state_.step) return;
+  auto t0 = Clock::now();
+  state_.scaler = scaler_->state();
+  if (!state_.checkpoint_metrics.count(state_.step)) state_.checkpoint_metrics[state_.step] = std::nullopt;
+  CheckpointContents c{model_.model.get(), &model_.config, &model_.label_names, cfg_.model.path,
+                       optim_.get(), &state_, &cfg_};
+  fs::path written;
+  if (writer_) {
+    written = writer_->write(state_.step, [&](const fs::path& dir) {
+      write_training_checkpoint(dir.string(), c, comm_, device_);
+    }, {{"reason", why}, {"epoch", state_.epoch}});
+  } else {
+    write_training_checkpoint("", c, comm_, device_);
+  }
+  // Every rank agrees the checkpoint is complete before it counts.
+  comm_.barrier();
+  last_saved_step_ = state_.step;
+  last_save_time_ = Clock::now();
+  if (writer_) {
+    checkpoint::apply_retention(cfg_.checkpoint_dir(),
+                                {static_cast<size_t>(cfg_.checkpoint.keep_last),
+                                 static_cast<size_t>(cfg_.checkpoint.keep_best), cfg_.train.metric != "loss"},
+                                state_.checkpoint_metrics);
+    log_->info("checkpoint ({}) step {} written to {} in {:.1f}s", why, state_.step, written.string(),
+               seconds_since(t0));
+  }
+  metrics_.write({{"type", "checkpoint"}, {"step", state_.step}, {"reason", why},
+                  {"seconds", seconds_since(t0)}});
+}
+
+void Run::end_epoch() {
+  log_->info("epoch {} done", state_.epoch + 1);
+  state_.epoch += 1;
+  state_.position = 0;
+  if (cfg_.train.eval_every == 0) evaluate_dev("epoch end");
+}
+
+void Run::after_step() {
+  if (state_.position >= plan_->size() ||
+      plan_->micro_batch(state_.position, comm_.world_size()).total == 0) {
+    end_epoch();
+  }
+  if (cfg_.train.eval_every > 0 && state_.step % cfg_.train.eval_every == 0) evaluate_dev("interval");
+  bool due = cfg_.checkpoint.every_steps > 0 && state_.step % cfg_.checkpoint.every_steps == 0;
+  // Time-based saves: rank 0's clock decides for everyone.
+  bool timed = comm_.rank() == 0 && cfg_.checkpoint.every_minutes > 0 &&
+               seconds_since(last_save_time_) >= cfg_.checkpoint.every_minutes * 60;
+  if (comm_.world_size() > 1) timed = comm_.any(timed);
+  if (due || timed) save_checkpoint(due ? "interval" : "timer");
+}
+
+void Run::final_test() {
+  if (!data_->test) return;
+  std::string source = "final weights";
+  if (state_.best_step >= 0 && state_.best_step != state_.step && writer_ &&
+      fs::exists(fs::path(cfg_.checkpoint_dir()) / "best")) {
+    source = "best checkpoint (step " + std::to_string(state_.best_step) + ")";
+  }
+  // Ranks agree on the source (rank 0 holds the writer).
+  comm_.broadcast_string(source, 0);
+  if (source != "final weights") {
+    auto best = model::load_classifier((fs::path(cfg_.checkpoint_dir()) / "best").string(),
+                                       static_cast<int64_t>(model_.label_names.size()), device_);
+    c10::NoGradGuard ng;
+    auto dst = model_.model->parameters();
+    auto src = best.model->parameters();
+    for (size_t i = 0; i < dst.size(); ++i) dst[i].copy_(src[i]);
+  }
+  auto r = evaluate(*model_.model, *data_->test, cfg_.data.eval_batch_size, tokenizer_->pad_id(),
+                    device_, amp_, comm_);
+  log_->info("test ({}): loss {:.4f} accuracy {:.4f} macro_f1 {:.4f}", source, r.loss,
+             r.report.accuracy, r.report.macro_f1);
+  auto rec = r.report.to_json();
+  rec["type"] = "test";
+  rec["split"] = "test";
+  rec["loss"] = r.loss;
+  rec["step"] = state_.step;
+  rec["weights"] = source;
+  metrics_.write(rec);
+}
+
+int Run::execute() {
+  set_up_runtime();
+  if (comm_.rank() == 0) log_->info("resolved configuration:\n{}", cfg_.to_toml());
+  load_model_and_state();
+  install_stop_handlers(cfg_.runtime.stop_signal);
+  while (state_.step < total_steps_ && !state_.early_stopped) {
+    if (comm_.any(stop_requested())) {
+      log_->warn("stop requested (signal {}): writing a checkpoint at step {}", stop_signal_number(),
+                 state_.step);
+      save_checkpoint("stop");
+      metrics_.write({{"type", "stopped"}, {"step", state_.step}});
+      return static_cast<int>(ExitCode::kStopped);
+    }
+    train_step();
+    after_step();
+  }
+  if (cfg_.train.eval_every > 0 && state_.step % cfg_.train.eval_every != 0) evaluate_dev("end");
+  save_checkpoint("end");
+  final_test();
+  metrics_.write({{"type", "done"}, {"step", state_.step}, {"train_seconds", state_.train_seconds}});
+  log_->info("training done: {} steps, {} of training time", state_.step,
+             format_duration(state_.train_seconds));
+  return 0;
+}
+
+}  // namespace
+
+int train(const TrainConfig& config, const RunOptions& options, Communicator& comm) {
+  Run run(config, options, comm);
+  return run.execute();
+}
+
+}  // namespace berth::trainer

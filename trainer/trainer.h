@@ -1,0 +1,22 @@
+// `berth train`: the training loop, written for N ranks behind a Communicator (a single-process
+// one when not launched by MPI). Returns the exit status: 0 when training finished,
+// ExitCode::kStopped when a signal asked it to stop (after writing a checkpoint).
+#pragma once
+
+#include <string>
+
+#include "trainer/communicator.h"
+#include "trainer/train_config.h"
+
+namespace berth::trainer {
+
+struct RunOptions {
+  std::string resume = "auto";  // auto | never | latest | best | <checkpoint dir>
+  // Test hook: file that receives the example indices of every micro-batch of this rank
+  // (one JSON array a line), so a Python reference can replay the same batches.
+  std::string batch_trace;
+};
+
+int train(const TrainConfig& config, const RunOptions& options, Communicator& comm);
+
+}  // namespace berth::trainer

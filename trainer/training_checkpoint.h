@@ -1,0 +1,46 @@
+// Berth's training state inside a checkpoint directory, beside the Hugging Face model files:
+//   trainer_state.json    step, epoch, position, best metric, early stopping, loss scale, ...
+//   optimizer.safetensors AdamW moments by parameter name (fp32)
+//   rng-rank-<r>.bin      each rank's generator states (CPU, then CUDA when used)
+//   config.toml           the resolved config of the run
+// (docs/checkpoint-format.md). Rank 0 writes; every rank contributes its RNG state.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "model/bert_model.h"
+#include "trainer/adamw.h"
+#include "trainer/communicator.h"
+#include "trainer/train_config.h"
+#include "trainer/train_state.h"
+
+namespace berth::trainer {
+
+struct CheckpointContents {
+  model::BertClassifier* model;
+  const model::BertConfig* model_config;
+  const std::vector<std::string>* label_names;
+  std::string tokenizer_dir;
+  const AdamW* optimizer;
+  const TrainState* state;
+  const TrainConfig* config;
+};
+
+// Fills `dir` (a checkpoint writer's temporary directory) on rank 0; collects RNG states from
+// every rank. Must be called on all ranks together.
+void write_training_checkpoint(const std::string& dir, const CheckpointContents& c,
+                               Communicator& comm, const at::Device& device);
+
+// This rank's generator state as bytes, and back.
+std::string rng_state_bytes(const at::Device& device);
+void restore_rng_state(const std::string& bytes, const at::Device& device, const std::string& source);
+
+// Reads trainer_state.json, config.toml and optimizer.safetensors, restores this rank's RNG.
+// The model weights are loaded by the caller (model::load_classifier on the same directory).
+TrainState read_training_state(const std::string& dir);
+TrainConfig read_saved_config(const std::string& dir);
+void load_optimizer_state(const std::string& dir, AdamW& optimizer, int64_t steps);
+void restore_rank_rng(const std::string& dir, int rank, const at::Device& device);
+
+}  // namespace berth::trainer
