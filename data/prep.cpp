@@ -1,0 +1,298 @@
+#include "data/prep.h"
+
+#include <utf8proc.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <future>
+#include <thread>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "data/corpus.h"
+#include "data/corpus_writer.h"
+#include "data/prep_labels.h"
+#include "data/prep_sha256.h"
+#include "data/tokenizer.h"
+
+#ifndef BERTH_VERSION
+#define BERTH_VERSION "0.1.0"
+#endif
+
+namespace berth::data {
+
+namespace fs = std::filesystem;
+
+namespace {
+constexpr int kReportSkipped = 5;  // skipped rows logged one by one; the rest only counted
+
+// True when `s` has no character that could carry a token: only Unicode white space.
+bool blank_text(const std::string& s) {
+  const auto* p = reinterpret_cast<const utf8proc_uint8_t*>(s.data());
+  utf8proc_ssize_t n = static_cast<utf8proc_ssize_t>(s.size());
+  while (n > 0) {
+    utf8proc_int32_t c = 0;
+    utf8proc_ssize_t len = utf8proc_iterate(p, n, &c);
+    if (len <= 0) return false;  // invalid UTF-8: not blank; the tokenizer decides
+    bool space = c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c == 0x85 ||
+                 utf8proc_category(c) == UTF8PROC_CATEGORY_ZS ||
+                 utf8proc_category(c) == UTF8PROC_CATEGORY_ZL ||
+                 utf8proc_category(c) == UTF8PROC_CATEGORY_ZP;
+    if (!space) return false;
+    p += len;
+    n -= len;
+  }
+  return true;
+}
+
+std::string trim_ascii(const std::string& s) {
+  size_t a = s.find_first_not_of(" \t\r\n");
+  if (a == std::string::npos) return {};
+  size_t b = s.find_last_not_of(" \t\r\n");
+  return s.substr(a, b - a + 1);
+}
+
+// A batch of kept rows waiting to be tokenized.
+struct Pending {
+  std::vector<TableRow> rows;
+  std::vector<int32_t> labels;
+  size_t size = 0;  // rows in use (rows is reused and may be longer)
+};
+
+void validate(const PrepOptions& o) {
+  if (o.input.empty()) throw usage_error("prep", "no input file", "pass --input FILE");
+  if (o.output.empty()) throw usage_error("prep", "no output file", "pass --out FILE.h5");
+  if (o.model_dir.empty() && !o.tokenizer) {
+    throw usage_error("prep", "no model directory", "pass --model DIR (a Hugging Face BERT dir)");
+  }
+  int min_len = o.text_pair_column.empty() ? 2 : 3;
+  if (o.max_length < min_len) {
+    throw usage_error("prep", "--max-length " + std::to_string(o.max_length) + " is too small",
+                      "it counts [CLS] and [SEP]; use at least " + std::to_string(min_len) +
+                          " (128 or 256 are usual)");
+  }
+  if (o.threads < 0) throw usage_error("prep", "--threads must be 0 (all cores) or more");
+  if (o.batch_rows < 1) throw usage_error("prep", "batch_rows must be at least 1");
+  if (o.text_column.empty()) throw usage_error("prep", "--text-column is empty");
+  std::error_code ec;
+  if (fs::exists(o.output, ec) && fs::equivalent(o.input, o.output, ec)) {
+    throw usage_error("prep", "--out " + o.output + " is the input file",
+                      "write the corpus to a new .h5 file");
+  }
+  fs::path dir = fs::path(o.output).parent_path();
+  if (!dir.empty() && !fs::is_directory(dir, ec)) {
+    throw usage_error("prep", "the output directory " + dir.string() + " does not exist",
+                      "create it first (mkdir -p " + dir.string() + ")");
+  }
+}
+
+// Tokenizes rows [0, p.size) of `p` into `out` on `threads` threads, in order.
+void tokenize(const Tokenizer& tok, const Pending& p, bool pairs, bool labeled, int max_length,
+              int threads, std::vector<Example>& out) {
+  out.resize(p.size);
+  std::atomic<size_t> next{0};
+  constexpr size_t kGrain = 64;  // rows per grab: small enough to balance, large enough to be cheap
+  auto work = [&] {
+    for (;;) {
+      size_t a = next.fetch_add(kGrain);
+      if (a >= p.size) return;
+      size_t b = std::min(p.size, a + kGrain);
+      for (size_t i = a; i < b; ++i) {
+        const TableRow& r = p.rows[i];
+        Encoding enc = pairs ? tok.encode_pair(r.values[0], r.values[1], max_length)
+                             : tok.encode(r.values[0], max_length);
+        Example& e = out[i];
+        e.input_ids = std::move(enc.ids);
+        if (pairs) {
+          e.token_type_ids = std::move(enc.token_type_ids);
+        } else {
+          e.token_type_ids.clear();
+        }
+        e.label = labeled ? p.labels[i] : -1;
+        e.source_row = r.record;
+      }
+    }
+  };
+  int n = std::max(1, std::min<int>(threads, static_cast<int>((p.size + kGrain - 1) / kGrain)));
+  std::vector<std::thread> pool;
+  std::exception_ptr error;
+  std::mutex error_mu;
+  for (int t = 0; t < n; ++t) {
+    pool.emplace_back([&] {
+      try {
+        work();
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(error_mu);
+        if (!error) error = std::current_exception();
+        next = p.size;  // stop the others early
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
+  if (error) std::rethrow_exception(error);
+}
+}  // namespace
+
+PrepStats prep_corpus(const PrepOptions& o) {
+  auto log = log::get("prep");
+  auto t0 = std::chrono::steady_clock::now();
+  validate(o);
+
+  std::unique_ptr<Tokenizer> owned;
+  const Tokenizer* tok = o.tokenizer;
+  if (!tok) {
+    owned = std::make_unique<Tokenizer>(Tokenizer::from_directory(o.model_dir));
+    tok = owned.get();
+  }
+
+  PrepLabels labels;
+  bool labels_fixed = !o.labels_from.empty();
+  if (labels_fixed) {
+    Corpus from = Corpus::open(o.labels_from);
+    if (from.fingerprint() != tok->fingerprint()) {
+      throw data_error("prep",
+                       "--labels-from " + o.labels_from + " was made with another tokenizer "
+                       "(fingerprint " + from.fingerprint() + ", this model's is " +
+                           tok->fingerprint() + ")",
+                       "prep both files with the same --model directory");
+    }
+    if (from.label_names().empty()) {
+      throw data_error("prep", "--labels-from " + o.labels_from + " has no labels (unlabeled corpus)",
+                       "name the training corpus, which has labels");
+    }
+    labels = PrepLabels(from.label_names(), o.labels_from);
+  }
+
+  Sha256 sha;
+  TableReadOptions ropt;
+  ropt.format = o.format;
+  ropt.on_bytes = [&sha](std::string_view b) { sha.update(b); };
+  auto reader = open_table(o.input, ropt);
+  TableFormat format = o.format ? *o.format : table_format_for_path(o.input);
+
+  bool pairs = !o.text_pair_column.empty();
+  bool labeled = !o.label_column.empty() && (o.label_column_required || labels_fixed ||
+                                             reader->has_column(o.label_column));
+  std::vector<std::string> cols{o.text_column};
+  if (pairs) cols.push_back(o.text_pair_column);
+  if (labeled) cols.push_back(o.label_column);
+  reader->select(cols);  // throws, listing the columns, when one is missing
+  if (!labeled) {
+    log->info("{} has no column '{}': writing an unlabeled corpus", o.input, o.label_column);
+  }
+  const size_t label_col = cols.size() - 1;
+
+  CorpusWriter writer(o.output, CorpusLayout{labeled, pairs});
+  int threads = o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+
+  PrepStats stats;
+  int64_t skipped_text = 0, skipped_label = 0;
+  auto skip = [&](const TableRow& r, const char* why) {
+    std::string where = o.input + ":" + std::to_string(r.line);
+    if (o.strict) {
+      throw data_error("prep", where + ": record " + std::to_string(r.record) + " has " + why,
+                       "fix or remove the row, or drop --strict to skip such rows");
+    }
+    if (stats.rows_skipped < kReportSkipped) {
+      log->warn("skipping record {} ({}): {}", r.record, where, why);
+    }
+    ++stats.rows_skipped;
+  };
+
+  // Reads up to batch_rows kept rows into `p`; false when the input is exhausted and p is empty.
+  auto fill = [&](Pending& p) {
+    p.size = 0;
+    p.labels.clear();
+    while (p.size < static_cast<size_t>(o.batch_rows)) {
+      if (p.rows.size() <= p.size) p.rows.emplace_back();
+      TableRow& r = p.rows[p.size];
+      if (!reader->next(r)) break;
+      ++stats.rows_read;
+      if (blank_text(r.values[0]) || (pairs && blank_text(r.values[1]))) {
+        ++skipped_text;
+        skip(r, pairs ? "an empty text or text pair" : "an empty text");
+        continue;
+      }
+      if (labeled) {
+        std::string label = trim_ascii(r.values[label_col]);
+        if (label.empty()) {
+          ++skipped_label;
+          skip(r, "no label");
+          continue;
+        }
+        p.labels.push_back(labels.id(label, o.input + ":" + std::to_string(r.line), r.record));
+      }
+      ++p.size;
+    }
+    return p.size > 0;
+  };
+
+  // Double buffering: tokenize one batch on the pool while this thread reads the next.
+  Pending bufs[2];
+  std::vector<Example> examples;
+  int cur = 0;
+  bool more = fill(bufs[cur]);
+  while (more) {
+    auto job = std::async(std::launch::async, [&, cur] {
+      tokenize(*tok, bufs[cur], pairs, labeled, o.max_length, threads, examples);
+    });
+    bool next_more;
+    try {
+      next_more = fill(bufs[1 - cur]);
+    } catch (...) {
+      job.wait();
+      throw;
+    }
+    job.get();
+    writer.append(examples);
+    stats.rows_written += static_cast<int64_t>(examples.size());
+    cur = 1 - cur;
+    more = next_more;
+  }
+
+  std::vector<std::string> names;
+  std::vector<int32_t> remap;
+  if (labeled) {
+    names = labels.names();
+    remap = labels.remap();
+    stats.label_counts = labels.counts();
+  }
+  CorpusInfo info;
+  info.tokenizer_fingerprint = tok->fingerprint();
+  info.lowercase = tok->settings().lowercase;
+  info.strip_accents = tok->settings().strip_accents;
+  info.max_length = o.max_length;
+  info.source_file = o.input;
+  info.source_size = reader->bytes_read();
+  info.source_sha256 = sha.hex_digest();
+  info.source_format = table_format_name(format);
+  info.text_column = o.text_column;
+  info.label_column = labeled ? o.label_column : "";
+  info.text_pair_column = o.text_pair_column;
+  info.rows_read = stats.rows_read;
+  info.rows_written = stats.rows_written;
+  info.rows_skipped = stats.rows_skipped;
+  info.created_by = std::string("berth ") + BERTH_VERSION;
+  writer.commit(info, names, labels.fixed() ? nullptr : &remap);
+
+  stats.input_bytes = reader->bytes_read();
+  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (stats.rows_skipped > 0) {
+    log->warn("skipped {} of {} rows ({} with empty text, {} without a label)", stats.rows_skipped,
+              stats.rows_read, skipped_text, skipped_label);
+  }
+  std::string label_text;
+  for (const auto& [name, count] : stats.label_counts) {
+    label_text += (label_text.empty() ? "" : ", ") + name + "=" + std::to_string(count);
+  }
+  log->info("prep {} -> {}: {} rows read, {} written, {} skipped; labels: {}; {:.2f} s, {:.0f} rows/s, "
+            "{:.1f} MB/s ({} threads)",
+            o.input, o.output, stats.rows_read, stats.rows_written, stats.rows_skipped,
+            labeled ? label_text : std::string("none (unlabeled)"), stats.seconds,
+            stats.rows_per_second(), stats.mb_per_second(), threads);
+  return stats;
+}
+
+}  // namespace berth::data

@@ -1,0 +1,69 @@
+// prep: a tabular file (CSV/TSV/JSONL/TXT) -> a pre-tokenized HDF5 corpus
+// (docs/corpus-format.md). Used by `berth prep` and by the trainer to prep a configured CSV on
+// the fly.
+//
+// The input streams in batches: memory is bounded by two batches (one being tokenized on all
+// cores while the next is read) plus 4 bytes per written row for the provisional label ids.
+// Output order is input order. The corpus is written to a temporary file renamed into place at
+// the end, so a failed prep leaves no output and the input is only ever read.
+//
+// Label map: with labels_from, the label names of that corpus, in its order (a label not in it
+// is an error). Otherwise the sorted set of labels seen: numerically when every label is an
+// integer ("2" < "10"), byte-wise (= Unicode code point order) otherwise. Labels are trimmed of
+// surrounding ASCII whitespace.
+//
+// Skipped rows: empty or whitespace-only text (or text pair), and, for a labeled corpus, an empty
+// or missing label. They are counted, the first few are logged with their record and line, and
+// with strict they are errors instead.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "data/table_reader.h"
+
+namespace berth::data {
+
+class Tokenizer;
+
+struct PrepOptions {
+  std::string model_dir;                  // the tokenizer's directory (unless `tokenizer` is set)
+  const Tokenizer* tokenizer = nullptr;   // reuse an already loaded tokenizer (not owned)
+  std::string input;
+  std::string output;
+  std::string text_column = "text";
+  // Read labels from this column when the input has it; without it the corpus is unlabeled,
+  // unless label_column_required (the user named it) or labels_from is set: then it is an error.
+  std::string label_column = "label";
+  bool label_column_required = false;
+  std::string text_pair_column;  // empty: single texts
+  std::string labels_from;       // a corpus whose label_names (and tokenizer) to reuse
+  int max_length = 128;
+  std::optional<TableFormat> format;  // default: from the input's extension
+  bool strict = false;
+  int threads = 0;          // 0: all cores
+  int batch_rows = 4096;
+};
+
+struct PrepStats {
+  int64_t rows_read = 0;
+  int64_t rows_written = 0;
+  int64_t rows_skipped = 0;
+  std::vector<std::pair<std::string, int64_t>> label_counts;  // in label order
+  int64_t input_bytes = 0;
+  double seconds = 0;
+  double rows_per_second() const { return seconds > 0 ? rows_read / seconds : 0; }
+  double mb_per_second() const { return seconds > 0 ? input_bytes / 1e6 / seconds : 0; }
+};
+
+// Throws berth::Error: usage_error for bad options, data_error for bad input (naming the file,
+// line and record), model_error/tokenizer errors for an unusable model directory.
+PrepStats prep_corpus(const PrepOptions& options);
+
+// The default label order (see above).
+std::vector<std::string> sort_label_names(std::vector<std::string> names);
+
+}  // namespace berth::data
