@@ -17,6 +17,7 @@
 #include <utf8proc.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -499,6 +500,17 @@ struct Tokenizer::Impl {
 
 Tokenizer::Tokenizer(std::vector<std::string> vocab, TokenizerSettings settings)
     : impl_(std::make_unique<Impl>()) {
+  // The override table lists differences from one utf8proc version; another may need others.
+  static const bool version_checked = [] {
+    if (std::strcmp(utf8proc_version(), uo::kUtf8procVersion) != 0) {
+      log::get(kComponent)->warn(
+          "utf8proc {} is linked but data/unicode_overrides.h was generated against {}: rare "
+          "characters may tokenize unlike Hugging Face; rerun scripts/gen_unicode_tables.py",
+          utf8proc_version(), uo::kUtf8procVersion);
+    }
+    return true;
+  }();
+  (void)version_checked;
   impl_->build(std::move(vocab), std::move(settings));
   // Without tokenizer.json, HF registers the special tokens as unnormalized added tokens.
   for (const std::string* t : {&impl_->s.pad_token, &impl_->s.unk_token, &impl_->s.cls_token,

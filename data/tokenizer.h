@@ -1,6 +1,10 @@
 // BERT tokenizer (BertNormalizer + BertPreTokenizer + WordPiece + [CLS]/[SEP] template),
 // giving exactly the ids of Hugging Face's BertTokenizerFast for the same model directory.
 // Thread-safe for concurrent encode() calls after construction.
+//
+// Invalid UTF-8: each maximal ill-formed subsequence (Unicode's "maximal subpart" practice) is read
+// as one U+FFFD, exactly as Python's bytes.decode("utf-8", errors="replace"); clean_text then drops
+// U+FFFD, so "a\xffb" tokenizes like "ab". Unicode-version details: docs/tokenizer.md.
 #pragma once
 
 #include <cstdint>

@@ -4,6 +4,7 @@
 // Every expected value comes from the Python oracle; nothing is written down by hand.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -98,8 +99,14 @@ struct Tally {
     ++compared;
     if (got == want) return;
     if (++mismatched <= 5) {
-      report += "\n  text: \"" + show(text) + "\"\n   got: " + show_ids(got) +
-                "\n  want: " + show_ids(want);
+      size_t d = 0;
+      while (d < got.size() && d < want.size() && got[d] == want[d]) ++d;
+      size_t from = d > 5 ? d - 5 : 0;
+      Ids g(got.begin() + std::min(from, got.size()), got.end());
+      Ids w(want.begin() + std::min(from, want.size()), want.end());
+      report += "\n  text: \"" + show(text) + "\"\n  first difference at id " +
+                std::to_string(d) + "; from id " + std::to_string(from) + ":\n   got: " +
+                show_ids(g, 20) + "\n  want: " + show_ids(w, 20);
     }
   }
   void expect_clean(const std::string& what) const {
