@@ -11,6 +11,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/error.h"
@@ -481,6 +482,22 @@ TEST(Tokenizer, MaxLengthBelowSpecialTokensIsAUsageError) {
                              "hello\n");
   EXPECT_EQ(r.exit_code, static_cast<int>(ExitCode::kUsage)) << r.err;
   EXPECT_NE(r.err.find("max-length"), std::string::npos) << r.err;
+}
+
+// Prep encodes on all cores with one Tokenizer: concurrent calls must give the serial results.
+TEST(Tokenizer, ConcurrentEncodeMatchesSerial) {
+  auto texts = adversarial_texts();
+  std::vector<Ids> serial;
+  for (auto& t : texts) serial.push_back(tok().encode(t, 64).ids);
+  std::vector<std::vector<Ids>> got(4);
+  std::vector<std::thread> threads;
+  for (size_t k = 0; k < got.size(); ++k) {
+    threads.emplace_back([&, k] {
+      for (auto& t : texts) got[k].push_back(tok().encode(t, 64).ids);
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (auto& g : got) EXPECT_TRUE(g == serial);
 }
 
 TEST(Tokenizer, AccessorsAndFingerprint) {
