@@ -25,6 +25,12 @@ CommandRegistrar reg(50, [](CLI::App& app) {
   cmd->add_option("--trace-batches", args->run.batch_trace,
                   "Write each rank's micro-batch example indices to FILE.<rank> (testing)")
       ->group("");
+  cmd->add_option("--stop-after-step", args->run.stop_after_step,
+                  "Act as if stopped by a signal after step N (testing)")
+      ->group("");
+  cmd->add_option("--crash-at", args->run.crash_at,
+                  "STEP:PHASE: die during that checkpoint write (testing)")
+      ->group("");
   cmd->callback([args] {
     auto comm = make_communicator();
     auto config = trainer::TrainConfig::load(args->config, args->set);

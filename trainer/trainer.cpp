@@ -249,7 +249,17 @@ void Run::load_model_and_state() {
   }
   state_.world_size = comm_.world_size();
   state_.config_hash = cfg_.hash();
-  if (comm_.rank() == 0) writer_ = std::make_unique<checkpoint::CheckpointWriter>(cfg_.checkpoint_dir());
+  if (comm_.rank() == 0) {
+    writer_ = std::make_unique<checkpoint::CheckpointWriter>(cfg_.checkpoint_dir());
+    if (!opts_.crash_at.empty()) {
+      auto colon = opts_.crash_at.find(':');
+      int64_t crash_step = std::stoll(opts_.crash_at.substr(0, colon));
+      std::string phase = opts_.crash_at.substr(colon + 1);
+      writer_->set_phase_hook([this, crash_step, phase](const std::string& p) {
+        if (state_.step == crash_step && p == phase) std::_Exit(99);
+      });
+    }
+  }
   log_->info("{} optimizer steps ({} per epoch, warm-up {}), global batch {} x {} accumulation",
              total_steps_, steps_per_epoch_, warmup, cfg_.data.batch_size * comm_.world_size(),
              cfg_.optim.grad_accum);
@@ -490,7 +500,8 @@ int Run::execute() {
   load_model_and_state();
   install_stop_handlers(cfg_.runtime.stop_signal);
   while (state_.step < total_steps_ && !state_.early_stopped) {
-    if (comm_.any(stop_requested())) {
+    bool injected = opts_.stop_after_step > 0 && state_.step == opts_.stop_after_step;
+    if (comm_.any(stop_requested() || injected)) {
       log_->warn("stop requested (signal {}): writing a checkpoint at step {}", stop_signal_number(),
                  state_.step);
       save_checkpoint("stop");

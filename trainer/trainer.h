@@ -15,6 +15,11 @@ struct RunOptions {
   // Test hook: file that receives the example indices of every micro-batch of this rank
   // (one JSON array a line), so a Python reference can replay the same batches.
   std::string batch_trace;
+  // Test hook: behave as if a stop signal arrived right after this optimizer step (0 = off).
+  int64_t stop_after_step = 0;
+  // Test hook: "<step>:<phase>" kills the process (exit 99) at that phase of that step's
+  // checkpoint write (phases of checkpoint::CheckpointWriter), to test crash safety.
+  std::string crash_at;
 };
 
 int train(const TrainConfig& config, const RunOptions& options, Communicator& comm);

@@ -1,0 +1,67 @@
+"""Replays Berth's first training steps with transformers + torch.optim.AdamW.
+
+Reads the tiny model directory, the corpus Berth trained on (HDF5, via h5py) and Berth's batch
+trace (one JSON list of example indices per micro-batch), and does the same optimizer steps:
+loss = sum of cross-entropy over the step's examples / their number (Berth's normalisation,
+equal to the mean for full batches), AdamW with no decay on biases and LayerNorm weights,
+transformers' linear warm-up schedule, clip_grad_norm_. Prints the per-step losses as JSON.
+Usage: training_oracle.py MODEL_DIR CORPUS TRACE STEPS ACCUM LR WARMUP TOTAL WD CLIP
+"""
+import json
+import sys
+
+import h5py
+import torch
+from transformers import BertForSequenceClassification, get_linear_schedule_with_warmup
+
+model_dir, corpus, trace = sys.argv[1:4]
+steps, accum = int(sys.argv[4]), int(sys.argv[5])
+lr, warmup, total, wd, clip = float(sys.argv[6]), int(sys.argv[7]), int(sys.argv[8]), float(
+    sys.argv[9]), float(sys.argv[10])
+torch.manual_seed(0)
+torch.use_deterministic_algorithms(True)
+
+with h5py.File(corpus, "r") as f:
+    ids, offsets, labels = f["input_ids"][:], f["offsets"][:], f["labels"][:]
+batches = [json.loads(line) for line in open(trace)]
+
+model = BertForSequenceClassification.from_pretrained(model_dir, attn_implementation="sdpa")
+model.train()
+decay, no_decay = [], []
+for name, p in model.named_parameters():
+    (no_decay if name.endswith(".bias") or "LayerNorm" in name or p.dim() < 2 else decay).append(p)
+opt = torch.optim.AdamW([{"params": decay, "weight_decay": wd}, {"params": no_decay, "weight_decay": 0.0}],
+                        lr=lr, betas=(0.9, 0.999), eps=1e-8)
+sched = get_linear_schedule_with_warmup(opt, warmup, total)
+
+
+def collate(idx):
+    seqs = [ids[offsets[i]:offsets[i + 1]].astype("int64") for i in idx]
+    n = max(len(s) for s in seqs)
+    input_ids = torch.zeros(len(seqs), n, dtype=torch.long)
+    mask = torch.zeros(len(seqs), n, dtype=torch.long)
+    for r, s in enumerate(seqs):
+        input_ids[r, :len(s)] = torch.from_numpy(s)
+        mask[r, :len(s)] = 1
+    return input_ids, mask, torch.tensor([int(labels[i]) for i in idx])
+
+
+losses, k = [], 0
+for step in range(steps):
+    micro = batches[k:k + accum]
+    k += accum
+    count = sum(len(m) for m in micro)
+    total_loss = 0.0
+    for m in micro:
+        input_ids, mask, y = collate(m)
+        logits = model(input_ids=input_ids, attention_mask=mask,
+                       token_type_ids=torch.zeros_like(input_ids)).logits
+        loss = torch.nn.functional.cross_entropy(logits.float(), y, reduction="sum") / count
+        loss.backward()
+        total_loss += loss.item()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+    opt.step()
+    sched.step()
+    opt.zero_grad()
+    losses.append(total_loss)
+print(json.dumps(losses))

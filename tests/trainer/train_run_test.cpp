@@ -1,0 +1,199 @@
+// End-to-end runs of `berth train` on a tiny random BERT (2 layers, hidden 32): per-step losses
+// against transformers, exact resume after a stop, a crash during a checkpoint write, a real
+// stop signal, and config errors. The reference values are computed at test time in Python.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "tests/support/test_support.h"
+
+namespace berth::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+const char* kWords[3][6] = {{"sunny", "bright", "warm", "summer", "beach", "light"},
+                            {"rain", "storm", "cold", "winter", "snow", "dark"},
+                            {"code", "compile", "linker", "kernel", "thread", "build"}};
+
+// A small labelled CSV whose classes are learnable from their words.
+std::string make_csv(int rows) {
+  std::string s = "text,label\n";
+  for (int i = 0; i < rows; ++i) {
+    int c = i % 3;
+    std::string text;
+    int n = 3 + (i * 7) % 9;  // 3..11 words: varied lengths exercise padding and bucketing
+    for (int w = 0; w < n; ++w) text += std::string(w ? " " : "") + kWords[c][(i + w * 5) % 6];
+    if (i % 4 == 0) text += ", really";
+    s += "\"" + text + "\",c" + std::to_string(c) + "\n";
+  }
+  return s;
+}
+
+class TrainRun : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir();
+    auto tiny = [](const std::string& name, const char* dropout) {
+      run_python("make_tiny_model.py '" + (*dir_ / name).string() + "' '" +
+                 default_model().string() + "' 3 " + dropout);
+    };
+    tiny("tiny", "0.0");
+    tiny("tiny-dropout", "0.1");
+    write_file(*dir_ / "train.csv", make_csv(60));
+    write_file(*dir_ / "dev.csv", make_csv(15));
+  }
+  static void TearDownTestSuite() { delete dir_; }
+
+  // A config for the tiny model; `extra` lines are appended (later keys are set with --set).
+  std::string config(const std::string& run, const std::string& model) {
+    std::ostringstream c;
+    c << "[model]\npath = '" << (*dir_ / model).string() << "'\n"
+      << "[data]\ntrain = '" << (*dir_ / "train.csv").string() << "'\n"
+      << "batch_size = 8\nmax_length = 32\ncache_dir = '" << (*dir_ / "cache").string() << "'\n"
+      << "[optim]\nlr = 1e-3\nwarmup_steps = 2\nmax_grad_norm = 1.0\n"
+      << "[train]\nmax_steps = 10\nlog_every = 1\nseed = 7\nrun_dir = '" << (*dir_ / run).string()
+      << "'\n[checkpoint]\nkeep_last = 0\nkeep_best = 0\n[runtime]\nthreads = 1\n";
+    auto path = *dir_ / (run + ".toml");
+    write_file(path, c.str());
+    return path.string();
+  }
+
+  CommandResult train(const std::string& cfg, const std::string& args = "") {
+    return run_command("'" + berth_binary() + "' train --config '" + cfg + "' " + args);
+  }
+
+  // step -> loss from a run's metrics.jsonl (the last record for a step wins).
+  std::map<int64_t, double> losses(const std::string& run) {
+    std::map<int64_t, double> out;
+    std::ifstream f(*dir_ / run / "metrics.jsonl");
+    std::string line;
+    while (std::getline(f, line)) {
+      auto j = nlohmann::json::parse(line);
+      if (j["type"] == "train") out[j["step"]] = j["loss"];
+    }
+    return out;
+  }
+
+  fs::path step_dir(const std::string& run, int step) {
+    char name[32];
+    std::snprintf(name, sizeof name, "step-%08d", step);
+    return *dir_ / run / "checkpoints" / name;
+  }
+
+  static TempDir* dir_;
+};
+
+TempDir* TrainRun::dir_ = nullptr;
+
+fs::path only_corpus(const fs::path& cache, const std::string& stem) {
+  for (const auto& e : fs::directory_iterator(cache))
+    if (e.path().filename().string().rfind(stem + "-", 0) == 0 && e.path().extension() == ".h5")
+      return e.path();
+  return {};
+}
+
+TEST_F(TrainRun, FirstStepsMatchTransformers) {
+  for (int accum : {1, 2}) {
+    std::string run = "parity-" + std::to_string(accum);
+    auto cfg = config(run, "tiny");
+    auto trace = (*dir_ / (run + ".trace")).string();
+    auto r = train(cfg, "--set train.max_steps=6 --set optim.lr=5e-3 --set optim.grad_accum=" + std::to_string(accum) +
+                            " --trace-batches '" + trace + "'");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto corpus = only_corpus(*dir_ / "cache", "train");
+    ASSERT_FALSE(corpus.empty());
+    // Schedule: 6 steps in all, 2 warm-up, weight decay 0.01 (the defaults), clip 1.0.
+    auto ref = nlohmann::json::parse(
+        run_python("training_oracle.py '" + (*dir_ / "tiny").string() + "' '" + corpus.string() +
+                   "' '" + trace + ".0' 6 " + std::to_string(accum) + " 1e-3 2 6 0.01 1.0")
+            .out);
+    auto mine = losses(run);
+    ASSERT_EQ(mine.size(), 6u);
+    for (int s = 0; s < 6; ++s) {
+      EXPECT_NEAR(mine[s + 1], ref[s].get<double>(), 1e-4) << "accum " << accum << " step " << s + 1;
+    }
+    EXPECT_GT(std::abs(mine[1] - mine[6]), 1e-3) << "the loss never moved: the test proves nothing";
+  }
+}
+
+TEST_F(TrainRun, ResumeAfterStopIsBitwiseExact) {
+  auto a = train(config("full", "tiny-dropout"));
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  auto cfg = config("stopped", "tiny-dropout");
+  auto b1 = train(cfg, "--stop-after-step 4");
+  ASSERT_EQ(b1.exit_code, 75) << b1.err;  // ExitCode::kStopped
+  EXPECT_TRUE(fs::exists(step_dir("stopped", 4) / "manifest.json"));
+  auto b2 = train(cfg);
+  ASSERT_EQ(b2.exit_code, 0) << b2.err;
+  EXPECT_NE(b2.err.find("resumed from"), std::string::npos) << b2.err;
+
+  auto la = losses("full"), lb = losses("stopped");
+  ASSERT_EQ(la.size(), 10u);
+  ASSERT_EQ(lb.size(), 10u);
+  for (int s = 1; s <= 10; ++s) EXPECT_EQ(la[s], lb[s]) << "step " << s;  // bitwise
+  EXPECT_EQ(read_file(step_dir("full", 10) / "model.safetensors"),
+            read_file(step_dir("stopped", 10) / "model.safetensors"));
+  EXPECT_EQ(read_file(step_dir("full", 10) / "optimizer.safetensors"),
+            read_file(step_dir("stopped", 10) / "optimizer.safetensors"));
+}
+
+TEST_F(TrainRun, CrashDuringCheckpointWriteLeavesAResumableState) {
+  auto a = train(config("reference", "tiny-dropout"));
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  auto cfg = config("crashed", "tiny-dropout");
+  for (const char* phase : {"files_synced", "manifest_written"}) {
+    fs::remove_all(*dir_ / "crashed");
+    auto c1 = train(cfg, "--set checkpoint.every_steps=3 --crash-at 6:" + std::string(phase));
+    ASSERT_EQ(c1.exit_code, 99) << phase << "\n" << c1.err;
+    EXPECT_FALSE(fs::exists(step_dir("crashed", 6))) << phase;
+    auto c2 = train(cfg, "--set checkpoint.every_steps=3");
+    ASSERT_EQ(c2.exit_code, 0) << c2.err;
+    EXPECT_NE(c2.err.find("step-00000003"), std::string::npos) << c2.err;
+    EXPECT_EQ(read_file(step_dir("reference", 10) / "model.safetensors"),
+              read_file(step_dir("crashed", 10) / "model.safetensors"))
+        << phase;
+  }
+}
+
+TEST_F(TrainRun, SignalStopsWithACheckpointAndExitCode75) {
+  auto cfg = config("signalled", "tiny-dropout");
+  auto metrics = (*dir_ / "signalled" / "metrics.jsonl").string();
+  auto r = run_command("'" + berth_binary() + "' train --config '" + cfg +
+                       "' --set train.max_steps=100000 & pid=$!; "
+                       "for i in $(seq 600); do grep -q '\"type\":\"train\"' '" + metrics +
+                       "' 2>/dev/null && break; sleep 0.1; done; kill -USR1 $pid; wait $pid");
+  EXPECT_EQ(r.exit_code, 75) << r.err;
+  EXPECT_NE(r.err.find("stop requested"), std::string::npos) << r.err;
+  auto v = run_command("'" + berth_binary() + "' checkpoint verify '" +
+                       (*dir_ / "signalled" / "checkpoints" / "latest").string() + "'");
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+}
+
+TEST_F(TrainRun, IncompatibleChangeOnResumeIsRefusedAndNamed) {
+  auto cfg = config("changed", "tiny");
+  ASSERT_EQ(train(cfg, "--stop-after-step 2").exit_code, 75);
+  auto r = train(cfg, "--set data.batch_size=4 --set train.max_steps=12");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("data.batch_size: 8 -> 4"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("train.max_steps: 10 -> 12"), std::string::npos)
+      << "a harmless change must not be listed as incompatible\n" << r.err;
+}
+
+TEST_F(TrainRun, ConfigErrorsNameKeyAndFile) {
+  auto path = *dir_ / "bad.toml";
+  write_file(path, "[data]\ntrain = 'x.csv'\n[optim]\nlearning_rate = 1e-4\n");
+  auto r = train(path.string());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("bad.toml:4"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("optim.learning_rate"), std::string::npos) << r.err;
+  auto missing = train(config("nodata", "tiny"), "--set data.train=\"/nonexistent.csv\"");
+  EXPECT_EQ(missing.exit_code, 3) << missing.err;
+  EXPECT_NE(missing.err.find("/nonexistent.csv"), std::string::npos) << missing.err;
+}
+
+}  // namespace
+}  // namespace berth::test
