@@ -109,7 +109,7 @@ TEST_F(TrainRun, FirstStepsMatchTransformers) {
     // Schedule: 6 steps in all, 2 warm-up, weight decay 0.01 (the defaults), clip 1.0.
     auto ref = nlohmann::json::parse(
         run_python("training_oracle.py '" + (*dir_ / "tiny").string() + "' '" + corpus.string() +
-                   "' '" + trace + ".0' 6 " + std::to_string(accum) + " 1e-3 2 6 0.01 1.0")
+                   "' '" + trace + ".0' 6 " + std::to_string(accum) + " 5e-3 2 6 0.01 1.0")
             .out);
     auto mine = losses(run);
     ASSERT_EQ(mine.size(), 6u);
