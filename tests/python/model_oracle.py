@@ -15,16 +15,22 @@ Subcommands:
       save_pretrained (safetensors) together with BASE_DIR's tokenizer.
   names CONFIG_DIR NUM_LABELS
       Prints the state_dict keys and shapes of BertForSequenceClassification(config) as JSON.
+  predict MODEL_DIR CSV_FILE MAX_LENGTH
+      Tokenizes the CSV's "text" column with AutoTokenizer (truncation to MAX_LENGTH, padding)
+      and prints the softmax probabilities of AutoModelForSequenceClassification as JSON rows:
+      the end-to-end reference for `berth predict`.
 
 Token ids are passed as JSON so that the comparison does not depend on any tokenizer.
 """
 
+import csv
 import json
 import sys
 
 import torch
 from safetensors.torch import save_file
-from transformers import AutoConfig, AutoTokenizer, BertForSequenceClassification
+from transformers import (AutoConfig, AutoModelForSequenceClassification, AutoTokenizer,
+                          BertForSequenceClassification)
 
 
 def forward(model_dir, input_path, output_path):
@@ -82,8 +88,20 @@ def names(config_dir, num_labels):
     print(json.dumps({k: list(v.shape) for k, v in model.state_dict().items()}))
 
 
+def predict(model_dir, csv_path, max_length):
+    with open(csv_path, newline="", encoding="utf-8") as f:
+        texts = [row["text"] for row in csv.DictReader(f)]
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForSequenceClassification.from_pretrained(model_dir).eval()
+    enc = tokenizer(texts, truncation=True, max_length=int(max_length), padding=True,
+                    return_tensors="pt")
+    with torch.no_grad():
+        probs = torch.softmax(model(**enc).logits, dim=-1)
+    print(json.dumps(probs.tolist()))
+
+
 if __name__ == "__main__":
-    commands = {"forward": forward, "create": create, "names": names}
+    commands = {"forward": forward, "create": create, "names": names, "predict": predict}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     commands[sys.argv[1]](*sys.argv[2:])
