@@ -514,7 +514,8 @@ int Run::execute() {
   if (cfg_.train.eval_every > 0 && state_.step % cfg_.train.eval_every != 0) evaluate_dev("end");
   save_checkpoint("end");
   final_test();
-  metrics_.write({{"type", "done"}, {"step", state_.step}, {"train_seconds", state_.train_seconds}});
+  metrics_.write({{"type", "done"}, {"step", state_.step}, {"train_seconds", state_.train_seconds},
+                  {"samples_seen", state_.samples_seen}});
   log_->info("training done: {} steps, {} of training time", state_.step,
              format_duration(state_.train_seconds));
   return 0;
