@@ -26,6 +26,7 @@
 #include "trainer/gradient_reducer.h"
 #include "trainer/lr_schedule.h"
 #include "trainer/metrics_log.h"
+#include "trainer/scheduler_env.h"
 #include "trainer/stop_signal.h"
 #include "trainer/training_checkpoint.h"
 
@@ -99,6 +100,7 @@ class Run {
   void save_checkpoint(const char* why);
   void final_test();
   void log_progress(double loss, double grad_norm, double lr, bool stepped);
+  void check_signal_lead(const StopCost& cost, const char* source);
 
   const TrainConfig& cfg_;
   RunOptions opts_;
@@ -134,6 +136,12 @@ class Run {
   double session_seconds_ = 0;
   int64_t session_steps_ = 0;
   double smoothed_loss_ = NAN;
+  // What a stop costs in this process (longest step after the first, longest checkpoint write),
+  // checked against the scheduler's signal lead time (BERTH_SIGNAL_LEAD_S) once per process.
+  std::optional<double> signal_lead_s_;
+  StopCost stop_cost_;
+  double first_step_s_ = 0;
+  bool lead_checked_ = false;
 };
 
 void Run::set_up_runtime() {
@@ -263,13 +271,30 @@ void Run::load_model_and_state() {
   log_->info("{} optimizer steps ({} per epoch, warm-up {}), global batch {} x {} accumulation",
              total_steps_, steps_per_epoch_, warmup, cfg_.data.batch_size * comm_.world_size(),
              cfg_.optim.grad_accum);
-  metrics_.write({{"type", resume_dir.empty() ? "start" : "resume"},
-                  {"step", state_.step},
-                  {"restart", state_.restarts},
-                  {"world_size", comm_.world_size()},
-                  {"total_steps", total_steps_},
-                  {"resumed_from", resume_dir},
-                  {"config_hash", state_.config_hash}});
+  nlohmann::json start = {{"type", resume_dir.empty() ? "start" : "resume"},
+                          {"step", state_.step},
+                          {"restart", state_.restarts},
+                          {"world_size", comm_.world_size()},
+                          {"total_steps", total_steps_},
+                          {"resumed_from", resume_dir},
+                          {"config_hash", state_.config_hash}};
+  auto sched = scheduler_info_from_env();
+  if (!sched.job_id.empty()) {
+    log_->info("Slurm job {}, SLURM_RESTART_COUNT {} (requeues of this job so far)", sched.job_id,
+               sched.restart_count);
+    start["slurm_job_id"] = sched.job_id;
+    start["slurm_restart_count"] = sched.restart_count;
+  }
+  signal_lead_s_ = signal_lead_from_env();
+  if (signal_lead_s_) {
+    start["signal_lead_s"] = *signal_lead_s_;
+    log_->info("the stop signal is expected {:g}s before the time limit (BERTH_SIGNAL_LEAD_S)",
+               *signal_lead_s_);
+    // Known before the first step when an earlier run of this run dir measured it.
+    if (comm_.rank() == 0) check_signal_lead(previous_stop_cost(cfg_.train.run_dir + "/metrics.jsonl"),
+                                             "the previous run's");
+  }
+  metrics_.write(start);
 }
 
 void Run::train_step() {
@@ -356,6 +381,9 @@ void Run::train_step() {
   state_.train_seconds += dt;
   session_seconds_ += dt;
   session_steps_ += 1;
+  // The session's first step also pays for lazy initialisation: it counts only while alone.
+  if (session_steps_ == 1) first_step_s_ = dt;
+  else stop_cost_.step_s = std::max(stop_cost_.step_s, dt);
   window_loss_ += global_loss, window_seconds_ += dt, window_steps_ += 1;
   window_samples_ += examples, window_tokens_ += tokens * comm_.world_size();
   smoothed_loss_ = std::isnan(smoothed_loss_) ? global_loss : 0.9 * smoothed_loss_ + 0.1 * global_loss;
@@ -439,8 +467,30 @@ void Run::save_checkpoint(const char* why) {
     log_->info("checkpoint ({}) step {} written to {} in {:.1f}s", why, state_.step, written.string(),
                seconds_since(t0));
   }
-  metrics_.write({{"type", "checkpoint"}, {"step", state_.step}, {"reason", why},
-                  {"seconds", seconds_since(t0)}});
+  double seconds = seconds_since(t0);
+  stop_cost_.checkpoint_s = std::max(stop_cost_.checkpoint_s, seconds);
+  StopCost cost = stop_cost_;
+  if (session_steps_ == 1) cost.step_s = first_step_s_;
+  nlohmann::json rec = {{"type", "checkpoint"}, {"step", state_.step}, {"reason", why},
+                        {"seconds", seconds}};
+  if (cost.step_s > 0) rec["step_s"] = cost.step_s;  // read back by the next run's lead check
+  metrics_.write(rec);
+  if (comm_.rank() == 0 && !lead_checked_ && cost.known()) {
+    lead_checked_ = true;  // once per process: when the first checkpoint's cost is known
+    check_signal_lead(cost, "this run's");
+  }
+}
+
+void Run::check_signal_lead(const StopCost& cost, const char* source) {
+  if (!signal_lead_s_ || !cost.known()) return;
+  auto warning = lead_time_warning(*signal_lead_s_, cost);
+  if (!warning.empty()) {
+    log_->warn("{} (measured from {} steps and checkpoints)", warning, source);
+  } else {
+    log_->info("signal lead time {:g}s covers a step ({:.3g}s) plus a checkpoint write ({:.3g}s), "
+               "measured from {} steps and checkpoints",
+               *signal_lead_s_, cost.step_s, cost.checkpoint_s, source);
+  }
 }
 
 void Run::end_epoch() {
