@@ -5,7 +5,6 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
-
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
@@ -27,16 +26,17 @@ void run_eval(EvalArgs a) {
   model::Predictor predictor(a.options);
   model::ConfusionMatrix cm(predictor.label_names());
   double loss_sum = 0;
-  predictor.predict_table(a.table, [&](const data::TableRow&, const model::Prediction& p,
-                                       int64_t label) {
-    cm.add(p.label, label);
-    // Cross-entropy from the logits in double: log-sum-exp minus the true class's logit.
-    double mx = p.logits[0];
-    for (float l : p.logits) mx = std::max<double>(mx, l);
-    double sum = 0;
-    for (float l : p.logits) sum += std::exp(l - mx);
-    loss_sum += mx + std::log(sum) - p.logits[label];
-  });
+  predictor.predict_table(a.table,
+                          [&](const data::TableRow&, const model::Prediction& p, int64_t label) {
+                            cm.add(p.label, label);
+                            // Cross-entropy from the logits in double: log-sum-exp minus the true
+                            // class's logit.
+                            double mx = p.logits[0];
+                            for (float l : p.logits) mx = std::max<double>(mx, l);
+                            double sum = 0;
+                            for (float l : p.logits) sum += std::exp(l - mx);
+                            loss_sum += mx + std::log(sum) - p.logits[label];
+                          });
   auto report = cm.report();
   if (report.total == 0) throw data_error("eval", a.table.path + " has no records");
   nlohmann::json j = report.to_json();
@@ -50,9 +50,8 @@ void run_eval(EvalArgs a) {
     f << text;
     if (!f) throw usage_error("eval", "cannot write " + a.output);
   }
-  log::get("eval")->info("{} examples: accuracy {:.4f}, macro-F1 {:.4f}, loss {:.4f}",
-                         report.total, report.accuracy, report.macro_f1,
-                         loss_sum / report.total);
+  log::get("eval")->info("{} examples: accuracy {:.4f}, macro-F1 {:.4f}, loss {:.4f}", report.total,
+                         report.accuracy, report.macro_f1, loss_sum / report.total);
 }
 
 void register_eval(CLI::App& app) {

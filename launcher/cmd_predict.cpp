@@ -4,7 +4,6 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
-
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
@@ -29,23 +28,24 @@ void run_predict(const PredictArgs& a) {
   }
   std::ostream& out = a.output.empty() ? std::cout : file;
   const auto& names = predictor.label_names();
-  predictor.predict_table(a.table, [&](const data::TableRow& row, const model::Prediction& p,
-                                       int64_t) {
-    nlohmann::json probs = nlohmann::json::object();
-    for (size_t k = 0; k < names.size(); ++k) probs[names[k]] = p.probs[k];
-    nlohmann::json line = {{"row", row.record},
-                           {"label", names[p.label]},
-                           {"score", p.probs[p.label]},
-                           {"probs", probs}};
-    out << line.dump() << '\n';
-  });
+  predictor.predict_table(a.table,
+                          [&](const data::TableRow& row, const model::Prediction& p, int64_t) {
+                            nlohmann::json probs = nlohmann::json::object();
+                            for (size_t k = 0; k < names.size(); ++k) probs[names[k]] = p.probs[k];
+                            nlohmann::json line = {{"row", row.record},
+                                                   {"label", names[p.label]},
+                                                   {"score", p.probs[p.label]},
+                                                   {"probs", probs}};
+                            out << line.dump() << '\n';
+                          });
   out.flush();
   if (!out) throw data_error("predict", "cannot write the predictions", "is the disk full?");
 }
 
 void register_predict(CLI::App& app) {
   auto a = std::make_shared<PredictArgs>();
-  auto* cmd = app.add_subcommand("predict", "Label a CSV/TSV/JSONL/TXT file with a fine-tuned model");
+  auto* cmd =
+      app.add_subcommand("predict", "Label a CSV/TSV/JSONL/TXT file with a fine-tuned model");
   cmd->add_option("--model", a->options.model_dir, "Fine-tuned model or checkpoint directory")
       ->required();
   cmd->add_option("--input", a->table.path, "Texts to label")->required();

@@ -1,9 +1,9 @@
 #include "model/bert_config.h"
 
-#include "common/error.h"
-
 #include <fstream>
 #include <map>
+
+#include "common/error.h"
 
 namespace berth::model {
 
@@ -85,9 +85,9 @@ std::vector<std::string> parse_id2label(const json& j, const std::string& source
   std::vector<std::string> names;
   for (auto& [id, name] : by_id) {
     if (id != static_cast<int64_t>(names.size()))
-      bad(source, "id2label", "ids must be 0.." + std::to_string(by_id.size() - 1) +
-                                  " without gaps; id " + std::to_string(names.size()) +
-                                  " is missing");
+      bad(source, "id2label",
+          "ids must be 0.." + std::to_string(by_id.size() - 1) + " without gaps; id " +
+              std::to_string(names.size()) + " is missing");
     names.push_back(name);
   }
   return names;
@@ -145,7 +145,8 @@ BertConfig BertConfig::from_json(const json& j, const std::string& source) {
       get_int(j, source, "max_position_embeddings", c.max_position_embeddings);
   c.type_vocab_size = get_int(j, source, "type_vocab_size", c.type_vocab_size);
   c.pad_token_id = get_int(j, source, "pad_token_id", c.pad_token_id);
-  for (auto [v, key] : {std::pair{c.vocab_size, "vocab_size"}, {c.hidden_size, "hidden_size"},
+  for (auto [v, key] : {std::pair{c.vocab_size, "vocab_size"},
+                        {c.hidden_size, "hidden_size"},
                         {c.num_hidden_layers, "num_hidden_layers"},
                         {c.num_attention_heads, "num_attention_heads"},
                         {c.intermediate_size, "intermediate_size"},

@@ -2,9 +2,8 @@
 // Torch-free so that tools that only inspect a model directory need not pull LibTorch in.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>

@@ -46,7 +46,8 @@ BertEmbeddings::BertEmbeddings(const BertConfig& c) : dropout(c.hidden_dropout_p
       "position_embeddings", std::make_shared<Embedding>(c.max_position_embeddings, c.hidden_size));
   token_type_embeddings = register_module(
       "token_type_embeddings", std::make_shared<Embedding>(c.type_vocab_size, c.hidden_size));
-  LayerNorm_ = register_module("LayerNorm", std::make_shared<LayerNorm>(c.hidden_size, c.layer_norm_eps));
+  LayerNorm_ =
+      register_module("LayerNorm", std::make_shared<LayerNorm>(c.hidden_size, c.layer_norm_eps));
 }
 
 at::Tensor BertEmbeddings::forward(const at::Tensor& input_ids, const at::Tensor& token_type_ids) {
@@ -62,7 +63,9 @@ at::Tensor BertEmbeddings::forward(const at::Tensor& input_ids, const at::Tensor
 }
 
 BertSelfAttention::BertSelfAttention(const BertConfig& c)
-    : heads(c.num_attention_heads), head_dim(c.head_dim()), dropout(c.attention_probs_dropout_prob) {
+    : heads(c.num_attention_heads),
+      head_dim(c.head_dim()),
+      dropout(c.attention_probs_dropout_prob) {
   query = register_module("query", std::make_shared<Dense>(c.hidden_size, c.hidden_size));
   key = register_module("key", std::make_shared<Dense>(c.hidden_size, c.hidden_size));
   value = register_module("value", std::make_shared<Dense>(c.hidden_size, c.hidden_size));
@@ -79,9 +82,9 @@ at::Tensor BertSelfAttention::forward(const at::Tensor& hidden, const at::Tensor
   std::optional<at::Tensor> attn_mask;
   if (mask.defined()) attn_mask = mask;
   // Attention-probability dropout happens inside the kernel, as in HF's sdpa path.
-  at::Tensor out = at::scaled_dot_product_attention(q, k, v, attn_mask,
-                                                    is_training() ? dropout : 0.0,
-                                                    /*is_causal=*/false);  // (batch, heads, seq, head_dim)
+  at::Tensor out =
+      at::scaled_dot_product_attention(q, k, v, attn_mask, is_training() ? dropout : 0.0,
+                                       /*is_causal=*/false);  // (batch, heads, seq, head_dim)
   return out.transpose(1, 2).reshape({batch, seq, heads * head_dim});  // (batch, seq, hidden)
 }
 
@@ -98,9 +101,9 @@ at::Tensor BertResidualOutput::forward(const at::Tensor& x, const at::Tensor& re
 
 BertAttention::BertAttention(const BertConfig& c) {
   self = register_module("self", std::make_shared<BertSelfAttention>(c));
-  output = register_module("output", std::make_shared<BertResidualOutput>(
-                                         c.hidden_size, c.hidden_size, c.layer_norm_eps,
-                                         c.hidden_dropout_prob));
+  output = register_module(
+      "output", std::make_shared<BertResidualOutput>(c.hidden_size, c.hidden_size, c.layer_norm_eps,
+                                                     c.hidden_dropout_prob));
 }
 
 at::Tensor BertAttention::forward(const at::Tensor& hidden, const at::Tensor& mask) {
@@ -129,9 +132,9 @@ at::Tensor BertIntermediate::forward(const at::Tensor& x) {
 BertLayer::BertLayer(const BertConfig& c) {
   attention = register_module("attention", std::make_shared<BertAttention>(c));
   intermediate = register_module("intermediate", std::make_shared<BertIntermediate>(c));
-  output = register_module("output", std::make_shared<BertResidualOutput>(
-                                         c.intermediate_size, c.hidden_size, c.layer_norm_eps,
-                                         c.hidden_dropout_prob));
+  output = register_module(
+      "output", std::make_shared<BertResidualOutput>(c.intermediate_size, c.hidden_size,
+                                                     c.layer_norm_eps, c.hidden_dropout_prob));
 }
 
 at::Tensor BertLayer::forward(const at::Tensor& hidden, const at::Tensor& mask) {

@@ -7,14 +7,14 @@
 // headers keep LibTorch compile times down.
 #pragma once
 
-#include "model/bert_config.h"
-
 #include <ATen/ATen.h>
 #include <torch/nn/module.h>
 
 #include <memory>
 #include <optional>
 #include <vector>
+
+#include "model/bert_config.h"
 
 namespace berth::model {
 

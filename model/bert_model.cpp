@@ -1,11 +1,11 @@
 #include "model/bert_model.h"
 
-#include "common/error.h"
-
 #include <c10/util/BFloat16.h>
 #include <c10/util/Half.h>
 
 #include <limits>
+
+#include "common/error.h"
 
 namespace berth::model {
 
@@ -33,7 +33,8 @@ at::Tensor additive_attention_mask(const at::Tensor& attention_mask, at::ScalarT
   if (attention_mask.eq(1).all().item<bool>()) return {};
   const int64_t batch = attention_mask.size(0), seq = attention_mask.size(1);
   at::Tensor keep = attention_mask.reshape({batch, 1, 1, seq});  // (batch, 1, 1, seq)
-  return at::zeros(keep.sizes(), keep.options().dtype(dtype)).masked_fill(keep.eq(0), lowest(dtype));
+  return at::zeros(keep.sizes(), keep.options().dtype(dtype))
+      .masked_fill(keep.eq(0), lowest(dtype));
 }
 
 BertPooler::BertPooler(const BertConfig& c) {
@@ -71,14 +72,13 @@ BertOutput BertModel::forward(const at::Tensor& input_ids, const at::Tensor& att
   // The mask takes the embedding output's dtype as in HF (fp32 under autocast; autocast casts
   // it for the attention kernel).
   at::Tensor mask = additive_attention_mask(attention_mask, x.scalar_type());
-  out.last_hidden = encoder->forward(x, mask);         // (batch, seq, hidden)
-  out.pooled = pooler->forward(out.last_hidden);       // (batch, hidden)
+  out.last_hidden = encoder->forward(x, mask);    // (batch, seq, hidden)
+  out.pooled = pooler->forward(out.last_hidden);  // (batch, hidden)
   return out;
 }
 
 BertClassifier::BertClassifier(const BertConfig& c, int64_t num_labels)
-    : classifier_dropout(c.effective_classifier_dropout()),
-      initializer_range(c.initializer_range) {
+    : classifier_dropout(c.effective_classifier_dropout()), initializer_range(c.initializer_range) {
   if (num_labels <= 0)
     throw usage_error("model", "num_labels must be positive, got " + std::to_string(num_labels));
   bert = register_module("bert", std::make_shared<BertModel>(c));
@@ -94,7 +94,7 @@ BertOutput BertClassifier::forward(const at::Tensor& input_ids, const at::Tensor
                                    const at::Tensor& token_type_ids) {
   BertOutput out = bert->forward(input_ids, attention_mask, token_type_ids);
   at::Tensor h = at::dropout(out.pooled, classifier_dropout, is_training());  // (batch, hidden)
-  out.logits = classifier->forward(h);  // (batch, num_labels)
+  out.logits = classifier->forward(h);                                        // (batch, num_labels)
   return out;
 }
 

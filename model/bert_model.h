@@ -8,13 +8,13 @@
 // bf16/fp16 after module->to(dtype), and under autocast.
 #pragma once
 
-#include "model/bert_config.h"
-#include "model/bert_layers.h"
-
 #include <ATen/ATen.h>
 #include <torch/nn/module.h>
 
 #include <memory>
+
+#include "model/bert_config.h"
+#include "model/bert_layers.h"
 
 namespace berth::model {
 

@@ -1,8 +1,8 @@
 #include "model/classification_metrics.h"
 
-#include "common/error.h"
-
 #include <algorithm>
+
+#include "common/error.h"
 
 namespace berth::model {
 
@@ -43,7 +43,9 @@ void ConfusionMatrix::merge(const ConfusionMatrix& other) {
   for (size_t i = 0; i < counts_.size(); ++i) counts_[i] += other.counts_[i];
 }
 
-void ConfusionMatrix::reset() { std::fill(counts_.begin(), counts_.end(), 0); }
+void ConfusionMatrix::reset() {
+  std::fill(counts_.begin(), counts_.end(), 0);
+}
 
 int64_t ConfusionMatrix::total() const {
   int64_t t = 0;
@@ -92,8 +94,11 @@ nlohmann::json ClassificationReport::to_json() const {
   nlohmann::json per = nlohmann::json::object();
   for (const auto& m : per_class) {
     labels.push_back(m.name);
-    per[m.name] = {{"precision", m.precision}, {"recall", m.recall}, {"f1", m.f1},
-                   {"support", m.support},     {"predicted", m.predicted}};
+    per[m.name] = {{"precision", m.precision},
+                   {"recall", m.recall},
+                   {"f1", m.f1},
+                   {"support", m.support},
+                   {"predicted", m.predicted}};
   }
   j["labels"] = labels;
   j["per_class"] = per;

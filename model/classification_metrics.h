@@ -10,9 +10,8 @@
 // - accuracy and macro_f1 are fractions in [0, 1]; both are 0 when nothing was added.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 

@@ -1,13 +1,13 @@
 #include "model/predictor.h"
 
+#include <ATen/autocast_mode.h>
+
+#include <map>
+
 #include "common/error.h"
 #include "data/batch.h"
 #include "data/tokenizer.h"
 #include "model/pretrained.h"
-
-#include <ATen/autocast_mode.h>
-
-#include <map>
 
 namespace berth::model {
 
@@ -98,8 +98,12 @@ Predictor::Predictor(const PredictorOptions& o) : impl_(std::make_unique<Impl>()
 
 Predictor::~Predictor() = default;
 
-const std::vector<std::string>& Predictor::label_names() const { return impl_->loaded.label_names; }
-int Predictor::max_length() const { return impl_->max_length; }
+const std::vector<std::string>& Predictor::label_names() const {
+  return impl_->loaded.label_names;
+}
+int Predictor::max_length() const {
+  return impl_->max_length;
+}
 
 std::vector<Prediction> Predictor::predict(const std::vector<std::string>& texts,
                                            const std::vector<std::string>& pairs) {

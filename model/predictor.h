@@ -3,13 +3,13 @@
 // (pimpl) so that command files need not compile LibTorch headers.
 #pragma once
 
-#include "data/table_reader.h"
-
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "data/table_reader.h"
 
 namespace berth::model {
 
@@ -30,10 +30,10 @@ struct Prediction {
 // Where the examples come from: a CSV/TSV/JSONL/TXT file and its columns.
 struct TableSpec {
   std::string path;
-  std::string format;               // "" = from the extension
+  std::string format;  // "" = from the extension
   std::string text_column = "text";
-  std::string pair_column;          // "" = single texts
-  std::string label_column;         // "" = unlabeled
+  std::string pair_column;   // "" = single texts
+  std::string label_column;  // "" = unlabeled
 };
 
 class Predictor {

@@ -1,9 +1,5 @@
 #include "model/pretrained.h"
 
-#include "common/error.h"
-#include "model/model_log.h"
-#include "model/safetensors.h"
-
 #include <ATen/CPUGeneratorImpl.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -12,6 +8,10 @@
 #include <fstream>
 #include <map>
 #include <set>
+
+#include "common/error.h"
+#include "model/model_log.h"
+#include "model/safetensors.h"
 
 namespace berth::model {
 
@@ -32,7 +32,9 @@ std::string join_names(const std::vector<std::string>& names, size_t max_shown =
   return s;
 }
 
-bool starts_with(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
+bool starts_with(const std::string& s, const std::string& p) {
+  return s.rfind(p, 0) == 0;
+}
 
 // The name a checkpoint key has in BertForSequenceClassification, or "" when it belongs to
 // something Berth does not model (an MLM/NSP head, say).
@@ -59,22 +61,23 @@ bool ignorable_buffer(const std::string& normalised) {
 
 [[noreturn]] void missing_weights_file(const fs::path& dir) {
   std::string found;
-  for (const char* f : {"pytorch_model.bin", "model.safetensors.index.json", "tf_model.h5",
-                        "flax_model.msgpack"})
+  for (const char* f :
+       {"pytorch_model.bin", "model.safetensors.index.json", "tf_model.h5", "flax_model.msgpack"})
     if (fs::exists(dir / f)) found += std::string(found.empty() ? "" : ", ") + f;
   std::string what = "no model.safetensors in " + dir.string();
   if (!found.empty()) what += " (found " + found + ")";
   throw model_error(
       "model", what,
       "Berth reads single-file safetensors weights only; convert once with: python -c \"from "
-      "transformers import AutoModel; m = AutoModel.from_pretrained('" + dir.string() +
-          "'); m.save_pretrained('" + dir.string() + "', safe_serialization=True, "
+      "transformers import AutoModel; m = AutoModel.from_pretrained('" +
+          dir.string() + "'); m.save_pretrained('" + dir.string() +
+          "', safe_serialization=True, "
           "max_shard_size='100GB')\"");
 }
 
 void write_file_atomically(const fs::path& path, const std::string& content) {
-  fs::path tmp = path.parent_path() / ("." + path.filename().string() + ".tmp." +
-                                       std::to_string(::getpid()));
+  fs::path tmp =
+      path.parent_path() / ("." + path.filename().string() + ".tmp." + std::to_string(::getpid()));
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
     f << content;
@@ -90,8 +93,8 @@ void write_file_atomically(const fs::path& path, const std::string& content) {
   fs::rename(tmp, path, ec);
   if (ec) {
     fs::remove(tmp, ec);
-    throw model_error("model", "cannot move " + tmp.string() + " to " + path.string() + ": " +
-                                   ec.message());
+    throw model_error("model",
+                      "cannot move " + tmp.string() + " to " + path.string() + ": " + ec.message());
   }
 }
 
@@ -104,9 +107,8 @@ std::string read_whole(const fs::path& p) {
 }  // namespace
 
 const std::vector<std::string>& tokenizer_file_names() {
-  static const std::vector<std::string> names = {"vocab.txt", "tokenizer.json",
-                                                 "tokenizer_config.json",
-                                                 "special_tokens_map.json"};
+  static const std::vector<std::string> names = {
+      "vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"};
   return names;
 }
 
@@ -193,8 +195,8 @@ LoadedClassifier load_classifier(const std::string& dir_str, const LoadOptions& 
       missing_encoder.push_back(n);
   }
   if (!missing_encoder.empty())
-    throw model_error("model", weights.string() + " lacks encoder weights: " +
-                                   join_names(missing_encoder),
+    throw model_error("model",
+                      weights.string() + " lacks encoder weights: " + join_names(missing_encoder),
                       "is this a BERT checkpoint matching config.json?");
 
   std::optional<at::Generator> gen;
@@ -219,9 +221,9 @@ LoadedClassifier load_classifier(const std::string& dir_str, const LoadOptions& 
                     std::to_string(num_labels) + " labels");
   }
   if (!unexpected.empty())
-    logging::info(weights.string() + ": " + std::to_string(unexpected.size()) +
-                  " tensor(s) not used by BertForSequenceClassification: " +
-                  join_names(unexpected));
+    logging::info(
+        weights.string() + ": " + std::to_string(unexpected.size()) +
+        " tensor(s) not used by BertForSequenceClassification: " + join_names(unexpected));
 
   model->to(device);
   model->eval();
@@ -234,7 +236,8 @@ void save_pretrained(const std::string& dir_str, BertClassifier& model, const Be
                      const std::string& tokenizer_source_dir) {
   const fs::path dir(dir_str);
   if (static_cast<int64_t>(label_names.size()) != model.num_labels())
-    throw usage_error("model", std::to_string(label_names.size()) + " label names for a model with " +
+    throw usage_error("model", std::to_string(label_names.size()) +
+                                   " label names for a model with " +
                                    std::to_string(model.num_labels()) + " labels");
   const fs::path src(tokenizer_source_dir);
   if (!fs::exists(src / "vocab.txt"))

@@ -5,9 +5,6 @@
 // The directory layout is described in docs/checkpoint-format.md.
 #pragma once
 
-#include "model/bert_config.h"
-#include "model/bert_model.h"
-
 #include <c10/core/Device.h>
 
 #include <cstdint>
@@ -16,10 +13,13 @@
 #include <string>
 #include <vector>
 
+#include "model/bert_config.h"
+#include "model/bert_model.h"
+
 namespace berth::model {
 
 struct LoadedClassifier {
-  BertConfig config;  // label_names resized to the model's number of labels
+  BertConfig config;                      // label_names resized to the model's number of labels
   std::shared_ptr<BertClassifier> model;  // on the requested device, fp32, in eval mode
   std::vector<std::string> label_names;   // index = class id
   // Parameters the checkpoint did not provide and that were initialised as HF does

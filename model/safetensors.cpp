@@ -1,7 +1,5 @@
 #include "model/safetensors.h"
 
-#include "common/error.h"
-
 #include <ATen/ATen.h>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -14,6 +12,8 @@
 #include <filesystem>
 #include <limits>
 #include <set>
+
+#include "common/error.h"
 
 namespace berth::model {
 
@@ -80,8 +80,9 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
 
   uint64_t header_len = read_le64(map_);
   if (header_len > kMaxHeaderBytes || header_len > size_ - 8)
-    fail(path, "header length " + std::to_string(header_len) + " runs past the end of the file (" +
-                   std::to_string(size_) + " bytes)",
+    fail(path,
+         "header length " + std::to_string(header_len) + " runs past the end of the file (" +
+             std::to_string(size_) + " bytes)",
          "the file is truncated or not a safetensors file");
   data_start_ = 8 + header_len;
   const uint64_t data_size = size_ - data_start_;
@@ -116,7 +117,8 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
     if (!v["shape"].is_array()) fail(path, where + ": shape is not an array");
     uint64_t count = 1;
     for (auto& d : v["shape"]) {
-      if (!d.is_number_unsigned()) fail(path, where + ": shape " + v["shape"].dump() + " is invalid");
+      if (!d.is_number_unsigned())
+        fail(path, where + ": shape " + v["shape"].dump() + " is invalid");
       uint64_t n = d.get<uint64_t>();
       if (n != 0 && count > std::numeric_limits<uint64_t>::max() / 8 / n)
         fail(path, where + ": shape " + v["shape"].dump() + " is too large");
@@ -130,9 +132,9 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path) {
     e.begin = off[0].get<uint64_t>();
     e.end = off[1].get<uint64_t>();
     if (e.begin > e.end || e.end > data_size)
-      fail(path, where + ": data_offsets [" + std::to_string(e.begin) + ", " +
-                     std::to_string(e.end) + "] out of range (data section has " +
-                     std::to_string(data_size) + " bytes)",
+      fail(path,
+           where + ": data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) +
+               "] out of range (data section has " + std::to_string(data_size) + " bytes)",
            "the file is truncated or corrupt");
     if (e.end - e.begin != count * elem)
       fail(path, where + ": shape " + shape_string(e.shape) + " of " + e.dtype + " needs " +
@@ -164,8 +166,9 @@ SafetensorsFile::~SafetensorsFile() {
 }
 
 const SafetensorsEntry* SafetensorsFile::find(const std::string& name) const {
-  auto it = std::lower_bound(entries_.begin(), entries_.end(), name,
-                             [](const SafetensorsEntry& e, const std::string& n) { return e.name < n; });
+  auto it =
+      std::lower_bound(entries_.begin(), entries_.end(), name,
+                       [](const SafetensorsEntry& e, const std::string& n) { return e.name < n; });
   return it != entries_.end() && it->name == name ? &*it : nullptr;
 }
 
@@ -185,7 +188,8 @@ at::Tensor SafetensorsFile::load(const std::string& name) const {
   // Copy rather than wrap: the mapping may be unaligned for the element type and dies with us.
   // The data is little-endian, as is every platform LibTorch supports.
   at::Tensor t = at::empty(e->shape, at::TensorOptions().dtype(type));
-  if (e->end > e->begin) std::memcpy(t.data_ptr(), map_ + data_start_ + e->begin, e->end - e->begin);
+  if (e->end > e->begin)
+    std::memcpy(t.data_ptr(), map_ + data_start_ + e->begin, e->end - e->begin);
   return type == at::kFloat ? t : t.to(at::kFloat);
 }
 
@@ -205,9 +209,8 @@ void write_safetensors(const std::string& path,
       throw model_error("model", path + ": tensor name \"" + name + "\" is reserved or repeated");
     at::Tensor t = tensor.detach().to(at::kCPU, at::kFloat).contiguous();
     uint64_t bytes = static_cast<uint64_t>(t.numel()) * sizeof(float);
-    header[name] = {{"dtype", "F32"},
-                    {"shape", t.sizes().vec()},
-                    {"data_offsets", {offset, offset + bytes}}};
+    header[name] = {
+        {"dtype", "F32"}, {"shape", t.sizes().vec()}, {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
     data.push_back(std::move(t));
   }
@@ -218,9 +221,8 @@ void write_safetensors(const std::string& path,
   namespace fs = std::filesystem;
   fs::path target(path);
   fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  std::string tmp = (dir / ("." + target.filename().string() + ".tmp." +
-                            std::to_string(::getpid())))
-                        .string();
+  std::string tmp =
+      (dir / ("." + target.filename().string() + ".tmp." + std::to_string(::getpid()))).string();
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) fail(tmp, std::string("cannot create: ") + std::strerror(errno));
   auto write_all = [&](const void* p, size_t n) {

@@ -1,9 +1,9 @@
 #include "model/bert_config.h"
 
+#include <gtest/gtest.h>
+
 #include "common/error.h"
 #include "tests/support/test_support.h"
-
-#include <gtest/gtest.h>
 
 namespace berth::test {
 namespace {
@@ -12,8 +12,8 @@ using model::BertConfig;
 using nlohmann::json;
 
 json minimal() {
-  return {{"model_type", "bert"},        {"hidden_size", 8},        {"num_hidden_layers", 2},
-          {"num_attention_heads", 2},    {"intermediate_size", 16}, {"vocab_size", 100},
+  return {{"model_type", "bert"},         {"hidden_size", 8},        {"num_hidden_layers", 2},
+          {"num_attention_heads", 2},     {"intermediate_size", 16}, {"vocab_size", 100},
           {"max_position_embeddings", 32}};
 }
 

@@ -1,12 +1,12 @@
 // Behaviour of the modules beyond HF parity: dropout modes, padding, reduced precision, devices.
 #include "model/bert_model.h"
 
+#include <ATen/autocast_mode.h>
+#include <gtest/gtest.h>
+
 #include "common/error.h"
 #include "model/pretrained.h"
 #include "tests/model/model_test_util.h"
-
-#include <ATen/autocast_mode.h>
-#include <gtest/gtest.h>
 
 namespace berth::test {
 namespace {
@@ -48,9 +48,9 @@ TEST(BertModel, PaddingDoesNotChangeRealPositions) {
   auto batch = make_batch({40, 9}, 2);
   auto out = m->forward(batch.ids, batch.mask, batch.types);
   // The short sequence alone, unpadded.
-  auto alone = m->forward(batch.ids.slice(0, 1, 2).slice(1, 0, 9),
-                          batch.mask.slice(0, 1, 2).slice(1, 0, 9),
-                          batch.types.slice(0, 1, 2).slice(1, 0, 9));
+  auto alone =
+      m->forward(batch.ids.slice(0, 1, 2).slice(1, 0, 9), batch.mask.slice(0, 1, 2).slice(1, 0, 9),
+                 batch.types.slice(0, 1, 2).slice(1, 0, 9));
   EXPECT_LE(max_abs_diff(out.logits[1], alone.logits[0]), 1e-5);
   EXPECT_LE(max_abs_diff(out.last_hidden[1].slice(0, 0, 9), alone.last_hidden[0]), 1e-5);
   EXPECT_EQ(out.pooled.sizes(), (std::vector<int64_t>{2, 32}));

@@ -1,8 +1,8 @@
 #include "model/classification_metrics.h"
 
-#include "common/error.h"
-
 #include <gtest/gtest.h>
+
+#include "common/error.h"
 
 namespace berth::test {
 namespace {

@@ -1,11 +1,11 @@
 // Berth's BERT classifier against Hugging Face transformers (tests/python/model_oracle.py):
 // parameter names, forward outputs, gradients, and checkpoints going both ways.
-#include "model/pretrained.h"
-#include "tests/model/model_test_util.h"
-
 #include <gtest/gtest.h>
 
 #include <iostream>
+
+#include "model/pretrained.h"
+#include "tests/model/model_test_util.h"
 
 namespace berth::test {
 namespace {
@@ -106,7 +106,8 @@ TEST(HfParity, TransformersCheckpointLoadsInBerthWithSameLogitsAndGradients) {
   auto loaded = load_classifier(dir);
   ASSERT_EQ(loaded.model->num_labels(), 4);
   EXPECT_TRUE(loaded.newly_initialised.empty());
-  EXPECT_EQ(loaded.label_names, (std::vector<std::string>{"LABEL_0", "LABEL_1", "LABEL_2", "LABEL_3"}));
+  EXPECT_EQ(loaded.label_names,
+            (std::vector<std::string>{"LABEL_0", "LABEL_1", "LABEL_2", "LABEL_3"}));
 
   const std::vector<std::string> grads = {
       "classifier.weight",

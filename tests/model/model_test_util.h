@@ -2,17 +2,17 @@
 // model_oracle.py) and tensor comparisons.
 #pragma once
 
-#include "model/safetensors.h"
-#include "tests/support/test_support.h"
-
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
+
+#include "model/safetensors.h"
+#include "tests/support/test_support.h"
 
 namespace berth::test {
 
@@ -69,7 +69,8 @@ inline nlohmann::json tensor_to_json(const at::Tensor& t) {
   return j;
 }
 
-inline nlohmann::json batch_to_json(const TokenBatch& b, const std::vector<std::string>& grads = {}) {
+inline nlohmann::json batch_to_json(const TokenBatch& b,
+                                    const std::vector<std::string>& grads = {}) {
   nlohmann::json j = {{"input_ids", tensor_to_json(b.ids)},
                       {"attention_mask", tensor_to_json(b.mask)},
                       {"token_type_ids", tensor_to_json(b.types)}};
@@ -99,7 +100,8 @@ inline OracleResult run_oracle_forward(const std::string& model_dir,
   // The last stdout line is the JSON report (transformers may print warnings before it).
   std::string text = r.out.substr(0, r.out.find_last_not_of(" \n") + 1);
   auto line_start = text.rfind('\n');
-  out.info = nlohmann::json::parse(text.substr(line_start == std::string::npos ? 0 : line_start + 1));
+  out.info =
+      nlohmann::json::parse(text.substr(line_start == std::string::npos ? 0 : line_start + 1));
   out.tensors = std::make_unique<model::SafetensorsFile>((tmp / "out.safetensors").string());
   return out;
 }

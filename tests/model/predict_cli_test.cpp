@@ -1,11 +1,11 @@
 // `berth predict` and `berth eval` end to end: file → tokenizer → model → output, against
 // Hugging Face's AutoTokenizer + AutoModelForSequenceClassification on the same file.
-#include "model/pretrained.h"
-#include "tests/model/model_test_util.h"
-
 #include <gtest/gtest.h>
 
 #include <sstream>
+
+#include "model/pretrained.h"
+#include "tests/model/model_test_util.h"
 
 namespace berth::test {
 namespace {
@@ -34,13 +34,12 @@ class PredictCli : public ::testing::Test {
                "apparently reassembled from the cutting-room floor .,b\n"
                "\"Quotes \"\"inside\"\", commas, and ÜNICODE façade — naïve\",c\n"
                "short,2\n"
-               "\"" + std::string(300, 'x') + " " + std::string(40, 'y') + " long\",a\n");
+               "\"" +
+                   std::string(300, 'x') + " " + std::string(40, 'y') + " long\",a\n");
   }
   static void TearDownTestSuite() { delete dir_; }
 
-  static std::string berth(const std::string& args) {
-    return "'" + berth_binary() + "' " + args;
-  }
+  static std::string berth(const std::string& args) { return "'" + berth_binary() + "' " + args; }
   static std::string model_dir() { return (*dir_ / "model").string(); }
   static std::string input() { return (*dir_ / "in.csv").string(); }
 
@@ -57,9 +56,8 @@ TEST_F(PredictCli, PredictMatchesTransformers) {
   for (std::string l; std::getline(in, l);) lines.push_back(json::parse(l));
   ASSERT_EQ(lines.size(), 5u);
 
-  auto hf = json::parse(run_python("model_oracle.py predict '" + model_dir() + "' '" + input() +
-                                   "' 32")
-                            .out);
+  auto hf = json::parse(
+      run_python("model_oracle.py predict '" + model_dir() + "' '" + input() + "' 32").out);
   ASSERT_EQ(hf.size(), 5u);
   double worst = 0;
   const std::vector<std::string> names = {"a", "b", "c"};
@@ -107,15 +105,15 @@ TEST_F(PredictCli, Errors) {
   // An unknown label names the file and line and lists the model's labels.
   TempDir tmp;
   write_file(tmp / "bad.csv", "text,label\nfine,a\noops,zebra\n");
-  auto r = run_command(berth("eval --model '" + model_dir() + "' --input '" +
-                             (tmp / "bad.csv").string() + "'"));
+  auto r = run_command(
+      berth("eval --model '" + model_dir() + "' --input '" + (tmp / "bad.csv").string() + "'"));
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_NE(r.err.find("bad.csv:3: label \"zebra\" is not one of the model's labels (a, b, c)"),
             std::string::npos)
       << r.err;
   // A model without a trained head is refused.
-  r = run_command(berth("predict --model '" + default_model().string() + "' --input '" + input() +
-                        "'"));
+  r = run_command(
+      berth("predict --model '" + default_model().string() + "' --input '" + input() + "'"));
   EXPECT_EQ(r.exit_code, 4) << r.err;
   EXPECT_NE(r.err.find("no trained classifier head"), std::string::npos) << r.err;
   // A missing column.

@@ -1,15 +1,15 @@
 // load_classifier / save_pretrained on small synthetic model directories: key mapping, missing and
 // unexpected weights, and every way a directory can be unusable.
-#include "common/error.h"
-#include "model/pretrained.h"
-#include "model/safetensors.h"
-#include "tests/model/model_test_util.h"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <functional>
+
+#include "common/error.h"
+#include "model/pretrained.h"
+#include "model/safetensors.h"
+#include "tests/model/model_test_util.h"
 
 namespace berth::test {
 namespace {
@@ -19,12 +19,10 @@ using model::load_classifier;
 using nlohmann::json;
 
 json tiny_config() {
-  return {{"model_type", "bert"},        {"architectures", {"BertModel"}},
-          {"hidden_size", 8},            {"num_hidden_layers", 2},
-          {"num_attention_heads", 2},    {"intermediate_size", 16},
-          {"vocab_size", 40000},         {"max_position_embeddings", 32},
-          {"type_vocab_size", 2},        {"hidden_act", "gelu"},
-          {"initializer_range", 0.5},    {"layer_norm_eps", 1e-12}};
+  return {{"model_type", "bert"},   {"architectures", {"BertModel"}}, {"hidden_size", 8},
+          {"num_hidden_layers", 2}, {"num_attention_heads", 2},       {"intermediate_size", 16},
+          {"vocab_size", 40000},    {"max_position_embeddings", 32},  {"type_vocab_size", 2},
+          {"hidden_act", "gelu"},   {"initializer_range", 0.5},       {"layer_norm_eps", 1e-12}};
 }
 
 // A saved 2-label tiny classifier in dir; returns the model that was saved.
@@ -36,8 +34,9 @@ std::shared_ptr<model::BertClassifier> save_tiny(const fs::path& dir) {
 }
 
 // Rewrites dir/model.safetensors through `edit` (name → tensor, in file order).
-void edit_weights(const fs::path& dir,
-                  const std::function<void(std::vector<std::pair<std::string, at::Tensor>>&)>& edit) {
+void edit_weights(
+    const fs::path& dir,
+    const std::function<void(std::vector<std::pair<std::string, at::Tensor>>&)>& edit) {
   std::vector<std::pair<std::string, at::Tensor>> t;
   {
     model::SafetensorsFile f((dir / "model.safetensors").string());
@@ -88,8 +87,8 @@ TEST(PretrainedLoad, AcceptsUnprefixedAndGammaBetaNames) {
       if (name.rfind("bert.", 0) == 0) name = name.substr(5);
       auto ln = name.find("LayerNorm.");
       if (ln != std::string::npos)
-        name = name.substr(0, ln) + (name.substr(ln + 10) == "weight" ? "LayerNorm.gamma"
-                                                                       : "LayerNorm.beta");
+        name = name.substr(0, ln) +
+               (name.substr(ln + 10) == "weight" ? "LayerNorm.gamma" : "LayerNorm.beta");
     }
     t.emplace_back("embeddings.position_ids", at::arange(32, at::kFloat));  // old buffer: ignored
     t.emplace_back("cls.predictions.bias", at::zeros({4}));                 // another head: unused
@@ -129,8 +128,8 @@ TEST(PretrainedLoad, RequestedNumLabelsReplacesStoredHead) {
   EXPECT_EQ(loaded.model->num_labels(), 5);
   EXPECT_EQ(loaded.label_names.size(), 5u);
   EXPECT_EQ(loaded.newly_initialised.size(), 2u);
-  EXPECT_TRUE(at::equal(loaded.model->bert->pooler->dense->weight,
-                        original->bert->pooler->dense->weight));
+  EXPECT_TRUE(
+      at::equal(loaded.model->bert->pooler->dense->weight, original->bert->pooler->dense->weight));
   // The stored number needs no re-initialisation.
   EXPECT_TRUE(load_classifier((tmp / "m").string(), 2).newly_initialised.empty());
 }
@@ -190,9 +189,10 @@ TEST(PretrainedLoad, MissingEncoderWeightIsAnError) {
   TempDir tmp;
   save_tiny(tmp / "m");
   edit_weights(tmp / "m", [](auto& t) {
-    t.erase(std::remove_if(t.begin(), t.end(),
-                           [](auto& p) { return p.first == "bert.encoder.layer.0.output.dense.bias"; }),
-            t.end());
+    t.erase(
+        std::remove_if(t.begin(), t.end(),
+                       [](auto& p) { return p.first == "bert.encoder.layer.0.output.dense.bias"; }),
+        t.end());
   });
   std::string e = load_error(tmp / "m");
   EXPECT_NE(e.find("lacks encoder weights: bert.encoder.layer.0.output.dense.bias"),
@@ -231,12 +231,12 @@ TEST(PretrainedLoad, SaveRejectsWrongLabelCountAndMissingVocab) {
   TempDir tmp;
   auto config = model::BertConfig::from_json(tiny_config(), "tiny");
   model::BertClassifier m(config, 2);
-  EXPECT_THROW(model::save_pretrained((tmp / "a").string(), m, config, {"one"},
-                                      default_model().string()),
-               Error);
-  EXPECT_THROW(model::save_pretrained((tmp / "a").string(), m, config, {"x", "y"},
-                                      tmp.path().string()),
-               Error);
+  EXPECT_THROW(
+      model::save_pretrained((tmp / "a").string(), m, config, {"one"}, default_model().string()),
+      Error);
+  EXPECT_THROW(
+      model::save_pretrained((tmp / "a").string(), m, config, {"x", "y"}, tmp.path().string()),
+      Error);
 }
 
 }  // namespace

@@ -1,13 +1,13 @@
 #include "model/safetensors.h"
 
-#include "common/error.h"
-#include "tests/support/test_support.h"
-
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <filesystem>
+
+#include "common/error.h"
+#include "tests/support/test_support.h"
 
 namespace berth::test {
 namespace {
