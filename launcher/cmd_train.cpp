@@ -31,12 +31,22 @@ CommandRegistrar reg(50, [](CLI::App& app) {
   cmd->add_option("--crash-at", args->run.crash_at,
                   "STEP:PHASE: die during that checkpoint write (testing)")
       ->group("");
+  cmd->add_option("--hang-rank", args->run.hang_rank,
+                  "Rank that stops taking part, sleeping forever (testing timeouts)")
+      ->group("");
+  cmd->add_option("--hang-after-step", args->run.hang_after_step,
+                  "... after this optimizer step (testing timeouts)")
+      ->group("");
   cmd->callback([args] {
     auto comm = make_communicator();
-    auto config = trainer::TrainConfig::load(args->config, args->set);
-    log::set_level(config.runtime.log_level);
-    open_rank_log(config.train.run_dir, *comm);
-    exit_status() = trainer::train(config, args->run, *comm);
+    // An error on one rank of an MPI job ends the whole job at once (see run_rank).
+    exit_status() = run_rank(comm, [&] {
+      auto config = trainer::TrainConfig::load(args->config, args->set);
+      log::set_level(config.runtime.log_level);
+      comm = prepare_communicator(std::move(comm), config, args->run.resume);
+      open_rank_log(config.train.run_dir, *comm);
+      return trainer::train(config, args->run, *comm);
+    });
   });
 });
 

@@ -1,20 +1,169 @@
 #include "launcher/launch_env.h"
 
-#include <filesystem>
+#include <torch/cuda.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include "common/error.h"
 #include "common/log.h"
+#include "trainer/mpi_communicator.h"
+#ifdef BERTH_WITH_NCCL
+#include "trainer/nccl_communicator.h"
+#endif
 
 namespace berth::launcher {
 
+namespace {
+
+const char* env(const char* name) {
+  const char* v = std::getenv(name);
+  return (v && *v) ? v : nullptr;
+}
+
+int env_int(const char* name) {
+  const char* v = env(name);
+  return v ? std::atoi(v) : -1;
+}
+
+// The MPI communicator behind `comm` (the NCCL one wraps one), or null for a single process.
+trainer::MpiCommunicator* mpi_of(trainer::Communicator* comm) {
+  if (auto* m = dynamic_cast<trainer::MpiCommunicator*>(comm)) return m;
+#ifdef BERTH_WITH_NCCL
+  if (auto* n = dynamic_cast<trainer::NcclCommunicator*>(comm)) return &n->mpi();
+#endif
+  return nullptr;
+}
+
+// Every rank sends its own list of differences from rank 0 to everyone (one broadcast per rank,
+// only when something differs), so that every rank fails with the same complete message rather
+// than racing to abort with a partial one.
+void agree_on_config(trainer::Communicator& comm, const trainer::TrainConfig& config,
+                     const std::string& resume) {
+  std::string reference = config.to_toml();
+  std::string reference_resume = resume;
+  comm.broadcast_string(reference, 0);
+  comm.broadcast_string(reference_resume, 0);
+  std::string mine;
+  if (comm.rank() != 0) {
+    auto diff = trainer::compare(trainer::TrainConfig::parse(reference, "rank 0's config"), config);
+    for (const auto* list : {&diff.incompatible, &diff.harmless})
+      for (const auto& line : *list) mine += "\n    " + line;
+    if (mine.empty() && reference != config.to_toml()) mine += "\n    (the resolved TOML differs)";
+    if (reference_resume != resume) mine += "\n    --resume: " + reference_resume + " -> " + resume;
+  }
+  if (!comm.any(!mine.empty())) return;
+  std::string all;
+  for (int r = 1; r < comm.world_size(); ++r) {
+    std::string lines = mine;
+    comm.broadcast_string(lines, r);
+    if (!lines.empty()) all += "\n  rank " + std::to_string(r) + " (rank 0's value -> its own):" + lines;
+  }
+  throw Error("launcher", "the ranks do not run the same configuration:" + all,
+              "give every rank the same --config file (on a shared filesystem), the same --set "
+              "options and the same --resume",
+              ExitCode::kDistributed);
+}
+
+}  // namespace
+
+LaunchInfo detect_launch() {
+  LaunchInfo info;
+  if (env("OMPI_COMM_WORLD_SIZE")) {
+    info = {true, "mpirun (Open MPI)", env_int("OMPI_COMM_WORLD_SIZE")};
+  } else if (env("PMI_SIZE")) {  // MPICH / Intel MPI (Hydra), srun --mpi=pmi2
+    info = {true, "PMI", env_int("PMI_SIZE")};
+  } else if (env("PMIX_RANK")) {  // Open MPI 5, srun --mpi=pmix
+    info = {true, "PMIx", env_int("PMIX_SIZE")};
+  } else if (env("SLURM_PROCID") && env("SLURM_STEP_NUM_TASKS") &&
+             env_int("SLURM_STEP_NUM_TASKS") > 1) {
+    // One task of a multi-task srun step (a batch script alone is a step of one task).
+    info = {true, "srun", env_int("SLURM_STEP_NUM_TASKS")};
+  } else {
+    info = {false, "none", 1};
+  }
+  return info;
+}
+
 std::unique_ptr<trainer::Communicator> make_communicator() {
-  auto comm = std::make_unique<trainer::SingleProcessCommunicator>();
+  std::unique_ptr<trainer::Communicator> comm;
+  auto info = detect_launch();
+  if (info.mpi)
+    comm = std::make_unique<trainer::MpiCommunicator>();
+  else
+    comm = std::make_unique<trainer::SingleProcessCommunicator>();
   log::set_rank(comm->rank(), comm->world_size());
+  if (info.mpi) {
+    log::get("comm")->debug("launched by {}: rank {} of {} (local rank {})", info.launcher,
+                            comm->rank(), comm->world_size(), comm->local_rank());
+  }
   return comm;
+}
+
+int gpu_for_rank(int local_rank, int visible_gpus) {
+  if (visible_gpus == 1) return 0;
+  return local_rank;
+}
+
+std::unique_ptr<trainer::Communicator> prepare_communicator(
+    std::unique_ptr<trainer::Communicator> comm, const trainer::TrainConfig& config,
+    const std::string& resume) {
+  auto* mpi = dynamic_cast<trainer::MpiCommunicator*>(comm.get());
+  if (!mpi) return comm;  // a single process: nothing to agree on
+  mpi->set_timeout(config.runtime.comm_timeout_s);
+  agree_on_config(*mpi, config, resume);
+  const std::string& device = config.runtime.device;
+  if (device.rfind("cuda", 0) != 0) return comm;
+#ifdef BERTH_WITH_NCCL
+  int gpus = static_cast<int>(torch::cuda::device_count());
+  int index = device.size() > 5 ? std::stoi(device.substr(5))
+                                : gpu_for_rank(mpi->local_rank(), gpus);
+  if (gpus == 0 || index >= gpus) {
+    throw usage_error("launcher",
+                      "rank " + std::to_string(mpi->rank()) + " (local rank " +
+                          std::to_string(mpi->local_rank()) + " of " +
+                          std::to_string(mpi->local_size()) + " on this node) needs cuda:" +
+                          std::to_string(index) + " but the node shows " + std::to_string(gpus) +
+                          " GPU(s)",
+                      "start at most one rank per GPU on each node (mpirun --map-by "
+                      "ppr:<gpus>:node, srun --gpus-per-task=1), or use runtime.device=cpu");
+  }
+  std::unique_ptr<trainer::MpiCommunicator> owned(mpi);
+  comm.release();
+  return std::make_unique<trainer::NcclCommunicator>(std::move(owned), index);
+#else
+  throw usage_error("launcher",
+                    "runtime.device is '" + device + "' in an MPI job, but this berth was built "
+                    "without NCCL",
+                    "build with a CUDA torch and the CUDA toolkit (-DBERTH_CUDA=ON), or use "
+                    "runtime.device=cpu");
+#endif
 }
 
 void open_rank_log(const std::string& run_dir, const trainer::Communicator& comm) {
   std::filesystem::create_directories(run_dir + "/logs");
   log::add_file_sink(run_dir + "/logs/rank-" + std::to_string(comm.rank()) + ".log");
+}
+
+int run_rank(const std::unique_ptr<trainer::Communicator>& comm, const std::function<int()>& body) {
+  auto fail = [&](const std::string& text, ExitCode code) {
+    auto* mpi = mpi_of(comm.get());
+    if (!mpi || comm->world_size() == 1) return false;
+    std::string prefix = "[rank " + std::to_string(comm->rank()) + "] ";
+    std::cerr << "berth: error: " << prefix << text << std::endl;
+    log::get("launcher")->error("ending the MPI job (exit status {}) after this rank's error",
+                                static_cast<int>(code));
+    mpi->abort_job(static_cast<int>(code));
+  };
+  try {
+    return body();
+  } catch (const Error& e) {
+    if (!fail(e.what(), e.code())) throw;
+  } catch (const std::exception& e) {
+    if (!fail(std::string("internal error: ") + e.what(), ExitCode::kInternal)) throw;
+  }
+  return static_cast<int>(ExitCode::kInternal);  // not reached: abort_job does not return
 }
 
 }  // namespace berth::launcher

@@ -1,18 +1,49 @@
 // How this process was launched: alone, or as one rank of an MPI job (mpirun / srun). Picks the
-// communicator and sets up per-rank logging.
+// communicator, checks that the ranks agree on what they run, sets up per-rank logging, and turns
+// an error on one rank into the end of the whole job.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "trainer/communicator.h"
+#include "trainer/train_config.h"
 
 namespace berth::launcher {
 
-// A single-process communicator when not launched by MPI; the MPI/NCCL one otherwise.
+struct LaunchInfo {
+  bool mpi = false;      // started by an MPI launcher (even with one rank)
+  std::string launcher;  // "mpirun (Open MPI)", "PMI", "PMIx", "srun", or "none"
+  int world_size = 1;    // as the launcher's environment says (-1 when it does not say)
+};
+
+// Reads the launcher's environment variables (MPI is not initialised yet).
+LaunchInfo detect_launch();
+
+// A single-process communicator when not launched by MPI; the MPI (CPU) one otherwise. Sets the
+// log's rank (ranks > 0 log warnings and errors only).
 std::unique_ptr<trainer::Communicator> make_communicator();
+
+// Once every rank has loaded its config: every rank must hold rank 0's resolved config and the
+// same --resume (a difference fails on every rank, naming the keys and ranks); applies
+// runtime.comm_timeout_s; with runtime.device cuda replaces the MPI communicator by an NCCL one
+// on the GPU of this rank's local rank.
+std::unique_ptr<trainer::Communicator> prepare_communicator(
+    std::unique_ptr<trainer::Communicator> comm, const trainer::TrainConfig& config,
+    const std::string& resume);
+
+// The CUDA device a rank uses: its local rank, or 0 when it sees one GPU only (a launcher that
+// gives each rank its own CUDA_VISIBLE_DEVICES).
+int gpu_for_rank(int local_rank, int visible_gpus);
 
 // <run_dir>/logs/rank-<r>.log gets this rank's records (warnings and errors on ranks > 0).
 void open_rank_log(const std::string& run_dir, const trainer::Communicator& comm);
+
+// Runs a rank's work and returns its exit status. In a job of several ranks an error is printed
+// and then ends every rank (MPI_Abort with the error's exit code), so the others do not wait for
+// this one until their timeout; with one rank it propagates to main() as usual. `comm` is read
+// when the error happens (the body may replace it, see prepare_communicator).
+int run_rank(const std::unique_ptr<trainer::Communicator>& comm, const std::function<int()>& body);
 
 }  // namespace berth::launcher

@@ -3,12 +3,14 @@
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <c10/core/GradMode.h>
+#include <torch/cuda.h>
 #include <torch/utils.h>
 
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "checkpoint/checkpoint_scan.h"
 #include "checkpoint/checkpoint_writer.h"
@@ -152,7 +154,8 @@ void Run::set_up_runtime() {
   }
   at::set_num_threads(threads);
   if (cfg_.runtime.device != "cpu") {
-    int index = comm_.local_rank();
+    // One rank per GPU by local rank, or the only GPU a rank sees (per-rank CUDA_VISIBLE_DEVICES).
+    int index = torch::cuda::device_count() == 1 ? 0 : comm_.local_rank();
     if (cfg_.runtime.device.rfind("cuda:", 0) == 0) index = std::stoi(cfg_.runtime.device.substr(5));
     if (!at::hasCUDA()) {
       throw usage_error("runtime", "runtime.device is '" + cfg_.runtime.device +
@@ -560,6 +563,10 @@ int Run::execute() {
     }
     train_step();
     after_step();
+    if (comm_.rank() == opts_.hang_rank && state_.step == opts_.hang_after_step) {
+      log_->warn("test hook: rank {} stops taking part after step {}", opts_.hang_rank, state_.step);
+      for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
+    }
   }
   if (cfg_.train.eval_every > 0 && state_.step % cfg_.train.eval_every != 0) evaluate_dev("end");
   save_checkpoint("end");

@@ -20,6 +20,9 @@ struct RunOptions {
   // Test hook: "<step>:<phase>" kills the process (exit 99) at that phase of that step's
   // checkpoint write (phases of checkpoint::CheckpointWriter), to test crash safety.
   std::string crash_at;
+  // Test hook: this rank sleeps forever after that optimizer step (-1 = off), to test timeouts.
+  int hang_rank = -1;
+  int64_t hang_after_step = 0;
 };
 
 int train(const TrainConfig& config, const RunOptions& options, Communicator& comm);
