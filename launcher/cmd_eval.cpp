@@ -1,6 +1,16 @@
-// berth eval --model DIR --input FILE [--label-column label] [--output FILE.json]: loss,
-// accuracy, macro-F1 and per-class precision/recall/F1 of a fine-tuned model on a labelled file,
-// printed as JSON (conventions in model/classification_metrics.h).
+// berth eval --checkpoint DIR --input FILE.csv|.tsv|.jsonl|.h5 [--label-column label]
+//            [--output FILE.json] [--batch-size N] [--max-length N] [--device cpu|cuda|cuda:N]
+//            [--precision fp32|bf16|fp16] [--threads N]
+// Loss, accuracy, macro-F1 (fractions in [0, 1]), per-class precision/recall/F1/support and the
+// confusion matrix (labels in the checkpoint's label order) of a fine-tuned checkpoint on a
+// labelled file, printed as JSON (conventions in model/classification_metrics.h).
+// - A table's labels are label names (or class ids); one the checkpoint does not know is an
+//   error naming it, its file and line.
+// - A corpus made by `berth prep` (.h5, chosen by extension) is used as tokenized: it must come
+//   from the checkpoint's tokenizer (else an error with a hint to re-prep), its labels are mapped
+//   by name onto the checkpoint's id2label (an unknown one is an error naming it), and its own
+//   truncation applies (--max-length, --text-column, --pair-column, --format do not).
+// `--model` is accepted as an alias of `--checkpoint`.
 #include <cmath>
 #include <fstream>
 #include <iostream>
@@ -20,28 +30,47 @@ struct EvalArgs {
   model::PredictorOptions options;
   model::TableSpec table;
   std::string output;
+  bool table_options_set = false;  // --max-length/--text-column/... given (ignored for .h5)
 };
+
+bool is_corpus(const std::string& path) {
+  auto dot = path.rfind('.');
+  if (dot == std::string::npos) return false;
+  std::string ext = path.substr(dot + 1);
+  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext == "h5" || ext == "hdf5";
+}
 
 void run_eval(EvalArgs a) {
   model::Predictor predictor(a.options);
   model::ConfusionMatrix cm(predictor.label_names());
   double loss_sum = 0;
-  predictor.predict_table(a.table,
-                          [&](const data::TableRow&, const model::Prediction& p, int64_t label) {
-                            cm.add(p.label, label);
-                            // Cross-entropy from the logits in double: log-sum-exp minus the true
-                            // class's logit.
-                            double mx = p.logits[0];
-                            for (float l : p.logits) mx = std::max<double>(mx, l);
-                            double sum = 0;
-                            for (float l : p.logits) sum += std::exp(l - mx);
-                            loss_sum += mx + std::log(sum) - p.logits[label];
-                          });
+  auto add = [&](const model::Prediction& p, int64_t label) {
+    cm.add(p.label, label);
+    // Cross-entropy from the logits in double: log-sum-exp minus the true class's logit.
+    double mx = p.logits[0];
+    for (float l : p.logits) mx = std::max<double>(mx, l);
+    double sum = 0;
+    for (float l : p.logits) sum += std::exp(l - mx);
+    loss_sum += mx + std::log(sum) - p.logits[label];
+  };
+  if (is_corpus(a.table.path)) {
+    if (a.table_options_set)
+      log::get("eval")->warn(
+          "{} is a tokenized corpus: --max-length, --text-column, --pair-column, --label-column "
+          "and --format do not apply",
+          a.table.path);
+    predictor.predict_corpus(
+        a.table.path, [&](int64_t, const model::Prediction& p, int64_t label) { add(p, label); });
+  } else {
+    predictor.predict_table(a.table, [&](const data::TableRow&, const model::Prediction& p,
+                                         int64_t label) { add(p, label); });
+  }
   auto report = cm.report();
   if (report.total == 0) throw data_error("eval", a.table.path + " has no records");
   nlohmann::json j = report.to_json();
   j["loss"] = loss_sum / report.total;
-  j["model"] = a.options.model_dir;
+  j["checkpoint"] = a.options.model_dir;
   j["input"] = a.table.path;
   std::string text = j.dump(2) + "\n";
   std::cout << text << std::flush;
@@ -50,31 +79,47 @@ void run_eval(EvalArgs a) {
     f << text;
     if (!f) throw usage_error("eval", "cannot write " + a.output);
   }
-  log::get("eval")->info("{} examples: accuracy {:.4f}, macro-F1 {:.4f}, loss {:.4f}", report.total,
-                         report.accuracy, report.macro_f1, loss_sum / report.total);
+  const auto& st = predictor.stats();
+  log::get("eval")->info(
+      "{} examples: accuracy {:.4f}, macro-F1 {:.4f}, loss {:.4f} ({:.2f} s, {:.1f} examples/s)",
+      report.total, report.accuracy, report.macro_f1, loss_sum / report.total,
+      st.tokenize_s + st.forward_s, report.total / std::max(st.tokenize_s + st.forward_s, 1e-9));
 }
 
 void register_eval(CLI::App& app) {
   auto a = std::make_shared<EvalArgs>();
   a->table.label_column = "label";
-  auto* cmd = app.add_subcommand("eval", "Score a fine-tuned model on a labelled file");
-  cmd->add_option("--model", a->options.model_dir, "Fine-tuned model or checkpoint directory")
+  auto* cmd = app.add_subcommand("eval", "Score a fine-tuned model on a labelled file or corpus");
+  cmd->add_option("--checkpoint,--model", a->options.model_dir,
+                  "Fine-tuned checkpoint or exported model directory")
       ->required();
-  cmd->add_option("--input", a->table.path, "Labelled examples")->required();
-  cmd->add_option("--format", a->table.format, "csv, tsv, jsonl or txt (default: from extension)");
-  cmd->add_option("--text-column", a->table.text_column)->capture_default_str();
-  cmd->add_option("--pair-column", a->table.pair_column, "Column holding a second text, if any");
-  cmd->add_option("--label-column", a->table.label_column,
-                  "Column holding the label (a name from the model's id2label, or a class id)")
-      ->capture_default_str();
+  cmd->add_option("--input", a->table.path,
+                  "Labelled examples: CSV/TSV/JSONL, or a corpus from `berth prep` (.h5)")
+      ->required();
+  auto* format = cmd->add_option("--format", a->table.format,
+                                 "csv, tsv, jsonl or txt (default: from extension)");
+  auto* text = cmd->add_option("--text-column", a->table.text_column)->capture_default_str();
+  auto* pair = cmd->add_option("--pair-column", a->table.pair_column,
+                               "Column holding a second text, if any");
+  auto* label =
+      cmd->add_option("--label-column", a->table.label_column,
+                      "Column holding the label (a name from the model's id2label, or a class id)")
+          ->capture_default_str();
   cmd->add_option("--output", a->output, "Also write the JSON report to this file");
   cmd->add_option("--batch-size", a->options.batch_size)->capture_default_str();
-  cmd->add_option("--max-length", a->options.max_length, "Tokens per example")
-      ->capture_default_str();
+  auto* max_length =
+      cmd->add_option("--max-length", a->options.max_length, "Tokens per example (tables only)")
+          ->capture_default_str();
   cmd->add_option("--device", a->options.device, "cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_option("--precision", a->options.precision, "fp32, bf16 or fp16 (autocast)")
       ->capture_default_str();
-  cmd->callback([a] { run_eval(*a); });
+  cmd->add_option("--threads", a->options.threads, "CPU threads (0: all cores)")
+      ->capture_default_str();
+  cmd->callback([a, format, text, pair, label, max_length] {
+    a->table_options_set =
+        format->count() + text->count() + pair->count() + label->count() + max_length->count() > 0;
+    run_eval(*a);
+  });
 }
 
 const CommandRegistrar registrar(80, register_eval);

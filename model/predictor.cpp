@@ -1,17 +1,29 @@
 #include "model/predictor.h"
 
+#include <ATen/Parallel.h>
 #include <ATen/autocast_mode.h>
+#include <c10/core/InferenceMode.h>
 
+#include <algorithm>
+#include <chrono>
 #include <map>
+#include <numeric>
+#include <thread>
 
 #include "common/error.h"
-#include "data/batch.h"
+#include "data/corpus.h"
 #include "data/tokenizer.h"
 #include "model/pretrained.h"
 
 namespace berth::model {
 
 namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 c10::Device parse_device(const std::string& s) {
   c10::Device d(c10::kCPU);
@@ -64,22 +76,109 @@ class ScopedAutocast {
 struct Predictor::Impl {
   LoadedClassifier loaded;
   std::optional<data::Tokenizer> tokenizer;
+  std::string model_dir;
   c10::Device device{c10::kCPU};
   std::optional<at::ScalarType> autocast;
   int64_t batch_size = 64;
+  int64_t window = 64 * 32;  // examples per length-sorting window
   int max_length = 128;
   std::map<std::string, int64_t> label_ids;
+  PredictStats stats;
+
+  std::string known_labels() const {
+    std::string known;
+    for (auto& n : loaded.label_names) known += (known.empty() ? "" : ", ") + n;
+    return known;
+  }
+
+  // Tokenizes in parallel on the intra-op thread pool (the tokenizer is thread-safe).
+  std::vector<data::Example> tokenize(const std::vector<std::string>& texts,
+                                      const std::vector<std::string>& pairs) {
+    const auto start = Clock::now();
+    std::vector<data::Example> examples(texts.size());
+    at::parallel_for(0, static_cast<int64_t>(texts.size()), 16, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) {
+        auto enc = pairs.empty() ? tokenizer->encode(texts[i], max_length)
+                                 : tokenizer->encode_pair(texts[i], pairs[i], max_length);
+        examples[i].input_ids = std::move(enc.ids);
+        if (!pairs.empty()) examples[i].token_type_ids = std::move(enc.token_type_ids);
+      }
+    });
+    stats.tokenize_s += seconds_since(start);
+    return examples;
+  }
+
+  // One padded batch of examples[order[b..e)], predictions written to out[order[i]].
+  void run_batch(const std::vector<data::Example>& examples, const std::vector<size_t>& order,
+                 size_t b, size_t e, std::vector<Prediction>& out) {
+    const int64_t n = static_cast<int64_t>(e - b);
+    int64_t seq = 0;
+    for (size_t i = b; i < e; ++i)
+      seq = std::max<int64_t>(seq, static_cast<int64_t>(examples[order[i]].input_ids.size()));
+    if (device.is_cuda()) seq = (seq + 7) / 8 * 8;  // tensor-core friendly shapes
+    at::Tensor ids = at::full({n, seq}, tokenizer->pad_id(), at::kLong);
+    at::Tensor mask = at::zeros({n, seq}, at::kLong);
+    at::Tensor types = at::zeros({n, seq}, at::kLong);
+    int64_t* pi = ids.data_ptr<int64_t>();
+    int64_t* pm = mask.data_ptr<int64_t>();
+    int64_t* pt = types.data_ptr<int64_t>();
+    for (int64_t r = 0; r < n; ++r) {
+      const data::Example& ex = examples[order[b + static_cast<size_t>(r)]];
+      const size_t len = ex.input_ids.size();
+      for (size_t t = 0; t < len; ++t) {
+        pi[r * seq + static_cast<int64_t>(t)] = ex.input_ids[t];
+        pm[r * seq + static_cast<int64_t>(t)] = 1;
+      }
+      for (size_t t = 0; t < ex.token_type_ids.size() && t < len; ++t)
+        pt[r * seq + static_cast<int64_t>(t)] = ex.token_type_ids[t];
+      stats.tokens += static_cast<int64_t>(len);
+    }
+    if (!device.is_cpu()) {
+      ids = ids.to(device);
+      mask = mask.to(device);
+      types = types.to(device);
+    }
+    at::Tensor logits;
+    {
+      ScopedAutocast ac(device.type(), autocast);
+      logits = loaded.model->forward(ids, mask, types).logits;  // (batch, labels)
+    }
+    logits = logits.to(at::kCPU, at::kFloat).contiguous();
+    at::Tensor probs = at::softmax(logits, 1).contiguous();
+    at::Tensor labels = logits.argmax(1).contiguous();
+    const int64_t k = logits.size(1);
+    const float* pl = logits.data_ptr<float>();
+    const float* pp = probs.data_ptr<float>();
+    const int64_t* pa = labels.data_ptr<int64_t>();
+    for (int64_t r = 0; r < n; ++r) {
+      Prediction& p = out[order[b + static_cast<size_t>(r)]];
+      p.label = pa[r];
+      p.logits.assign(pl + r * k, pl + (r + 1) * k);
+      p.probs.assign(pp + r * k, pp + (r + 1) * k);
+    }
+    stats.examples += n;
+    stats.padded_tokens += n * seq;
+    stats.batches += 1;
+  }
 };
 
 Predictor::Predictor(const PredictorOptions& o) : impl_(std::make_unique<Impl>()) {
+  const auto start = Clock::now();
   auto& s = *impl_;
   if (o.batch_size <= 0) throw usage_error("model", "batch size must be positive");
+  if (o.window_batches <= 0) throw usage_error("model", "the sorting window must be positive");
+  if (o.threads < 0) throw usage_error("model", "threads must be 0 (all cores) or positive");
   if (o.max_length < 2)
     throw usage_error("model", "max length " + std::to_string(o.max_length) +
                                    " leaves no room for [CLS] and [SEP]");
   s.device = parse_device(o.device);
   s.autocast = parse_precision(o.precision);
   s.batch_size = o.batch_size;
+  s.window = o.batch_size * o.window_batches;
+  s.model_dir = o.model_dir;
+  at::set_num_threads(o.threads > 0
+                          ? o.threads
+                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
   s.loaded = load_classifier(o.model_dir, LoadOptions{}, s.device);
   if (!s.loaded.newly_initialised.empty())
     throw model_error("model",
@@ -94,6 +193,7 @@ Predictor::Predictor(const PredictorOptions& o) : impl_(std::make_unique<Impl>()
   s.tokenizer.emplace(data::Tokenizer::from_directory(o.model_dir));
   for (size_t i = 0; i < s.loaded.label_names.size(); ++i)
     s.label_ids.emplace(s.loaded.label_names[i], static_cast<int64_t>(i));
+  s.stats.load_s = seconds_since(start);
 }
 
 Predictor::~Predictor() = default;
@@ -104,51 +204,48 @@ const std::vector<std::string>& Predictor::label_names() const {
 int Predictor::max_length() const {
   return impl_->max_length;
 }
+const PredictStats& Predictor::stats() const {
+  return impl_->stats;
+}
 
 std::vector<Prediction> Predictor::predict(const std::vector<std::string>& texts,
                                            const std::vector<std::string>& pairs) {
-  auto& s = *impl_;
   if (!pairs.empty() && pairs.size() != texts.size())
     throw usage_error("model", std::to_string(pairs.size()) + " second texts for " +
                                    std::to_string(texts.size()) + " texts");
-  std::vector<Prediction> out;
-  out.reserve(texts.size());
-  at::NoGradGuard no_grad;
-  for (size_t start = 0; start < texts.size(); start += static_cast<size_t>(s.batch_size)) {
-    const size_t end = std::min(texts.size(), start + static_cast<size_t>(s.batch_size));
-    std::vector<data::Example> examples;
-    for (size_t i = start; i < end; ++i) {
-      auto enc = pairs.empty() ? s.tokenizer->encode(texts[i], s.max_length)
-                               : s.tokenizer->encode_pair(texts[i], pairs[i], s.max_length);
-      data::Example e;
-      e.input_ids = std::move(enc.ids);
-      if (!pairs.empty()) e.token_type_ids = std::move(enc.token_type_ids);
-      examples.push_back(std::move(e));
-    }
-    auto b = data::collate(examples, s.tokenizer->pad_id());
-    auto tensor = [&](std::vector<int64_t>& v) {
-      return at::from_blob(v.data(), {b.batch_size, b.seq_len}, at::kLong).clone().to(s.device);
-    };
-    at::Tensor logits;
-    {
-      ScopedAutocast ac(s.device.type(), s.autocast);
-      logits = s.loaded.model
-                   ->forward(tensor(b.input_ids), tensor(b.attention_mask),
-                             tensor(b.token_type_ids))
-                   .logits;  // (batch, labels)
-    }
-    logits = logits.to(at::kCPU, at::kFloat).contiguous();
-    at::Tensor probs = at::softmax(logits, 1).contiguous();
-    at::Tensor labels = logits.argmax(1).contiguous();
-    const int64_t k = logits.size(1);
-    for (int64_t i = 0; i < b.batch_size; ++i) {
-      Prediction p;
-      p.label = labels.data_ptr<int64_t>()[i];
-      p.logits.assign(logits.data_ptr<float>() + i * k, logits.data_ptr<float>() + (i + 1) * k);
-      p.probs.assign(probs.data_ptr<float>() + i * k, probs.data_ptr<float>() + (i + 1) * k);
-      out.push_back(std::move(p));
-    }
+  return predict_examples(impl_->tokenize(texts, pairs));
+}
+
+std::vector<Prediction> Predictor::predict_examples(const std::vector<data::Example>& examples) {
+  auto& s = *impl_;
+  const int64_t limit = s.loaded.config.max_position_embeddings;
+  for (const auto& ex : examples) {
+    const auto len = static_cast<int64_t>(ex.input_ids.size());
+    if (len == 0 || len > limit)
+      throw data_error("model",
+                       "example from row " + std::to_string(ex.source_row) + " has " +
+                           std::to_string(len) + " tokens; the model takes 1 to " +
+                           std::to_string(limit),
+                       "tokenize with a max length of at most " + std::to_string(limit));
   }
+  const auto start = Clock::now();
+  std::vector<Prediction> out(examples.size());
+  c10::InferenceMode inference;
+  std::vector<size_t> order;
+  const size_t window = static_cast<size_t>(s.window);
+  const size_t batch = static_cast<size_t>(s.batch_size);
+  for (size_t w = 0; w < examples.size(); w += window) {
+    const size_t w_end = std::min(examples.size(), w + window);
+    order.resize(w_end - w);
+    std::iota(order.begin(), order.end(), w);
+    // Longest first: a batch that does not fit fails at once, not at the end of the window.
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return examples[a].input_ids.size() > examples[b].input_ids.size();
+    });
+    for (size_t b = 0; b < order.size(); b += batch)
+      s.run_batch(examples, order, b, std::min(order.size(), b + batch), out);
+  }
+  s.stats.forward_s += seconds_since(start);
   return out;
 }
 
@@ -172,19 +269,20 @@ void Predictor::predict_table(const TableSpec& spec, const Sink& sink) {
       if (used == v.size() && id >= 0 && id < static_cast<long long>(s.label_ids.size())) return id;
     } catch (const std::exception&) {
     }
-    std::string known;
-    for (auto& n : s.loaded.label_names) known += (known.empty() ? "" : ", ") + n;
     throw data_error("model",
                      spec.path + ":" + std::to_string(row.line) + ": label \"" + v +
-                         "\" is not one of the model's labels (" + known + ")",
+                         "\" is not one of the model's labels (" + s.known_labels() + ")",
                      "the model's labels are in its config.json (id2label)");
   };
 
+  // One window at a time: memory stays bounded whatever the file size.
   std::vector<data::TableRow> rows;
   std::vector<std::string> texts, pairs;
   std::vector<int64_t> labels;
   auto flush = [&] {
-    auto preds = predict(texts, pairs);
+    auto examples = s.tokenize(texts, pairs);
+    for (size_t i = 0; i < rows.size(); ++i) examples[i].source_row = rows[i].record;
+    auto preds = predict_examples(examples);
     for (size_t i = 0; i < rows.size(); ++i) sink(rows[i], preds[i], labels[i]);
     rows.clear();
     texts.clear();
@@ -193,13 +291,61 @@ void Predictor::predict_table(const TableSpec& spec, const Sink& sink) {
   };
   data::TableRow row;
   while (reader->next(row)) {
-    labels.push_back(label_of(row));  // validate before spending compute on the batch
-    texts.push_back(row.values[0]);
-    if (!spec.pair_column.empty()) pairs.push_back(row.values[1]);
+    labels.push_back(label_of(row));  // validate before spending compute on the window
+    texts.push_back(std::move(row.values[0]));
+    if (!spec.pair_column.empty()) pairs.push_back(std::move(row.values[1]));
+    row.values.clear();
     rows.push_back(row);
-    if (static_cast<int64_t>(rows.size()) >= s.batch_size) flush();
+    if (static_cast<int64_t>(rows.size()) >= s.window) flush();
   }
   if (!rows.empty()) flush();
+}
+
+void Predictor::predict_corpus(const std::string& path, const CorpusSink& sink) {
+  auto& s = *impl_;
+  data::Corpus corpus = data::Corpus::open(path);
+  const std::string ours = s.tokenizer->fingerprint();
+  if (corpus.fingerprint() != ours)
+    throw data_error("model",
+                     "corpus " + path + " was tokenized with another tokenizer (fingerprint " +
+                         corpus.fingerprint() + ", the checkpoint's is " + ours + ")",
+                     "re-prep it with the checkpoint's tokenizer: berth prep --model " +
+                         s.model_dir + " --input <the source file> --out " + path);
+  if (!corpus.labeled())
+    throw data_error("model", "corpus " + path + " has no labels",
+                     "prep it with --label-column (and --labels-from the training corpus)");
+  // The corpus's label ids index its own label_names; map them by name onto the model's.
+  std::vector<int64_t> to_model;
+  std::vector<std::string> unknown;
+  for (const auto& name : corpus.label_names()) {
+    auto it = s.label_ids.find(name);
+    if (it == s.label_ids.end()) unknown.push_back("\"" + name + "\"");
+    to_model.push_back(it == s.label_ids.end() ? -1 : it->second);
+  }
+  if (!unknown.empty()) {
+    std::string list;
+    for (auto& u : unknown) list += (list.empty() ? "" : ", ") + u;
+    throw data_error("model",
+                     "corpus " + path + ": label" + (unknown.size() > 1 ? "s " : " ") + list +
+                         (unknown.size() > 1 ? " are" : " is") +
+                         " not one of the checkpoint's labels (" + s.known_labels() + ")",
+                     "evaluate a checkpoint trained on these labels, or re-prep the corpus "
+                     "without them");
+  }
+  std::vector<int64_t> indices;
+  for (int64_t w = 0; w < corpus.size(); w += s.window) {
+    const int64_t w_end = std::min(corpus.size(), w + s.window);
+    indices.resize(static_cast<size_t>(w_end - w));
+    std::iota(indices.begin(), indices.end(), w);
+    auto examples = corpus.read(indices);
+    for (const auto& ex : examples)
+      if (ex.label < 0 || ex.label >= static_cast<int32_t>(to_model.size()))
+        throw data_error("model", "corpus " + path + ": example from row " +
+                                      std::to_string(ex.source_row) + " has no valid label");
+    auto preds = predict_examples(examples);
+    for (size_t i = 0; i < examples.size(); ++i)
+      sink(examples[i].source_row, preds[i], to_model[static_cast<size_t>(examples[i].label)]);
+  }
 }
 
 }  // namespace berth::model

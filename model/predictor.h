@@ -1,6 +1,12 @@
 // Inference with a fine-tuned classifier directory: tokenizer + model, batched, on CPU or CUDA,
 // optionally under autocast. Behind `berth predict` and `berth eval`. The header is torch-free
 // (pimpl) so that command files need not compile LibTorch headers.
+//
+// Batching: inputs are taken a window at a time (window_batches × batch_size examples), sorted
+// by token length inside the window so that each batch holds examples of similar length, padded
+// to the longest of its batch only, and handed back in input order. Memory is bounded by one
+// window whatever the input size. Results do not depend on the batching beyond float rounding:
+// padding is masked.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "data/corpus_example.h"
 #include "data/table_reader.h"
 
 namespace berth::model {
@@ -19,12 +26,27 @@ struct PredictorOptions {
   std::string precision = "fp32";  // "fp32", or "bf16"/"fp16" for autocast
   int64_t batch_size = 64;
   int max_length = 128;  // tokens per example, [CLS]/[SEP] included; at most the model's limit
+  // Intra-op CPU threads (at::set_num_threads, process-wide; also used to tokenize a window in
+  // parallel). 0 = one per core (std::thread::hardware_concurrency()).
+  int threads = 0;
+  int64_t window_batches = 32;  // batches per length-sorting window; 1 = no reordering
 };
 
 struct Prediction {
   int64_t label = 0;          // argmax class id
   std::vector<float> logits;  // one per class
   std::vector<float> probs;   // softmax of logits
+};
+
+// Counters since the Predictor was made; times are wall-clock seconds.
+struct PredictStats {
+  int64_t examples = 0;
+  int64_t tokens = 0;         // real tokens, [CLS]/[SEP] included
+  int64_t padded_tokens = 0;  // batch_size × seq_len summed over batches: what was computed
+  int64_t batches = 0;
+  double load_s = 0;      // loading the model and tokenizer
+  double tokenize_s = 0;  // tokenizing texts (0 for a corpus)
+  double forward_s = 0;   // collating, the forward passes and softmax
 };
 
 // Where the examples come from: a CSV/TSV/JSONL/TXT file and its columns.
@@ -47,17 +69,32 @@ class Predictor {
 
   const std::vector<std::string>& label_names() const;
   int max_length() const;
+  const PredictStats& stats() const;
 
   // Predictions for texts (and, when `pairs` is not empty, text pairs), in order.
   std::vector<Prediction> predict(const std::vector<std::string>& texts,
                                   const std::vector<std::string>& pairs = {});
 
-  // Streams the table in batches and calls `sink` for every record, in file order, with its
+  // Predictions for already tokenized examples (input_ids with [CLS]/[SEP]; token_type_ids
+  // empty or one per id), in order. An example longer than the model's position embeddings is a
+  // data_error naming its source_row.
+  std::vector<Prediction> predict_examples(const std::vector<data::Example>& examples);
+
+  // Streams the table in windows and calls `sink` for every record, in file order, with its
   // prediction and label id (-1 without a label column). Labels are read as label names, or as
   // class ids when they are integers that are not names; anything else is a data_error naming
   // the file, line and the known labels.
   using Sink = std::function<void(const data::TableRow& row, const Prediction& p, int64_t label)>;
   void predict_table(const TableSpec& spec, const Sink& sink);
+
+  // Streams a labelled corpus written by `berth prep` (.h5) and calls `sink` for every example,
+  // in corpus order, with its source row, prediction and label as a class id of this model.
+  // The corpus must have been tokenized with this model's tokenizer (same fingerprint) and its
+  // labels are mapped by name onto the model's id2label; an unknown name, an unlabeled corpus or
+  // another tokenizer is a data_error (before any compute). Examples are used as stored: the
+  // corpus's truncation applies, not max_length.
+  using CorpusSink = std::function<void(int64_t source_row, const Prediction& p, int64_t label)>;
+  void predict_corpus(const std::string& path, const CorpusSink& sink);
 
  private:
   struct Impl;
