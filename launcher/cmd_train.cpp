@@ -43,7 +43,7 @@ CommandRegistrar reg(50, [](CLI::App& app) {
     exit_status() = run_rank(comm, [&] {
       auto config = trainer::TrainConfig::load(args->config, args->set);
       log::set_level(config.runtime.log_level);
-      comm = prepare_communicator(std::move(comm), config, args->run.resume);
+      prepare_communicator(comm, config, args->run.resume);
       open_rank_log(config.train.run_dir, *comm);
       return trainer::train(config, args->run, *comm);
     });

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <unistd.h>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -106,15 +107,14 @@ int gpu_for_rank(int local_rank, int visible_gpus) {
   return local_rank;
 }
 
-std::unique_ptr<trainer::Communicator> prepare_communicator(
-    std::unique_ptr<trainer::Communicator> comm, const trainer::TrainConfig& config,
-    const std::string& resume) {
+void prepare_communicator(std::unique_ptr<trainer::Communicator>& comm,
+                          const trainer::TrainConfig& config, const std::string& resume) {
   auto* mpi = dynamic_cast<trainer::MpiCommunicator*>(comm.get());
-  if (!mpi) return comm;  // a single process: nothing to agree on
+  if (!mpi) return;  // a single process: nothing to agree on
   mpi->set_timeout(config.runtime.comm_timeout_s);
   agree_on_config(*mpi, config, resume);
   const std::string& device = config.runtime.device;
-  if (device.rfind("cuda", 0) != 0) return comm;
+  if (device.rfind("cuda", 0) != 0) return;
 #ifdef BERTH_WITH_NCCL
   int gpus = static_cast<int>(torch::cuda::device_count());
   int index = device.size() > 5 ? std::stoi(device.substr(5))
@@ -129,9 +129,10 @@ std::unique_ptr<trainer::Communicator> prepare_communicator(
                       "start at most one rank per GPU on each node (mpirun --map-by "
                       "ppr:<gpus>:node, srun --gpus-per-task=1), or use runtime.device=cpu");
   }
+  // The NCCL communicator owns the MPI one from here on (and ends the job if it cannot start).
   std::unique_ptr<trainer::MpiCommunicator> owned(mpi);
   comm.release();
-  return std::make_unique<trainer::NcclCommunicator>(std::move(owned), index);
+  comm = std::make_unique<trainer::NcclCommunicator>(std::move(owned), index);
 #else
   throw usage_error("launcher",
                     "runtime.device is '" + device + "' in an MPI job, but this berth was built "
@@ -150,8 +151,10 @@ int run_rank(const std::unique_ptr<trainer::Communicator>& comm, const std::func
   auto fail = [&](const std::string& text, ExitCode code) {
     auto* mpi = mpi_of(comm.get());
     if (!mpi || comm->world_size() == 1) return false;
-    std::string prefix = "[rank " + std::to_string(comm->rank()) + "] ";
-    std::cerr << "berth: error: " << prefix << text << std::endl;
+    // One write(2) call, so that ranks failing together do not interleave their messages.
+    std::string line = "berth: error: [rank " + std::to_string(comm->rank()) + "] " + text + "\n";
+    std::cerr.flush();
+    [[maybe_unused]] auto n = ::write(STDERR_FILENO, line.data(), line.size());
     log::get("launcher")->error("ending the MPI job (exit status {}) after this rank's error",
                                 static_cast<int>(code));
     mpi->abort_job(static_cast<int>(code));

@@ -29,9 +29,10 @@ std::unique_ptr<trainer::Communicator> make_communicator();
 // same --resume (a difference fails on every rank, naming the keys and ranks); applies
 // runtime.comm_timeout_s; with runtime.device cuda replaces the MPI communicator by an NCCL one
 // on the GPU of this rank's local rank.
-std::unique_ptr<trainer::Communicator> prepare_communicator(
-    std::unique_ptr<trainer::Communicator> comm, const trainer::TrainConfig& config,
-    const std::string& resume);
+// `comm` is replaced in place, and stays owned by the caller when this throws (run_rank then
+// still reaches it to end the job).
+void prepare_communicator(std::unique_ptr<trainer::Communicator>& comm,
+                          const trainer::TrainConfig& config, const std::string& resume);
 
 // The CUDA device a rank uses: its local rank, or 0 when it sees one GPU only (a launcher that
 // gives each rank its own CUDA_VISIBLE_DEVICES).

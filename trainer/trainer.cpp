@@ -134,6 +134,7 @@ class Run {
   Clock::time_point last_save_time_ = Clock::now();
   // Progress accounting between two log lines.
   double window_loss_ = 0, window_seconds_ = 0;
+  double window_comm_wait_ = 0;  // seconds backward waited for gradient all-reduces
   int64_t window_steps_ = 0, window_samples_ = 0, window_tokens_ = 0;
   double session_seconds_ = 0;
   int64_t session_steps_ = 0;
@@ -349,6 +350,7 @@ void Run::train_step() {
     loss_sum += loss.item<double>();
   }
   reducer_->finish();
+  window_comm_wait_ += reducer_->take_wait_seconds();
 
   bool stepped = scaler_->unscale_and_update([&] {
     std::vector<at::Tensor> g;
@@ -408,9 +410,12 @@ void Run::log_progress(double loss, double grad_norm, double lr, bool stepped) {
                         {"samples_per_s", sps}, {"tokens_per_s", tps},
                         {"stepped", stepped},  {"eta_s", eta}};
   rec["grad_norm"] = std::isfinite(grad_norm) ? nlohmann::json(grad_norm) : nlohmann::json();
+  // The share of step time spent waiting for gradients from other ranks (scaling benchmarks).
+  if (comm_.world_size() > 1)
+    rec["comm_wait_fraction"] = window_comm_wait_ / std::max(1e-9, window_seconds_);
   if (scaler_->enabled()) rec["loss_scale"] = scaler_->scale(), rec["skipped_steps"] = scaler_->skipped_steps();
   metrics_.write(rec);
-  window_loss_ = window_seconds_ = 0;
+  window_loss_ = window_seconds_ = window_comm_wait_ = 0;
   window_steps_ = window_samples_ = window_tokens_ = 0;
 }
 
