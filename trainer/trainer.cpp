@@ -557,6 +557,11 @@ int Run::execute() {
   if (comm_.rank() == 0) log_->info("resolved configuration:\n{}", cfg_.to_toml());
   load_model_and_state();
   install_stop_handlers(cfg_.runtime.stop_signal);
+  if (state_.step >= total_steps_ || state_.early_stopped) {
+    log_->info("training is already complete at step {} ({}); raise train.max_steps or "
+               "train.epochs to continue, or use --resume never to start again",
+               state_.step, state_.early_stopped ? "early stopping" : "all steps done");
+  }
   while (state_.step < total_steps_ && !state_.early_stopped) {
     bool injected = opts_.stop_after_step > 0 && state_.step == opts_.stop_after_step;
     if (comm_.any(stop_requested() || injected)) {

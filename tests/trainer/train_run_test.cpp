@@ -183,6 +183,35 @@ TEST_F(TrainRun, IncompatibleChangeOnResumeIsRefusedAndNamed) {
       << "a harmless change must not be listed as incompatible\n" << r.err;
 }
 
+TEST_F(TrainRun, MixedPrecisionTracksFp32) {
+  auto cfg = config("amp-fp32", "tiny");
+  ASSERT_EQ(train(cfg, "--set train.max_steps=6").exit_code, 0);
+  auto ref = losses("amp-fp32");
+  for (const char* p : {"bf16", "fp16"}) {
+    std::string run = std::string("amp-") + p;
+    auto r = train(config(run, "tiny"), "--set train.max_steps=6 --set train.precision=" + std::string(p));
+    ASSERT_EQ(r.exit_code, 0) << p << "\n" << r.err;
+    auto l = losses(run);
+    ASSERT_EQ(l.size(), 6u) << p;
+    // bf16 keeps ~3 significant digits: the losses follow fp32's closely, not bitwise.
+    for (int s = 1; s <= 6; ++s) EXPECT_NEAR(l[s], ref[s], 0.02) << p << " step " << s;
+    if (std::string(p) == "fp16") {
+      std::ifstream f(*dir_ / run / "metrics.jsonl");
+      std::string all((std::istreambuf_iterator<char>(f)), {});
+      EXPECT_NE(all.find("\"loss_scale\":65536"), std::string::npos) << "fp16 logs its loss scale";
+    }
+  }
+}
+
+TEST_F(TrainRun, RerunningAFinishedRunDoesNoMoreSteps) {
+  auto cfg = config("finished", "tiny");
+  ASSERT_EQ(train(cfg, "--set train.max_steps=3").exit_code, 0);
+  auto r = train(cfg, "--set train.max_steps=3");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("already complete"), std::string::npos) << r.err;
+  EXPECT_EQ(losses("finished").size(), 3u);
+}
+
 TEST_F(TrainRun, ConfigErrorsNameKeyAndFile) {
   auto path = *dir_ / "bad.toml";
   write_file(path, "[data]\ntrain = 'x.csv'\n[optim]\nlearning_rate = 1e-4\n");
