@@ -15,7 +15,7 @@ for ds in $datasets; do
   dev=""; [ -f ../shared/data/$ds/dev.csv ] && dev="--dev ../shared/data/$ds/dev.csv"
   for seed in $seeds; do
     run=runs/bench/$ds-$precision-seed$seed
-    rm -rf "$run"
+    rm -rf "$run"; mkdir -p "$(dirname "$run")"
     build/berth train --config configs/$ds.toml --resume never --set train.seed=$seed \
       --set train.precision=\"$precision\" --set runtime.threads=$threads --set train.run_dir=\"$run\" \
       --set checkpoint.every_minutes=0 2> "$run.log" || { tail -20 "$run.log"; exit 1; }

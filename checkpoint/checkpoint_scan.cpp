@@ -8,7 +8,7 @@
 
 #include "checkpoint/layout.h"
 #include "checkpoint/manifest.h"
-#include "checkpoint/sha256.h"
+#include "common/sha256.h"
 #include "common/error.h"
 #include "common/log.h"
 

@@ -5,7 +5,7 @@
 
 #include "checkpoint/durable_fs.h"
 #include "checkpoint/layout.h"
-#include "checkpoint/sha256.h"
+#include "common/sha256.h"
 #include "common/error.h"
 
 namespace berth::checkpoint {

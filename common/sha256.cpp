@@ -1,4 +1,4 @@
-#include "checkpoint/sha256.h"
+#include "common/sha256.h"
 
 #include <cerrno>
 #include <cstdio>
@@ -8,7 +8,7 @@
 
 #include "common/error.h"
 
-namespace berth::checkpoint {
+namespace berth {
 
 namespace {
 
@@ -145,4 +145,4 @@ std::string sha256_file(const std::filesystem::path& path) {
   return h.finish_hex();
 }
 
-}  // namespace berth::checkpoint
+}  // namespace berth

@@ -1,4 +1,5 @@
-// SHA-256 (FIPS 180-4), self-contained so that checkpoint manifests need no crypto library.
+// SHA-256 (FIPS 180-4), self-contained so that Berth needs no crypto library: checkpoint manifests,
+// corpus source fingerprints and corpus cache keys.
 // Used for integrity (detecting torn or corrupted files), not for security.
 #pragma once
 
@@ -9,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-namespace berth::checkpoint {
+namespace berth {
 
 class Sha256 {
  public:
@@ -35,4 +36,4 @@ std::string sha256_hex(std::string_view data);
 // Throws berth::Error (kModel) naming the file when it cannot be read.
 std::string sha256_file(const std::filesystem::path& path);
 
-}  // namespace berth::checkpoint
+}  // namespace berth

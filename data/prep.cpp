@@ -14,7 +14,7 @@
 #include "data/corpus.h"
 #include "data/corpus_writer.h"
 #include "data/prep_labels.h"
-#include "data/prep_sha256.h"
+#include "common/sha256.h"
 #include "data/tokenizer.h"
 
 #ifndef BERTH_VERSION
@@ -168,7 +168,7 @@ PrepStats prep_corpus(const PrepOptions& o) {
   Sha256 sha;
   TableReadOptions ropt;
   ropt.format = o.format;
-  ropt.on_bytes = [&sha](std::string_view b) { sha.update(b); };
+  ropt.on_bytes = [&sha](std::string_view b) { sha.update(b.data(), b.size()); };
   auto reader = open_table(o.input, ropt);
   TableFormat format = o.format ? *o.format : table_format_for_path(o.input);
 
@@ -266,7 +266,7 @@ PrepStats prep_corpus(const PrepOptions& o) {
   info.max_length = o.max_length;
   info.source_file = o.input;
   info.source_size = reader->bytes_read();
-  info.source_sha256 = sha.hex_digest();
+  info.source_sha256 = sha.finish_hex();
   info.source_format = table_format_name(format);
   info.text_column = o.text_column;
   info.label_column = labeled ? o.label_column : "";

@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "checkpoint/sha256.h"
+#include "common/sha256.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "data/prep.h"
@@ -41,14 +41,14 @@ std::string corpus_path_for(const std::string& path, const TrainConfig& config,
   }
   // The key covers everything that changes the corpus: content, tokenizer, columns, length, and
   // the label map it borrows.
-  std::string key_text = checkpoint::sha256_file(path) + "|" + tokenizer.fingerprint() + "|" +
+  std::string key_text = sha256_file(path) + "|" + tokenizer.fingerprint() + "|" +
                          config.data.text_column + "|" + config.data.label_column + "|" +
                          config.data.text_pair_column + "|" +
                          std::to_string(config.data.max_length) + "|" +
-                         (labels_from.empty() ? "" : checkpoint::sha256_file(labels_from));
+                         (labels_from.empty() ? "" : sha256_file(labels_from));
   std::string dir = config.data.cache_dir.empty() ? default_cache_dir() : config.data.cache_dir;
   std::string out = dir + "/" + fs::path(path).stem().string() + "-" +
-                    checkpoint::sha256_hex(key_text).substr(0, 16) + ".h5";
+                    sha256_hex(key_text).substr(0, 16) + ".h5";
   if (!do_prep || fs::exists(out)) return out;
   std::error_code ec;
   fs::create_directories(dir, ec);

@@ -1,4 +1,4 @@
-#include "checkpoint/sha256.h"
+#include "common/sha256.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include "common/error.h"
 #include "tests/support/test_support.h"
 
-namespace berth::checkpoint {
+namespace berth {
 
 TEST(Sha256, KnownVectors) {
   // FIPS 180-4 / NIST example vectors.
@@ -59,4 +59,4 @@ TEST(Sha256, MissingFileIsAModelErrorNamingIt) {
   }
 }
 
-}  // namespace berth::checkpoint
+}  // namespace berth
