@@ -1,0 +1,63 @@
+// Per-text prediction latency through model::Predictor (what `berth predict --batch-size 1` runs
+// per record: tokenize, one forward pass, softmax), for bench/predict_throughput.sh.
+//
+// usage: predict_latency CHECKPOINT_DIR TEXTS.txt [THREADS=0] [COUNT=500] [WARMUP=20]
+// Times predictor.predict({text}) for the first COUNT lines of TEXTS.txt after WARMUP untimed
+// calls and prints JSON: {"n", "p50_ms", "p99_ms", "mean_ms", "load_s"}.
+// Built only with -DBERTH_BENCH=ON (bench/CMakeLists.txt).
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "model/predictor.h"
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::cerr << "usage: predict_latency CHECKPOINT_DIR TEXTS.txt [THREADS=0] [COUNT=500] "
+                 "[WARMUP=20]\n";
+    return 2;
+  }
+  try {
+    berth::model::PredictorOptions o;
+    o.model_dir = argv[1];
+    o.threads = argc > 3 ? std::stoi(argv[3]) : 0;
+    o.batch_size = 1;
+    o.window_batches = 1;
+    const size_t count = argc > 4 ? std::stoul(argv[4]) : 500;
+    const size_t warmup = argc > 5 ? std::stoul(argv[5]) : 20;
+    std::vector<std::string> texts;
+    std::ifstream in(argv[2]);
+    for (std::string line; std::getline(in, line);) texts.push_back(line);
+    if (texts.empty()) throw std::runtime_error(std::string("no texts in ") + argv[2]);
+
+    berth::model::Predictor predictor(o);
+    for (size_t i = 0; i < warmup; ++i) predictor.predict({texts[i % texts.size()]});
+    std::vector<double> ms;
+    for (size_t i = 0; i < std::min(count, texts.size()); ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      auto p = predictor.predict({texts[i]});
+      const auto t1 = std::chrono::steady_clock::now();
+      if (p.size() != 1) throw std::runtime_error("expected one prediction");
+      ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    }
+    double mean = 0;
+    for (double m : ms) mean += m;
+    mean /= static_cast<double>(ms.size());
+    std::sort(ms.begin(), ms.end());
+    auto pick = [&](double q) {
+      return ms[std::min(ms.size() - 1, static_cast<size_t>(q * static_cast<double>(ms.size())))];
+    };
+    std::printf(
+        "{\"n\": %zu, \"p50_ms\": %.3f, \"p99_ms\": %.3f, \"mean_ms\": %.3f, \"load_s\": %.3f}\n",
+        ms.size(), pick(0.50), pick(0.99), mean, predictor.stats().load_s);
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "predict_latency: " << e.what() << "\n";
+    return 1;
+  }
+}
