@@ -16,7 +16,7 @@
 #    check: a "resume" record with slurm_restart_count 1, per-step losses for steps 1..N each
 #    exactly once, a finite ETA after the resume, the lead-time warning, a verified checkpoint
 #    root, job COMPLETED with exit 0, and the final model.safetensors equal to the reference's
-#    byte for byte.
+#    byte for byte. Then slurm/predict.sbatch labels 25 texts with the final checkpoint.
 # The cluster is stopped on every exit (trap); the work directory is kept on failure (or with
 # BERTH_SLURM_KEEP=1). Skipped (exit 77) when not root.
 set -euo pipefail
@@ -26,6 +26,7 @@ BERTH=$(realpath "${1:-$ROOT/build/berth}")
 PY=${BERTH_PYTHON:-$ROOT/.venv/bin/python}
 CLUSTER=$ROOT/tests/slurm/slurm_cluster.sh
 NTASKS=${BERTH_SLURM_NTASKS:-2}
+LAUNCHER=${BERTH_SLURM_LAUNCHER:-mpirun}  # or srun (with SRUN_ARGS=--mpi=pmix for 2 ranks)
 STEPS=${BERTH_SLURM_STEPS:-1200}
 export BERTH_SLURM_DIR=${BERTH_SLURM_DIR:-/tmp/berth-slurm}
 
@@ -114,10 +115,10 @@ keep_best = 0
 threads = 1
 EOF
 
-say "submitting slurm/train.sbatch: $NTASKS rank(s) via mpirun, $STEPS steps"
+say "submitting slurm/train.sbatch: $NTASKS rank(s) via $LAUNCHER, $STEPS steps"
 JOB=$(sl sbatch --parsable --chdir="$W" --output="$W/job.out" --job-name=berth-preempt \
   --nodes=1 --ntasks-per-node="$NTASKS" --gpus-per-node=0 --cpus-per-task=1 --time=20 \
-  --export="ALL,CONFIG=$W/train.toml,RUN_DIR=$W/run,BERTH=$BERTH,SIGNAL_LEAD_S=0.001" \
+  --export="ALL,CONFIG=$W/train.toml,RUN_DIR=$W/run,BERTH=$BERTH,SIGNAL_LEAD_S=0.001,LAUNCHER=$LAUNCHER" \
   "$ROOT/slurm/train.sbatch")
 JOB=${JOB%%;*}
 say "job $JOB"
@@ -206,6 +207,18 @@ cmp "$W/run/checkpoints/$FINAL/model.safetensors" "$W/ref/checkpoints/$FINAL/mod
 cmp "$W/run/checkpoints/$FINAL/optimizer.safetensors" "$W/ref/checkpoints/$FINAL/optimizer.safetensors" ||
   fail "final optimizer state differs from the uninterrupted run"
 say "final model.safetensors and optimizer.safetensors equal the uninterrupted run's byte for byte"
+
+say "slurm/predict.sbatch on the final checkpoint"
+cut -d, -f1 "$W/train.csv" | tail -n +2 | head -n 25 | tr -d '"' >"$W/texts.txt"
+PJOB=$(sl sbatch --parsable --chdir="$W" --output="$W/predict.out" --gpus-per-node=0 --cpus-per-task=1 \
+  --export="ALL,CHECKPOINT=$W/run/checkpoints/$FINAL,INPUT=$W/texts.txt,OUTPUT=$W/preds.jsonl,BERTH=$BERTH" \
+  "$ROOT/slurm/predict.sbatch")
+JOB=${PJOB%%;*}
+wait_until 180 "the prediction job to finish" finished
+[[ $(job_field JobState) == COMPLETED ]] || fail "predict job: $(job_field JobState) $(tail -n 5 "$W/predict.out")"
+[[ $(wc -l <"$W/preds.jsonl") == 25 ]] || fail "predict.sbatch wrote $(wc -l <"$W/preds.jsonl") lines, not 25"
+grep -q '"label":"positive"\|"label":"negative"' "$W/preds.jsonl" || fail "no labels in the predictions"
+say "25 predictions written"
 
 bash "$CLUSTER" stop
 say "PASS ($((SECONDS - T0))s)"

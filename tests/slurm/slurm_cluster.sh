@@ -64,8 +64,11 @@ pid_alive() { [[ -f $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 start() {
   [[ $(id -u) == 0 ]] || die "needs root (the daemons run as root, munged as the munge user)"
-  if pid_alive "$S/slurmctld.pid" || pid_alive "$S/slurmd.pid"; then
-    die "a cluster from $S is already running: run '$0 stop' first"
+  if pid_alive "$S/slurmctld.pid" || pid_alive "$S/slurmd.pid" || pid_alive "$S/munge/munged.pid" \
+     || [[ -f $S/netns ]]; then
+    # Left by a run that was killed before its trap could stop it (e.g. a CTest timeout).
+    log "a cluster from $S is still up: stopping it first"
+    stop
   fi
   install_if_missing
   rm -rf "$S"
