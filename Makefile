@@ -17,7 +17,7 @@ build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
 test: build
-	cd $(BUILD) && ctest --output-on-failure -j 2 --timeout 1500 -LE 'slurm|gpu|slow'
+	cd $(BUILD) && ctest --output-on-failure -j 2 --timeout 1500 -LE 'gpu|slow'
 
 demo: build
 	@bash scripts/demo.sh
