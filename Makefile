@@ -3,6 +3,9 @@ SHELL := /bin/bash
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_ARGS ?=
+# ccache with paths relative to the clone: CI's fresh clones in new folders still hit the cache.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 
 .PHONY: setup configure build test demo bench test-slurm format clean
 
