@@ -3,7 +3,8 @@
 # 1 rank x 1 thread, same per-rank batch (so 2 ranks process twice the samples per step), on the
 # default model (models/default) and sst2 train (../shared/data), a fixed number of steps.
 #
-# usage: bench/scaling.sh [STEPS=40] [BATCH=16] [REPEAT=2] [BUILD=build]
+# usage: bench/scaling.sh [STEPS=30] [BATCH=32] [REPEAT=2] [BUILD=build] [EXTRA berth options]
+# e.g. bench/scaling.sh 30 32 2 build "--set data.length_bucketing=false"
 # Reports, per run, samples/s over the steps after the first logging window (warm-up excluded)
 # and, for 2 ranks, the share of step time rank 0 waited for gradient all-reduces after backward
 # (metrics "comm_wait_fraction"). Scaling efficiency = (2-rank samples/s) / (2 x 1-rank samples/s),
@@ -11,10 +12,11 @@
 # shared, and a busy core shows up directly as lost efficiency.
 set -euo pipefail
 
-STEPS=${1:-40}
-BATCH=${2:-16}
+STEPS=${1:-30}
+BATCH=${2:-32}
 REPEAT=${3:-2}
 BUILD=${4:-build}
+EXTRA=${5:-}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BERTH="$ROOT/$BUILD/berth"
 PY="$ROOT/.venv/bin/python"
@@ -34,7 +36,7 @@ path = '$ROOT/models/default'
 [data]
 train = '$DATA'
 batch_size = $BATCH
-max_length = 128
+max_length = 64
 cache_dir = '$TMP/cache'
 [optim]
 lr = 2e-5
@@ -76,10 +78,12 @@ for rep in $(seq "$REPEAT"); do
     echo "load average before ${np}-rank run $rep: $(cut -d' ' -f1-3 /proc/loadavg)"
     start=$(date +%s.%N)
     if [[ $np == 1 ]]; then
-      "$BERTH" train --config "$TMP/scaling.toml" --set train.run_dir="'$run'" >"$run.log" 2>&1
+      # shellcheck disable=SC2086
+      "$BERTH" train --config "$TMP/scaling.toml" --set train.run_dir="'$run'" $EXTRA >"$run.log" 2>&1
     else
+      # shellcheck disable=SC2086
       mpirun -np 2 --oversubscribe --bind-to none "$BERTH" train --config "$TMP/scaling.toml" \
-        --set train.run_dir="'$run'" >"$run.log" 2>&1
+        --set train.run_dir="'$run'" $EXTRA >"$run.log" 2>&1
     fi
     end=$(date +%s.%N)
     read -r sps wait <<<"$(summary "$run/metrics.jsonl")"

@@ -136,6 +136,7 @@ struct MpiCommunicator::Impl {
   std::list<std::pair<std::unique_ptr<Whereabouts>, MPI_Request>> answers;
   // Ops that failed with an MPI request still pending: their buffers must outlive it.
   std::vector<std::shared_ptr<Op>> failed;
+  std::deque<std::vector<int64_t>> questions;  // buffers of liveness questions sent
 
   std::shared_ptr<Op> post(std::string name, std::string detail,
                            std::function<bool(MPI_Request*)> next);
@@ -319,7 +320,8 @@ void MpiCommunicator::Impl::answer_questions() {
 std::string MpiCommunicator::Impl::diagnose(const Op& op, double waited) {
   // Ask every other rank where it is; a rank that is alive answers from its communication thread
   // even when its main thread is busy or hung. Give them a short grace period.
-  std::vector<int64_t> asked(world, op.seq);
+  // The question outlives this call: a send to a stopped rank may never complete.
+  auto& asked = questions.emplace_back(world, op.seq);
   std::vector<MPI_Request> sends;
   for (int r = 0; r < world; ++r) {
     if (r == rank) continue;
