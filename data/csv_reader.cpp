@@ -109,14 +109,7 @@ bool CsvReader::next(TableRow& row) {
                          std::to_string(columns_.size()),
                      kQuoteHint);
   }
-  row.record = ++records_;
-  row.line = line;
-  if (selected_.empty()) {
-    row.values.swap(fields_);
-  } else {
-    row.values.resize(selected_.size());
-    for (size_t i = 0; i < selected_.size(); ++i) row.values[i].swap(fields_[selected_[i]]);
-  }
+  emit(row, fields_, line);
   return true;
 }
 

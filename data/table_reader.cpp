@@ -92,4 +92,15 @@ std::unique_ptr<TableReader> open_table(const std::string& path, const TableRead
   throw usage_error("data", "unknown input format");
 }
 
+void TableReader::emit(TableRow& row, std::vector<std::string>& fields, long long line) {
+  row.record = ++records_;
+  row.line = line;
+  if (selected_.empty()) {
+    row.values.swap(fields);
+  } else {
+    row.values.resize(selected_.size());
+    for (size_t i = 0; i < selected_.size(); ++i) row.values[i].swap(fields[selected_[i]]);
+  }
+}
+
 }  // namespace berth::data

@@ -53,6 +53,8 @@ class TableReader {
       : input_(path, std::move(observer)) {}
   // "FILE:LINE" for messages.
   std::string where(long long line) const;
+  // Numbers a complete record and moves its selected fields into `row` (emptying `fields`).
+  void emit(TableRow& row, std::vector<std::string>& fields, long long line);
 
   TextInput input_;
   std::vector<std::string> columns_;

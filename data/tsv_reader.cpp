@@ -46,14 +46,7 @@ bool TsvReader::next(TableRow& row) {
                      "TSV has no quoting: a field cannot contain a tab or a line break; convert "
                      "the file to CSV (quoted fields) or JSONL");
   }
-  row.record = ++records_;
-  row.line = line;
-  if (selected_.empty()) {
-    row.values.swap(fields_);
-  } else {
-    row.values.resize(selected_.size());
-    for (size_t i = 0; i < selected_.size(); ++i) row.values[i].swap(fields_[selected_[i]]);
-  }
+  emit(row, fields_, line);
   return true;
 }
 

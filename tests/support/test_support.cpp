@@ -1,6 +1,7 @@
 #include "tests/support/test_support.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -74,6 +75,23 @@ CommandResult run_python(const std::string& script_and_args, const std::string& 
   auto r = run_command(cmd, stdin_text);
   EXPECT_EQ(r.exit_code, 0) << "python oracle failed: " << cmd << "\n" << r.err;
   return r;
+}
+
+std::map<int64_t, double> train_losses(const fs::path& run_dir) {
+  std::map<int64_t, double> out;
+  std::ifstream f(run_dir / "metrics.jsonl");
+  std::string line;
+  while (std::getline(f, line)) {
+    auto j = nlohmann::json::parse(line);
+    if (j["type"] == "train") out[j["step"]] = j["loss"];
+  }
+  return out;
+}
+
+fs::path checkpoint_step_dir(const fs::path& run_dir, int step) {
+  char name[32];
+  std::snprintf(name, sizeof name, "step-%08d", step);
+  return run_dir / "checkpoints" / name;
 }
 
 bool shared_data_available() { return fs::exists(shared_data() / "sst2" / "train.csv"); }

@@ -2,7 +2,9 @@
 // and running commands (the berth binary, the Python oracles) with their output captured.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 
 namespace berth::test {
@@ -41,6 +43,11 @@ CommandResult run_python(const std::string& script_and_args, const std::string& 
 
 void write_file(const std::filesystem::path& p, const std::string& content);
 std::string read_file(const std::filesystem::path& p);
+
+// Per-step training losses ("train" records of <run_dir>/metrics.jsonl; the last per step wins).
+std::map<int64_t, double> train_losses(const std::filesystem::path& run_dir);
+// <run_dir>/checkpoints/step-XXXXXXXX.
+std::filesystem::path checkpoint_step_dir(const std::filesystem::path& run_dir, int step);
 
 // Skips the calling test (GTEST_SKIP) when ../shared/data is absent, e.g. outside the workspace.
 bool shared_data_available();

@@ -57,16 +57,7 @@ class DistributedGpu : public ::testing::Test {
                        " --oversubscribe --bind-to none " + cmd);
   }
 
-  std::map<int64_t, double> losses(const std::string& run) {
-    std::map<int64_t, double> out;
-    std::ifstream f(dir_ / run / "metrics.jsonl");
-    std::string line;
-    while (std::getline(f, line)) {
-      auto j = nlohmann::json::parse(line);
-      if (j["type"] == "train") out[j["step"]] = j["loss"];
-    }
-    return out;
-  }
+  std::map<int64_t, double> losses(const std::string& run) { return train_losses(dir_ / run); }
 
   TempDir dir_;
 };

@@ -67,21 +67,10 @@ class TrainRun : public ::testing::Test {
   }
 
   // step -> loss from a run's metrics.jsonl (the last record for a step wins).
-  std::map<int64_t, double> losses(const std::string& run) {
-    std::map<int64_t, double> out;
-    std::ifstream f(*dir_ / run / "metrics.jsonl");
-    std::string line;
-    while (std::getline(f, line)) {
-      auto j = nlohmann::json::parse(line);
-      if (j["type"] == "train") out[j["step"]] = j["loss"];
-    }
-    return out;
-  }
+  std::map<int64_t, double> losses(const std::string& run) { return train_losses(*dir_ / run); }
 
   fs::path step_dir(const std::string& run, int step) {
-    char name[32];
-    std::snprintf(name, sizeof name, "step-%08d", step);
-    return *dir_ / run / "checkpoints" / name;
+    return checkpoint_step_dir(*dir_ / run, step);
   }
 
   static TempDir* dir_;
