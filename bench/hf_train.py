@@ -7,7 +7,8 @@ Prints one JSON line: test accuracy and macro-F1, training samples/s (time in fo
 and optimizer steps only, as Berth's samples/s), total seconds.
 Usage: hf_train.py --model DIR --train CSV [--dev CSV] --test CSV --seed S [--lr 1e-4]
        [--epochs 3] [--batch-size 32] [--max-length 64] [--precision fp32|bf16] [--threads N]
-       [--max-steps N]
+       [--max-steps N] [--device cpu|cuda]
+On CUDA the timed region ends with torch.cuda.synchronize(), so queued kernels are counted.
 """
 import argparse
 import csv
@@ -33,6 +34,7 @@ p.add_argument("--weight-decay", type=float, default=0.01)
 p.add_argument("--precision", default="fp32")
 p.add_argument("--threads", type=int, default=0)
 p.add_argument("--max-steps", type=int, default=-1)
+p.add_argument("--device", default="cpu")
 a = p.parse_args()
 if a.threads:
     torch.set_num_threads(a.threads)
@@ -52,7 +54,8 @@ labels = sorted(set(train_y))
 lid = {l: i for i, l in enumerate(labels)}
 enc = lambda xs: tok(xs, truncation=True, max_length=a.max_length)["input_ids"]
 train_ids = enc(train_x)
-model = BertForSequenceClassification.from_pretrained(a.model, num_labels=len(labels))
+dev = torch.device(a.device)
+model = BertForSequenceClassification.from_pretrained(a.model, num_labels=len(labels)).to(dev)
 decay, no_decay = [], []
 for n, prm in model.named_parameters():
     (no_decay if n.endswith(".bias") or "LayerNorm" in n or prm.dim() < 2 else decay).append(prm)
@@ -62,7 +65,8 @@ steps_per_epoch = (len(train_ids) + a.batch_size - 1) // a.batch_size
 total = a.max_steps if a.max_steps > 0 else a.epochs * steps_per_epoch
 warmup = int(-(-a.warmup_ratio * total // 1))
 sched = get_linear_schedule_with_warmup(opt, warmup, total)
-amp = torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.precision == "bf16")
+amp = torch.autocast(dev.type, dtype=torch.bfloat16, enabled=a.precision == "bf16")
+sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
 
 
 def batch(ids_list):
@@ -72,7 +76,7 @@ def batch(ids_list):
     for r, s in enumerate(ids_list):
         x[r, :len(s)] = torch.tensor(s)
         m[r, :len(s)] = 1
-    return x, m
+    return x.to(dev), m.to(dev)
 
 
 def evaluate(path):
@@ -108,7 +112,8 @@ for epoch in range(a.epochs):
             break
         idx = order[i:i + a.batch_size]
         x, m = batch([train_ids[j] for j in idx])
-        y = torch.tensor([lid[train_y[j]] for j in idx])
+        y = torch.tensor([lid[train_y[j]] for j in idx]).to(dev)
+        sync()
         t0 = time.time()
         with amp:
             logits = model(input_ids=x, attention_mask=m).logits
@@ -118,6 +123,7 @@ for epoch in range(a.epochs):
         opt.step()
         sched.step()
         opt.zero_grad()
+        sync()
         train_time += time.time() - t0
         samples += len(idx)
         step += 1

@@ -16,6 +16,6 @@ cfg = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_atte
 cfg.id2label = {i: f"c{i}" for i in range(num_labels)}
 cfg.label2id = {v: k for k, v in cfg.id2label.items()}
 model = BertForSequenceClassification(cfg)
-model.save_pretrained(out, safe_serialization=True)
+model.save_pretrained(out)  # safetensors, the default of transformers >= 4.35
 for f in ["vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"]:
     shutil.copy(f"{tok_dir}/{f}", f"{out}/{f}")

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -14,11 +15,18 @@ namespace berth::test {
 
 namespace fs = std::filesystem;
 
-fs::path source_dir() { return BERTH_SOURCE_DIR; }
-fs::path shared_data() { return BERTH_SHARED_DATA; }
-fs::path default_model() { return BERTH_DEFAULT_MODEL; }
-std::string python() { return BERTH_PYTHON; }
-std::string berth_binary() { return BERTH_BINARY; }
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return (v && *v) ? v : fallback;
+}
+
+// The build-time paths can be overridden from the environment, so that test binaries copied to
+// another machine (the GPU runs of bench/gpu_check.sh) find that machine's Python and files.
+fs::path source_dir() { return env_or("BERTH_SOURCE_DIR", BERTH_SOURCE_DIR); }
+fs::path shared_data() { return env_or("BERTH_SHARED_DATA", BERTH_SHARED_DATA); }
+fs::path default_model() { return env_or("BERTH_DEFAULT_MODEL", BERTH_DEFAULT_MODEL); }
+std::string python() { return env_or("BERTH_PYTHON", BERTH_PYTHON); }
+std::string berth_binary() { return env_or("BERTH_BINARY", BERTH_BINARY); }
 
 TempDir::TempDir() {
   std::random_device rd;

@@ -9,6 +9,9 @@
 
 namespace berth::test {
 
+// Each path below is fixed at configure time unless the environment variable of the same name
+// (BERTH_SOURCE_DIR, BERTH_SHARED_DATA, BERTH_DEFAULT_MODEL, BERTH_PYTHON, BERTH_BINARY) is set.
+std::string env_or(const char* name, const std::string& fallback);
 std::filesystem::path source_dir();
 std::filesystem::path shared_data();     // ../shared/data (the benchmark CSVs)
 std::filesystem::path default_model();   // models/default

@@ -1,6 +1,8 @@
-// `berth train` over NCCL (runtime.device = cuda) under mpirun: one rank through the NCCL
-// communicator against the CPU, two ranks (two GPUs) against one rank with twice the batch, and a
-// stalled rank timing out. Skipped where no GPU is visible (CTest label "gpu").
+// `berth train` and `berth predict` on CUDA: one process on the GPU against the CPU (fp32 losses,
+// bf16/fp16 tracking fp32, resume after a stop, predictions); over NCCL under mpirun: one rank
+// through the NCCL communicator against the CPU, two ranks (two GPUs) against one rank with twice
+// the batch, and a stalled rank timing out. Skipped where no GPU is visible (CTest label "gpu").
+// bench/gpu_check.sh runs this binary on a GPU machine with the paths given by environment.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <torch/cuda.h>
@@ -53,14 +55,91 @@ class DistributedGpu : public ::testing::Test {
     std::string cmd = "'" + berth_binary() + "' train --config '" + config(run) + "' " + args;
     if (np == 0) return run_command(cmd);  // no MPI at all
     return run_command("env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 '" +
-                       std::string(BERTH_MPIRUN) + "' -np " + std::to_string(np) +
+                       env_or("BERTH_MPIRUN", BERTH_MPIRUN) + "' -np " + std::to_string(np) +
                        " --oversubscribe --bind-to none " + cmd);
   }
 
   std::map<int64_t, double> losses(const std::string& run) { return train_losses(dir_ / run); }
+  std::filesystem::path step_dir(const std::string& run, int step) {
+    return checkpoint_step_dir(dir_ / run, step);
+  }
 
   TempDir dir_;
 };
+
+TEST_F(DistributedGpu, OneProcessOnCudaMatchesTheCpu) {
+  auto cpu = train(0, "cpu", "");
+  ASSERT_EQ(cpu.exit_code, 0) << cpu.err;
+  auto gpu = train(0, "cuda", "--set runtime.device=\"cuda\"");
+  ASSERT_EQ(gpu.exit_code, 0) << gpu.err;
+  auto a = losses("cpu"), b = losses("cuda");
+  ASSERT_EQ(a.size(), 6u);
+  ASSERT_EQ(b.size(), 6u);
+  // Different kernels (cuBLAS, TF32 off): fp32 rounding differences only.
+  for (int s = 1; s <= 6; ++s) EXPECT_NEAR(a[s], b[s], 1e-4) << "step " << s;
+  EXPECT_GT(std::abs(a[1] - a[6]), 1e-3) << "the loss never moved: the test proves nothing";
+}
+
+TEST_F(DistributedGpu, MixedPrecisionOnCudaTracksFp32) {
+  auto fp32 = train(0, "fp32", "--set runtime.device=\"cuda\"");
+  ASSERT_EQ(fp32.exit_code, 0) << fp32.err;
+  auto ref = losses("fp32");
+  for (std::string p : {"bf16", "fp16"}) {
+    auto r = train(0, p, "--set runtime.device=\"cuda\" --set train.precision=\"" + p + "\"");
+    ASSERT_EQ(r.exit_code, 0) << p << "\n" << r.err;
+    auto l = losses(p);
+    ASSERT_EQ(l.size(), 6u) << p;
+    for (int s = 1; s <= 6; ++s) EXPECT_NEAR(l[s], ref[s], 0.02) << p << " step " << s;
+    if (p == "fp16") {
+      auto all = read_file(dir_ / p / "metrics.jsonl");
+      EXPECT_NE(all.find("\"loss_scale\":65536"), std::string::npos) << "fp16 logs its loss scale";
+    }
+  }
+}
+
+TEST_F(DistributedGpu, ResumeOnCudaIsExact) {
+  const std::string args = "--set runtime.device=\"cuda\" --set checkpoint.keep_last=2";
+  auto full = train(0, "full", args);
+  ASSERT_EQ(full.exit_code, 0) << full.err;
+  auto first = train(0, "stopped", args + " --stop-after-step 3");
+  ASSERT_EQ(first.exit_code, 75) << first.err;
+  auto second = train(0, "stopped", args);
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_NE(second.err.find("resumed from"), std::string::npos) << second.err;
+  auto a = losses("full"), b = losses("stopped");
+  ASSERT_EQ(b.size(), 6u);
+  for (int s = 1; s <= 6; ++s) EXPECT_EQ(a[s], b[s]) << "step " << s;  // bitwise
+  EXPECT_EQ(read_file(step_dir("full", 6) / "model.safetensors"),
+            read_file(step_dir("stopped", 6) / "model.safetensors"));
+}
+
+TEST_F(DistributedGpu, PredictOnCudaMatchesTheCpu) {
+  auto trained = train(0, "trained", "--set runtime.device=\"cuda\" --set checkpoint.keep_last=1");
+  ASSERT_EQ(trained.exit_code, 0) << trained.err;
+  std::string ckpt = step_dir("trained", 6).string();
+  std::string input = (dir_ / "train.csv").string();
+  auto predict = [&](const std::string& device) {
+    auto out = dir_ / ("pred-" + device + ".jsonl");
+    auto r = run_command("'" + berth_binary() + "' predict --checkpoint '" + ckpt + "' --input '" +
+                         input + "' --output '" + out.string() + "' --device " + device);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return read_file(out);
+  };
+  auto cpu = predict("cpu"), gpu = predict("cuda");
+  std::istringstream a(cpu), b(gpu);
+  std::string la, lb;
+  int rows = 0;
+  while (std::getline(a, la) && std::getline(b, lb)) {
+    auto ja = nlohmann::json::parse(la), jb = nlohmann::json::parse(lb);
+    EXPECT_EQ(ja["row"], jb["row"]);
+    EXPECT_EQ(ja["label"], jb["label"]) << "row " << rows;
+    ASSERT_EQ(ja["probs"].size(), 3u);
+    for (auto& [name, p] : ja["probs"].items())
+      EXPECT_NEAR(p.get<double>(), jb["probs"][name].get<double>(), 1e-4) << "row " << rows;
+    ++rows;
+  }
+  EXPECT_EQ(rows, 48);
+}
 
 TEST_F(DistributedGpu, OneRankOverNcclMatchesTheCpu) {
   auto cpu = train(0, "cpu", "");
