@@ -35,6 +35,8 @@ p.add_argument("--precision", default="fp32")
 p.add_argument("--threads", type=int, default=0)
 p.add_argument("--max-steps", type=int, default=-1)
 p.add_argument("--device", default="cpu")
+p.add_argument("--no-cudnn-attention", action="store_true",
+               help="turn PyTorch's cuDNN SDPA backend off (as Berth does on CUDA)")
 a = p.parse_args()
 if a.threads:
     torch.set_num_threads(a.threads)
@@ -55,6 +57,8 @@ lid = {l: i for i, l in enumerate(labels)}
 enc = lambda xs: tok(xs, truncation=True, max_length=a.max_length)["input_ids"]
 train_ids = enc(train_x)
 dev = torch.device(a.device)
+if a.no_cudnn_attention:
+    torch.backends.cuda.enable_cudnn_sdp(False)
 model = BertForSequenceClassification.from_pretrained(a.model, num_labels=len(labels)).to(dev)
 decay, no_decay = [], []
 for n, prm in model.named_parameters():

@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "data/corpus.h"
 #include "data/tokenizer.h"
+#include "model/attention_backend.h"
 #include "model/pretrained.h"
 
 namespace berth::model {
@@ -36,6 +37,8 @@ c10::Device parse_device(const std::string& s) {
     throw usage_error("model", "device " + s + " requested but no CUDA device is available",
                       "use --device cpu");
   if (!d.is_cpu() && !d.is_cuda()) throw usage_error("model", "unsupported device " + s);
+  // Prediction batches have many different lengths: see attention_backend.h.
+  if (d.is_cuda()) set_cudnn_attention(false);
   return d;
 }
 

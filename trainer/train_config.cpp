@@ -77,6 +77,7 @@ std::vector<Option> options(TrainConfig& c) {
       {"runtime.stop_signal", &c.runtime.stop_signal, R::kMayChange},
       {"runtime.comm_timeout_s", &c.runtime.comm_timeout_s, R::kMayChange},
       {"runtime.log_level", &c.runtime.log_level, R::kMayChange},
+      {"runtime.cudnn_attention", &c.runtime.cudnn_attention, R::kMayChange},
   };
 }
 

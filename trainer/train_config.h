@@ -70,6 +70,7 @@ struct RuntimeOptions {
   std::string stop_signal = "USR1";
   double comm_timeout_s = 300;
   std::string log_level = "info";
+  bool cudnn_attention = false;  // let SDPA use cuDNN on CUDA (slow on new shapes; see docs)
 };
 
 struct TrainConfig {

@@ -18,6 +18,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "data/tokenizer.h"
+#include "model/attention_backend.h"
 #include "model/pretrained.h"
 #include "trainer/adamw.h"
 #include "trainer/autocast_guard.h"
@@ -164,6 +165,7 @@ void Run::set_up_runtime() {
                         "use --set runtime.device=cpu, or run on a GPU node");
     }
     device_ = at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
+    model::set_cudnn_attention(cfg_.runtime.cudnn_attention);
   }
   amp_ = autocast_dtype(cfg_.train.precision);
   if (cfg_.train.deterministic) at::globalContext().setDeterministicAlgorithms(true, true);
