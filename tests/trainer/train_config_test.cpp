@@ -46,8 +46,11 @@ TEST(TrainConfig, ReadsValuesAndKeepsDefaults) {
 TEST(TrainConfig, OverridesFromCommandLine) {
   auto c = TrainConfig::parse(kMinimal, "run.toml",
                               {"train.max_steps=7", "runtime.device=cuda", "optim.lr=1e-4",
-                               "data.dev=\"dev.csv\"", "train.deterministic=false"});
+                               "data.dev=\"dev.csv\"", "train.deterministic=false",
+                               "runtime.cudnn_attention=true"});
   EXPECT_EQ(c.train.max_steps, 7);
+  EXPECT_TRUE(c.runtime.cudnn_attention);
+  EXPECT_FALSE(TrainConfig::parse(kMinimal, "run.toml").runtime.cudnn_attention);
   EXPECT_EQ(c.runtime.device, "cuda");
   EXPECT_DOUBLE_EQ(c.optim.lr, 1e-4);
   EXPECT_EQ(c.data.dev, "dev.csv");
