@@ -1,7 +1,6 @@
 #include "model/predictor.h"
 
 #include <ATen/Parallel.h>
-#include <ATen/autocast_mode.h>
 #include <c10/core/InferenceMode.h>
 
 #include <algorithm>
@@ -14,6 +13,7 @@
 #include "data/corpus.h"
 #include "data/tokenizer.h"
 #include "model/attention_backend.h"
+#include "model/autocast_guard.h"
 #include "model/pretrained.h"
 
 namespace berth::model {
@@ -49,30 +49,6 @@ std::optional<at::ScalarType> parse_precision(const std::string& p) {
   throw usage_error("model", "unknown precision \"" + p + "\"", "use fp32, bf16 or fp16");
 }
 
-// Autocast for one forward pass; restores the previous state (autocast is thread-local).
-class ScopedAutocast {
- public:
-  ScopedAutocast(at::DeviceType device, std::optional<at::ScalarType> dtype) : device_(device) {
-    if (!dtype) return;
-    active_ = true;
-    prev_enabled_ = at::autocast::is_autocast_enabled(device);
-    prev_dtype_ = at::autocast::get_autocast_dtype(device);
-    at::autocast::set_autocast_dtype(device, *dtype);
-    at::autocast::set_autocast_enabled(device, true);
-  }
-  ~ScopedAutocast() {
-    if (!active_) return;
-    at::autocast::clear_cache();
-    at::autocast::set_autocast_enabled(device_, prev_enabled_);
-    at::autocast::set_autocast_dtype(device_, prev_dtype_);
-  }
-
- private:
-  at::DeviceType device_;
-  bool active_ = false;
-  bool prev_enabled_ = false;
-  at::ScalarType prev_dtype_ = at::kFloat;
-};
 
 }  // namespace
 
@@ -143,7 +119,7 @@ struct Predictor::Impl {
     }
     at::Tensor logits;
     {
-      ScopedAutocast ac(device.type(), autocast);
+      AutocastGuard ac(device.type(), autocast);
       logits = loaded.model->forward(ids, mask, types).logits;  // (batch, labels)
     }
     logits = logits.to(at::kCPU, at::kFloat).contiguous();

@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "trainer/autocast_guard.h"
+#include "model/autocast_guard.h"
 #include "trainer/batch_tensors.h"
 
 namespace berth::trainer {
@@ -39,7 +39,7 @@ EvalResult evaluate(model::BertClassifier& model, const data::Corpus& corpus, in
     auto t = to_tensors(batch, device);
     at::Tensor logits;
     {
-      AutocastGuard ac(device.type(), autocast_dtype);
+      model::AutocastGuard ac(device.type(), autocast_dtype);
       logits = model.forward(t.input_ids, t.attention_mask, t.token_type_ids).logits;
     }
     logits = logits.to(at::kFloat);  // (batch, labels)

@@ -21,7 +21,7 @@
 #include "model/attention_backend.h"
 #include "model/pretrained.h"
 #include "trainer/adamw.h"
-#include "trainer/autocast_guard.h"
+#include "model/autocast_guard.h"
 #include "trainer/batch_tensors.h"
 #include "trainer/corpus_source.h"
 #include "trainer/epoch_plan.h"
@@ -341,7 +341,7 @@ void Run::train_step() {
     reducer_->prepare(m + 1 == micro.size());
     at::Tensor loss;
     {
-      AutocastGuard ac(device_.type(), amp_);
+      model::AutocastGuard ac(device_.type(), amp_);
       auto logits = model_.model->forward(t.input_ids, t.attention_mask, t.token_type_ids).logits;
       // Sum over this rank's examples divided by the global normaliser: summing gradients over
       // ranks then gives exactly the gradient of the global batch's mean loss.

@@ -7,7 +7,7 @@
 
 #include <optional>
 
-namespace berth::trainer {
+namespace berth::model {
 
 class AutocastGuard {
  public:
@@ -37,4 +37,4 @@ class AutocastGuard {
   at::ScalarType prev_dtype_ = at::kFloat;
 };
 
-}  // namespace berth::trainer
+}  // namespace berth::model
