@@ -20,6 +20,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "launcher/commands.h"
+#include "launcher/predictor_options.h"
 #include "model/classification_metrics.h"
 #include "model/predictor.h"
 
@@ -106,15 +107,10 @@ void register_eval(CLI::App& app) {
                       "Column holding the label (a name from the model's id2label, or a class id)")
           ->capture_default_str();
   cmd->add_option("--output", a->output, "Also write the JSON report to this file");
-  cmd->add_option("--batch-size", a->options.batch_size)->capture_default_str();
   auto* max_length =
       cmd->add_option("--max-length", a->options.max_length, "Tokens per example (tables only)")
           ->capture_default_str();
-  cmd->add_option("--device", a->options.device, "cpu, cuda or cuda:N")->capture_default_str();
-  cmd->add_option("--precision", a->options.precision, "fp32, bf16 or fp16 (autocast)")
-      ->capture_default_str();
-  cmd->add_option("--threads", a->options.threads, "CPU threads (0: all cores)")
-      ->capture_default_str();
+  add_predictor_options(cmd, a->options);
   cmd->callback([a, format, text, pair, label, max_length] {
     a->table_options_set =
         format->count() + text->count() + pair->count() + label->count() + max_length->count() > 0;

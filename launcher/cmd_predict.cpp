@@ -19,6 +19,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "launcher/commands.h"
+#include "launcher/predictor_options.h"
 #include "model/predictor.h"
 
 namespace berth::launcher {
@@ -84,14 +85,9 @@ void register_predict(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--pair-column", a->table.pair_column, "Column holding a second text, if any");
   cmd->add_option("--output", a->output, "JSON Lines output (default: standard output)");
-  cmd->add_option("--batch-size", a->options.batch_size)->capture_default_str();
   cmd->add_option("--max-length", a->options.max_length, "Tokens per example")
       ->capture_default_str();
-  cmd->add_option("--device", a->options.device, "cpu, cuda or cuda:N")->capture_default_str();
-  cmd->add_option("--precision", a->options.precision, "fp32, bf16 or fp16 (autocast)")
-      ->capture_default_str();
-  cmd->add_option("--threads", a->options.threads, "CPU threads (0: all cores)")
-      ->capture_default_str();
+  add_predictor_options(cmd, a->options);
   cmd->callback([a] { run_predict(*a); });
 }
 

@@ -4,6 +4,8 @@
 
 namespace berth::model {
 
-void set_cudnn_attention(bool enabled) { at::globalContext().setSDPUseCuDNN(enabled); }
+void set_cudnn_attention(bool enabled) {
+  at::globalContext().setSDPUseCuDNN(enabled);
+}
 
 }  // namespace berth::model

@@ -49,7 +49,6 @@ std::optional<at::ScalarType> parse_precision(const std::string& p) {
   throw usage_error("model", "unknown precision \"" + p + "\"", "use fp32, bf16 or fp16");
 }
 
-
 }  // namespace
 
 struct Predictor::Impl {
