@@ -26,22 +26,36 @@ AdamW::AdamW(std::vector<NamedParameter> params, AdamWOptions options)
   }
 }
 
+// The update runs as ATen multi-tensor ("foreach") ops over all parameters at once, as
+// torch.optim.AdamW does by default on CUDA: one kernel launch per op for the whole model instead
+// of one per parameter tensor (a GPU step of a small model is bound by launches). On CPU the
+// foreach ops run the same per-tensor ops in a loop, so the result is bitwise the per-tensor one.
 void AdamW::step(double lr) {
   c10::NoGradGuard no_grad;
   ++step_;
   const double bc1 = 1.0 - std::pow(opt_.beta1, static_cast<double>(step_));
   const double bc2_sqrt = std::sqrt(1.0 - std::pow(opt_.beta2, static_cast<double>(step_)));
   const double step_size = lr / bc1;
+  std::vector<at::Tensor> params, grads, exp_avg, exp_avg_sq, decayed;
   for (size_t i = 0; i < params_.size(); ++i) {
-    auto& p = params_[i].tensor;
-    const auto& g = p.grad();
+    const auto& g = params_[i].tensor.grad();
     if (!g.defined()) continue;
-    if (decay_[i] && opt_.weight_decay != 0) p.mul_(1.0 - lr * opt_.weight_decay);
-    exp_avg_[i].lerp_(g, 1.0 - opt_.beta1);
-    exp_avg_sq_[i].mul_(opt_.beta2).addcmul_(g, g, 1.0 - opt_.beta2);
-    auto denom = (exp_avg_sq_[i].sqrt() / bc2_sqrt).add_(opt_.eps);
-    p.addcdiv_(exp_avg_[i], denom, -step_size);
+    params.push_back(params_[i].tensor);
+    grads.push_back(g);
+    exp_avg.push_back(exp_avg_[i]);
+    exp_avg_sq.push_back(exp_avg_sq_[i]);
+    if (decay_[i]) decayed.push_back(params_[i].tensor);
   }
+  if (params.empty()) return;
+  if (!decayed.empty() && opt_.weight_decay != 0)
+    at::_foreach_mul_(decayed, 1.0 - lr * opt_.weight_decay);
+  at::_foreach_lerp_(exp_avg, grads, 1.0 - opt_.beta1);
+  at::_foreach_mul_(exp_avg_sq, opt_.beta2);
+  at::_foreach_addcmul_(exp_avg_sq, grads, grads, 1.0 - opt_.beta2);
+  auto denom = at::_foreach_sqrt(exp_avg_sq);
+  at::_foreach_div_(denom, bc2_sqrt);
+  at::_foreach_add_(denom, opt_.eps);
+  at::_foreach_addcdiv_(params, exp_avg, denom, -step_size);
 }
 
 std::vector<std::pair<std::string, at::Tensor>> AdamW::state() const {
@@ -78,16 +92,15 @@ void AdamW::load_state(const std::vector<std::pair<std::string, at::Tensor>>& st
 
 double clip_grad_norm(const std::vector<at::Tensor>& params, double max_norm) {
   c10::NoGradGuard no_grad;
-  std::vector<at::Tensor> norms;
+  std::vector<at::Tensor> grads;
   for (const auto& p : params)
-    if (p.grad().defined()) norms.push_back(p.grad().norm(2).to(at::kFloat));
-  if (norms.empty()) return 0.0;
-  auto total = at::stack(norms).norm(2);
+    if (p.grad().defined()) grads.push_back(p.grad());
+  if (grads.empty()) return 0.0;
+  auto total = at::stack(at::_foreach_norm(grads, 2)).to(at::kFloat).norm(2);
   double total_norm = total.item<double>();
   if (max_norm > 0) {
-    auto coef = (max_norm / (total + 1e-6)).clamp_max(1.0);
-    for (const auto& p : params)
-      if (p.grad().defined()) p.grad().mul_(coef.to(p.grad().device()));
+    auto coef = (max_norm / (total + 1e-6)).clamp_max(1.0);  // 0-dim, on the gradients' device
+    at::_foreach_mul_(grads, coef);
   }
   return total_norm;
 }

@@ -3,6 +3,8 @@
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
+
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "tests/support/test_support.h"
@@ -43,7 +45,10 @@ TEST_P(AdamWParity, MatchesTorchAndTransformers) {
   for (int i = 0; i < 4; ++i)
     EXPECT_NEAR(b[i].item<double>(), ref["b"][i].get<double>(), 1e-6) << "b[" << i << "]";
   // The parameters moved: a comparison of untouched tensors would prove nothing.
-  EXPECT_GT((w.detach().flatten() - at::arange(12, at::kFloat).mul(0.37).sin()).abs().max().item<double>(),
+  EXPECT_GT((w.detach().flatten() - at::arange(12, at::kFloat).mul(0.37).sin())
+                .abs()
+                .max()
+                .item<double>(),
             1e-4);
 }
 
@@ -58,6 +63,40 @@ TEST(AdamW, NoDecayOnBiasAndLayerNorm) {
   EXPECT_TRUE(AdamW::decays("bert.encoder.layer.0.output.dense.weight", m));
   EXPECT_FALSE(AdamW::decays("bert.encoder.layer.0.output.dense.bias", at::ones({2})));
   EXPECT_FALSE(AdamW::decays("bert.embeddings.LayerNorm.weight", at::ones({2})));
+}
+
+// The multi-tensor update must equal torch's single-tensor AdamW arithmetic bit for bit on CPU
+// (resume and the CPU parity tests rely on it); the reference here is written per tensor.
+TEST(AdamW, MultiTensorStepEqualsThePerTensorUpdate) {
+  at::manual_seed(3);
+  std::vector<NamedParameter> params = {{"layer.dense.weight", at::randn({5, 7})},
+                                        {"layer.dense.bias", at::randn({7})},
+                                        {"layer.LayerNorm.weight", at::randn({7})},
+                                        {"unused.weight", at::randn({3, 3})}};
+  std::vector<at::Tensor> ref, m, v;
+  for (auto& p : params) {
+    p.tensor.set_requires_grad(true);
+    ref.push_back(p.tensor.detach().clone());
+    m.push_back(at::zeros_like(p.tensor));
+    v.push_back(at::zeros_like(p.tensor));
+  }
+  AdamW opt(params, {0.9, 0.999, 1e-8, 0.01});
+  for (int step = 1; step <= 3; ++step) {
+    const double lr = 1e-3 * step;
+    for (size_t i = 0; i + 1 < params.size(); ++i)  // the last one never gets a gradient
+      params[i].tensor.mutable_grad() = at::randn(params[i].tensor.sizes());
+    opt.step(lr);
+    const double bc1 = 1.0 - std::pow(0.9, step), bc2_sqrt = std::sqrt(1.0 - std::pow(0.999, step));
+    for (size_t i = 0; i + 1 < params.size(); ++i) {
+      const auto& g = params[i].tensor.grad();
+      if (AdamW::decays(params[i].name, params[i].tensor)) ref[i].mul_(1.0 - lr * 0.01);
+      m[i].lerp_(g, 0.1);
+      v[i].mul_(0.999).addcmul_(g, g, 0.001);
+      ref[i].addcdiv_(m[i], (v[i].sqrt() / bc2_sqrt).add_(1e-8), -lr / bc1);
+    }
+  }
+  for (size_t i = 0; i < params.size(); ++i)
+    EXPECT_TRUE(at::equal(params[i].tensor.detach(), ref[i])) << params[i].name;
 }
 
 TEST(LrSchedule, WarmupFromRatioRoundsUp) {
