@@ -3,6 +3,7 @@
 
 #include "common/error.h"
 #include "data/table_reader.h"
+#include "tests/data/table_test_util.h"
 #include "tests/support/test_support.h"
 
 namespace berth::data {
@@ -10,26 +11,6 @@ namespace {
 
 using test::TempDir;
 using test::write_file;
-
-std::vector<TableRow> read_all(const std::string& path, std::vector<std::string> select = {},
-                               TableReadOptions options = {}) {
-  auto r = open_table(path, options);
-  if (!select.empty()) r->select(select);
-  std::vector<TableRow> rows;
-  TableRow row;
-  while (r->next(row)) rows.push_back(row);
-  return rows;
-}
-
-std::string error_of(const std::string& path) {
-  try {
-    read_all(path);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no error for " << path;
-  return {};
-}
 
 TEST(TableFormat, ByExtensionOrExplicit) {
   EXPECT_EQ(table_format_for_path("a/b.CSV"), TableFormat::kCsv);
