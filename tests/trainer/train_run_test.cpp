@@ -162,6 +162,21 @@ TEST_F(TrainRun, SignalStopsWithACheckpointAndExitCode75) {
   EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
 }
 
+// A second signal while the first is being handled ends the run at once (a user who presses
+// Ctrl-C twice, or a scheduler that follows its warning with TERM): exit 130, no checkpoint.
+TEST_F(TrainRun, SecondSignalAbortsWithExitCode130) {
+  auto cfg = config("aborted", "tiny-dropout");
+  auto metrics = (*dir_ / "aborted" / "metrics.jsonl").string();
+  auto r = run_command("'" + berth_binary() + "' train --config '" + cfg +
+                       "' --set train.max_steps=100000 & pid=$!; "
+                       "for i in $(seq 600); do grep -q '\"type\":\"train\"' '" + metrics +
+                       "' 2>/dev/null && break; sleep 0.1; done; kill -USR1 $pid; kill -TERM $pid; "
+                       "wait $pid");
+  EXPECT_EQ(r.exit_code, 130) << r.err;
+  EXPECT_NE(r.err.find("second signal"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(*dir_ / "aborted" / "checkpoints" / "latest"));
+}
+
 TEST_F(TrainRun, IncompatibleChangeOnResumeIsRefusedAndNamed) {
   auto cfg = config("changed", "tiny");
   ASSERT_EQ(train(cfg, "--stop-after-step 2").exit_code, 75);
