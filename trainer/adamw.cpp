@@ -39,7 +39,10 @@ void AdamW::step(double lr) {
     if (decay_[i] && opt_.weight_decay != 0) p.mul_(1.0 - lr * opt_.weight_decay);
     exp_avg_[i].lerp_(g, 1.0 - opt_.beta1);
     exp_avg_sq_[i].mul_(opt_.beta2).addcmul_(g, g, 1.0 - opt_.beta2);
-    auto denom = (exp_avg_sq_[i].sqrt() / bc2_sqrt).add_(opt_.eps);
+    if (!scratch_.defined() || scratch_.numel() < p.numel() || scratch_.device() != p.device())
+      scratch_ = at::empty({p.numel()}, exp_avg_sq_[i].options());
+    auto denom = scratch_.narrow(0, 0, p.numel()).view(p.sizes());
+    at::sqrt_out(denom, exp_avg_sq_[i]).div_(bc2_sqrt).add_(opt_.eps);
     p.addcdiv_(exp_avg_[i], denom, -step_size);
   }
 }

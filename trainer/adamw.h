@@ -43,6 +43,9 @@ class AdamW {
   std::vector<bool> decay_;
   std::vector<at::Tensor> exp_avg_;
   std::vector<at::Tensor> exp_avg_sq_;
+  // The denominator of each update, in one buffer sized for the largest parameter: a fresh
+  // tensor per step would page-fault in tens of MB (the word embeddings) every step.
+  at::Tensor scratch_;
   AdamWOptions opt_;
   int64_t step_ = 0;
 };
