@@ -56,7 +56,7 @@ struct GradientReducer::Impl {
       b.flat.narrow(0, offset_of[i], params[i].numel()).copy_(g.reshape(-1));
     }
     b.work = comm->all_reduce_sum(b.flat);
-    note(fmt::format("start{}({:.1f}MB)", buckets_launched, b.flat.numel() * 4e-6));
+    if (trace) note(fmt::format("start{}({:.1f}MB)", buckets_launched, b.flat.numel() * 4e-6));
     ++buckets_launched;
     launch_sparse();
   }
@@ -68,7 +68,7 @@ struct GradientReducer::Impl {
     for (auto& [i, s] : sparse)
       if (s.ready && !s.reduction->launched()) {
         s.reduction->launch(params[i].grad());
-        note(fmt::format("start-sparse#{}({}rows)", i, s.reduction->last_rows()));
+        if (trace) note(fmt::format("start-sparse#{}({}rows)", i, s.reduction->last_rows()));
       }
   }
 
@@ -223,7 +223,7 @@ void GradientReducer::finish() {
       }
     }
     b.work->wait();
-    s.note("done" + std::to_string(k++));
+    if (s.trace) s.note("done" + std::to_string(k++));
     b.work.reset();
     for (size_t i : b.members) {
       auto sum = b.flat.narrow(0, s.offset_of[i], s.params[i].numel()).view_as(s.params[i]);
@@ -241,7 +241,7 @@ void GradientReducer::finish() {
       sp.ready = true;
     }
     sp.reduction->finish(s.params[i].mutable_grad());
-    s.note("done-sparse#" + std::to_string(i));
+    if (s.trace) s.note("done-sparse#" + std::to_string(i));
     s.sparse_rows += sp.reduction->last_rows();
   }
   s.wait_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
