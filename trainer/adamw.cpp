@@ -24,18 +24,42 @@ AdamW::AdamW(std::vector<NamedParameter> params, AdamWOptions options)
     exp_avg_.push_back(at::zeros_like(p.tensor, at::MemoryFormat::Preserve));
     exp_avg_sq_.push_back(at::zeros_like(p.tensor, at::MemoryFormat::Preserve));
   }
+  multi_tensor_ = options.multi_tensor < 0 ? !params_.empty() && params_.front().tensor.is_cuda()
+                                           : options.multi_tensor > 0;
 }
 
-// The update runs as ATen multi-tensor ("foreach") ops over all parameters at once, as
-// torch.optim.AdamW does by default on CUDA: one kernel launch per op for the whole model instead
-// of one per parameter tensor (a GPU step of a small model is bound by launches). On CPU the
-// foreach ops run the same per-tensor ops in a loop, so the result is bitwise the per-tensor one.
+// Two ways to run the same arithmetic (torch.optim.AdamW's single-tensor update), bitwise equal
+// on CPU:
+// - on CUDA, ATen multi-tensor ("foreach") ops over all parameters, as torch does by default
+//   there: one kernel launch per op for the whole model instead of one per tensor (an H100 step of
+//   a small model is bound by launches), at the cost of a fresh denominator per tensor per step,
+//   which the caching allocator makes cheap;
+// - on CPU, one tensor at a time with the denominator in one reused buffer: fresh tensors there
+//   page-fault in tens of MB (the word embeddings) every step, which cost 2-3 points of
+//   data-parallel efficiency (BENCHMARKS.md), and launches are cheap.
 void AdamW::step(double lr) {
   c10::NoGradGuard no_grad;
   ++step_;
   const double bc1 = 1.0 - std::pow(opt_.beta1, static_cast<double>(step_));
   const double bc2_sqrt = std::sqrt(1.0 - std::pow(opt_.beta2, static_cast<double>(step_)));
   const double step_size = lr / bc1;
+  const double decay = 1.0 - lr * opt_.weight_decay;
+  if (!multi_tensor_) {
+    for (size_t i = 0; i < params_.size(); ++i) {
+      auto& p = params_[i].tensor;
+      const auto& g = p.grad();
+      if (!g.defined()) continue;
+      if (decay_[i] && opt_.weight_decay != 0) p.mul_(decay);
+      exp_avg_[i].lerp_(g, 1.0 - opt_.beta1);
+      exp_avg_sq_[i].mul_(opt_.beta2).addcmul_(g, g, 1.0 - opt_.beta2);
+      if (!scratch_.defined() || scratch_.numel() < p.numel() || scratch_.device() != p.device())
+        scratch_ = at::empty({p.numel()}, exp_avg_sq_[i].options());
+      auto denom = scratch_.narrow(0, 0, p.numel()).view(p.sizes());
+      at::sqrt_out(denom, exp_avg_sq_[i]).div_(bc2_sqrt).add_(opt_.eps);
+      p.addcdiv_(exp_avg_[i], denom, -step_size);
+    }
+    return;
+  }
   std::vector<at::Tensor> params, grads, exp_avg, exp_avg_sq, decayed;
   for (size_t i = 0; i < params_.size(); ++i) {
     const auto& g = params_[i].tensor.grad();
@@ -47,8 +71,7 @@ void AdamW::step(double lr) {
     if (decay_[i]) decayed.push_back(params_[i].tensor);
   }
   if (params.empty()) return;
-  if (!decayed.empty() && opt_.weight_decay != 0)
-    at::_foreach_mul_(decayed, 1.0 - lr * opt_.weight_decay);
+  if (!decayed.empty() && opt_.weight_decay != 0) at::_foreach_mul_(decayed, decay);
   at::_foreach_lerp_(exp_avg, grads, 1.0 - opt_.beta1);
   at::_foreach_mul_(exp_avg_sq, opt_.beta2);
   at::_foreach_addcmul_(exp_avg_sq, grads, grads, 1.0 - opt_.beta2);

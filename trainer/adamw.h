@@ -15,6 +15,9 @@ struct AdamWOptions {
   double beta2 = 0.999;
   double eps = 1e-8;
   double weight_decay = 0.01;
+  // The update as multi-tensor (foreach) ops: -1 where the parameters live on CUDA, 0 never,
+  // 1 always (tests run both ways on CPU).
+  int multi_tensor = -1;
 };
 
 struct NamedParameter {
@@ -43,6 +46,10 @@ class AdamW {
   std::vector<bool> decay_;
   std::vector<at::Tensor> exp_avg_;
   std::vector<at::Tensor> exp_avg_sq_;
+  // The denominator of each update, in one buffer sized for the largest parameter: a fresh
+  // tensor per step would page-fault in tens of MB (the word embeddings) every step.
+  at::Tensor scratch_;
+  bool multi_tensor_ = false;
   AdamWOptions opt_;
   int64_t step_ = 0;
 };

@@ -46,24 +46,32 @@ EpochPlan::EpochPlan(const std::vector<int32_t>& lengths, int64_t epoch,
   shuffle(order_, rng);
   if (!options.length_bucketing) return;
 
+  // Sorted chunks hold whole blocks, so that no block mixes the long end of one chunk with the
+  // short start of the next.
   const size_t b = static_cast<size_t>(batch_size_);
-  const size_t chunk = b * static_cast<size_t>(options.bucket_batches);
+  const size_t block = b * kBlockGroups;
+  const size_t blocks_per_chunk =
+      (static_cast<size_t>(options.bucket_batches) + kBlockGroups - 1) / kBlockGroups;
+  const size_t chunk = block * blocks_per_chunk;
   for (size_t start = 0; start < order_.size(); start += chunk) {
     auto first = order_.begin() + start;
     auto last = order_.begin() + std::min(order_.size(), start + chunk);
     std::stable_sort(first, last, [&](int64_t a, int64_t c) { return lengths[a] < lengths[c]; });
   }
-  // Shuffle whole groups so batches of similar length come in random order; the final partial
-  // group (if any) stays last so that every other group is full.
-  size_t full_groups = order_.size() / b;
-  std::vector<size_t> groups(full_groups);
-  std::iota(groups.begin(), groups.end(), 0);
-  shuffle(groups, rng);
+  // Shuffle whole blocks of consecutive groups: blocks come in random order, and inside one the
+  // groups keep their sorted order, so that the ranks of one step (consecutive groups) get
+  // batches of nearly the same length and none waits for another's longer backward. The final
+  // partial block and partial group (if any) stay last so that every other block is full and
+  // aligned with the steps.
+  size_t full_blocks = order_.size() / block;
+  std::vector<size_t> blocks(full_blocks);
+  std::iota(blocks.begin(), blocks.end(), 0);
+  shuffle(blocks, rng);
   std::vector<int64_t> shuffled;
   shuffled.reserve(order_.size());
-  for (size_t g : groups)
-    shuffled.insert(shuffled.end(), order_.begin() + g * b, order_.begin() + (g + 1) * b);
-  shuffled.insert(shuffled.end(), order_.begin() + full_groups * b, order_.end());
+  for (size_t k : blocks)
+    shuffled.insert(shuffled.end(), order_.begin() + k * block, order_.begin() + (k + 1) * block);
+  shuffled.insert(shuffled.end(), order_.begin() + full_blocks * block, order_.end());
   order_ = std::move(shuffled);
 }
 

@@ -1,16 +1,20 @@
 // The order in which one epoch visits the corpus, and how it is dealt to ranks.
 //
 // The order is one seeded permutation per epoch, independent of the number of ranks: with length
-// bucketing, chunks of `bucket_batches` batches are sorted by length and cut into groups of
-// `batch_size` (one rank's micro-batch), and the groups are shuffled. A global micro-step at
-// position p (samples consumed in this epoch) gives rank r the group starting at p + r*batch_size.
-// Position is therefore the only state needed to resume, with the same or another world size.
+// bucketing, chunks of `bucket_batches` batches (rounded up to whole blocks) are sorted by length
+// and cut into groups of `batch_size` (one rank's micro-batch); blocks of kBlockGroups consecutive
+// groups are shuffled, each block keeping its groups in sorted order. A global micro-step at
+// position p (samples consumed in this epoch) gives rank r the group starting at p + r*batch_size,
+// so with 2, 4 or 8 ranks the groups of a step come from one block and have nearly the same
+// length (with other world sizes, most steps). Position is therefore the only state needed to
+// resume, with the same or another world size.
 //
 // The tail: when fewer than world*batch_size examples remain, they are dealt as evenly as possible
 // (contiguous slices); if fewer than `world` remain they are dropped (never more than world-1
 // examples an epoch), so every rank always runs the same number of steps.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -31,6 +35,10 @@ struct GlobalMicroBatch {
 
 class EpochPlan {
  public:
+  // Groups shuffled as one unit with length bucketing: the ranks of a step get similar lengths
+  // for every world size dividing it, at the cost of runs of 8 similar-length batches on one rank.
+  static constexpr size_t kBlockGroups = 8;
+
   EpochPlan(const std::vector<int32_t>& lengths, int64_t epoch, const EpochPlanOptions& options);
 
   const std::vector<int64_t>& order() const { return order_; }

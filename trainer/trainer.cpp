@@ -121,6 +121,7 @@ class Run {
   std::unique_ptr<LrSchedule> schedule_;
   std::unique_ptr<LossScaler> scaler_;
   std::unique_ptr<GradientReducer> reducer_;
+  std::optional<size_t> word_embeddings_;  // index into params_
   at::Tensor class_weights_;
   std::unique_ptr<checkpoint::CheckpointWriter> writer_;
   MetricsLog metrics_;
@@ -136,7 +137,9 @@ class Run {
   // Progress accounting between two log lines.
   double window_loss_ = 0, window_seconds_ = 0;
   double window_comm_wait_ = 0;  // seconds backward waited for gradient all-reduces
-  int64_t window_steps_ = 0, window_samples_ = 0, window_tokens_ = 0;
+  // Where this rank's step time went in the window (debug log).
+  double window_forward_ = 0, window_backward_ = 0, window_finish_ = 0, window_optimizer_ = 0;
+  int64_t window_steps_ = 0, window_samples_ = 0, window_tokens_ = 0, window_padded_ = 0;
   double session_seconds_ = 0;
   int64_t session_steps_ = 0;
   double smoothed_loss_ = NAN;
@@ -236,7 +239,13 @@ void Run::load_model_and_state() {
   optim_ = std::make_unique<AdamW>(
       named, AdamWOptions{cfg_.optim.beta1, cfg_.optim.beta2, cfg_.optim.eps, cfg_.optim.weight_decay});
   scaler_ = std::make_unique<LossScaler>(cfg_.train.precision == "fp16", device_);
-  reducer_ = std::make_unique<GradientReducer>(params_, comm_);
+  GradientReducerOptions reduce;
+  // The word embeddings are half of the gradient bytes but only the rows of the step's token ids
+  // are non-zero: those alone are summed.
+  const auto& words = model_.model->bert->embeddings->word_embeddings->weight;
+  for (size_t i = 0; i < params_.size(); ++i)
+    if (params_[i].is_same(words)) word_embeddings_ = i, reduce.row_sparse.push_back(i);
+  reducer_ = std::make_unique<GradientReducer>(params_, comm_, reduce);
   class_weights_ = class_weights(cfg_, train);
   if (class_weights_.defined()) class_weights_ = class_weights_.to(device_);
 
@@ -337,8 +346,11 @@ void Run::train_step() {
     if (trace_.is_open()) trace_ << nlohmann::json(mine).dump() << "\n";
     auto batch = data::collate(data_->train.read(mine), tokenizer_->pad_id());
     auto t = to_tensors(batch, device_);
+    window_padded_ += t.input_ids.numel();
     tokens += t.attention_mask.sum().item<int64_t>();
+    if (word_embeddings_) reducer_->note_rows(*word_embeddings_, t.input_ids);
     reducer_->prepare(m + 1 == micro.size());
+    auto tf = Clock::now();
     at::Tensor loss;
     {
       model::AutocastGuard ac(device_.type(), amp_);
@@ -348,11 +360,17 @@ void Run::train_step() {
       loss = at::cross_entropy_loss(logits.to(at::kFloat), t.labels, class_weights_,
                                     at::Reduction::Sum) / normaliser;
     }
+    auto tb = Clock::now();
     scaler_->scale_loss(loss).backward();
     loss_sum += loss.item<double>();
+    window_forward_ += std::chrono::duration<double>(tb - tf).count();
+    window_backward_ += seconds_since(tb);
   }
+  auto tw = Clock::now();
   reducer_->finish();
+  window_finish_ += seconds_since(tw);
   window_comm_wait_ += reducer_->take_wait_seconds();
+  auto to = Clock::now();
 
   bool stepped = scaler_->unscale_and_update([&] {
     std::vector<at::Tensor> g;
@@ -369,6 +387,7 @@ void Run::train_step() {
                state_.step + 1, scaler_->scale());
   }
   for (auto& p : params_) p.mutable_grad() = at::Tensor();
+  window_optimizer_ += seconds_since(to);
 
   // The global loss for the log (one scalar all-reduce).
   auto l = at::tensor({loss_sum}, at::kDouble);
@@ -417,6 +436,14 @@ void Run::log_progress(double loss, double grad_norm, double lr, bool stepped) {
     rec["comm_wait_fraction"] = window_comm_wait_ / std::max(1e-9, window_seconds_);
   if (scaler_->enabled()) rec["loss_scale"] = scaler_->scale(), rec["skipped_steps"] = scaler_->skipped_steps();
   metrics_.write(rec);
+  log_->debug(
+      "per step over the last {}: {:.3f}s = forward {:.3f}s + backward {:.3f}s + gradient "
+      "reduction {:.3f}s + optimizer {:.3f}s, {} tokens (with padding) on this rank",
+      window_steps_, window_seconds_ / window_steps_, window_forward_ / window_steps_,
+      window_backward_ / window_steps_, window_finish_ / window_steps_,
+      window_optimizer_ / window_steps_, window_padded_ / window_steps_);
+  window_forward_ = window_backward_ = window_finish_ = window_optimizer_ = 0;
+  window_padded_ = 0;
   window_loss_ = window_seconds_ = window_comm_wait_ = 0;
   window_steps_ = window_samples_ = window_tokens_ = 0;
 }

@@ -65,38 +65,43 @@ TEST(AdamW, NoDecayOnBiasAndLayerNorm) {
   EXPECT_FALSE(AdamW::decays("bert.embeddings.LayerNorm.weight", at::ones({2})));
 }
 
-// The multi-tensor update must equal torch's single-tensor AdamW arithmetic bit for bit on CPU
-// (resume and the CPU parity tests rely on it); the reference here is written per tensor.
-TEST(AdamW, MultiTensorStepEqualsThePerTensorUpdate) {
-  at::manual_seed(3);
-  std::vector<NamedParameter> params = {{"layer.dense.weight", at::randn({5, 7})},
-                                        {"layer.dense.bias", at::randn({7})},
-                                        {"layer.LayerNorm.weight", at::randn({7})},
-                                        {"unused.weight", at::randn({3, 3})}};
-  std::vector<at::Tensor> ref, m, v;
-  for (auto& p : params) {
-    p.tensor.set_requires_grad(true);
-    ref.push_back(p.tensor.detach().clone());
-    m.push_back(at::zeros_like(p.tensor));
-    v.push_back(at::zeros_like(p.tensor));
-  }
-  AdamW opt(params, {0.9, 0.999, 1e-8, 0.01});
-  for (int step = 1; step <= 3; ++step) {
-    const double lr = 1e-3 * step;
-    for (size_t i = 0; i + 1 < params.size(); ++i)  // the last one never gets a gradient
-      params[i].tensor.mutable_grad() = at::randn(params[i].tensor.sizes());
-    opt.step(lr);
-    const double bc1 = 1.0 - std::pow(0.9, step), bc2_sqrt = std::sqrt(1.0 - std::pow(0.999, step));
-    for (size_t i = 0; i + 1 < params.size(); ++i) {
-      const auto& g = params[i].tensor.grad();
-      if (AdamW::decays(params[i].name, params[i].tensor)) ref[i].mul_(1.0 - lr * 0.01);
-      m[i].lerp_(g, 0.1);
-      v[i].mul_(0.999).addcmul_(g, g, 0.001);
-      ref[i].addcdiv_(m[i], (v[i].sqrt() / bc2_sqrt).add_(1e-8), -lr / bc1);
+// Both update paths (multi-tensor and one tensor at a time) must equal torch's single-tensor AdamW
+// arithmetic bit for bit on CPU (resume and the CPU parity tests rely on it); the reference here is
+// written per tensor.
+TEST(AdamW, BothUpdatePathsEqualThePerTensorArithmetic) {
+  for (int multi_tensor : {0, 1}) {
+    SCOPED_TRACE(multi_tensor ? "multi-tensor" : "one tensor at a time");
+    at::manual_seed(3);
+    std::vector<NamedParameter> params = {{"layer.dense.weight", at::randn({5, 7})},
+                                          {"layer.dense.bias", at::randn({7})},
+                                          {"layer.LayerNorm.weight", at::randn({7})},
+                                          {"unused.weight", at::randn({3, 3})}};
+    std::vector<at::Tensor> ref, m, v;
+    for (auto& p : params) {
+      p.tensor.set_requires_grad(true);
+      ref.push_back(p.tensor.detach().clone());
+      m.push_back(at::zeros_like(p.tensor));
+      v.push_back(at::zeros_like(p.tensor));
     }
+    AdamW opt(params, {0.9, 0.999, 1e-8, 0.01, multi_tensor});
+    for (int step = 1; step <= 3; ++step) {
+      const double lr = 1e-3 * step;
+      for (size_t i = 0; i + 1 < params.size(); ++i)  // the last one never gets a gradient
+        params[i].tensor.mutable_grad() = at::randn(params[i].tensor.sizes());
+      opt.step(lr);
+      const double bc1 = 1.0 - std::pow(0.9, step),
+                   bc2_sqrt = std::sqrt(1.0 - std::pow(0.999, step));
+      for (size_t i = 0; i + 1 < params.size(); ++i) {
+        const auto& g = params[i].tensor.grad();
+        if (AdamW::decays(params[i].name, params[i].tensor)) ref[i].mul_(1.0 - lr * 0.01);
+        m[i].lerp_(g, 0.1);
+        v[i].mul_(0.999).addcmul_(g, g, 0.001);
+        ref[i].addcdiv_(m[i], (v[i].sqrt() / bc2_sqrt).add_(1e-8), -lr / bc1);
+      }
+    }
+    for (size_t i = 0; i < params.size(); ++i)
+      EXPECT_TRUE(at::equal(params[i].tensor.detach(), ref[i])) << params[i].name;
   }
-  for (size_t i = 0; i < params.size(); ++i)
-    EXPECT_TRUE(at::equal(params[i].tensor.detach(), ref[i])) << params[i].name;
 }
 
 TEST(LrSchedule, WarmupFromRatioRoundsUp) {
