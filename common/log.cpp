@@ -29,8 +29,10 @@ std::string pattern(const State& s) {
   return "[%Y-%m-%d %H:%M:%S.%e] [%^%l%$]" + rank + " [%n] %v";
 }
 
-spdlog::level::level_enum effective_level(const State& s) {
-  // Other ranks only speak up for warnings and errors.
+// On the console, other ranks only speak up for warnings and errors; every rank's own log file
+// keeps all it says at the chosen level. Loggers pass everything at that level, and the sinks
+// filter (a logger level of warn would starve the files of ranks other than 0).
+spdlog::level::level_enum console_level(const State& s) {
   return s.rank == 0 ? s.level : std::max(s.level, spdlog::level::warn);
 }
 
@@ -39,10 +41,13 @@ void ensure_sinks(State& s) {
 }
 
 void refresh_all(State& s) {
+  // sinks[0] is the console (ensure_sinks), the rest are files.
+  for (size_t i = 0; i < s.sinks.size(); ++i)
+    s.sinks[i]->set_level(i == 0 ? console_level(s) : s.level);
   spdlog::apply_all([&](const std::shared_ptr<spdlog::logger>& l) {
     l->sinks() = s.sinks;
     l->set_pattern(pattern(s));
-    l->set_level(effective_level(s));
+    l->set_level(s.level);
   });
 }
 }  // namespace
@@ -61,10 +66,8 @@ void add_file_sink(const std::string& path) {
   std::lock_guard<std::mutex> lock(s.mu);
   ensure_sinks(s);
   try {
-    auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, /*truncate=*/false);
-    // The file keeps everything this rank says at the chosen level, whatever its rank.
-    sink->set_level(s.level);
-    s.sinks.push_back(sink);
+    s.sinks.push_back(
+        std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, /*truncate=*/false));
   } catch (const spdlog::spdlog_ex& e) {
     throw Error("log", "cannot open log file " + path + ": " + e.what(),
                 "check that the run directory is writable", ExitCode::kUsage);
@@ -90,9 +93,10 @@ std::shared_ptr<spdlog::logger> get(const std::string& component) {
   std::lock_guard<std::mutex> lock(s.mu);
   if (auto l = spdlog::get(component)) return l;
   ensure_sinks(s);
+  refresh_all(s);  // sink levels
   auto l = std::make_shared<spdlog::logger>(component, s.sinks.begin(), s.sinks.end());
   l->set_pattern(pattern(s));
-  l->set_level(effective_level(s));
+  l->set_level(s.level);
   l->flush_on(spdlog::level::info);
   spdlog::register_logger(l);
   return l;

@@ -286,6 +286,9 @@ TEST_F(DistributedTrain, StopSignalToOneRankStopsAllAtTheSameStep) {
   EXPECT_NE(step_of(log0), "none") << log0;
   EXPECT_EQ(step_of(log0), step_of(log1));
   EXPECT_NE(log1.find("signal 10"), std::string::npos) << "rank 1 got the signal\n" << log1;
+  // Each rank's own file keeps its INFO records; the console has rank 0's only.
+  EXPECT_NE(log1.find("[info] [rank 1]"), std::string::npos) << log1;
+  EXPECT_EQ(r.err.find("[info] [rank 1]"), std::string::npos) << r.err;
 }
 
 TEST_F(DistributedTrain, RanksWithDifferentConfigsFailNamingTheKeys) {
