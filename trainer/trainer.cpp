@@ -241,9 +241,10 @@ void Run::load_model_and_state() {
   scaler_ = std::make_unique<LossScaler>(cfg_.train.precision == "fp16", device_);
   GradientReducerOptions reduce;
   // The word embeddings are half of the gradient bytes but only the rows of the step's token ids
-  // are non-zero: those alone are summed.
+  // are non-zero: those alone are summed. On CPU only: on CUDA, sizing the union of rows needs a
+  // host sync inside backward, and the path has not run on a GPU yet; NCCL sums the dense table.
   const auto& words = model_.model->bert->embeddings->word_embeddings->weight;
-  for (size_t i = 0; i < params_.size(); ++i)
+  for (size_t i = 0; i < params_.size() && device_.is_cpu(); ++i)
     if (params_[i].is_same(words)) word_embeddings_ = i, reduce.row_sparse.push_back(i);
   reducer_ = std::make_unique<GradientReducer>(params_, comm_, reduce);
   class_weights_ = class_weights(cfg_, train);
