@@ -10,6 +10,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <numeric>
 #include <thread>
 
 #include "checkpoint/checkpoint_scan.h"
@@ -122,7 +123,8 @@ class Run {
   std::unique_ptr<LossScaler> scaler_;
   std::unique_ptr<GradientReducer> reducer_;
   std::optional<size_t> word_embeddings_;  // index into params_
-  at::Tensor class_weights_;
+  at::Tensor class_weights_;                // (labels) on the device, for the loss
+  std::vector<double> class_weight_values_;  // the same, on the host, for the normaliser
   std::unique_ptr<checkpoint::CheckpointWriter> writer_;
   MetricsLog metrics_;
   std::ofstream trace_;
@@ -248,7 +250,11 @@ void Run::load_model_and_state() {
     if (params_[i].is_same(words)) word_embeddings_ = i, reduce.row_sparse.push_back(i);
   reducer_ = std::make_unique<GradientReducer>(params_, comm_, reduce);
   class_weights_ = class_weights(cfg_, train);
-  if (class_weights_.defined()) class_weights_ = class_weights_.to(device_);
+  if (class_weights_.defined()) {
+    auto w = class_weights_.contiguous();
+    class_weight_values_.assign(w.data_ptr<float>(), w.data_ptr<float>() + w.numel());
+    class_weights_ = class_weights_.to(device_);
+  }
 
   EpochPlan probe(lengths_, 0, {cfg_.data.batch_size, 0, false, 1});
   steps_per_epoch_ = optimizer_steps_per_epoch(probe.micro_steps(comm_.world_size()), cfg_.optim.grad_accum);
@@ -337,10 +343,11 @@ void Run::train_step() {
     examples += mb.total;
     for (const auto& idx : mb.per_rank)
       for (int64_t i : idx)
-        normaliser += class_weights_.defined() ? class_weights_[data_->train.label(i)].item<double>() : 1.0;
+        normaliser += class_weight_values_.empty() ? 1.0 : class_weight_values_[data_->train.label(i)];
   }
 
-  double loss_sum = 0;
+  // Nothing below reads a value back from the device until the step's end (a GPU would wait).
+  at::Tensor loss_sum = at::zeros({1}, at::TensorOptions().dtype(at::kDouble).device(device_));
   int64_t tokens = 0;
   for (size_t m = 0; m < micro.size(); ++m) {
     const auto& mine = micro[m].per_rank[comm_.rank()];
@@ -348,7 +355,7 @@ void Run::train_step() {
     auto batch = data::collate(data_->train.read(mine), tokenizer_->pad_id());
     auto t = to_tensors(batch, device_);
     window_padded_ += t.input_ids.numel();
-    tokens += t.attention_mask.sum().item<int64_t>();
+    tokens += std::accumulate(batch.attention_mask.begin(), batch.attention_mask.end(), int64_t{0});
     if (word_embeddings_) reducer_->note_rows(*word_embeddings_, t.input_ids);
     reducer_->prepare(m + 1 == micro.size());
     auto tf = Clock::now();
@@ -363,7 +370,7 @@ void Run::train_step() {
     }
     auto tb = Clock::now();
     scaler_->scale_loss(loss).backward();
-    loss_sum += loss.item<double>();
+    loss_sum += loss.detach().to(at::kDouble);
     window_forward_ += std::chrono::duration<double>(tb - tf).count();
     window_backward_ += seconds_since(tb);
   }
@@ -391,7 +398,7 @@ void Run::train_step() {
   window_optimizer_ += seconds_since(to);
 
   // The global loss for the log (one scalar all-reduce).
-  auto l = at::tensor({loss_sum}, at::kDouble);
+  auto l = loss_sum.to(at::kCPU);
   if (comm_.world_size() > 1) comm_.all_reduce_sum(l)->wait();
   double global_loss = l.item<double>();
   if (!std::isfinite(global_loss) && cfg_.train.precision != "fp16") {

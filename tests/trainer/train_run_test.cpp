@@ -2,10 +2,10 @@
 // against transformers, exact resume after a stop, a crash during a checkpoint write, a real
 // stop signal, and config errors. The reference values are computed at test time in Python.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "tests/support/test_support.h"
@@ -90,20 +90,21 @@ TEST_F(TrainRun, FirstStepsMatchTransformers) {
     std::string run = "parity-" + std::to_string(accum);
     auto cfg = config(run, "tiny");
     auto trace = (*dir_ / (run + ".trace")).string();
-    auto r = train(cfg, "--set train.max_steps=6 --set optim.lr=5e-3 --set optim.grad_accum=" + std::to_string(accum) +
-                            " --trace-batches '" + trace + "'");
+    auto r = train(cfg, "--set train.max_steps=6 --set optim.lr=5e-3 --set optim.grad_accum=" +
+                            std::to_string(accum) + " --trace-batches '" + trace + "'");
     ASSERT_EQ(r.exit_code, 0) << r.err;
     auto corpus = only_corpus(*dir_ / "cache", "train");
     ASSERT_FALSE(corpus.empty());
     // Schedule: 6 steps in all, 2 warm-up, weight decay 0.01 (the defaults), clip 1.0.
-    auto ref = nlohmann::json::parse(
-        run_python("training_oracle.py '" + (*dir_ / "tiny").string() + "' '" + corpus.string() +
-                   "' '" + trace + ".0' 6 " + std::to_string(accum) + " 5e-3 2 6 0.01 1.0")
-            .out);
+    auto ref = nlohmann::json::parse(run_python("training_oracle.py '" + (*dir_ / "tiny").string() +
+                                                "' '" + corpus.string() + "' '" + trace + ".0' 6 " +
+                                                std::to_string(accum) + " 5e-3 2 6 0.01 1.0")
+                                         .out);
     auto mine = losses(run);
     ASSERT_EQ(mine.size(), 6u);
     for (int s = 0; s < 6; ++s) {
-      EXPECT_NEAR(mine[s + 1], ref[s].get<double>(), 1e-4) << "accum " << accum << " step " << s + 1;
+      EXPECT_NEAR(mine[s + 1], ref[s].get<double>(), 1e-4)
+          << "accum " << accum << " step " << s + 1;
     }
     EXPECT_GT(std::abs(mine[1] - mine[6]), 1e-3) << "the loss never moved: the test proves nothing";
   }
@@ -151,10 +152,11 @@ TEST_F(TrainRun, CrashDuringCheckpointWriteLeavesAResumableState) {
 TEST_F(TrainRun, SignalStopsWithACheckpointAndExitCode75) {
   auto cfg = config("signalled", "tiny-dropout");
   auto metrics = (*dir_ / "signalled" / "metrics.jsonl").string();
-  auto r = run_command("'" + berth_binary() + "' train --config '" + cfg +
-                       "' --set train.max_steps=100000 & pid=$!; "
-                       "for i in $(seq 600); do grep -q '\"type\":\"train\"' '" + metrics +
-                       "' 2>/dev/null && break; sleep 0.1; done; kill -USR1 $pid; wait $pid");
+  auto r =
+      run_command("'" + berth_binary() + "' train --config '" + cfg +
+                  "' --set train.max_steps=100000 & pid=$!; "
+                  "for i in $(seq 600); do grep -q '\"type\":\"train\"' '" +
+                  metrics + "' 2>/dev/null && break; sleep 0.1; done; kill -USR1 $pid; wait $pid");
   EXPECT_EQ(r.exit_code, 75) << r.err;
   EXPECT_NE(r.err.find("stop requested"), std::string::npos) << r.err;
   auto v = run_command("'" + berth_binary() + "' checkpoint verify '" +
@@ -169,12 +171,32 @@ TEST_F(TrainRun, SecondSignalAbortsWithExitCode130) {
   auto metrics = (*dir_ / "aborted" / "metrics.jsonl").string();
   auto r = run_command("'" + berth_binary() + "' train --config '" + cfg +
                        "' --set train.max_steps=100000 & pid=$!; "
-                       "for i in $(seq 600); do grep -q '\"type\":\"train\"' '" + metrics +
+                       "for i in $(seq 600); do grep -q '\"type\":\"train\"' '" +
+                       metrics +
                        "' 2>/dev/null && break; sleep 0.1; done; kill -USR1 $pid; kill -TERM $pid; "
                        "wait $pid");
   EXPECT_EQ(r.exit_code, 130) << r.err;
   EXPECT_NE(r.err.find("second signal"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(*dir_ / "aborted" / "checkpoints" / "latest"));
+}
+
+// The loss is the class-weighted mean over the step's examples: the sum of w(label) * loss
+// divided by the sum of w(label). Uniform weights of 2 change neither (scaling by 2 is exact in
+// floating point), so the losses equal unweighted training bit for bit; uneven weights change
+// them. A normaliser that counted examples instead of weights would double the first run's.
+TEST_F(TrainRun, ClassWeightsNormaliseByTheWeightSum) {
+  ASSERT_EQ(train(config("unweighted", "tiny"), "--set train.max_steps=4").exit_code, 0);
+  auto r = train(config("uniform2", "tiny"),
+                 "--set train.max_steps=4 --set optim.class_weights=\"2,2,2\"");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(
+      train(config("uneven", "tiny"), "--set train.max_steps=4 --set optim.class_weights=\"1,4,1\"")
+          .exit_code,
+      0);
+  auto a = losses("unweighted"), b = losses("uniform2"), c = losses("uneven");
+  ASSERT_EQ(b.size(), 4u);
+  for (int s = 1; s <= 4; ++s) EXPECT_EQ(a[s], b[s]) << "step " << s;
+  EXPECT_NE(a[1], c[1]);
 }
 
 TEST_F(TrainRun, IncompatibleChangeOnResumeIsRefusedAndNamed) {
@@ -184,7 +206,8 @@ TEST_F(TrainRun, IncompatibleChangeOnResumeIsRefusedAndNamed) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("data.batch_size: 8 -> 4"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("train.max_steps: 10 -> 12"), std::string::npos)
-      << "a harmless change must not be listed as incompatible\n" << r.err;
+      << "a harmless change must not be listed as incompatible\n"
+      << r.err;
 }
 
 TEST_F(TrainRun, MixedPrecisionTracksFp32) {
@@ -193,7 +216,8 @@ TEST_F(TrainRun, MixedPrecisionTracksFp32) {
   auto ref = losses("amp-fp32");
   for (const char* p : {"bf16", "fp16"}) {
     std::string run = std::string("amp-") + p;
-    auto r = train(config(run, "tiny"), "--set train.max_steps=6 --set train.precision=" + std::string(p));
+    auto r = train(config(run, "tiny"),
+                   "--set train.max_steps=6 --set train.precision=" + std::string(p));
     ASSERT_EQ(r.exit_code, 0) << p << "\n" << r.err;
     auto l = losses(run);
     ASSERT_EQ(l.size(), 6u) << p;
