@@ -28,6 +28,22 @@ fs::path default_model() { return env_or("BERTH_DEFAULT_MODEL", BERTH_DEFAULT_MO
 std::string python() { return env_or("BERTH_PYTHON", BERTH_PYTHON); }
 std::string berth_binary() { return env_or("BERTH_BINARY", BERTH_BINARY); }
 
+std::string learnable_csv(int rows) {
+  static const char* words[3][6] = {{"sunny", "bright", "warm", "summer", "beach", "light"},
+                                    {"rain", "storm", "cold", "winter", "snow", "dark"},
+                                    {"code", "compile", "linker", "kernel", "thread", "build"}};
+  std::string s = "text,label\n";
+  for (int i = 0; i < rows; ++i) {
+    int c = i % 3;
+    std::string text;
+    int n = 3 + (i * 7) % 9;
+    for (int w = 0; w < n; ++w) text += std::string(w ? " " : "") + words[c][(i + w * 5) % 6];
+    if (i % 4 == 0) text += ", really";
+    s += "\"" + text + "\",c" + std::to_string(c) + "\n";
+  }
+  return s;
+}
+
 TempDir::TempDir() {
   std::random_device rd;
   for (int i = 0; i < 100; ++i) {

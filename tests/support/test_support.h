@@ -52,6 +52,11 @@ std::map<int64_t, double> train_losses(const std::filesystem::path& run_dir);
 // <run_dir>/checkpoints/step-XXXXXXXX.
 std::filesystem::path checkpoint_step_dir(const std::filesystem::path& run_dir, int step);
 
+// A small labelled CSV (header text,label; labels c0, c1, c2 in turn) whose classes are learnable
+// from their words, 3 to 11 words a row (plus ", really" on every fourth) so that padding and
+// length bucketing have something to do.
+std::string learnable_csv(int rows);
+
 // Skips the calling test (GTEST_SKIP) when ../shared/data is absent, e.g. outside the workspace.
 bool shared_data_available();
 

@@ -25,23 +25,6 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-const char* kWords[3][6] = {{"sunny", "bright", "warm", "summer", "beach", "light"},
-                            {"rain", "storm", "cold", "winter", "snow", "dark"},
-                            {"code", "compile", "linker", "kernel", "thread", "build"}};
-
-// Learnable labels, 3 to 11 words a row (padding differs between a rank's half and the whole).
-std::string make_csv(int rows) {
-  std::string s = "text,label\n";
-  for (int i = 0; i < rows; ++i) {
-    int c = i % 3;
-    std::string text;
-    int n = 3 + (i * 7) % 9;
-    for (int w = 0; w < n; ++w) text += std::string(w ? " " : "") + kWords[c][(i + w * 5) % 6];
-    s += "\"" + text + "\",c" + std::to_string(c) + "\n";
-  }
-  return s;
-}
-
 class DistributedTrain : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -51,8 +34,8 @@ class DistributedTrain : public ::testing::Test {
     run_python("make_tiny_model.py '" + (*dir_ / "tiny-dropout").string() + "' '" +
                default_model().string() + "' 3 0.1");
     // 60 rows: a 2-rank tail of 4 (2 + 2); 58 rows: a 3-rank tail of 10 (4 + 3 + 3).
-    write_file(*dir_ / "train60.csv", make_csv(60));
-    write_file(*dir_ / "train58.csv", make_csv(58));
+    write_file(*dir_ / "train60.csv", learnable_csv(60));
+    write_file(*dir_ / "train58.csv", learnable_csv(58));
   }
   static void TearDownTestSuite() { delete dir_; }
 

@@ -15,24 +15,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const char* kWords[3][6] = {{"sunny", "bright", "warm", "summer", "beach", "light"},
-                            {"rain", "storm", "cold", "winter", "snow", "dark"},
-                            {"code", "compile", "linker", "kernel", "thread", "build"}};
-
-// A small labelled CSV whose classes are learnable from their words.
-std::string make_csv(int rows) {
-  std::string s = "text,label\n";
-  for (int i = 0; i < rows; ++i) {
-    int c = i % 3;
-    std::string text;
-    int n = 3 + (i * 7) % 9;  // 3..11 words: varied lengths exercise padding and bucketing
-    for (int w = 0; w < n; ++w) text += std::string(w ? " " : "") + kWords[c][(i + w * 5) % 6];
-    if (i % 4 == 0) text += ", really";
-    s += "\"" + text + "\",c" + std::to_string(c) + "\n";
-  }
-  return s;
-}
-
 class TrainRun : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -43,8 +25,8 @@ class TrainRun : public ::testing::Test {
     };
     tiny("tiny", "0.0");
     tiny("tiny-dropout", "0.1");
-    write_file(*dir_ / "train.csv", make_csv(60));
-    write_file(*dir_ / "dev.csv", make_csv(15));
+    write_file(*dir_ / "train.csv", learnable_csv(60));
+    write_file(*dir_ / "dev.csv", learnable_csv(15));
   }
   static void TearDownTestSuite() { delete dir_; }
 
