@@ -37,8 +37,6 @@ c10::Device parse_device(const std::string& s) {
     throw usage_error("model", "device " + s + " requested but no CUDA device is available",
                       "use --device cpu");
   if (!d.is_cpu() && !d.is_cuda()) throw usage_error("model", "unsupported device " + s);
-  // Prediction batches have many different lengths: see attention_backend.h.
-  if (d.is_cuda()) set_cudnn_attention(false);
   return d;
 }
 
@@ -150,6 +148,8 @@ Predictor::Predictor(const PredictorOptions& o) : impl_(std::make_unique<Impl>()
     throw usage_error("model", "max length " + std::to_string(o.max_length) +
                                    " leaves no room for [CLS] and [SEP]");
   s.device = parse_device(o.device);
+  // Prediction batches have many different lengths: see attention_backend.h.
+  if (s.device.is_cuda()) set_cudnn_attention(false);
   s.autocast = parse_precision(o.precision);
   s.batch_size = o.batch_size;
   s.window = o.batch_size * o.window_batches;
