@@ -1,7 +1,5 @@
 #include "trainer/row_sparse_reduction.h"
 
-#include "common/error.h"
-
 namespace berth::trainer {
 
 RowSparseReduction::RowSparseReduction(int64_t rows, at::Device device, Communicator& comm)
@@ -21,16 +19,8 @@ void RowSparseReduction::note_rows(const at::Tensor& ids) {
     noted_ = true;
     return;
   }
+  // index_fill_ checks the bounds itself (and the embedding lookup would fail on the same ids).
   auto flat = ids.reshape({-1}).to(indicator_.device(), at::kLong);
-  auto [lo, hi] = at::aminmax(flat);
-  int64_t min = lo.item<int64_t>(), max = hi.item<int64_t>();
-  if (min < 0 || max >= rows_) {
-    throw Error("reducer",
-                "row id " + std::to_string(min < 0 ? min : max) + " is outside the " +
-                    std::to_string(rows_) + " rows of a row-sparse gradient",
-                "this is a bug: the ids noted must index the embedding table whose gradient is "
-                "reduced");
-  }
   indicator_.index_fill_(0, flat, 1);
   noted_ = true;
 }

@@ -4,11 +4,11 @@
 // the batch, and a stalled rank timing out. Skipped where no GPU is visible (CTest label "gpu").
 // bench/gpu_check.sh runs this binary on a GPU machine with the paths given by environment.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <torch/cuda.h>
 
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "tests/support/test_support.h"
@@ -23,7 +23,8 @@ std::string make_csv(int rows) {
   std::string s = "text,label\n";
   for (int i = 0; i < rows; ++i) {
     std::string text;
-    for (int w = 0; w < 3 + (i * 5) % 7; ++w) text += std::string(w ? " " : "") + words[i % 3][(i + w) % 4];
+    for (int w = 0; w < 3 + (i * 5) % 7; ++w)
+      text += std::string(w ? " " : "") + words[i % 3][(i + w) % 4];
     s += "\"" + text + "\",c" + std::to_string(i % 3) + "\n";
   }
   return s;
@@ -33,8 +34,8 @@ class DistributedGpu : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
-    run_python("make_tiny_model.py '" + (dir_ / "tiny").string() + "' '" + default_model().string() +
-               "' 3 0.0");
+    run_python("make_tiny_model.py '" + (dir_ / "tiny").string() + "' '" +
+               default_model().string() + "' 3 0.0");
     write_file(dir_ / "train.csv", make_csv(48));
   }
 
@@ -60,6 +61,13 @@ class DistributedGpu : public ::testing::Test {
   }
 
   std::map<int64_t, double> losses(const std::string& run) { return train_losses(dir_ / run); }
+  // Both runs logged all 6 steps, with losses within `tol` of each other.
+  void expect_losses_near(const std::string& ref, const std::string& run, double tol) {
+    auto a = losses(ref), b = losses(run);
+    ASSERT_EQ(a.size(), 6u) << ref;
+    ASSERT_EQ(b.size(), 6u) << run;
+    for (int s = 1; s <= 6; ++s) EXPECT_NEAR(a[s], b[s], tol) << run << " step " << s;
+  }
   std::filesystem::path step_dir(const std::string& run, int step) {
     return checkpoint_step_dir(dir_ / run, step);
   }
@@ -72,24 +80,19 @@ TEST_F(DistributedGpu, OneProcessOnCudaMatchesTheCpu) {
   ASSERT_EQ(cpu.exit_code, 0) << cpu.err;
   auto gpu = train(0, "cuda", "--set runtime.device=\"cuda\"");
   ASSERT_EQ(gpu.exit_code, 0) << gpu.err;
-  auto a = losses("cpu"), b = losses("cuda");
-  ASSERT_EQ(a.size(), 6u);
-  ASSERT_EQ(b.size(), 6u);
   // Different kernels (cuBLAS, TF32 off): fp32 rounding differences only.
-  for (int s = 1; s <= 6; ++s) EXPECT_NEAR(a[s], b[s], 1e-4) << "step " << s;
+  expect_losses_near("cpu", "cuda", 1e-4);
+  auto a = losses("cpu");
   EXPECT_GT(std::abs(a[1] - a[6]), 1e-3) << "the loss never moved: the test proves nothing";
 }
 
 TEST_F(DistributedGpu, MixedPrecisionOnCudaTracksFp32) {
   auto fp32 = train(0, "fp32", "--set runtime.device=\"cuda\"");
   ASSERT_EQ(fp32.exit_code, 0) << fp32.err;
-  auto ref = losses("fp32");
   for (std::string p : {"bf16", "fp16"}) {
     auto r = train(0, p, "--set runtime.device=\"cuda\" --set train.precision=\"" + p + "\"");
     ASSERT_EQ(r.exit_code, 0) << p << "\n" << r.err;
-    auto l = losses(p);
-    ASSERT_EQ(l.size(), 6u) << p;
-    for (int s = 1; s <= 6; ++s) EXPECT_NEAR(l[s], ref[s], 0.02) << p << " step " << s;
+    expect_losses_near("fp32", p, 0.02);
     if (p == "fp16") {
       auto all = read_file(dir_ / p / "metrics.jsonl");
       EXPECT_NE(all.find("\"loss_scale\":65536"), std::string::npos) << "fp16 logs its loss scale";
@@ -147,10 +150,7 @@ TEST_F(DistributedGpu, OneRankOverNcclMatchesTheCpu) {
   auto gpu = train(1, "nccl1", "--set runtime.device=\"cuda\"");
   ASSERT_EQ(gpu.exit_code, 0) << gpu.err;
   EXPECT_NE(gpu.err.find("via nccl"), std::string::npos) << gpu.err;
-  auto a = losses("cpu"), b = losses("nccl1");
-  ASSERT_EQ(a.size(), 6u);
-  ASSERT_EQ(b.size(), 6u);
-  for (int s = 1; s <= 6; ++s) EXPECT_NEAR(a[s], b[s], 1e-4) << "step " << s;
+  expect_losses_near("cpu", "nccl1", 1e-4);
 }
 
 TEST_F(DistributedGpu, TwoRanksOverNcclEqualOneRankWithTwiceTheBatch) {
@@ -159,9 +159,7 @@ TEST_F(DistributedGpu, TwoRanksOverNcclEqualOneRankWithTwiceTheBatch) {
   ASSERT_EQ(one.exit_code, 0) << one.err;
   auto two = train(2, "two", "--set runtime.device=\"cuda\"");
   ASSERT_EQ(two.exit_code, 0) << two.err;
-  auto a = losses("one"), b = losses("two");
-  ASSERT_EQ(b.size(), 6u);
-  for (int s = 1; s <= 6; ++s) EXPECT_NEAR(a[s], b[s], 1e-4) << "step " << s;
+  expect_losses_near("one", "two", 1e-4);
 }
 
 TEST_F(DistributedGpu, StalledRankOverNcclTimesOut) {
