@@ -27,7 +27,8 @@ sp=$($py -c 'import torch, os; print(os.path.dirname(os.path.dirname(torch.__fil
 lib="$sp/torch/lib:$sp/nvidia/nccl/lib:$sp/nvidia/cu13/lib"
 # Open MPI: the machine's own if it has one (libmpi.so.40 + mpirun), else Debian's from the bundle
 # under its original paths (copied only where nothing exists).
-if command -v mpirun >/dev/null && ldconfig -p | grep -q 'libmpi.so.40 '; then
+# Not grep -q: it would end ldconfig early, and under pipefail SIGPIPE reads as "no match".
+if command -v mpirun >/dev/null && ldconfig -p | grep 'libmpi.so.40 ' >/dev/null; then
   mpirun_bin=$(command -v mpirun)
   echo "MPI: the machine's ($mpirun_bin)"
 else

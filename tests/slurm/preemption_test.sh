@@ -62,6 +62,8 @@ cleanup() {
   exit "$rc"
 }
 trap cleanup EXIT
+# A command that fails outside `fail` (set -e) still says where.
+trap 'echo "FAIL: line $LINENO: exit $? from: $BASH_COMMAND" >&2' ERR
 trap 'exit 130' INT TERM
 
 [[ -x $BERTH ]] || fail "no berth binary at $BERTH"
@@ -133,7 +135,7 @@ wait_until() {  # wait_until SECONDS DESCRIPTION COMMAND...
     sleep 0.5
   done
 }
-job_field() { sl scontrol show job "$JOB" 2>/dev/null | tr ' ' '\n' | sed -n "s/^$1=//p" | head -n 1; }
+job_field() { sl scontrol show job "$JOB" 2>/dev/null | tr ' ' '\n' | awk -F= -v k="$1" '$1 == k && !n++ { sub(/^[^=]*=/, ""); print }'; }
 has_record() { grep -q "\"type\":\"$1\"" "$METRICS" 2>/dev/null; }
 
 wait_until 180 "the first checkpoint record" has_record checkpoint
@@ -209,7 +211,9 @@ cmp "$W/run/checkpoints/$FINAL/optimizer.safetensors" "$W/ref/checkpoints/$FINAL
 say "final model.safetensors and optimizer.safetensors equal the uninterrupted run's byte for byte"
 
 say "slurm/predict.sbatch on the final checkpoint"
-cut -d, -f1 "$W/train.csv" | tail -n +2 | head -n 25 | tr -d '"' >"$W/texts.txt"
+# awk reads its whole input: `... | head -n 25` under pipefail fails at random when the writer
+# gets SIGPIPE after head exits (that is how this step once failed in CI with no message).
+awk -F, 'NR > 1 && NR <= 26 { gsub(/"/, "", $1); print $1 }' "$W/train.csv" >"$W/texts.txt"
 PJOB=$(sl sbatch --parsable --chdir="$W" --output="$W/predict.out" --gpus-per-node=0 --cpus-per-task=1 \
   --export="ALL,CHECKPOINT=$W/run/checkpoints/$FINAL,INPUT=$W/texts.txt,OUTPUT=$W/preds.jsonl,BERTH=$BERTH" \
   "$ROOT/slurm/predict.sbatch")

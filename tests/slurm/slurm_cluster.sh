@@ -142,7 +142,7 @@ cluster_pids() {
   local p
   for p in /proc/[0-9]*; do
     [[ ${p#/proc/} == "$$" ]] && continue
-    if tr '\0' '\n' 2>/dev/null <"$p/environ" | grep -qxF "SLURM_CONF=$CONF"; then
+    if tr '\0' '\n' 2>/dev/null <"$p/environ" | grep -xF "SLURM_CONF=$CONF" >/dev/null; then
       echo "${p#/proc/}"
     fi
   done
