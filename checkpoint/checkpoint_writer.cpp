@@ -40,7 +40,26 @@ CheckpointWriter::CheckpointWriter(fs::path root) : root_(std::move(root)) {
   }
   // A new root's own entry must survive a crash too, or its first checkpoint vanishes with it.
   if (created) fsync_dir(fs::absolute(root_).parent_path());
+  check_pointers();
   recover();
+}
+
+void CheckpointWriter::check_pointers() const {
+  // `latest` and `best` are replaced by renaming a new symlink over them, which fails on a
+  // directory, and only after a step's work is done: refuse at start instead.
+  for (const char* pointer : {kLatestPointer, kBestPointer}) {
+    fs::path p = root_ / pointer;
+    std::error_code ec;
+    auto st = fs::symlink_status(p, ec);
+    if (ec || !fs::exists(st) || fs::is_symlink(st)) continue;
+    throw model_error(
+        "checkpoint",
+        p.string() + " is a " + (fs::is_directory(st) ? "directory" : "file") +
+            ", not a symlink to a step directory; Berth cannot move it to the next checkpoint",
+        "the run directory was probably copied with its links followed (cp -r/-L, rsync -L, some "
+        "sync tools), so it holds a copy of one step: move it out of " + root_.string() +
+            " and run again; copy run directories with cp -a or rsync -a, which keep the links");
+  }
 }
 
 CheckpointWriter::~CheckpointWriter() { abort(); }

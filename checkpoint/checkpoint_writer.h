@@ -61,6 +61,7 @@ class CheckpointWriter {
   void set_use_exchange(bool use) { use_exchange_ = use; }
 
  private:
+  void check_pointers() const;
   void recover();
   void install(const std::filesystem::path& tmp, const std::filesystem::path& final_dir);
 

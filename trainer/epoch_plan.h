@@ -38,6 +38,10 @@ class EpochPlan {
   // Groups shuffled as one unit with length bucketing: the ranks of a step get similar lengths
   // for every world size dividing it, at the cost of runs of 8 similar-length batches on one rank.
   static constexpr size_t kBlockGroups = 8;
+  // Names the algorithm that orders an epoch; saved in checkpoints so that a resume in the middle
+  // of an epoch can tell when the order it resumes into is not the one the position counts in.
+  // Change it whenever the order for the same seed and config changes.
+  static constexpr int kOrderVersion = 2;
 
   EpochPlan(const std::vector<int32_t>& lengths, int64_t epoch, const EpochPlanOptions& options);
 

@@ -25,6 +25,7 @@ nlohmann::json TrainState::to_json() const {
           {"loss_scale_growth_tracker", scaler.growth_tracker},
           {"skipped_steps", scaler.skipped},
           {"config_hash", config_hash},
+          {"epoch_order_version", epoch_order_version},
           {"checkpoint_metrics", metrics}};
 }
 
@@ -49,6 +50,7 @@ TrainState TrainState::from_json(const nlohmann::json& j, const std::string& sou
     s.scaler = {j.at("loss_scale").get<double>(), j.at("loss_scale_growth_tracker").get<int64_t>(),
                 j.at("skipped_steps").get<int64_t>()};
     s.config_hash = j.at("config_hash");
+    s.epoch_order_version = j.value("epoch_order_version", 1);
     for (const auto& [k, v] : j.at("checkpoint_metrics").items())
       s.checkpoint_metrics[std::stoll(k)] = v.is_null() ? std::nullopt : std::optional<double>(v.get<double>());
     return s;

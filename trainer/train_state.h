@@ -27,6 +27,8 @@ struct TrainState {
   int64_t restarts = 0;      // how many times this run was resumed
   LossScaler::State scaler{65536.0, 0, 0};
   std::string config_hash;
+  // EpochPlan::kOrderVersion of the build that wrote the state (1: before the field existed).
+  int epoch_order_version = 1;
   // Dev metric per checkpointed step, for retention's "best M".
   std::map<int64_t, std::optional<double>> checkpoint_metrics;
 

@@ -272,6 +272,16 @@ void Run::load_model_and_state() {
                  state_.world_size, comm_.world_size(), state_.position, state_.epoch + 1,
                  cfg_.data.batch_size * comm_.world_size());
     }
+    // Versions 1 and 2 differ only in the order with length bucketing.
+    if (cfg_.data.length_bucketing && state_.epoch_order_version != EpochPlan::kOrderVersion &&
+        state_.position > 0) {
+      log_->warn("{} was written by a build that ordered epochs differently (order version {}, "
+                 "this build {}): the run resumes {} samples into epoch {} of the new order, so "
+                 "some examples of this epoch are seen twice and others not at all; later epochs "
+                 "are unaffected (to avoid it, resume from a checkpoint at an epoch boundary)",
+                 resume_dir, state_.epoch_order_version, EpochPlan::kOrderVersion, state_.position,
+                 state_.epoch + 1);
+    }
     state_.restarts += 1;
     last_saved_step_ = state_.step;
     log_->info("resumed from {} at step {} (epoch {}, {} samples into it), restart #{}",
@@ -279,6 +289,7 @@ void Run::load_model_and_state() {
   }
   state_.world_size = comm_.world_size();
   state_.config_hash = cfg_.hash();
+  state_.epoch_order_version = EpochPlan::kOrderVersion;
   if (comm_.rank() == 0) {
     writer_ = std::make_unique<checkpoint::CheckpointWriter>(cfg_.checkpoint_dir());
     if (!opts_.crash_at.empty()) {

@@ -158,6 +158,32 @@ TEST(CheckpointWriter, CommitWithoutBeginIsAnError) {
   EXPECT_THROW(w.commit(nlohmann::json::array()), Error) << "metadata must be an object";
 }
 
+// A run directory copied with its links followed has directories where `latest`/`best` were:
+// the writer refuses at construction (before any training), naming the path and the fix.
+TEST(CheckpointWriter, APointerThatIsNotASymlinkIsRefusedAtStart) {
+  for (const char* pointer : {kLatestPointer, kBestPointer}) {
+    test::TempDir tmp;
+    {
+      CheckpointWriter w(tmp.path());
+      fill_fake_checkpoint(w.begin(5), 5);
+      w.commit();
+      w.mark_best(5);
+    }
+    fs::path p = tmp / pointer;
+    fs::remove(p);
+    fs::copy(tmp / "step-00000005", p, fs::copy_options::recursive);
+    try {
+      CheckpointWriter again(tmp.path());
+      ADD_FAILURE() << pointer << " as a directory was accepted";
+    } catch (const Error& e) {
+      std::string what = e.what();
+      EXPECT_NE(what.find(p.string() + " is a directory"), std::string::npos) << what;
+      EXPECT_NE(e.hint().find("cp -a"), std::string::npos) << e.hint();
+    }
+    EXPECT_TRUE(fs::exists(p / "model.safetensors")) << "the copy must be left alone";
+  }
+}
+
 TEST(CheckpointWriter, SymlinksInsideACheckpointAreRejected) {
   test::TempDir tmp;
   CheckpointWriter w(tmp.path());

@@ -8,7 +8,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "checkpoint/manifest.h"
 #include "tests/support/test_support.h"
+#include "trainer/epoch_plan.h"
 
 namespace berth::test {
 namespace {
@@ -190,6 +192,34 @@ TEST_F(TrainRun, IncompatibleChangeOnResumeIsRefusedAndNamed) {
   EXPECT_EQ(r.err.find("train.max_steps: 10 -> 12"), std::string::npos)
       << "a harmless change must not be listed as incompatible\n"
       << r.err;
+}
+
+// A checkpoint written in the middle of an epoch by a build that ordered epochs differently
+// (simulated: trainer_state.json without epoch_order_version, as builds before the field wrote
+// it) resumes with a warning saying what happens to that epoch; this build's own does not warn.
+TEST_F(TrainRun, ResumeMidEpochFromAnotherEpochOrderWarns) {
+  const std::string warning = "ordered epochs differently";
+  ASSERT_EQ(train(config("order-new", "tiny"), "--stop-after-step 2").exit_code, 75);
+  fs::copy(*dir_ / "order-new", *dir_ / "order-old",
+           fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  auto ckpt = step_dir("order-old", 2);
+  auto state = nlohmann::json::parse(read_file(ckpt / "trainer_state.json"));
+  EXPECT_EQ(state.at("epoch_order_version").get<int>(), trainer::EpochPlan::kOrderVersion);
+  ASSERT_GT(state.at("position").get<int64_t>(), 0) << "the stop must fall inside an epoch";
+  state.erase("epoch_order_version");
+  write_file(ckpt / "trainer_state.json", state.dump(2));
+  auto manifest = checkpoint::parse_manifest(read_file(ckpt / "manifest.json"), "manifest.json");
+  manifest.files = checkpoint::hash_directory(ckpt, false);
+  write_file(ckpt / "manifest.json", checkpoint::manifest_to_json(manifest));
+
+  auto old_build = train(config("order-old", "tiny"));
+  ASSERT_EQ(old_build.exit_code, 0) << old_build.err;
+  EXPECT_NE(old_build.err.find(warning), std::string::npos) << old_build.err;
+  EXPECT_NE(old_build.err.find("16 samples into epoch 1"), std::string::npos) << old_build.err;
+  auto same_build = train(config("order-new", "tiny"));
+  ASSERT_EQ(same_build.exit_code, 0) << same_build.err;
+  EXPECT_NE(same_build.err.find("resumed from"), std::string::npos) << same_build.err;
+  EXPECT_EQ(same_build.err.find(warning), std::string::npos) << same_build.err;
 }
 
 TEST_F(TrainRun, MixedPrecisionTracksFp32) {
