@@ -8,9 +8,9 @@
 
 #include "checkpoint/layout.h"
 #include "checkpoint/manifest.h"
-#include "common/sha256.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/sha256.h"
 
 namespace berth::checkpoint {
 
@@ -18,12 +18,18 @@ namespace fs = std::filesystem;
 
 const char* to_string(FileCheck::Status s) {
   switch (s) {
-    case FileCheck::Status::kOk: return "ok";
-    case FileCheck::Status::kMissing: return "missing";
-    case FileCheck::Status::kSizeMismatch: return "size mismatch";
-    case FileCheck::Status::kChecksumMismatch: return "checksum mismatch";
-    case FileCheck::Status::kUnreadable: return "unreadable";
-    case FileCheck::Status::kExtra: return "not in manifest";
+    case FileCheck::Status::kOk:
+      return "ok";
+    case FileCheck::Status::kMissing:
+      return "missing";
+    case FileCheck::Status::kSizeMismatch:
+      return "size mismatch";
+    case FileCheck::Status::kChecksumMismatch:
+      return "checksum mismatch";
+    case FileCheck::Status::kUnreadable:
+      return "unreadable";
+    case FileCheck::Status::kExtra:
+      return "not in manifest";
   }
   return "?";
 }
@@ -149,8 +155,8 @@ void require_valid(const fs::path& dir) {
   for (const auto& p : r.problems) msg += "\n    " + p;
   throw model_error("checkpoint", msg,
                     "use --resume auto to fall back to the newest checkpoint that verifies, or "
-                    "run `berth checkpoint verify " + dir.parent_path().string() +
-                        "` to see them all");
+                    "run `berth checkpoint verify " +
+                        dir.parent_path().string() + "` to see them all");
 }
 
 std::optional<fs::path> resolve_resume(const fs::path& root, const std::string& spec) {

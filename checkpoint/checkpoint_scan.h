@@ -2,10 +2,9 @@
 // resume from. Never modifies anything (safe on a checkpoint another job is writing).
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,9 +22,9 @@ const char* to_string(FileCheck::Status s);
 
 struct VerifyResult {
   std::filesystem::path dir;
-  std::optional<std::int64_t> step;  // from the manifest, when it parsed
-  nlohmann::json metadata;           // from the manifest, when it parsed
-  std::vector<FileCheck> files;      // every listed file, then extra files
+  std::optional<std::int64_t> step;   // from the manifest, when it parsed
+  nlohmann::json metadata;            // from the manifest, when it parsed
+  std::vector<FileCheck> files;       // every listed file, then extra files
   std::vector<std::string> problems;  // each makes the checkpoint unusable
   std::vector<std::string> notes;     // harmless (e.g. files not in the manifest)
   bool ok() const { return problems.empty(); }

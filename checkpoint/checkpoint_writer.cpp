@@ -34,9 +34,10 @@ CheckpointWriter::CheckpointWriter(fs::path root) : root_(std::move(root)) {
   std::error_code ec;
   bool created = fs::create_directories(root_, ec);
   if (ec || !fs::is_directory(root_)) {
-    throw model_error("checkpoint", "cannot create checkpoint directory " + root_.string() +
-                                        (ec ? ": " + ec.message() : ""),
-                      "check checkpoint.dir in the config and the permissions of its parent");
+    throw model_error(
+        "checkpoint",
+        "cannot create checkpoint directory " + root_.string() + (ec ? ": " + ec.message() : ""),
+        "check checkpoint.dir in the config and the permissions of its parent");
   }
   // A new root's own entry must survive a crash too, or its first checkpoint vanishes with it.
   if (created) fsync_dir(fs::absolute(root_).parent_path());
@@ -57,12 +58,15 @@ void CheckpointWriter::check_pointers() const {
         p.string() + " is a " + (fs::is_directory(st) ? "directory" : "file") +
             ", not a symlink to a step directory; Berth cannot move it to the next checkpoint",
         "the run directory was probably copied with its links followed (cp -r/-L, rsync -L, some "
-        "sync tools), so it holds a copy of one step: move it out of " + root_.string() +
+        "sync tools), so it holds a copy of one step: move it out of " +
+            root_.string() +
             " and run again; copy run directories with cp -a or rsync -a, which keep the links");
   }
 }
 
-CheckpointWriter::~CheckpointWriter() { abort(); }
+CheckpointWriter::~CheckpointWriter() {
+  abort();
+}
 
 void CheckpointWriter::recover() {
   auto log = log::get("checkpoint");
@@ -98,8 +102,8 @@ fs::path CheckpointWriter::begin(std::int64_t step) {
                       "this is a trainer bug");
   }
   abort();
-  tmp_ = root_ / (std::string(kTempPrefix) + step_dir_name(step) + "-" +
-                  std::to_string(::getpid()));
+  tmp_ =
+      root_ / (std::string(kTempPrefix) + step_dir_name(step) + "-" + std::to_string(::getpid()));
   fs::remove_all(tmp_);
   std::error_code ec;
   fs::create_directory(tmp_, ec);
@@ -175,9 +179,10 @@ fs::path CheckpointWriter::commit(const nlohmann::json& metadata) {
             bytes / 1e6);
   auto steps = list_step_dirs(root_);
   if (!steps.empty() && steps.back().step > m.step) {
-    log->warn("{} is newer than the checkpoint just written; --resume auto picks the newest "
-              "valid step, so remove it if that run was abandoned",
-              steps.back().path.string());
+    log->warn(
+        "{} is newer than the checkpoint just written; --resume auto picks the newest "
+        "valid step, so remove it if that run was abandoned",
+        steps.back().path.string());
   }
   return final_dir;
 }
@@ -190,7 +195,8 @@ void CheckpointWriter::abort() noexcept {
   tmp_.clear();
 }
 
-fs::path CheckpointWriter::write(std::int64_t step, const std::function<void(const fs::path&)>& fill,
+fs::path CheckpointWriter::write(std::int64_t step,
+                                 const std::function<void(const fs::path&)>& fill,
                                  const nlohmann::json& metadata) {
   fs::path tmp = begin(step);
   try {
@@ -205,7 +211,8 @@ fs::path CheckpointWriter::write(std::int64_t step, const std::function<void(con
 void CheckpointWriter::mark_best(std::int64_t step) {
   std::string name = step_dir_name(step);
   if (!fs::is_directory(root_ / name)) {
-    throw Error("checkpoint", "cannot mark " + (root_ / name).string() + " as best: it does not exist",
+    throw Error("checkpoint",
+                "cannot mark " + (root_ / name).string() + " as best: it does not exist",
                 "mark_best() takes the step of a committed checkpoint");
   }
   replace_symlink(root_, kBestPointer, name);

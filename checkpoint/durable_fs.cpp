@@ -40,9 +40,13 @@ void fsync_path(const fs::path& path, int flags, const char* what) {
 
 }  // namespace
 
-void fsync_file(const fs::path& file) { fsync_path(file, O_RDONLY, "fsync"); }
+void fsync_file(const fs::path& file) {
+  fsync_path(file, O_RDONLY, "fsync");
+}
 
-void fsync_dir(const fs::path& dir) { fsync_path(dir, O_RDONLY | O_DIRECTORY, "fsync directory"); }
+void fsync_dir(const fs::path& dir) {
+  fsync_path(dir, O_RDONLY | O_DIRECTORY, "fsync directory");
+}
 
 void write_file_durably(const fs::path& file, const std::string& content) {
   Fd f(::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));

@@ -35,9 +35,8 @@ std::vector<StepDir> list_step_dirs(const fs::path& root) {
     if (!step || !entry.is_directory(ec) || entry.is_symlink(ec)) continue;
     out.push_back({*step, entry.path()});
   }
-  std::sort(out.begin(), out.end(), [](const StepDir& a, const StepDir& b) {
-    return a.step < b.step;
-  });
+  std::sort(out.begin(), out.end(),
+            [](const StepDir& a, const StepDir& b) { return a.step < b.step; });
   return out;
 }
 

@@ -5,8 +5,8 @@
 
 #include "checkpoint/durable_fs.h"
 #include "checkpoint/layout.h"
-#include "common/sha256.h"
 #include "common/error.h"
+#include "common/sha256.h"
 
 namespace berth::checkpoint {
 
@@ -44,8 +44,7 @@ std::vector<ManifestEntry> hash_directory(const fs::path& dir, bool fsync_files)
       continue;
     }
     if (!fs::is_regular_file(status)) {
-      throw model_error("checkpoint",
-                        "'" + rel + "' in " + dir.string() + " is not a regular file",
+      throw model_error("checkpoint", "'" + rel + "' in " + dir.string() + " is not a regular file",
                         "the trainer must write plain files into a checkpoint (no symlinks)");
     }
     if (rel == kManifestName) continue;
@@ -84,14 +83,15 @@ Manifest parse_manifest(const std::string& text, const std::string& source) {
     throw bad(std::string("not valid JSON (") + e.what() + ")");
   }
   if (!j.is_object()) throw bad("not a JSON object");
-  if (j.value("format", "") != "berth-checkpoint") throw bad("\"format\" is not \"berth-checkpoint\"");
+  if (j.value("format", "") != "berth-checkpoint")
+    throw bad("\"format\" is not \"berth-checkpoint\"");
   Manifest m;
   try {
     m.format_version = j.at("format_version").get<int>();
     if (m.format_version > kManifestFormatVersion) {
       throw bad("format_version " + std::to_string(m.format_version) +
-                " is newer than this berth understands (" +
-                std::to_string(kManifestFormatVersion) + ")");
+                " is newer than this berth understands (" + std::to_string(kManifestFormatVersion) +
+                ")");
     }
     m.step = j.at("step").get<std::int64_t>();
     m.created = j.value("created", "");

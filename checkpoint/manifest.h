@@ -3,10 +3,9 @@
 // It is written last, so its presence and validity mean the checkpoint was completely written.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -24,7 +23,7 @@ struct ManifestEntry {
 struct Manifest {
   int format_version = kManifestFormatVersion;
   std::int64_t step = 0;
-  std::string created;  // UTC, ISO 8601
+  std::string created;                                 // UTC, ISO 8601
   nlohmann::json metadata = nlohmann::json::object();  // from the trainer, e.g. metric values
   std::vector<ManifestEntry> files;  // sorted by path; manifest.json itself is not listed
 };

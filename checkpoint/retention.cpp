@@ -68,7 +68,8 @@ RetentionResult apply_retention(const fs::path& root, const RetentionPolicy& pol
     auto it = metrics.find(s);
     bool has_metric = it != metrics.end() && it->second;
     log->info("retention: deleting {} (not among the {} newest{}{})", dir.string(),
-              policy.keep_last, policy.keep_best ? " nor the " + std::to_string(policy.keep_best) + " best" : "",
+              policy.keep_last,
+              policy.keep_best ? " nor the " + std::to_string(policy.keep_best) + " best" : "",
               has_metric ? "; metric " + std::to_string(*it->second) : "");
     rename_path(dir, doomed);
     fsync_dir(root);

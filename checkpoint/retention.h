@@ -13,8 +13,8 @@
 namespace berth::checkpoint {
 
 struct RetentionPolicy {
-  std::size_t keep_last = 0;  // K newest by step; 0 keeps every checkpoint
-  std::size_t keep_best = 0;  // M best by metric, in addition to the K newest
+  std::size_t keep_last = 0;     // K newest by step; 0 keeps every checkpoint
+  std::size_t keep_best = 0;     // M best by metric, in addition to the K newest
   bool higher_is_better = true;  // false for a loss
 };
 

@@ -23,7 +23,8 @@ Batch collate(const std::vector<Example>& examples, int32_t pad_id, int pad_to_m
   for (size_t r = 0; r < examples.size(); ++r) {
     const Example& e = examples[r];
     if (!e.token_type_ids.empty() && e.token_type_ids.size() != e.input_ids.size()) {
-      throw std::invalid_argument("collate: an example's token_type_ids and input_ids differ in length");
+      throw std::invalid_argument(
+          "collate: an example's token_type_ids and input_ids differ in length");
     }
     size_t base = r * static_cast<size_t>(len);
     std::copy(e.input_ids.begin(), e.input_ids.end(), b.input_ids.begin() + base);

@@ -97,10 +97,10 @@ Corpus Corpus::open(const std::string& path, const CorpusOpenOptions& options) {
   m.file = h5::Handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
   if (!m.file.valid()) {
     std::string detail = h5::last_error();
-    throw data_error("data",
-                     path + " is not a readable HDF5 file" +
-                         (detail.empty() ? "" : " (HDF5: " + detail + ")"),
-                     kRemakeHint);
+    throw data_error(
+        "data",
+        path + " is not a readable HDF5 file" + (detail.empty() ? "" : " (HDF5: " + detail + ")"),
+        kRemakeHint);
   }
   try {
     hid_t f = m.file.get();
@@ -110,8 +110,8 @@ Corpus Corpus::open(const std::string& path, const CorpusOpenOptions& options) {
     }
     int64_t version = h5::read_int_attr(f, "format_version");
     if (version != kCorpusFormatVersion) {
-      throw Invalid("format version " + std::to_string(version) + ", but this berth reads version " +
-                    std::to_string(kCorpusFormatVersion));
+      throw Invalid("format version " + std::to_string(version) +
+                    ", but this berth reads version " + std::to_string(kCorpusFormatVersion));
     }
     CorpusInfo& in = m.info;
     in.format_version = static_cast<int>(version);
@@ -141,11 +141,11 @@ Corpus Corpus::open(const std::string& path, const CorpusOpenOptions& options) {
     int64_t n = num_offsets - 1;
     if (n != in.rows_written) {
       throw Invalid("'offsets' describes " + std::to_string(n) +
-                    " examples but attribute rows_written says " +
-                    std::to_string(in.rows_written));
+                    " examples but attribute rows_written says " + std::to_string(in.rows_written));
     }
     m.offsets = read_all<int64_t>(offsets.get(), H5T_NATIVE_INT64, num_offsets);
-    if (m.offsets[0] != 0) throw Invalid("offsets[0] is " + std::to_string(m.offsets[0]) + ", not 0");
+    if (m.offsets[0] != 0)
+      throw Invalid("offsets[0] is " + std::to_string(m.offsets[0]) + ", not 0");
     for (int64_t i = 0; i < n; ++i) {
       int64_t len = m.offsets[i + 1] - m.offsets[i];
       if (len < 0 || len > std::numeric_limits<int32_t>::max()) {
@@ -162,7 +162,8 @@ Corpus Corpus::open(const std::string& path, const CorpusOpenOptions& options) {
     h5::Handle rows = open_dataset(f, "source_rows", true);
     expect_integers(rows.get(), "source_rows");
     if (h5::dataset_length(rows.get(), "source_rows") != n) {
-      throw Invalid("'source_rows' does not have one entry per example (" + std::to_string(n) + ")");
+      throw Invalid("'source_rows' does not have one entry per example (" + std::to_string(n) +
+                    ")");
     }
     m.rows = read_all<int64_t>(rows.get(), H5T_NATIVE_INT64, n);
 
@@ -212,7 +213,9 @@ Corpus Corpus::open(const std::string& path, const CorpusOpenOptions& options) {
   return Corpus(std::move(impl));
 }
 
-int64_t Corpus::size() const { return impl_->size(); }
+int64_t Corpus::size() const {
+  return impl_->size();
+}
 int32_t Corpus::length(int64_t i) const {
   return static_cast<int32_t>(impl_->offsets.at(i + 1) - impl_->offsets[i]);
 }
@@ -223,16 +226,34 @@ int32_t Corpus::label(int64_t i) const {
   }
   return impl_->labels.at(i);
 }
-int64_t Corpus::source_row(int64_t i) const { return impl_->rows.at(i); }
-bool Corpus::labeled() const { return !impl_->info.label_column.empty(); }
-bool Corpus::has_pairs() const { return impl_->pairs; }
-bool Corpus::preloaded() const { return impl_->preloaded; }
-int64_t Corpus::num_tokens() const { return impl_->offsets.back(); }
-const std::vector<std::string>& Corpus::label_names() const { return impl_->label_names; }
-const CorpusInfo& Corpus::info() const { return impl_->info; }
-const std::string& Corpus::path() const { return impl_->path; }
+int64_t Corpus::source_row(int64_t i) const {
+  return impl_->rows.at(i);
+}
+bool Corpus::labeled() const {
+  return !impl_->info.label_column.empty();
+}
+bool Corpus::has_pairs() const {
+  return impl_->pairs;
+}
+bool Corpus::preloaded() const {
+  return impl_->preloaded;
+}
+int64_t Corpus::num_tokens() const {
+  return impl_->offsets.back();
+}
+const std::vector<std::string>& Corpus::label_names() const {
+  return impl_->label_names;
+}
+const CorpusInfo& Corpus::info() const {
+  return impl_->info;
+}
+const std::string& Corpus::path() const {
+  return impl_->path;
+}
 
-Example Corpus::read(int64_t i) const { return std::move(read(std::vector<int64_t>{i}).front()); }
+Example Corpus::read(int64_t i) const {
+  return std::move(read(std::vector<int64_t>{i}).front());
+}
 
 std::vector<Example> Corpus::read(const std::vector<int64_t>& indices) const {
   const Impl& m = *impl_;
@@ -259,7 +280,8 @@ std::vector<Example> Corpus::read(const std::vector<int64_t>& indices) const {
   // Sort the requests so that neighbours in the file are read together.
   std::vector<size_t> order(indices.size());
   for (size_t k = 0; k < order.size(); ++k) order[k] = k;
-  std::sort(order.begin(), order.end(), [&](size_t x, size_t y) { return indices[x] < indices[y]; });
+  std::sort(order.begin(), order.end(),
+            [&](size_t x, size_t y) { return indices[x] < indices[y]; });
   std::vector<int32_t> run_ids;
   std::vector<int8_t> run_types;
   std::lock_guard<std::mutex> lock(h5::mutex());

@@ -64,7 +64,9 @@ void write_int_attr(hid_t obj, const char* name, int64_t value) {
   }
 }
 
-bool has_attr(hid_t obj, const char* name) { return H5Aexists(obj, name) > 0; }
+bool has_attr(hid_t obj, const char* name) {
+  return H5Aexists(obj, name) > 0;
+}
 
 std::string read_string_attr(hid_t obj, const char* name) {
   Handle attr(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
@@ -132,11 +134,10 @@ void read_range(hid_t dset, hid_t mem_type, int64_t start, int64_t count, void* 
   Handle fspace(H5Dget_space(dset), H5Sclose);
   hsize_t s = static_cast<hsize_t>(start), c = static_cast<hsize_t>(count);
   Handle mspace(H5Screate_simple(1, &c, nullptr), H5Sclose);
-  if (!fspace.valid() || H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, &s, nullptr, &c,
-                                             nullptr) < 0 ||
+  if (!fspace.valid() ||
+      H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, &s, nullptr, &c, nullptr) < 0 ||
       H5Dread(dset, mem_type, mspace.get(), fspace.get(), H5P_DEFAULT, out) < 0) {
-    fail("cannot read elements " + std::to_string(start) + ".." +
-         std::to_string(start + count));
+    fail("cannot read elements " + std::to_string(start) + ".." + std::to_string(start + count));
   }
 }
 

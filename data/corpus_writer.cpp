@@ -209,7 +209,11 @@ void CorpusWriter::commit(const CorpusInfo& info, const std::vector<std::string>
   m.committed = true;
 }
 
-int64_t CorpusWriter::size() const { return impl_->n; }
-const std::string& CorpusWriter::temp_path() const { return impl_->tmp; }
+int64_t CorpusWriter::size() const {
+  return impl_->n;
+}
+const std::string& CorpusWriter::temp_path() const {
+  return impl_->tmp;
+}
 
 }  // namespace berth::data

@@ -20,8 +20,8 @@ CsvReader::CsvReader(const std::string& path, TextInput::ByteObserver observer)
   for (size_t i = 0; i < columns_.size(); ++i) {
     for (size_t j = 0; j < i; ++j) {
       if (columns_[i] == columns_[j]) {
-        throw data_error("data", where(line) + ": the header names column '" + columns_[i] +
-                                     "' twice",
+        throw data_error("data",
+                         where(line) + ": the header names column '" + columns_[i] + "' twice",
                          "give every column a distinct name");
       }
     }
@@ -48,8 +48,9 @@ bool CsvReader::read_record(std::vector<std::string>& fields, long long& start_l
         int c = input_.get();
         if (c == TextInput::kEof) {
           throw data_error("data",
-                           where(quote_line) + ": a quoted field opened here is never closed "
-                                               "(end of file inside quotes)",
+                           where(quote_line) +
+                               ": a quoted field opened here is never closed "
+                               "(end of file inside quotes)",
                            kQuoteHint);
         }
         if (c == '"') {
@@ -74,7 +75,8 @@ bool CsvReader::read_record(std::vector<std::string>& fields, long long& start_l
         return true;
       }
       throw data_error("data",
-                       where(input_.line()) + ": unexpected text after the closing quote of field " +
+                       where(input_.line()) +
+                           ": unexpected text after the closing quote of field " +
                            std::to_string(fields.size()) + " of the record starting on line " +
                            std::to_string(start_line),
                        kQuoteHint);

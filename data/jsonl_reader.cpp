@@ -26,8 +26,8 @@ Json parse_object(const std::string& line, const std::string& where) {
                      "{\"text\": \"great film\", \"label\": 1}");
   }
   if (!j.is_object()) {
-    throw data_error("data", where + ": expected a JSON object, found a " +
-                                 std::string(j.type_name()),
+    throw data_error("data",
+                     where + ": expected a JSON object, found a " + std::string(j.type_name()),
                      "write one object per line, e.g. {\"text\": \"great film\", \"label\": 1}");
   }
   return j;
@@ -35,15 +35,20 @@ Json parse_object(const std::string& line, const std::string& where) {
 
 std::string value_text(const Json& v, const std::string& key, const std::string& where) {
   switch (v.type()) {
-    case Json::value_t::string: return v.get<std::string>();
-    case Json::value_t::null: return std::string();
-    case Json::value_t::boolean: return v.get<bool>() ? "true" : "false";
+    case Json::value_t::string:
+      return v.get<std::string>();
+    case Json::value_t::null:
+      return std::string();
+    case Json::value_t::boolean:
+      return v.get<bool>() ? "true" : "false";
     case Json::value_t::number_integer:
     case Json::value_t::number_unsigned:
-    case Json::value_t::number_float: return v.dump();
+    case Json::value_t::number_float:
+      return v.dump();
     default:
-      throw data_error("data", where + ": the value of '" + key + "' is a JSON " +
-                                   std::string(v.type_name()) + ", expected a string or number",
+      throw data_error("data",
+                       where + ": the value of '" + key + "' is a JSON " +
+                           std::string(v.type_name()) + ", expected a string or number",
                        "flatten nested values into strings before prep");
   }
 }
@@ -53,8 +58,9 @@ JsonlReader::JsonlReader(const std::string& path, TextInput::ByteObserver observ
     : TableReader(path, std::move(observer)) {
   long long line = 0;
   if (!next_line(line)) {
-    throw data_error("data", path + " has no JSON objects (empty or only blank lines)",
-                     "write one JSON object per line, e.g. {\"text\": \"great film\", \"label\": 1}");
+    throw data_error(
+        "data", path + " has no JSON objects (empty or only blank lines)",
+        "write one JSON object per line, e.g. {\"text\": \"great film\", \"label\": 1}");
   }
   Json first = parse_object(line_, where(line));
   for (const auto& item : first.items()) columns_.push_back(item.key());

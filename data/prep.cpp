@@ -11,10 +11,10 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/sha256.h"
 #include "data/corpus.h"
 #include "data/corpus_writer.h"
 #include "data/prep_labels.h"
-#include "common/sha256.h"
 #include "data/tokenizer.h"
 
 #ifndef BERTH_VERSION
@@ -153,13 +153,15 @@ PrepStats prep_corpus(const PrepOptions& o) {
     Corpus from = Corpus::open(o.labels_from);
     if (from.fingerprint() != tok->fingerprint()) {
       throw data_error("prep",
-                       "--labels-from " + o.labels_from + " was made with another tokenizer "
-                       "(fingerprint " + from.fingerprint() + ", this model's is " +
-                           tok->fingerprint() + ")",
+                       "--labels-from " + o.labels_from +
+                           " was made with another tokenizer "
+                           "(fingerprint " +
+                           from.fingerprint() + ", this model's is " + tok->fingerprint() + ")",
                        "prep both files with the same --model directory");
     }
     if (from.label_names().empty()) {
-      throw data_error("prep", "--labels-from " + o.labels_from + " has no labels (unlabeled corpus)",
+      throw data_error("prep",
+                       "--labels-from " + o.labels_from + " has no labels (unlabeled corpus)",
                        "name the training corpus, which has labels");
     }
     labels = PrepLabels(from.label_names(), o.labels_from);
@@ -173,8 +175,8 @@ PrepStats prep_corpus(const PrepOptions& o) {
   TableFormat format = o.format ? *o.format : table_format_for_path(o.input);
 
   bool pairs = !o.text_pair_column.empty();
-  bool labeled = !o.label_column.empty() && (o.label_column_required || labels_fixed ||
-                                             reader->has_column(o.label_column));
+  bool labeled = !o.label_column.empty() &&
+                 (o.label_column_required || labels_fixed || reader->has_column(o.label_column));
   std::vector<std::string> cols{o.text_column};
   if (pairs) cols.push_back(o.text_pair_column);
   if (labeled) cols.push_back(o.label_column);
@@ -287,11 +289,12 @@ PrepStats prep_corpus(const PrepOptions& o) {
   for (const auto& [name, count] : stats.label_counts) {
     label_text += (label_text.empty() ? "" : ", ") + name + "=" + std::to_string(count);
   }
-  log->info("prep {} -> {}: {} rows read, {} written, {} skipped; labels: {}; {:.2f} s, {:.0f} rows/s, "
-            "{:.1f} MB/s ({} threads)",
-            o.input, o.output, stats.rows_read, stats.rows_written, stats.rows_skipped,
-            labeled ? label_text : std::string("none (unlabeled)"), stats.seconds,
-            stats.rows_per_second(), stats.mb_per_second(), threads);
+  log->info(
+      "prep {} -> {}: {} rows read, {} written, {} skipped; labels: {}; {:.2f} s, {:.0f} rows/s, "
+      "{:.1f} MB/s ({} threads)",
+      o.input, o.output, stats.rows_read, stats.rows_written, stats.rows_skipped,
+      labeled ? label_text : std::string("none (unlabeled)"), stats.seconds,
+      stats.rows_per_second(), stats.mb_per_second(), threads);
   return stats;
 }
 

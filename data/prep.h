@@ -30,8 +30,8 @@ namespace berth::data {
 class Tokenizer;
 
 struct PrepOptions {
-  std::string model_dir;                  // the tokenizer's directory (unless `tokenizer` is set)
-  const Tokenizer* tokenizer = nullptr;   // reuse an already loaded tokenizer (not owned)
+  std::string model_dir;                 // the tokenizer's directory (unless `tokenizer` is set)
+  const Tokenizer* tokenizer = nullptr;  // reuse an already loaded tokenizer (not owned)
   std::string input;
   std::string output;
   std::string text_column = "text";
@@ -44,7 +44,7 @@ struct PrepOptions {
   int max_length = 128;
   std::optional<TableFormat> format;  // default: from the input's extension
   bool strict = false;
-  int threads = 0;          // 0: all cores
+  int threads = 0;  // 0: all cores
   int batch_rows = 4096;
 };
 

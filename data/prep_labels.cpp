@@ -56,7 +56,8 @@ int32_t PrepLabels::id(const std::string& label, const std::string& where, int64
   }
   if (fixed_) {
     std::string known;
-    for (size_t i = 0; i < names_.size() && i < 20; ++i) known += (i ? ", '" : "'") + names_[i] + "'";
+    for (size_t i = 0; i < names_.size() && i < 20; ++i)
+      known += (i ? ", '" : "'") + names_[i] + "'";
     if (names_.size() > 20) known += ", ...";
     throw data_error("prep",
                      where + ": label '" + label + "' of record " + std::to_string(record) +

@@ -31,7 +31,7 @@ class PrepLabels {
   std::string fixed_from_;
   std::vector<std::string> names_;  // by (provisional) id
   std::unordered_map<std::string, int32_t> ids_;
-  std::vector<int64_t> counts_;     // by (provisional) id
+  std::vector<int64_t> counts_;  // by (provisional) id
 };
 
 }  // namespace berth::data

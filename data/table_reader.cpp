@@ -49,10 +49,14 @@ TableFormat table_format_for_path(const std::string& path) {
 
 const char* table_format_name(TableFormat f) {
   switch (f) {
-    case TableFormat::kCsv: return "csv";
-    case TableFormat::kTsv: return "tsv";
-    case TableFormat::kJsonl: return "jsonl";
-    case TableFormat::kText: return "txt";
+    case TableFormat::kCsv:
+      return "csv";
+    case TableFormat::kTsv:
+      return "tsv";
+    case TableFormat::kJsonl:
+      return "jsonl";
+    case TableFormat::kText:
+      return "txt";
   }
   return "?";
 }
@@ -66,11 +70,10 @@ void TableReader::select(const std::vector<std::string>& names) {
   for (const auto& name : names) {
     auto it = std::find(columns_.begin(), columns_.end(), name);
     if (it == columns_.end()) {
-      throw data_error("data",
-                       path() + ": no column '" + name + "'; the columns are " +
-                           join_quoted(columns_),
-                       "pick one of those with --text-column/--label-column/--text-pair-column, "
-                       "or fix the header row");
+      throw data_error(
+          "data", path() + ": no column '" + name + "'; the columns are " + join_quoted(columns_),
+          "pick one of those with --text-column/--label-column/--text-pair-column, "
+          "or fix the header row");
     }
     idx.push_back(static_cast<int>(it - columns_.begin()));
   }
@@ -84,10 +87,14 @@ std::string TableReader::where(long long line) const {
 std::unique_ptr<TableReader> open_table(const std::string& path, const TableReadOptions& options) {
   TableFormat f = options.format ? *options.format : table_format_for_path(path);
   switch (f) {
-    case TableFormat::kCsv: return std::make_unique<CsvReader>(path, options.on_bytes);
-    case TableFormat::kTsv: return std::make_unique<TsvReader>(path, options.on_bytes);
-    case TableFormat::kJsonl: return std::make_unique<JsonlReader>(path, options.on_bytes);
-    case TableFormat::kText: return std::make_unique<TextLinesReader>(path, options.on_bytes);
+    case TableFormat::kCsv:
+      return std::make_unique<CsvReader>(path, options.on_bytes);
+    case TableFormat::kTsv:
+      return std::make_unique<TsvReader>(path, options.on_bytes);
+    case TableFormat::kJsonl:
+      return std::make_unique<JsonlReader>(path, options.on_bytes);
+    case TableFormat::kText:
+      return std::make_unique<TextLinesReader>(path, options.on_bytes);
   }
   throw usage_error("data", "unknown input format");
 }

@@ -63,8 +63,8 @@ class TableReader {
 };
 
 struct TableReadOptions {
-  std::optional<TableFormat> format;   // default: from the file's extension
-  TextInput::ByteObserver on_bytes;    // sees every raw chunk read (for hashing the source)
+  std::optional<TableFormat> format;  // default: from the file's extension
+  TextInput::ByteObserver on_bytes;   // sees every raw chunk read (for hashing the source)
 };
 
 // Opens `path` and reads its header (or first record for JSONL). Throws berth::data_error when

@@ -39,7 +39,8 @@ using Cps = std::vector<char32_t>;
 
 constexpr const char* kComponent = "tokenizer";
 
-// ---- UTF-8 ---------------------------------------------------------------------------------------
+// ---- UTF-8
+// ---------------------------------------------------------------------------------------
 
 // Decodes `s`, replacing each maximal subpart of an ill-formed sequence by U+FFFD (Unicode's
 // recommended practice, which is what Python's bytes.decode("utf-8", errors="replace") does).
@@ -112,7 +113,8 @@ Cps to_cps(std::string_view s) {
   return out;
 }
 
-// ---- character classes ---------------------------------------------------------------------------
+// ---- character classes
+// ---------------------------------------------------------------------------
 
 template <size_t N>
 bool in_ranges(const uo::Range (&r)[N], char32_t c) {
@@ -128,7 +130,9 @@ const char* find_mapping(const uo::Mapping (&m)[N], char32_t c) {
   return it != std::end(m) && it->cp == static_cast<int32_t>(c) ? it->utf8 : nullptr;
 }
 
-int category(char32_t c) { return utf8proc_category(static_cast<utf8proc_int32_t>(c)); }
+int category(char32_t c) {
+  return utf8proc_category(static_cast<utf8proc_int32_t>(c));
+}
 
 // Rust's char::is_whitespace (the Unicode White_Space property, unchanged since Unicode 6.3).
 bool is_whitespace(char32_t c) {
@@ -167,13 +171,13 @@ bool is_punct(char32_t c) {
   return in_ranges(uo::kPunctAdd, c);
 }
 
-// ---- settings files ------------------------------------------------------------------------------
+// ---- settings files
+// ------------------------------------------------------------------------------
 
 nlohmann::json read_json(const fs::path& p) {
   std::ifstream f(p, std::ios::binary);
   if (!f) {
-    throw model_error(kComponent, "cannot read " + p.string(),
-                      "check the file's permissions");
+    throw model_error(kComponent, "cannot read " + p.string(), "check the file's permissions");
   }
   try {
     return nlohmann::json::parse(f);
@@ -239,7 +243,8 @@ struct Scratch {
 
 }  // namespace
 
-// ---- implementation ------------------------------------------------------------------------------
+// ---- implementation
+// ------------------------------------------------------------------------------
 
 struct Tokenizer::Impl {
   std::vector<std::string> vocab;
@@ -270,9 +275,10 @@ struct Tokenizer::Impl {
     auto need = [&](const std::string& tok, const char* what) {
       auto it = first.find(tok);
       if (it == first.end()) {
-        throw model_error(kComponent, std::string("the ") + what + " token '" + tok +
-                                          "' is not in the vocabulary",
-                          "the vocabulary (vocab.txt) does not belong to a BERT tokenizer");
+        throw model_error(
+            kComponent,
+            std::string("the ") + what + " token '" + tok + "' is not in the vocabulary",
+            "the vocabulary (vocab.txt) does not belong to a BERT tokenizer");
       }
       return it->second;
     };
@@ -503,18 +509,19 @@ Tokenizer::Tokenizer(std::vector<std::string> vocab, TokenizerSettings settings)
   // The override table lists differences from one utf8proc version; another may need others.
   static const bool version_checked = [] {
     if (std::strcmp(utf8proc_version(), uo::kUtf8procVersion) != 0) {
-      log::get(kComponent)->warn(
-          "utf8proc {} is linked but data/unicode_overrides.h was generated against {}: rare "
-          "characters may tokenize unlike Hugging Face; rerun scripts/gen_unicode_tables.py",
-          utf8proc_version(), uo::kUtf8procVersion);
+      log::get(kComponent)
+          ->warn(
+              "utf8proc {} is linked but data/unicode_overrides.h was generated against {}: rare "
+              "characters may tokenize unlike Hugging Face; rerun scripts/gen_unicode_tables.py",
+              utf8proc_version(), uo::kUtf8procVersion);
     }
     return true;
   }();
   (void)version_checked;
   impl_->build(std::move(vocab), std::move(settings));
   // Without tokenizer.json, HF registers the special tokens as unnormalized added tokens.
-  for (const std::string* t : {&impl_->s.pad_token, &impl_->s.unk_token, &impl_->s.cls_token,
-                               &impl_->s.sep_token}) {
+  for (const std::string* t :
+       {&impl_->s.pad_token, &impl_->s.unk_token, &impl_->s.cls_token, &impl_->s.sep_token}) {
     auto it = impl_->first.find(*t);
     if (it != impl_->first.end()) impl_->add_token(*t, it->second, false);
   }
@@ -535,8 +542,7 @@ Tokenizer Tokenizer::from_directory(const std::string& dir) {
                       "pass a Hugging Face model directory (with vocab.txt) via --model");
   }
   TokenizerSettings st;
-  const fs::path tj = d / "tokenizer.json", tc = d / "tokenizer_config.json",
-                 vt = d / "vocab.txt";
+  const fs::path tj = d / "tokenizer.json", tc = d / "tokenizer_config.json", vt = d / "vocab.txt";
   nlohmann::json tok_json, cfg_json;
   if (fs::exists(tj)) tok_json = read_json(tj);
   if (fs::exists(tc)) cfg_json = read_json(tc);
@@ -547,8 +553,10 @@ Tokenizer Tokenizer::from_directory(const std::string& dir) {
       auto str = [&](const char* key, std::string& v) {
         auto it = cfg_json.find(key);
         if (it == cfg_json.end() || it->is_null()) return;
-        if (it->is_string()) v = it->get<std::string>();
-        else if (it->is_object() && it->contains("content")) v = (*it)["content"].get<std::string>();
+        if (it->is_string())
+          v = it->get<std::string>();
+        else if (it->is_object() && it->contains("content"))
+          v = (*it)["content"].get<std::string>();
       };
       str("unk_token", st.unk_token);
       str("cls_token", st.cls_token);
@@ -559,10 +567,10 @@ Tokenizer Tokenizer::from_directory(const std::string& dir) {
       const auto& norm = tok_json.value("normalizer", nlohmann::json());
       if (!norm.is_null()) {
         if (norm.value("type", "") != "BertNormalizer") {
-          throw model_error(kComponent,
-                            tj.string() + ": normalizer type '" + norm.value("type", "") +
-                                "' is not supported",
-                            "Berth supports BERT WordPiece tokenizers (BertNormalizer)");
+          throw model_error(
+              kComponent,
+              tj.string() + ": normalizer type '" + norm.value("type", "") + "' is not supported",
+              "Berth supports BERT WordPiece tokenizers (BertNormalizer)");
         }
         st.clean_text = norm.value("clean_text", true);
         st.handle_chinese_chars = norm.value("handle_chinese_chars", true);
@@ -572,10 +580,10 @@ Tokenizer Tokenizer::from_directory(const std::string& dir) {
       }
       const auto& model = tok_json.at("model");
       if (model.value("type", "WordPiece") != "WordPiece") {
-        throw model_error(kComponent,
-                          tj.string() + ": model type '" + model.value("type", "") +
-                              "' is not supported",
-                          "Berth supports BERT WordPiece tokenizers");
+        throw model_error(
+            kComponent,
+            tj.string() + ": model type '" + model.value("type", "") + "' is not supported",
+            "Berth supports BERT WordPiece tokenizers");
       }
       st.unk_token = model.value("unk_token", st.unk_token);
       st.continuing_subword_prefix =
@@ -595,7 +603,8 @@ Tokenizer Tokenizer::from_directory(const std::string& dir) {
     if (cfg_json.is_object()) {
       if (cfg_json.contains("do_lower_case") && !cfg_json["do_lower_case"].is_null())
         lower = cfg_json["do_lower_case"].get<bool>();
-      if (cfg_json.contains("tokenize_chinese_chars") && !cfg_json["tokenize_chinese_chars"].is_null())
+      if (cfg_json.contains("tokenize_chinese_chars") &&
+          !cfg_json["tokenize_chinese_chars"].is_null())
         chinese = cfg_json["tokenize_chinese_chars"].get<bool>();
       if (cfg_json.contains("strip_accents")) strip = cfg_json["strip_accents"];
     }
@@ -707,12 +716,24 @@ Encoding Tokenizer::encode_pair(std::string_view a, std::string_view b, int max_
   return e;
 }
 
-const TokenizerSettings& Tokenizer::settings() const { return impl_->s; }
-int Tokenizer::vocab_size() const { return static_cast<int>(impl_->vocab.size()); }
-int32_t Tokenizer::pad_id() const { return impl_->pad; }
-int32_t Tokenizer::cls_id() const { return impl_->cls; }
-int32_t Tokenizer::sep_id() const { return impl_->sep; }
-int32_t Tokenizer::unk_id() const { return impl_->unk; }
+const TokenizerSettings& Tokenizer::settings() const {
+  return impl_->s;
+}
+int Tokenizer::vocab_size() const {
+  return static_cast<int>(impl_->vocab.size());
+}
+int32_t Tokenizer::pad_id() const {
+  return impl_->pad;
+}
+int32_t Tokenizer::cls_id() const {
+  return impl_->cls;
+}
+int32_t Tokenizer::sep_id() const {
+  return impl_->sep;
+}
+int32_t Tokenizer::unk_id() const {
+  return impl_->unk;
+}
 
 const std::string& Tokenizer::token(int32_t id) const {
   if (id < 0 || id >= vocab_size()) {

@@ -31,7 +31,7 @@ struct TokenizerSettings {
 };
 
 struct Encoding {
-  std::vector<int32_t> ids;             // with [CLS]/[SEP]
+  std::vector<int32_t> ids;            // with [CLS]/[SEP]
   std::vector<int8_t> token_type_ids;  // 0 for the first text, 1 for the second of a pair
 };
 

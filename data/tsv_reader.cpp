@@ -41,7 +41,8 @@ bool TsvReader::next(TableRow& row) {
   if (fields_.size() != columns_.size()) {
     throw data_error("data",
                      where(line) + ": record " + std::to_string(records_ + 1) + " has " +
-                         std::to_string(fields_.size()) + " tab-separated fields but the header has " +
+                         std::to_string(fields_.size()) +
+                         " tab-separated fields but the header has " +
                          std::to_string(columns_.size()),
                      "TSV has no quoting: a field cannot contain a tab or a line break; convert "
                      "the file to CSV (quoted fields) or JSONL");

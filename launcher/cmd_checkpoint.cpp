@@ -33,8 +33,7 @@ bool is_step_dir(const fs::path& dir) {
 
 void print_files(const ck::VerifyResult& r, bool only_bad) {
   for (const auto& f : r.files) {
-    bool bad = f.status != ck::FileCheck::Status::kOk &&
-               f.status != ck::FileCheck::Status::kExtra;
+    bool bad = f.status != ck::FileCheck::Status::kOk && f.status != ck::FileCheck::Status::kExtra;
     if (only_bad && !bad) continue;
     std::printf("  %-18s %s%s\n", ck::to_string(f.status), f.path.c_str(),
                 f.detail.empty() ? "" : ("  (" + f.detail + ")").c_str());
@@ -95,7 +94,7 @@ void verify_root(const fs::path& root) {
     auto target = ck::read_pointer(root, pointer);
     if (!target) continue;
     std::string name = target->filename().string();
-    const char* state = !fs::exists(*target)          ? "DANGLING"
+    const char* state = !fs::exists(*target)      ? "DANGLING"
                         : valid_names.count(name) ? "ok"
                                                   : "INVALID target";
     bad_pointers += std::string(state) != "ok";
@@ -117,14 +116,15 @@ void verify_root(const fs::path& root) {
     return;
   }
   std::fflush(stdout);
-  throw model_error("checkpoint",
-                    std::to_string(invalid) + " of " + std::to_string(steps.size()) +
-                        " checkpoint(s) in " + root.string() + " do not verify" +
-                        (bad_pointers ? ", " + std::to_string(bad_pointers) + " bad pointer(s)" : ""),
-                    resumable ? "--resume auto will use " + ck::step_dir_name(*resumable) +
-                                    "; delete the invalid ones once you no longer need them"
-                              : "no checkpoint here can be resumed; start from scratch or restore "
-                                "a copy");
+  throw model_error(
+      "checkpoint",
+      std::to_string(invalid) + " of " + std::to_string(steps.size()) + " checkpoint(s) in " +
+          root.string() + " do not verify" +
+          (bad_pointers ? ", " + std::to_string(bad_pointers) + " bad pointer(s)" : ""),
+      resumable ? "--resume auto will use " + ck::step_dir_name(*resumable) +
+                      "; delete the invalid ones once you no longer need them"
+                : "no checkpoint here can be resumed; start from scratch or restore "
+                  "a copy");
 }
 
 void list_root(const fs::path& root) {
@@ -169,8 +169,7 @@ void register_checkpoint(CLI::App& app) {
       "verify",
       "Check checkpoint files against their manifest.json (exit 0: valid, 4: not). DIR is a "
       "step directory, or a checkpoint root whose every step-* is checked");
-  verify->add_option("DIR", *verify_dir, "step-XXXXXXXX directory or checkpoint root")
-      ->required();
+  verify->add_option("DIR", *verify_dir, "step-XXXXXXXX directory or checkpoint root")->required();
   verify->callback([verify_dir] {
     fs::path dir = *verify_dir;
     if (!fs::is_directory(dir)) {

@@ -13,8 +13,7 @@ void register_prep(CLI::App& app) {
   auto opts = std::make_shared<data::PrepOptions>();
   auto format = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand("prep", "Tokenize a CSV/TSV/JSONL/TXT file into an HDF5 corpus");
-  cmd->add_option("--model", opts->model_dir, "Hugging Face model/tokenizer directory")
-      ->required();
+  cmd->add_option("--model", opts->model_dir, "Hugging Face model/tokenizer directory")->required();
   cmd->add_option("--input", opts->input, "Input file (.csv, .tsv, .jsonl/.json, .txt)")
       ->required();
   cmd->add_option("--out", opts->output, "Output corpus (.h5)")->required();

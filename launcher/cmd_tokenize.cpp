@@ -83,9 +83,10 @@ void run_tokenize(const TokenizeOptions& o) {
 
 void register_tokenize(CLI::App& app) {
   auto opts = std::make_shared<TokenizeOptions>();
-  auto* cmd = app.add_subcommand(
-      "tokenize", "Tokenize lines from stdin; print one JSON array of ids per line");
-  cmd->add_option("--model", opts->model, "Hugging Face model directory (vocab.txt, tokenizer.json)")
+  auto* cmd = app.add_subcommand("tokenize",
+                                 "Tokenize lines from stdin; print one JSON array of ids per line");
+  cmd->add_option("--model", opts->model,
+                  "Hugging Face model directory (vocab.txt, tokenizer.json)")
       ->required();
   cmd->add_option("--max-length", opts->max_length, "Truncate to this many ids incl. [CLS]/[SEP]")
       ->capture_default_str();

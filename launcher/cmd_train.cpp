@@ -1,4 +1,5 @@
-// berth train --config FILE.toml [--set section.key=value ...] [--resume auto|never|latest|best|DIR]
+// berth train --config FILE.toml [--set section.key=value ...] [--resume
+// auto|never|latest|best|DIR]
 #include "common/log.h"
 #include "launcher/commands.h"
 #include "launcher/launch_env.h"

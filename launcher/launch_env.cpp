@@ -1,11 +1,11 @@
 #include "launcher/launch_env.h"
 
 #include <torch/cuda.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
-#include <unistd.h>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -59,7 +59,8 @@ void agree_on_config(trainer::Communicator& comm, const trainer::TrainConfig& co
   for (int r = 1; r < comm.world_size(); ++r) {
     std::string lines = mine;
     comm.broadcast_string(lines, r);
-    if (!lines.empty()) all += "\n  rank " + std::to_string(r) + " (rank 0's value -> its own):" + lines;
+    if (!lines.empty())
+      all += "\n  rank " + std::to_string(r) + " (rank 0's value -> its own):" + lines;
   }
   throw Error("launcher", "the ranks do not run the same configuration:" + all,
               "give every rank the same --config file (on a shared filesystem), the same --set "
@@ -117,15 +118,15 @@ void prepare_communicator(std::unique_ptr<trainer::Communicator>& comm,
   if (device.rfind("cuda", 0) != 0) return;
 #ifdef BERTH_WITH_NCCL
   int gpus = static_cast<int>(torch::cuda::device_count());
-  int index = device.size() > 5 ? std::stoi(device.substr(5))
-                                : gpu_for_rank(mpi->local_rank(), gpus);
+  int index =
+      device.size() > 5 ? std::stoi(device.substr(5)) : gpu_for_rank(mpi->local_rank(), gpus);
   if (gpus == 0 || index >= gpus) {
     throw usage_error("launcher",
                       "rank " + std::to_string(mpi->rank()) + " (local rank " +
                           std::to_string(mpi->local_rank()) + " of " +
-                          std::to_string(mpi->local_size()) + " on this node) needs cuda:" +
-                          std::to_string(index) + " but the node shows " + std::to_string(gpus) +
-                          " GPU(s)",
+                          std::to_string(mpi->local_size()) +
+                          " on this node) needs cuda:" + std::to_string(index) +
+                          " but the node shows " + std::to_string(gpus) + " GPU(s)",
                       "start at most one rank per GPU on each node (mpirun --map-by "
                       "ppr:<gpus>:node, srun --gpus-per-task=1), or use runtime.device=cpu");
   }
@@ -135,8 +136,9 @@ void prepare_communicator(std::unique_ptr<trainer::Communicator>& comm,
   comm = std::make_unique<trainer::NcclCommunicator>(std::move(owned), index);
 #else
   throw usage_error("launcher",
-                    "runtime.device is '" + device + "' in an MPI job, but this berth was built "
-                    "without NCCL",
+                    "runtime.device is '" + device +
+                        "' in an MPI job, but this berth was built "
+                        "without NCCL",
                     "build with a CUDA torch and the CUDA toolkit (-DBERTH_CUDA=ON), or use "
                     "runtime.device=cpu");
 #endif
@@ -155,8 +157,9 @@ int run_rank(const std::unique_ptr<trainer::Communicator>& comm, const std::func
     std::string line = "berth: error: [rank " + std::to_string(comm->rank()) + "] " + text + "\n";
     std::cerr.flush();
     [[maybe_unused]] auto n = ::write(STDERR_FILENO, line.data(), line.size());
-    log::get("launcher")->error("ending the MPI job (exit status {}) after this rank's error",
-                                static_cast<int>(code));
+    log::get("launcher")
+        ->error("ending the MPI job (exit status {}) after this rank's error",
+                static_cast<int>(code));
     mpi->abort_job(static_cast<int>(code));
   };
   try {

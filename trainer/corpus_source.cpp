@@ -3,9 +3,9 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "common/sha256.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/sha256.h"
 #include "data/prep.h"
 #include "data/tokenizer.h"
 
@@ -20,7 +20,8 @@ bool is_corpus(const std::string& path) {
 }  // namespace
 
 std::string default_cache_dir() {
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/berth/corpora";
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x)
+    return std::string(x) + "/berth/corpora";
   if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/berth/corpora";
   return ".berth-cache/corpora";
 }
@@ -47,13 +48,14 @@ std::string corpus_path_for(const std::string& path, const TrainConfig& config,
                          std::to_string(config.data.max_length) + "|" +
                          (labels_from.empty() ? "" : sha256_file(labels_from));
   std::string dir = config.data.cache_dir.empty() ? default_cache_dir() : config.data.cache_dir;
-  std::string out = dir + "/" + fs::path(path).stem().string() + "-" +
-                    sha256_hex(key_text).substr(0, 16) + ".h5";
+  std::string out =
+      dir + "/" + fs::path(path).stem().string() + "-" + sha256_hex(key_text).substr(0, 16) + ".h5";
   if (!do_prep || fs::exists(out)) return out;
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) {
-    throw usage_error("data", "cannot create the corpus cache directory " + dir + ": " + ec.message(),
+    throw usage_error("data",
+                      "cannot create the corpus cache directory " + dir + ": " + ec.message(),
                       "set data.cache_dir to a writable directory");
   }
   log::get("data")->info("preparing {} into the cache: {}", path, out);
@@ -79,7 +81,8 @@ TrainingData open_training_data(const TrainConfig& config, const data::Tokenizer
   std::string train, dev, test, error;
   try {
     train = corpus_path_for(config.data.train, config, tokenizer, "", writer);
-    if (!config.data.dev.empty()) dev = corpus_path_for(config.data.dev, config, tokenizer, train, writer);
+    if (!config.data.dev.empty())
+      dev = corpus_path_for(config.data.dev, config, tokenizer, train, writer);
     if (!config.data.test.empty())
       test = corpus_path_for(config.data.test, config, tokenizer, train, writer);
   } catch (const Error&) {
@@ -98,7 +101,8 @@ TrainingData open_training_data(const TrainConfig& config, const data::Tokenizer
                            ", model has " + tokenizer.fingerprint() + ")",
                        "re-run 'berth prep --model " + config.model.path + "' for this corpus");
     }
-    if (!c.labeled()) throw data_error("data", "corpus " + p + " has no labels", "prep it with a label column");
+    if (!c.labeled())
+      throw data_error("data", "corpus " + p + " has no labels", "prep it with a label column");
     return c;
   };
   TrainingData d{open(train), std::nullopt, std::nullopt};

@@ -42,7 +42,9 @@ bool LossScaler::unscale_and_update(const std::vector<at::Tensor>& grads) {
   return ok;
 }
 
-double LossScaler::scale() const { return scale_.item<double>(); }
+double LossScaler::scale() const {
+  return scale_.item<double>();
+}
 
 LossScaler::State LossScaler::state() const {
   return {scale(), static_cast<int64_t>(growth_tracker_.item<int>()), skipped_};

@@ -2,9 +2,8 @@
 // file, marked by a "start" record with its restart count). Written by rank 0 only.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace berth::trainer {

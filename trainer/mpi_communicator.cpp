@@ -70,11 +70,16 @@ void check(int rc, const std::string& call) {
 
 MPI_Datatype sum_type(at::ScalarType t) {
   switch (t) {
-    case at::kFloat: return MPI_FLOAT;
-    case at::kDouble: return MPI_DOUBLE;
-    case at::kLong: return MPI_INT64_T;
-    case at::kInt: return MPI_INT32_T;
-    default: return MPI_DATATYPE_NULL;
+    case at::kFloat:
+      return MPI_FLOAT;
+    case at::kDouble:
+      return MPI_DOUBLE;
+    case at::kLong:
+      return MPI_INT64_T;
+    case at::kInt:
+      return MPI_INT32_T;
+    default:
+      return MPI_DATATYPE_NULL;
   }
 }
 
@@ -227,9 +232,9 @@ void MpiCommunicator::Impl::run(const std::shared_ptr<Op>& op) {
   {
     std::lock_guard<std::mutex> lock(mu);
     if (!broken.empty()) {
-      error = std::make_exception_ptr(comm_error(
-          op->name + " cannot run: an earlier collective failed (" + broken + ")",
-          "the job must be restarted (resume from the last checkpoint)"));
+      error = std::make_exception_ptr(
+          comm_error(op->name + " cannot run: an earlier collective failed (" + broken + ")",
+                     "the job must be restarted (resume from the last checkpoint)"));
     }
   }
   if (!error) {
@@ -302,9 +307,10 @@ void MpiCommunicator::Impl::answer_questions() {
     w->idle_s = running ? 0 : seconds_since(last_done);
     std::strncpy(w->name, current_name.c_str(), sizeof w->name - 1);
     // The asking rank logs the verdict; this line tells this rank's own log what happened.
-    log->warn("rank {} timed out in collective #{} and asked where this rank is: {} collective "
-              "{}", st.MPI_SOURCE, their_seq, running ? "inside" : "past",
-              seq_name(current_seq, current_name));
+    log->warn(
+        "rank {} timed out in collective #{} and asked where this rank is: {} collective "
+        "{}",
+        st.MPI_SOURCE, their_seq, running ? "inside" : "past", seq_name(current_seq, current_name));
     MPI_Request req = MPI_REQUEST_NULL;
     if (MPI_Isend(w.get(), sizeof(Whereabouts), MPI_BYTE, st.MPI_SOURCE, kTagAnswer, ctl, &req) ==
         MPI_SUCCESS)
@@ -383,8 +389,8 @@ std::string MpiCommunicator::Impl::diagnose(const Op& op, double waited) {
   char secs[32];
   std::snprintf(secs, sizeof secs, "%.1f", waited);
   std::string msg = op.name + " (collective #" + std::to_string(op.seq) +
-                    (op.detail.empty() ? "" : ", " + op.detail) + ") did not complete within " + secs + " s on rank " + std::to_string(rank) +
-                    " of " + std::to_string(world);
+                    (op.detail.empty() ? "" : ", " + op.detail) + ") did not complete within " +
+                    secs + " s on rank " + std::to_string(rank) + " of " + std::to_string(world);
   if (!culprits.empty()) {
     msg += "; rank(s) not taking part:";
     for (int r : culprits) msg += " " + std::to_string(r);
@@ -397,7 +403,8 @@ std::string MpiCommunicator::Impl::diagnose(const Op& op, double waited) {
   if (!silent.empty())
     msg += ". Not answering (stopped, killed, or frozen): rank " + join(silent, ", ");
   if (!behind.empty())
-    msg += ". Alive but not at this collective (busy or hung in computation): " + join(behind, ", ");
+    msg +=
+        ". Alive but not at this collective (busy or hung in computation): " + join(behind, ", ");
   if (!other.empty()) msg += ". " + join(other, "; ");
   if (!waiting.empty()) msg += ". Waiting in it like this rank: rank " + join(waiting, ", ");
   log->error("{}", msg);
@@ -468,8 +475,9 @@ MpiCommunicator::~MpiCommunicator() {
     s.abort_now(static_cast<int>(ExitCode::kDistributed));
   }
   if (std::uncaught_exceptions() > 0 && s.world > 1) {
-    s.log->error("an error is ending this rank; aborting the MPI job so that the other ranks do "
-                 "not wait for it");
+    s.log->error(
+        "an error is ending this rank; aborting the MPI job so that the other ranks do "
+        "not wait for it");
     s.abort_now(static_cast<int>(ExitCode::kDistributed));
   }
   // Answers still in flight to ranks that are finishing too.
@@ -480,12 +488,24 @@ MpiCommunicator::~MpiCommunicator() {
   if (s.owns_mpi) MPI_Finalize();
 }
 
-int MpiCommunicator::rank() const { return impl_->rank; }
-int MpiCommunicator::world_size() const { return impl_->world; }
-int MpiCommunicator::local_rank() const { return impl_->local_rank; }
-int MpiCommunicator::local_size() const { return impl_->local_size; }
-void MpiCommunicator::set_timeout(double seconds) { impl_->timeout_s = seconds; }
-double MpiCommunicator::timeout() const { return impl_->timeout_s.load(); }
+int MpiCommunicator::rank() const {
+  return impl_->rank;
+}
+int MpiCommunicator::world_size() const {
+  return impl_->world;
+}
+int MpiCommunicator::local_rank() const {
+  return impl_->local_rank;
+}
+int MpiCommunicator::local_size() const {
+  return impl_->local_size;
+}
+void MpiCommunicator::set_timeout(double seconds) {
+  impl_->timeout_s = seconds;
+}
+double MpiCommunicator::timeout() const {
+  return impl_->timeout_s.load();
+}
 
 void MpiCommunicator::abort_job(int code) {
   auto& s = *impl_;
@@ -503,7 +523,8 @@ std::unique_ptr<CommWork> MpiCommunicator::all_reduce_sum(at::Tensor& t) {
   if (!t.device().is_cpu() || !t.is_contiguous() || type == MPI_DATATYPE_NULL) {
     throw Error("comm",
                 "all_reduce_sum over MPI needs a contiguous CPU tensor of float, double, int32 or "
-                "int64; got " + describe(t) + " on " + t.device().str() +
+                "int64; got " +
+                    describe(t) + " on " + t.device().str() +
                     (t.is_contiguous() ? "" : " (not contiguous)"),
                 "this is a bug in the caller: reduce CUDA tensors through the NCCL communicator");
   }

@@ -35,13 +35,21 @@ Error comm_error(const std::string& message, const std::string& hint) {
 ncclDataType_t nccl_type(at::ScalarType t, bool* ok) {
   *ok = true;
   switch (t) {
-    case at::kFloat: return ncclFloat32;
-    case at::kDouble: return ncclFloat64;
-    case at::kHalf: return ncclFloat16;
-    case at::kBFloat16: return ncclBfloat16;
-    case at::kLong: return ncclInt64;
-    case at::kInt: return ncclInt32;
-    default: *ok = false; return ncclUint8;
+    case at::kFloat:
+      return ncclFloat32;
+    case at::kDouble:
+      return ncclFloat64;
+    case at::kHalf:
+      return ncclFloat16;
+    case at::kBFloat16:
+      return ncclBfloat16;
+    case at::kLong:
+      return ncclInt64;
+    case at::kInt:
+      return ncclInt32;
+    default:
+      *ok = false;
+      return ncclUint8;
   }
 }
 
@@ -101,8 +109,9 @@ struct NcclCommunicator::Impl {
     }
     if (rc != ncclSuccess) {
       std::string why = op + " failed on rank " + std::to_string(mpi->rank()) + ": " +
-                        ncclGetErrorString(rc) + (ncclGetLastError(comm) ? std::string(" (") +
-                        ncclGetLastError(comm) + ")" : std::string());
+                        ncclGetErrorString(rc) +
+                        (ncclGetLastError(comm) ? std::string(" (") + ncclGetLastError(comm) + ")"
+                                                : std::string());
       abort_comm(why);
       throw comm_error(why, "set NCCL_DEBUG=WARN for NCCL's own account; check the other ranks");
     }
@@ -140,8 +149,9 @@ struct NcclCommunicator::Impl {
                           " (NCCL cannot tell which rank is missing: the ranks whose logs show "
                           "no such timeout are the ones that stalled)";
         abort_comm(why);
-        throw comm_error(why, "raise runtime.comm_timeout_s only if a rank legitimately needs "
-                              "longer between collectives");
+        throw comm_error(why,
+                         "raise runtime.comm_timeout_s only if a rank legitimately needs "
+                         "longer between collectives");
       }
       std::this_thread::sleep_for(pause);
       pause = std::min(pause * 2, std::chrono::microseconds(200));
@@ -189,7 +199,10 @@ class NcclWork : public CommWork {
  public:
   NcclWork(NcclCommunicator::Impl* impl, cudaEvent_t done, std::string op, std::string detail,
            at::Tensor keep)
-      : impl_(impl), done_(done), op_(std::move(op)), detail_(std::move(detail)),
+      : impl_(impl),
+        done_(done),
+        op_(std::move(op)),
+        detail_(std::move(detail)),
         keep_(std::move(keep)) {}
   ~NcclWork() override {
     if (done_) cudaEventDestroy(done_);
@@ -251,7 +264,8 @@ void NcclCommunicator::init() {
   ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
   config.blocking = 0;
   std::lock_guard<std::mutex> lock(s.mu);
-  ncclResult_t rc = ncclCommInitRankConfig(&s.comm, s.mpi->world_size(), id, s.mpi->rank(), &config);
+  ncclResult_t rc =
+      ncclCommInitRankConfig(&s.comm, s.mpi->world_size(), id, s.mpi->rank(), &config);
   if (rc != ncclSuccess && rc != ncclInProgress) {
     throw comm_error(std::string("ncclCommInitRankConfig failed: ") + ncclGetErrorString(rc),
                      "set NCCL_DEBUG=WARN for NCCL's own account");
@@ -278,11 +292,21 @@ NcclCommunicator::~NcclCommunicator() {
   s.comm = nullptr;
 }
 
-int NcclCommunicator::rank() const { return impl_->mpi->rank(); }
-int NcclCommunicator::world_size() const { return impl_->mpi->world_size(); }
-int NcclCommunicator::local_rank() const { return impl_->mpi->local_rank(); }
-MpiCommunicator& NcclCommunicator::mpi() { return *impl_->mpi; }
-int NcclCommunicator::device_index() const { return impl_->device; }
+int NcclCommunicator::rank() const {
+  return impl_->mpi->rank();
+}
+int NcclCommunicator::world_size() const {
+  return impl_->mpi->world_size();
+}
+int NcclCommunicator::local_rank() const {
+  return impl_->mpi->local_rank();
+}
+MpiCommunicator& NcclCommunicator::mpi() {
+  return *impl_->mpi;
+}
+int NcclCommunicator::device_index() const {
+  return impl_->device;
+}
 
 int NcclCommunicator::runtime_version() {
   int v = 0;
@@ -290,7 +314,9 @@ int NcclCommunicator::runtime_version() {
   return v;
 }
 
-int NcclCommunicator::header_version() { return NCCL_VERSION_CODE; }
+int NcclCommunicator::header_version() {
+  return NCCL_VERSION_CODE;
+}
 
 std::unique_ptr<CommWork> NcclCommunicator::all_reduce_sum(at::Tensor& t) {
   if (t.device().is_cpu()) return impl_->mpi->all_reduce_sum(t);
@@ -328,6 +354,8 @@ void NcclCommunicator::barrier() {
   all_reduce_sum(one)->wait();
 }
 
-bool NcclCommunicator::any(bool flag) { return impl_->mpi->any(flag); }
+bool NcclCommunicator::any(bool flag) {
+  return impl_->mpi->any(flag);
+}
 
 }  // namespace berth::trainer

@@ -11,7 +11,7 @@
 namespace berth::trainer {
 
 struct SchedulerInfo {
-  std::string job_id;          // SLURM_JOB_ID, or "<array job>_<task>" for an array task; "" if none
+  std::string job_id;  // SLURM_JOB_ID, or "<array job>_<task>" for an array task; "" if none
   int64_t restart_count = -1;  // SLURM_RESTART_COUNT (0 on the first run of a job); -1 if unset
 };
 

@@ -43,8 +43,12 @@ void install_stop_handlers(const std::string& extra_signal) {
   for (int sig : {SIGTERM, SIGINT, signal_from_name(extra_signal)}) sigaction(sig, &sa, nullptr);
 }
 
-bool stop_requested() { return g_signal.load() != 0; }
-int stop_signal_number() { return g_signal.load(); }
+bool stop_requested() {
+  return g_signal.load() != 0;
+}
+int stop_signal_number() {
+  return g_signal.load();
+}
 void reset_stop_request() {
   g_signal.store(0);
   g_count.store(0);

@@ -81,7 +81,9 @@ std::vector<Option> options(TrainConfig& c) {
   };
 }
 
-std::vector<Option> options(const TrainConfig& c) { return options(const_cast<TrainConfig&>(c)); }
+std::vector<Option> options(const TrainConfig& c) {
+  return options(const_cast<TrainConfig&>(c));
+}
 
 size_t edit_distance(const std::string& a, const std::string& b) {
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -159,8 +161,8 @@ void assign(const Option& opt, const toml::node& n, const std::string& origin) {
       },
       opt.value);
   if (!ok) {
-    throw usage_error("config", where(n, origin) + ": '" + opt.key + "' must be " +
-                                    type_name(opt.value),
+    throw usage_error("config",
+                      where(n, origin) + ": '" + opt.key + "' must be " + type_name(opt.value),
                       "fix the value's type (strings in quotes, numbers without)");
   }
 }
@@ -292,7 +294,8 @@ void TrainConfig::validate(const std::string& origin) const {
   auto fail = [&](const std::string& key, const std::string& what, const std::string& hint) {
     throw usage_error("config", origin + ": '" + key + "' " + what, hint);
   };
-  if (data.train.empty()) fail("data.train", "is empty", "name a CSV/TSV/JSONL file or a .h5 corpus");
+  if (data.train.empty())
+    fail("data.train", "is empty", "name a CSV/TSV/JSONL file or a .h5 corpus");
   if (model.path.empty()) fail("model.path", "is empty", "name a Hugging Face BERT directory");
   if (data.batch_size < 1) fail("data.batch_size", "must be at least 1", "typical: 16 to 64");
   if (data.eval_batch_size < 1) fail("data.eval_batch_size", "must be at least 1", "");

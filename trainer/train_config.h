@@ -35,7 +35,7 @@ struct OptimOptions {
   double beta1 = 0.9;
   double beta2 = 0.999;
   double eps = 1e-8;
-  int64_t warmup_steps = -1;   // -1 = use warmup_ratio
+  int64_t warmup_steps = -1;  // -1 = use warmup_ratio
   double warmup_ratio = 0.1;
   std::string schedule = "linear";  // linear | cosine | constant
   double max_grad_norm = 1.0;       // 0 = no clipping
@@ -50,8 +50,8 @@ struct TrainOptions {
   std::string precision = "fp32";  // fp32 | bf16 | fp16
   int64_t eval_every = 0;          // steps; 0 = at each epoch end only
   int64_t log_every = 10;
-  int64_t early_stopping_patience = 0;  // evaluations without improvement; 0 = off
-  std::string metric = "accuracy";      // accuracy | macro_f1 | loss
+  int64_t early_stopping_patience = 0;   // evaluations without improvement; 0 = off
+  std::string metric = "accuracy";       // accuracy | macro_f1 | loss
   std::string run_dir = "runs/default";  // log, metrics.jsonl, checkpoints (by default)
   bool deterministic = true;
 };

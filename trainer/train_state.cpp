@@ -52,7 +52,8 @@ TrainState TrainState::from_json(const nlohmann::json& j, const std::string& sou
     s.config_hash = j.at("config_hash");
     s.epoch_order_version = j.value("epoch_order_version", 1);
     for (const auto& [k, v] : j.at("checkpoint_metrics").items())
-      s.checkpoint_metrics[std::stoll(k)] = v.is_null() ? std::nullopt : std::optional<double>(v.get<double>());
+      s.checkpoint_metrics[std::stoll(k)] =
+          v.is_null() ? std::nullopt : std::optional<double>(v.get<double>());
     return s;
   } catch (const nlohmann::json::exception& e) {
     throw model_error("checkpoint", source + ": " + e.what(),

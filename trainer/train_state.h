@@ -2,10 +2,9 @@
 // Position in the data is samples consumed in the current epoch, so a resume seeks to it.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 

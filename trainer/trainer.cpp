@@ -20,9 +20,9 @@
 #include "common/log.h"
 #include "data/tokenizer.h"
 #include "model/attention_backend.h"
+#include "model/autocast_guard.h"
 #include "model/pretrained.h"
 #include "trainer/adamw.h"
-#include "model/autocast_guard.h"
 #include "trainer/batch_tensors.h"
 #include "trainer/corpus_source.h"
 #include "trainer/epoch_plan.h"
@@ -50,7 +50,8 @@ std::string format_duration(double s) {
   int64_t t = static_cast<int64_t>(s + 0.5);
   char buf[32];
   if (t >= 3600)
-    std::snprintf(buf, sizeof buf, "%lldh%02lldm", (long long)(t / 3600), (long long)(t % 3600 / 60));
+    std::snprintf(buf, sizeof buf, "%lldh%02lldm", (long long)(t / 3600),
+                  (long long)(t % 3600 / 60));
   else
     std::snprintf(buf, sizeof buf, "%lldm%02llds", (long long)(t / 60), (long long)(t % 60));
   return buf;
@@ -122,8 +123,8 @@ class Run {
   std::unique_ptr<LrSchedule> schedule_;
   std::unique_ptr<LossScaler> scaler_;
   std::unique_ptr<GradientReducer> reducer_;
-  std::optional<size_t> word_embeddings_;  // index into params_
-  at::Tensor class_weights_;                // (labels) on the device, for the loss
+  std::optional<size_t> word_embeddings_;    // index into params_
+  at::Tensor class_weights_;                 // (labels) on the device, for the loss
   std::vector<double> class_weight_values_;  // the same, on the host, for the normaliser
   std::unique_ptr<checkpoint::CheckpointWriter> writer_;
   MetricsLog metrics_;
@@ -163,10 +164,12 @@ void Run::set_up_runtime() {
   if (cfg_.runtime.device != "cpu") {
     // One rank per GPU by local rank, or the only GPU a rank sees (per-rank CUDA_VISIBLE_DEVICES).
     int index = torch::cuda::device_count() == 1 ? 0 : comm_.local_rank();
-    if (cfg_.runtime.device.rfind("cuda:", 0) == 0) index = std::stoi(cfg_.runtime.device.substr(5));
+    if (cfg_.runtime.device.rfind("cuda:", 0) == 0)
+      index = std::stoi(cfg_.runtime.device.substr(5));
     if (!at::hasCUDA()) {
-      throw usage_error("runtime", "runtime.device is '" + cfg_.runtime.device +
-                                       "' but no CUDA device is available on this node",
+      throw usage_error("runtime",
+                        "runtime.device is '" + cfg_.runtime.device +
+                            "' but no CUDA device is available on this node",
                         "use --set runtime.device=cpu, or run on a GPU node");
     }
     device_ = at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
@@ -178,7 +181,8 @@ void Run::set_up_runtime() {
   at::manual_seed(static_cast<uint64_t>(cfg_.train.seed) + comm_.rank());
   fs::create_directories(cfg_.train.run_dir);
   if (comm_.rank() == 0) metrics_ = MetricsLog(cfg_.train.run_dir + "/metrics.jsonl");
-  if (!opts_.batch_trace.empty()) trace_.open(opts_.batch_trace + "." + std::to_string(comm_.rank()));
+  if (!opts_.batch_trace.empty())
+    trace_.open(opts_.batch_trace + "." + std::to_string(comm_.rank()));
   log_->info("device {}, {} intra-op threads per rank, {} rank(s) via {}, precision {}",
              device_.str(), threads, comm_.world_size(), comm_.name(), cfg_.train.precision);
 }
@@ -237,9 +241,10 @@ void Run::load_model_and_state() {
   }
 
   std::vector<NamedParameter> named;
-  for (const auto& item : model_.model->named_parameters()) named.push_back({item.key(), item.value()});
-  optim_ = std::make_unique<AdamW>(
-      named, AdamWOptions{cfg_.optim.beta1, cfg_.optim.beta2, cfg_.optim.eps, cfg_.optim.weight_decay});
+  for (const auto& item : model_.model->named_parameters())
+    named.push_back({item.key(), item.value()});
+  optim_ = std::make_unique<AdamW>(named, AdamWOptions{cfg_.optim.beta1, cfg_.optim.beta2,
+                                                       cfg_.optim.eps, cfg_.optim.weight_decay});
   scaler_ = std::make_unique<LossScaler>(cfg_.train.precision == "fp16", device_);
   GradientReducerOptions reduce;
   // The word embeddings are half of the gradient bytes but only the rows of the step's token ids
@@ -257,35 +262,40 @@ void Run::load_model_and_state() {
   }
 
   EpochPlan probe(lengths_, 0, {cfg_.data.batch_size, 0, false, 1});
-  steps_per_epoch_ = optimizer_steps_per_epoch(probe.micro_steps(comm_.world_size()), cfg_.optim.grad_accum);
-  total_steps_ = cfg_.train.max_steps > 0 ? cfg_.train.max_steps : cfg_.train.epochs * steps_per_epoch_;
+  steps_per_epoch_ =
+      optimizer_steps_per_epoch(probe.micro_steps(comm_.world_size()), cfg_.optim.grad_accum);
+  total_steps_ =
+      cfg_.train.max_steps > 0 ? cfg_.train.max_steps : cfg_.train.epochs * steps_per_epoch_;
   int64_t warmup = resolve_warmup(cfg_.optim.warmup_steps, cfg_.optim.warmup_ratio, total_steps_);
-  schedule_ = std::make_unique<LrSchedule>(cfg_.optim.schedule, cfg_.optim.lr, warmup, total_steps_);
+  schedule_ =
+      std::make_unique<LrSchedule>(cfg_.optim.schedule, cfg_.optim.lr, warmup, total_steps_);
 
   if (!resume_dir.empty()) {
     load_optimizer_state(resume_dir, *optim_, state_.step);
     scaler_->load_state(state_.scaler);
     restore_rank_rng(resume_dir, comm_.rank(), device_);
     if (state_.world_size != comm_.world_size()) {
-      log_->warn("resuming a run written by {} rank(s) with {}: the data position ({} samples "
-                 "into epoch {}) is kept, the global batch is now {}",
-                 state_.world_size, comm_.world_size(), state_.position, state_.epoch + 1,
-                 cfg_.data.batch_size * comm_.world_size());
+      log_->warn(
+          "resuming a run written by {} rank(s) with {}: the data position ({} samples "
+          "into epoch {}) is kept, the global batch is now {}",
+          state_.world_size, comm_.world_size(), state_.position, state_.epoch + 1,
+          cfg_.data.batch_size * comm_.world_size());
     }
     // Versions 1 and 2 differ only in the order with length bucketing.
     if (cfg_.data.length_bucketing && state_.epoch_order_version != EpochPlan::kOrderVersion &&
         state_.position > 0) {
-      log_->warn("{} was written by a build that ordered epochs differently (order version {}, "
-                 "this build {}): the run resumes {} samples into epoch {} of the new order, so "
-                 "some examples of this epoch are seen twice and others not at all; later epochs "
-                 "are unaffected (to avoid it, resume from a checkpoint at an epoch boundary)",
-                 resume_dir, state_.epoch_order_version, EpochPlan::kOrderVersion, state_.position,
-                 state_.epoch + 1);
+      log_->warn(
+          "{} was written by a build that ordered epochs differently (order version {}, "
+          "this build {}): the run resumes {} samples into epoch {} of the new order, so "
+          "some examples of this epoch are seen twice and others not at all; later epochs "
+          "are unaffected (to avoid it, resume from a checkpoint at an epoch boundary)",
+          resume_dir, state_.epoch_order_version, EpochPlan::kOrderVersion, state_.position,
+          state_.epoch + 1);
     }
     state_.restarts += 1;
     last_saved_step_ = state_.step;
-    log_->info("resumed from {} at step {} (epoch {}, {} samples into it), restart #{}",
-               resume_dir, state_.step, state_.epoch + 1, state_.position, state_.restarts);
+    log_->info("resumed from {} at step {} (epoch {}, {} samples into it), restart #{}", resume_dir,
+               state_.step, state_.epoch + 1, state_.position, state_.restarts);
   }
   state_.world_size = comm_.world_size();
   state_.config_hash = cfg_.hash();
@@ -324,8 +334,9 @@ void Run::load_model_and_state() {
     log_->info("the stop signal is expected {:g}s before the time limit (BERTH_SIGNAL_LEAD_S)",
                *signal_lead_s_);
     // Known before the first step when an earlier run of this run dir measured it.
-    if (comm_.rank() == 0) check_signal_lead(previous_stop_cost(cfg_.train.run_dir + "/metrics.jsonl"),
-                                             "the previous run's");
+    if (comm_.rank() == 0)
+      check_signal_lead(previous_stop_cost(cfg_.train.run_dir + "/metrics.jsonl"),
+                        "the previous run's");
   }
   metrics_.write(start);
 }
@@ -354,7 +365,8 @@ void Run::train_step() {
     examples += mb.total;
     for (const auto& idx : mb.per_rank)
       for (int64_t i : idx)
-        normaliser += class_weight_values_.empty() ? 1.0 : class_weight_values_[data_->train.label(i)];
+        normaliser +=
+            class_weight_values_.empty() ? 1.0 : class_weight_values_[data_->train.label(i)];
   }
 
   // Nothing below reads a value back from the device until the step's end (a GPU would wait).
@@ -377,7 +389,8 @@ void Run::train_step() {
       // Sum over this rank's examples divided by the global normaliser: summing gradients over
       // ranks then gives exactly the gradient of the global batch's mean loss.
       loss = at::cross_entropy_loss(logits.to(at::kFloat), t.labels, class_weights_,
-                                    at::Reduction::Sum) / normaliser;
+                                    at::Reduction::Sum) /
+             normaliser;
     }
     auto tb = Clock::now();
     scaler_->scale_loss(loss).backward();
@@ -413,8 +426,9 @@ void Run::train_step() {
   if (comm_.world_size() > 1) comm_.all_reduce_sum(l)->wait();
   double global_loss = l.item<double>();
   if (!std::isfinite(global_loss) && cfg_.train.precision != "fp16") {
-    throw Error("trainer", "the training loss is " + std::to_string(global_loss) + " at step " +
-                               std::to_string(state_.step + 1),
+    throw Error("trainer",
+                "the training loss is " + std::to_string(global_loss) + " at step " +
+                    std::to_string(state_.step + 1),
                 "the run diverged: lower optim.lr, enable optim.max_grad_norm, or check the data",
                 ExitCode::kNumeric);
   }
@@ -427,11 +441,14 @@ void Run::train_step() {
   session_seconds_ += dt;
   session_steps_ += 1;
   // The session's first step also pays for lazy initialisation: it counts only while alone.
-  if (session_steps_ == 1) first_step_s_ = dt;
-  else stop_cost_.step_s = std::max(stop_cost_.step_s, dt);
+  if (session_steps_ == 1)
+    first_step_s_ = dt;
+  else
+    stop_cost_.step_s = std::max(stop_cost_.step_s, dt);
   window_loss_ += global_loss, window_seconds_ += dt, window_steps_ += 1;
   window_samples_ += examples, window_tokens_ += tokens * comm_.world_size();
-  smoothed_loss_ = std::isnan(smoothed_loss_) ? global_loss : 0.9 * smoothed_loss_ + 0.1 * global_loss;
+  smoothed_loss_ =
+      std::isnan(smoothed_loss_) ? global_loss : 0.9 * smoothed_loss_ + 0.1 * global_loss;
   if (state_.step % cfg_.train.log_every == 0 || state_.step == total_steps_)
     log_progress(global_loss, grad_norm, lr, stepped);
 }
@@ -439,21 +456,29 @@ void Run::train_step() {
 void Run::log_progress(double loss, double grad_norm, double lr, bool stepped) {
   double sps = window_samples_ / std::max(1e-9, window_seconds_);
   double tps = window_tokens_ / std::max(1e-9, window_seconds_);
-  double eta = (total_steps_ - state_.step) * session_seconds_ / std::max<int64_t>(1, session_steps_);
-  log_->info("epoch {} step {}/{} loss {:.4f} (smoothed {:.4f}) lr {:.3e} grad_norm {:.3f} "
-             "{:.1f} samples/s {:.0f} tokens/s eta {}",
-             state_.epoch + 1, state_.step, total_steps_, window_loss_ / window_steps_, smoothed_loss_,
-             lr, grad_norm, sps, tps, format_duration(eta));
-  nlohmann::json rec = {{"type", "train"},     {"step", state_.step},
-                        {"epoch", state_.epoch + 1}, {"loss", loss},
-                        {"mean_loss", window_loss_ / window_steps_}, {"lr", lr},
-                        {"samples_per_s", sps}, {"tokens_per_s", tps},
-                        {"stepped", stepped},  {"eta_s", eta}};
+  double eta =
+      (total_steps_ - state_.step) * session_seconds_ / std::max<int64_t>(1, session_steps_);
+  log_->info(
+      "epoch {} step {}/{} loss {:.4f} (smoothed {:.4f}) lr {:.3e} grad_norm {:.3f} "
+      "{:.1f} samples/s {:.0f} tokens/s eta {}",
+      state_.epoch + 1, state_.step, total_steps_, window_loss_ / window_steps_, smoothed_loss_, lr,
+      grad_norm, sps, tps, format_duration(eta));
+  nlohmann::json rec = {{"type", "train"},
+                        {"step", state_.step},
+                        {"epoch", state_.epoch + 1},
+                        {"loss", loss},
+                        {"mean_loss", window_loss_ / window_steps_},
+                        {"lr", lr},
+                        {"samples_per_s", sps},
+                        {"tokens_per_s", tps},
+                        {"stepped", stepped},
+                        {"eta_s", eta}};
   rec["grad_norm"] = std::isfinite(grad_norm) ? nlohmann::json(grad_norm) : nlohmann::json();
   // The share of step time spent waiting for gradients from other ranks (scaling benchmarks).
   if (comm_.world_size() > 1)
     rec["comm_wait_fraction"] = window_comm_wait_ / std::max(1e-9, window_seconds_);
-  if (scaler_->enabled()) rec["loss_scale"] = scaler_->scale(), rec["skipped_steps"] = scaler_->skipped_steps();
+  if (scaler_->enabled())
+    rec["loss_scale"] = scaler_->scale(), rec["skipped_steps"] = scaler_->skipped_steps();
   metrics_.write(rec);
   log_->debug(
       "per step over the last {}: {:.3f}s = forward {:.3f}s + backward {:.3f}s + gradient "
@@ -475,8 +500,13 @@ void Run::evaluate_dev(const char* when) {
   bool better = is_better(cfg_.train.metric, m, state_.best_metric);
   log_->info("eval ({}) step {}: loss {:.4f} accuracy {:.4f} macro_f1 {:.4f}{}", when, state_.step,
              r.loss, r.report.accuracy, r.report.macro_f1, better ? " (best so far)" : "");
-  metrics_.write({{"type", "eval"}, {"split", "dev"}, {"step", state_.step}, {"epoch", state_.epoch + 1},
-                  {"loss", r.loss}, {"accuracy", r.report.accuracy}, {"macro_f1", r.report.macro_f1}});
+  metrics_.write({{"type", "eval"},
+                  {"split", "dev"},
+                  {"step", state_.step},
+                  {"epoch", state_.epoch + 1},
+                  {"loss", r.loss},
+                  {"accuracy", r.report.accuracy},
+                  {"macro_f1", r.report.macro_f1}});
   if (better) {
     state_.best_metric = m;
     state_.best_step = state_.step;
@@ -491,7 +521,8 @@ void Run::evaluate_dev(const char* when) {
     int64_t patience = cfg_.train.early_stopping_patience;
     if (patience > 0 && state_.evals_without_improvement >= patience) {
       state_.early_stopped = true;
-      log_->info("early stopping: no improvement of {} in {} evaluations", cfg_.train.metric, patience);
+      log_->info("early stopping: no improvement of {} in {} evaluations", cfg_.train.metric,
+                 patience);
     }
   }
 }
@@ -500,14 +531,21 @@ void Run::save_checkpoint(const char* why) {
   if (last_saved_step_ == state_.step) return;
   auto t0 = Clock::now();
   state_.scaler = scaler_->state();
-  if (!state_.checkpoint_metrics.count(state_.step)) state_.checkpoint_metrics[state_.step] = std::nullopt;
-  CheckpointContents c{model_.model.get(), &model_.config, &model_.label_names, cfg_.model.path,
-                       optim_.get(), &state_, &cfg_};
+  if (!state_.checkpoint_metrics.count(state_.step))
+    state_.checkpoint_metrics[state_.step] = std::nullopt;
+  CheckpointContents c{model_.model.get(),
+                       &model_.config,
+                       &model_.label_names,
+                       cfg_.model.path,
+                       optim_.get(),
+                       &state_,
+                       &cfg_};
   fs::path written;
   if (writer_) {
-    written = writer_->write(state_.step, [&](const fs::path& dir) {
-      write_training_checkpoint(dir.string(), c, comm_, device_);
-    }, {{"reason", why}, {"epoch", state_.epoch}});
+    written = writer_->write(
+        state_.step,
+        [&](const fs::path& dir) { write_training_checkpoint(dir.string(), c, comm_, device_); },
+        {{"reason", why}, {"epoch", state_.epoch}});
   } else {
     write_training_checkpoint("", c, comm_, device_);
   }
@@ -516,19 +554,20 @@ void Run::save_checkpoint(const char* why) {
   last_saved_step_ = state_.step;
   last_save_time_ = Clock::now();
   if (writer_) {
-    checkpoint::apply_retention(cfg_.checkpoint_dir(),
-                                {static_cast<size_t>(cfg_.checkpoint.keep_last),
-                                 static_cast<size_t>(cfg_.checkpoint.keep_best), cfg_.train.metric != "loss"},
-                                state_.checkpoint_metrics);
-    log_->info("checkpoint ({}) step {} written to {} in {:.1f}s", why, state_.step, written.string(),
-               seconds_since(t0));
+    checkpoint::apply_retention(
+        cfg_.checkpoint_dir(),
+        {static_cast<size_t>(cfg_.checkpoint.keep_last),
+         static_cast<size_t>(cfg_.checkpoint.keep_best), cfg_.train.metric != "loss"},
+        state_.checkpoint_metrics);
+    log_->info("checkpoint ({}) step {} written to {} in {:.1f}s", why, state_.step,
+               written.string(), seconds_since(t0));
   }
   double seconds = seconds_since(t0);
   stop_cost_.checkpoint_s = std::max(stop_cost_.checkpoint_s, seconds);
   StopCost cost = stop_cost_;
   if (session_steps_ == 1) cost.step_s = first_step_s_;
-  nlohmann::json rec = {{"type", "checkpoint"}, {"step", state_.step}, {"reason", why},
-                        {"seconds", seconds}};
+  nlohmann::json rec = {
+      {"type", "checkpoint"}, {"step", state_.step}, {"reason", why}, {"seconds", seconds}};
   if (cost.step_s > 0) rec["step_s"] = cost.step_s;  // read back by the next run's lead check
   metrics_.write(rec);
   if (comm_.rank() == 0 && !lead_checked_ && cost.known()) {
@@ -543,9 +582,10 @@ void Run::check_signal_lead(const StopCost& cost, const char* source) {
   if (!warning.empty()) {
     log_->warn("{} (measured from {} steps and checkpoints)", warning, source);
   } else {
-    log_->info("signal lead time {:g}s covers a step ({:.3g}s) plus a checkpoint write ({:.3g}s), "
-               "measured from {} steps and checkpoints",
-               *signal_lead_s_, cost.step_s, cost.checkpoint_s, source);
+    log_->info(
+        "signal lead time {:g}s covers a step ({:.3g}s) plus a checkpoint write ({:.3g}s), "
+        "measured from {} steps and checkpoints",
+        *signal_lead_s_, cost.step_s, cost.checkpoint_s, source);
   }
 }
 
@@ -561,7 +601,8 @@ void Run::after_step() {
       plan_->micro_batch(state_.position, comm_.world_size()).total == 0) {
     end_epoch();
   }
-  if (cfg_.train.eval_every > 0 && state_.step % cfg_.train.eval_every == 0) evaluate_dev("interval");
+  if (cfg_.train.eval_every > 0 && state_.step % cfg_.train.eval_every == 0)
+    evaluate_dev("interval");
   bool due = cfg_.checkpoint.every_steps > 0 && state_.step % cfg_.checkpoint.every_steps == 0;
   // Time-based saves: rank 0's clock decides for everyone.
   bool timed = comm_.rank() == 0 && cfg_.checkpoint.every_minutes > 0 &&
@@ -606,15 +647,16 @@ int Run::execute() {
   load_model_and_state();
   install_stop_handlers(cfg_.runtime.stop_signal);
   if (state_.step >= total_steps_ || state_.early_stopped) {
-    log_->info("training is already complete at step {} ({}); raise train.max_steps or "
-               "train.epochs to continue, or use --resume never to start again",
-               state_.step, state_.early_stopped ? "early stopping" : "all steps done");
+    log_->info(
+        "training is already complete at step {} ({}); raise train.max_steps or "
+        "train.epochs to continue, or use --resume never to start again",
+        state_.step, state_.early_stopped ? "early stopping" : "all steps done");
   }
   while (state_.step < total_steps_ && !state_.early_stopped) {
     bool injected = opts_.stop_after_step > 0 && state_.step == opts_.stop_after_step;
     if (comm_.any(stop_requested() || injected)) {
-      log_->warn("stop requested (signal {}): writing a checkpoint at step {}", stop_signal_number(),
-                 state_.step);
+      log_->warn("stop requested (signal {}): writing a checkpoint at step {}",
+                 stop_signal_number(), state_.step);
       save_checkpoint("stop");
       metrics_.write({{"type", "stopped"}, {"step", state_.step}});
       return static_cast<int>(ExitCode::kStopped);
@@ -622,14 +664,17 @@ int Run::execute() {
     train_step();
     after_step();
     if (comm_.rank() == opts_.hang_rank && state_.step == opts_.hang_after_step) {
-      log_->warn("test hook: rank {} stops taking part after step {}", opts_.hang_rank, state_.step);
+      log_->warn("test hook: rank {} stops taking part after step {}", opts_.hang_rank,
+                 state_.step);
       for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
     }
   }
   if (cfg_.train.eval_every > 0 && state_.step % cfg_.train.eval_every != 0) evaluate_dev("end");
   save_checkpoint("end");
   final_test();
-  metrics_.write({{"type", "done"}, {"step", state_.step}, {"train_seconds", state_.train_seconds},
+  metrics_.write({{"type", "done"},
+                  {"step", state_.step},
+                  {"train_seconds", state_.train_seconds},
                   {"samples_seen", state_.samples_seen}});
   log_->info("training done: {} steps, {} of training time", state_.step,
              format_duration(state_.train_seconds));

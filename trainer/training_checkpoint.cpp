@@ -54,11 +54,13 @@ std::string rng_state_bytes(const at::Device& device) {
   return out;
 }
 
-void restore_rng_state(const std::string& bytes, const at::Device& device, const std::string& source) {
+void restore_rng_state(const std::string& bytes, const at::Device& device,
+                       const std::string& source) {
   size_t pos = 0;
   auto next = [&]() -> std::string {
     uint64_t n = 0;
-    if (pos + sizeof n > bytes.size()) throw model_error("checkpoint", source + " is truncated", "");
+    if (pos + sizeof n > bytes.size())
+      throw model_error("checkpoint", source + " is truncated", "");
     std::memcpy(&n, bytes.data() + pos, sizeof n);
     pos += sizeof n;
     if (pos + n > bytes.size()) throw model_error("checkpoint", source + " is truncated", "");
@@ -69,8 +71,10 @@ void restore_rng_state(const std::string& bytes, const at::Device& device, const
   set_generator_bytes(at::detail::getDefaultCPUGenerator(), next());
   if (!device.is_cpu()) {
     if (pos >= bytes.size()) {
-      log::get("trainer")->warn("{} has no {} generator state (written on CPU?): dropout on "
-                                "this rank will not replay exactly", source, device.str());
+      log::get("trainer")->warn(
+          "{} has no {} generator state (written on CPU?): dropout on "
+          "this rank will not replay exactly",
+          source, device.str());
       return;
     }
     set_generator_bytes(at::globalContext().defaultGenerator(device), next());
@@ -124,8 +128,10 @@ void restore_rank_rng(const std::string& dir, int rank, const at::Device& device
   std::string path = dir + "/rng-rank-" + std::to_string(rank) + ".bin";
   if (!fs::exists(path)) {
     // Resuming with more ranks than wrote the checkpoint: new ranks start from their seed.
-    log::get("trainer")->warn("{} does not exist (the checkpoint was written by fewer ranks); "
-                              "rank {} keeps its seeded generator", path, rank);
+    log::get("trainer")->warn(
+        "{} does not exist (the checkpoint was written by fewer ranks); "
+        "rank {} keeps its seeded generator",
+        path, rank);
     return;
   }
   restore_rng_state(read_all(path, "generator state"), device, path);

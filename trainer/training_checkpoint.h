@@ -34,7 +34,8 @@ void write_training_checkpoint(const std::string& dir, const CheckpointContents&
 
 // This rank's generator state as bytes, and back.
 std::string rng_state_bytes(const at::Device& device);
-void restore_rng_state(const std::string& bytes, const at::Device& device, const std::string& source);
+void restore_rng_state(const std::string& bytes, const at::Device& device,
+                       const std::string& source);
 
 // Reads trainer_state.json, config.toml and optimizer.safetensors, restores this rank's RNG.
 // The model weights are loaded by the caller (model::load_classifier on the same directory).

@@ -64,7 +64,8 @@ TEST(CheckpointCommand, VerifyARootReportsEveryStepAndTheResumableOne) {
   EXPECT_EQ(bad.exit_code, 4) << bad.out << bad.err;
   EXPECT_NE(bad.out.find("step-00000300: INVALID"), std::string::npos) << bad.out;
   EXPECT_NE(bad.out.find("manifest.json: missing"), std::string::npos) << bad.out;
-  EXPECT_NE(bad.out.find("latest -> step-00000300  (INVALID target)"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("latest -> step-00000300  (INVALID target)"), std::string::npos)
+      << bad.out;
   EXPECT_NE(bad.out.find("resumable: step-00000200  (--resume auto skips newer: step-00000300)"),
             std::string::npos)
       << bad.out;

@@ -35,7 +35,8 @@ bool run_child_killed_at(const fs::path& root, long long step, const std::string
         testing::fill_fake_checkpoint(d, step);
         // Overwrite file by file, dying in between, as a slow trainer would be caught.
         for (int i = 1; i <= 3; ++i) {
-          test::write_file(d / ("shard-" + std::to_string(i) + ".bin"), std::string(50000, 'a' + i));
+          test::write_file(d / ("shard-" + std::to_string(i) + ".bin"),
+                           std::string(50000, 'a' + i));
           die_if("fill:" + std::to_string(i));
         }
       });
@@ -64,7 +65,9 @@ struct CrashCase {
 };
 
 // Readable test names in ctest output instead of a byte dump.
-void PrintTo(const CrashCase& c, std::ostream* os) { *os << c.kill_at; }
+void PrintTo(const CrashCase& c, std::ostream* os) {
+  *os << c.kill_at;
+}
 
 class CrashDuringWrite : public ::testing::TestWithParam<CrashCase> {};
 
@@ -75,7 +78,8 @@ TEST_P(CrashDuringWrite, LeavesTheRootResumable) {
     CheckpointWriter w(tmp.path());
     w.write(100, [](const fs::path& d) { testing::fill_fake_checkpoint(d, 100); });
   }
-  ASSERT_TRUE(run_child_killed_at(tmp.path(), 200, c.kill_at)) << "child not killed at " << c.kill_at;
+  ASSERT_TRUE(run_child_killed_at(tmp.path(), 200, c.kill_at))
+      << "child not killed at " << c.kill_at;
 
   ResumeChoice choice = find_resumable(tmp.path());
   ASSERT_TRUE(choice.chosen);
@@ -93,19 +97,19 @@ TEST_P(CrashDuringWrite, LeavesTheRootResumable) {
   EXPECT_EQ(find_resumable(tmp.path()).chosen->step, 300);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    EveryPhase, CrashDuringWrite,
-    ::testing::Values(CrashCase{"fill:1", false, false}, CrashCase{"fill:3", false, false},
-                      CrashCase{"files_synced", false, false},
-                      CrashCase{"manifest_written", false, false},
-                      CrashCase{"installed", true, false},
-                      CrashCase{"latest_updated", true, true}),
-    [](const auto& info) {
-      std::string n = info.param.kill_at;
-      for (auto& ch : n)
-        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-      return n;
-    });
+INSTANTIATE_TEST_SUITE_P(EveryPhase, CrashDuringWrite,
+                         ::testing::Values(CrashCase{"fill:1", false, false},
+                                           CrashCase{"fill:3", false, false},
+                                           CrashCase{"files_synced", false, false},
+                                           CrashCase{"manifest_written", false, false},
+                                           CrashCase{"installed", true, false},
+                                           CrashCase{"latest_updated", true, true}),
+                         [](const auto& info) {
+                           std::string n = info.param.kill_at;
+                           for (auto& ch : n)
+                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           return n;
+                         });
 
 class ReSaveCrash : public ::testing::TestWithParam<bool> {};
 

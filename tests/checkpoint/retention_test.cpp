@@ -58,8 +58,8 @@ TEST(ApplyRetention, DeletesDirectoriesButNeverLatestOrBest) {
     w.write(s * 100, [&](const fs::path& d) { testing::fill_fake_checkpoint(d, s * 100); });
     acc[s * 100] = 0.5 + 0.01 * static_cast<double>(s);
   }
-  acc[200] = 0.99;      // the best by metric
-  w.mark_best(300);     // the trainer's `best` pointer (e.g. chosen on another metric)
+  acc[200] = 0.99;   // the best by metric
+  w.mark_best(300);  // the trainer's `best` pointer (e.g. chosen on another metric)
   // A resumed run re-saved an older step, so `latest` is not the newest directory.
   w.write(400, [](const fs::path& d) { testing::fill_fake_checkpoint(d, 400); });
 

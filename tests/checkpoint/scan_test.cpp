@@ -1,7 +1,6 @@
-#include "checkpoint/checkpoint_scan.h"
-
 #include <gtest/gtest.h>
 
+#include "checkpoint/checkpoint_scan.h"
 #include "checkpoint/checkpoint_writer.h"
 #include "checkpoint/layout.h"
 #include "common/error.h"

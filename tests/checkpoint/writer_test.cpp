@@ -1,8 +1,7 @@
-#include "checkpoint/checkpoint_writer.h"
-
 #include <gtest/gtest.h>
 
 #include "checkpoint/checkpoint_scan.h"
+#include "checkpoint/checkpoint_writer.h"
 #include "checkpoint/layout.h"
 #include "checkpoint/manifest.h"
 #include "common/error.h"
@@ -84,10 +83,12 @@ TEST(CheckpointWriter, RecommittingAStepReplacesItWithTheNewContents) {
   w.write(500, [](const fs::path& d) { fill_fake_checkpoint(d, 500); });
   test::write_file(tmp / "step-00000500" / "only-in-old.txt", "old");
   // e.g. resumed from step 400 and reached step 500 again.
-  w.write(500, [](const fs::path& d) {
-    fill_fake_checkpoint(d, 500);
-    test::write_file(d / "rng.bin", "new rng");
-  }, {{"run", 2}});
+  w.write(500,
+          [](const fs::path& d) {
+            fill_fake_checkpoint(d, 500);
+            test::write_file(d / "rng.bin", "new rng");
+          },
+          {{"run", 2}});
   fs::path dir = tmp / "step-00000500";
   VerifyResult r = verify(dir);
   EXPECT_TRUE(r.ok()) << r.summary();
@@ -102,10 +103,11 @@ TEST(CheckpointWriter, AFailingFillLeavesNoTraceAndKeepsLatest) {
   test::TempDir tmp;
   CheckpointWriter w(tmp.path());
   w.write(100, [](const fs::path& d) { fill_fake_checkpoint(d, 100); });
-  EXPECT_THROW(w.write(200, [](const fs::path& d) {
-                 test::write_file(d / "config.json", "{}");
-                 throw std::runtime_error("disk full");
-               }),
+  EXPECT_THROW(w.write(200,
+                       [](const fs::path& d) {
+                         test::write_file(d / "config.json", "{}");
+                         throw std::runtime_error("disk full");
+                       }),
                std::runtime_error);
   EXPECT_TRUE(hidden_entries(tmp.path()).empty());
   EXPECT_FALSE(fs::exists(tmp / "step-00000200"));

@@ -1,7 +1,7 @@
 // collate(): dynamic padding to the longest example, masks, token types, labels.
-#include <gtest/gtest.h>
-
 #include "data/batch.h"
+
+#include <gtest/gtest.h>
 
 namespace berth::data {
 namespace {

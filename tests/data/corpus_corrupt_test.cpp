@@ -86,15 +86,15 @@ TEST(CorpusCorrupt, StructuralProblemsAreNamed) {
     const char* file;
     const char* expect;
   };
-  for (const Case& c : {Case{"missing_offsets", "dataset 'offsets' is missing"},
-                        Case{"missing_input_ids", "dataset 'input_ids' is missing"},
-                        Case{"not_monotone", "not monotone at example 1"},
-                        Case{"last_offset", "the last offset is"},
-                        Case{"label_range", "label 2 of example 1 (source row 2) is out of range"},
-                        Case{"labels_without_names", "'label_names' is missing"},
-                        Case{"wrong_version", "format version 99"},
-                        Case{"not_a_corpus", "not a Berth corpus"},
-                        Case{"float_ids", "'input_ids' does not hold integers"}}) {
+  for (const Case& c :
+       {Case{"missing_offsets", "dataset 'offsets' is missing"},
+        Case{"missing_input_ids", "dataset 'input_ids' is missing"},
+        Case{"not_monotone", "not monotone at example 1"},
+        Case{"last_offset", "the last offset is"},
+        Case{"label_range", "label 2 of example 1 (source row 2) is out of range"},
+        Case{"labels_without_names", "'label_names' is missing"},
+        Case{"wrong_version", "format version 99"}, Case{"not_a_corpus", "not a Berth corpus"},
+        Case{"float_ids", "'input_ids' does not hold integers"}}) {
     std::string msg = open_error((d / (std::string(c.file) + ".h5")).string());
     EXPECT_NE(msg.find(c.expect), std::string::npos) << c.file << ": " << msg;
     EXPECT_NE(msg.find("hint:"), std::string::npos) << msg;

@@ -1,11 +1,12 @@
 // The HDF5 corpus: write then read back (single texts, pairs, unlabeled, file-backed reads),
 // and a writer that does not commit leaves nothing behind.
+#include "data/corpus.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
 #include "common/error.h"
-#include "data/corpus.h"
 #include "data/corpus_writer.h"
 #include "tests/support/test_support.h"
 

@@ -13,7 +13,9 @@ namespace berth::data {
 namespace {
 
 namespace fs = std::filesystem;
-std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+std::string q(const fs::path& p) {
+  return "'" + p.string() + "'";
+}
 
 TEST(PrepSharedData, AllSetsMatchPythonOracle) {
   if (!test::shared_data_available()) GTEST_SKIP() << "no ../shared/data";
@@ -34,8 +36,10 @@ TEST(PrepSharedData, AllSetsMatchPythonOracle) {
       auto r = test::run_command(cmd);
       ASSERT_EQ(r.exit_code, 0) << cmd << "\n" << r.err;
       EXPECT_TRUE(Corpus::open(out.string()).labeled());
-      nlohmann::json job = {{"corpus", out.string()}, {"input", csv.string()},
-                            {"label_column", "label"}, {"sample", 400}};
+      nlohmann::json job = {{"corpus", out.string()},
+                            {"input", csv.string()},
+                            {"label_column", "label"},
+                            {"sample", 400}};
       if (!train) job["labels_from"] = train_h5.string();
       jobs.push_back(job);
       ++corpora;

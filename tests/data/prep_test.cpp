@@ -2,6 +2,8 @@
 // --labels-from and its errors), pairs, every input format, order under threads, and that a
 // failed prep leaves no output and never touches the input. Ids are checked against
 // BertTokenizerFast by tests/python/corpus_oracle.py.
+#include "data/prep.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,7 +13,6 @@
 #include "common/error.h"
 #include "data/corpus.h"
 #include "data/corpus_writer.h"
-#include "data/prep.h"
 #include "data/tokenizer.h"
 #include "tests/support/test_support.h"
 
@@ -22,7 +23,9 @@ namespace fs = std::filesystem;
 using test::TempDir;
 using test::write_file;
 
-std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+std::string q(const fs::path& p) {
+  return "'" + p.string() + "'";
+}
 
 test::CommandResult berth_prep(const std::string& args) {
   return test::run_command("'" + test::berth_binary() + "' prep --model " +
@@ -52,12 +55,12 @@ std::vector<std::string> dir_entries(const fs::path& d) {
 const char* kMessy =
     "text,label\n"
     "\"good, really good\",pos\n"
-    ",pos\n"                      // empty text
-    "\"   \",neg\n"               // whitespace-only text
-    "no label here,\n"            // empty label
+    ",pos\n"            // empty text
+    "\"   \",neg\n"     // whitespace-only text
+    "no label here,\n"  // empty label
     "\"caf\xC3\xA9 \"\"quoted\"\" \xE2\x80\x94 ok\",neg\n"
-    "\"two\nlines\", pos \n"      // label with spaces around
-    "\xE3\x80\x80,neg\n"          // ideographic space only
+    "\"two\nlines\", pos \n"  // label with spaces around
+    "\xE3\x80\x80,neg\n"      // ideographic space only
     "last one,neg\n";
 
 TEST(Prep, SkipsCountsAndReportsBadRows) {
@@ -167,9 +170,12 @@ TEST(Prep, PairsJsonlTsvAndTxt) {
   write_file(d / "nli.jsonl",
              "{\"premise\": \"A man plays a guitar on stage.\", \"hypothesis\": \"Someone makes "
              "music.\", \"label\": 0}\n\n"
-             "{\"premise\": \"" + std::string(300, 'x') + " long premise\", \"hypothesis\": "
-             "\"short one\", \"label\": 2}\n"
-             "{\"premise\": \"Nobody is here.\", \"hypothesis\": \"A crowd cheers.\", \"label\": 1}\n");
+             "{\"premise\": \"" +
+                 std::string(300, 'x') +
+                 " long premise\", \"hypothesis\": "
+                 "\"short one\", \"label\": 2}\n"
+                 "{\"premise\": \"Nobody is here.\", \"hypothesis\": \"A crowd cheers.\", "
+                 "\"label\": 1}\n");
   auto r = berth_prep("--input " + q(d / "nli.jsonl") + " --out " + q(d / "nli.h5") +
                       " --text-column premise --text-pair-column hypothesis --max-length 16");
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -190,8 +196,10 @@ TEST(Prep, PairsJsonlTsvAndTxt) {
   EXPECT_EQ(txt.size(), 2);
   EXPECT_EQ(txt.source_row(1), 3);
   oracle({job(d / "nli.h5", d / "nli.jsonl",
-              {{"text_column", "premise"}, {"pair_column", "hypothesis"},
-               {"label_column", "label"}, {"max_length", 16}}),
+              {{"text_column", "premise"},
+               {"pair_column", "hypothesis"},
+               {"label_column", "label"},
+               {"max_length", 16}}),
           job(d / "tsv.h5", d / "a.tsv", {{"label_column", "label"}}),
           job(d / "txt.h5", d / "lines.dat", {{"format", "txt"}})});
 }

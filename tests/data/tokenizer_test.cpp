@@ -2,6 +2,8 @@
 // tokenize_oracle.py): the benchmark corpora, an adversarial set, every Unicode code point,
 // truncation of single texts and pairs, `berth tokenize` end to end, and the error cases.
 // Every expected value comes from the Python oracle; nothing is written down by hand.
+#include "data/tokenizer.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -15,7 +17,6 @@
 #include <vector>
 
 #include "common/error.h"
-#include "data/tokenizer.h"
 #include "tests/support/test_support.h"
 
 namespace berth::data {
@@ -30,15 +31,17 @@ const Tokenizer& tok() {
   return t;
 }
 
-std::string q(const std::string& s) { return "'" + s + "'"; }
+std::string q(const std::string& s) {
+  return "'" + s + "'";
+}
 
 // Runs the oracle on `input` (JSON) and parses its JSON answer.
 // `max_length` may be a comma list ("2,3,16"): the answer is then one result per max length.
 json oracle(const std::string& mode, const std::string& max_length, const json& input,
             const fs::path& model = test::default_model(), const std::string& extra = {}) {
-  auto r = test::run_python("tokenize_oracle.py " + q(model.string()) + " " + max_length + " " +
-                                mode + extra,
-                            input.is_null() ? std::string() : input.dump());
+  auto r = test::run_python(
+      "tokenize_oracle.py " + q(model.string()) + " " + max_length + " " + mode + extra,
+      input.is_null() ? std::string() : input.dump());
   if (r.exit_code != 0) return json();
   return json::parse(r.out);
 }
@@ -105,9 +108,9 @@ struct Tally {
       size_t from = d > 5 ? d - 5 : 0;
       Ids g(got.begin() + std::min(from, got.size()), got.end());
       Ids w(want.begin() + std::min(from, want.size()), want.end());
-      report += "\n  text: \"" + show(text) + "\"\n  first difference at id " +
-                std::to_string(d) + "; from id " + std::to_string(from) + ":\n   got: " +
-                show_ids(g, 20) + "\n  want: " + show_ids(w, 20);
+      report += "\n  text: \"" + show(text) + "\"\n  first difference at id " + std::to_string(d) +
+                "; from id " + std::to_string(from) + ":\n   got: " + show_ids(g, 20) +
+                "\n  want: " + show_ids(w, 20);
     }
   }
   void expect_clean(const std::string& what) const {
@@ -119,7 +122,9 @@ struct Tally {
   }
 };
 
-Ids to_ids(const json& j) { return j.get<Ids>(); }
+Ids to_ids(const json& j) {
+  return j.get<Ids>();
+}
 
 // ---- (1) the benchmark corpora ------------------------------------------------------------------
 
@@ -155,34 +160,51 @@ std::vector<std::string> adversarial_texts() {
       "",
       " ",
       "Hello, World!",
-      "caf\xc3\xa9 na\xc3\xafve r\xc3\xa9sum\xc3\xa9 \xc3\x85ngstr\xc3\xb6m Cr\xc3\xa8me Br\xc3\xbbl\xc3\xa9" "e",
-      "e\xcc\x81 a\xcc\x8a o\xcc\x88\xcc\x81 u\xcc\xa3\xcc\x81 x\xcc\x81\xcc\xa3\xcc\x88 \xcc\x81start",
-      "\xe4\xbd\xa0\xe5\xa5\xbd\xe4\xb8\x96\xe7\x95\x8c\xef\xbc\x8c\xe4\xbb\x8a\xe5\xa4\xa9\xe5\xa4\xa9\xe6\xb0\x94\xe5\xbe\x88\xe5\xa5\xbd\xe3\x80\x82",
-      "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x81\xae\xe3\x83\x86\xe3\x82\xad\xe3\x82\xb9\xe3\x83\x88 \xe3\x82\xab\xe3\x82\xbf\xe3\x82\xab\xe3\x83\x8a \xef\xbd\xb6\xef\xbe\x80\xef\xbd\xb6\xef\xbe\x85",
-      "\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4 \xed\x85\x8c\xec\x8a\xa4\xed\x8a\xb8 \xe1\x84\x92\xe1\x85\xa1\xe1\x86\xab",
+      "caf\xc3\xa9 na\xc3\xafve r\xc3\xa9sum\xc3\xa9 \xc3\x85ngstr\xc3\xb6m Cr\xc3\xa8me "
+      "Br\xc3\xbbl\xc3\xa9"
+      "e",
+      "e\xcc\x81 a\xcc\x8a o\xcc\x88\xcc\x81 u\xcc\xa3\xcc\x81 x\xcc\x81\xcc\xa3\xcc\x88 "
+      "\xcc\x81start",
+      "\xe4\xbd\xa0\xe5\xa5\xbd\xe4\xb8\x96\xe7\x95\x8c\xef\xbc\x8c\xe4\xbb\x8a\xe5\xa4\xa9\xe5\xa4"
+      "\xa9\xe6\xb0\x94\xe5\xbe\x88\xe5\xa5\xbd\xe3\x80\x82",
+      "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe3\x81\xae\xe3\x83\x86\xe3\x82\xad\xe3\x82\xb9\xe3\x83"
+      "\x88 \xe3\x82\xab\xe3\x82\xbf\xe3\x82\xab\xe3\x83\x8a "
+      "\xef\xbd\xb6\xef\xbe\x80\xef\xbd\xb6\xef\xbe\x85",
+      "\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4 \xed\x85\x8c\xec\x8a\xa4\xed\x8a\xb8 "
+      "\xe1\x84\x92\xe1\x85\xa1\xe1\x86\xab",
       "emoji \xf0\x9f\x98\x80\xf0\x9f\x98\x82 \xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd ok",
-      "family \xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x91\xa7\xe2\x80\x8d\xf0\x9f\x91\xa6 flag \xf0\x9f\x87\xba\xf0\x9f\x87\xb8 \xf0\x9f\x8f\xb3\xef\xb8\x8f\xe2\x80\x8d\xf0\x9f\x8c\x88",
+      "family "
+      "\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x91\xa7\xe2\x80\x8d\xf0\x9f"
+      "\x91\xa6 flag \xf0\x9f\x87\xba\xf0\x9f\x87\xb8 "
+      "\xf0\x9f\x8f\xb3\xef\xb8\x8f\xe2\x80\x8d\xf0\x9f\x8c\x88",
       u8({'n', 'e', 'w', ' ', 0x1F979, 0x1FAE0, 0x1FAE8, 0x1FA77, ' ', 'x', 0x1FAF8, 'y'}),
       u8({'z', 0x200B, 'w', 0x200C, 'j', 0x200D, 'x', 0xFEFF, 'q', 0x2060, 'e', 0x00AD, 'n', 'd'}),
-      "ctrl\x01\x02\x07\x1b\x7f chars\x1c\x1d\x1e\x1f" "end",
+      "ctrl\x01\x02\x07\x1b\x7f chars\x1c\x1d\x1e\x1f"
+      "end",
       std::string("nul\0inside", 10),
-      "\xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7 \xd8\xa8\xd8\xa7\xd9\x84\xd8\xb9\xd8\xa7\xd9\x84\xd9\x85 \xd9\x8e\xd9\x90\xd9\x8f",
-      "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d \xd7\xa2\xd7\x95\xd7\x9c\xd7\x9d \xe2\x80\x8f\xe2\x80\x8e\xe2\x80\xab\xe2\x80\xac",
-      u8({'a', 0xA0, 'b', 0x2028, 'c', 0x2029, 'd', 0x3000, 'e', 0x0B, 'f', 0x0C, 'g', 0x85, 'h',
-          0x1680, 'i', 0x2007, 'j', 0x202F, 'k', 0x205F, 'l', 0x180E, 'm', '\t', 'n', '\r', 'o'}),
+      "\xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7 "
+      "\xd8\xa8\xd8\xa7\xd9\x84\xd8\xb9\xd8\xa7\xd9\x84\xd9\x85 \xd9\x8e\xd9\x90\xd9\x8f",
+      "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d \xd7\xa2\xd7\x95\xd7\x9c\xd7\x9d "
+      "\xe2\x80\x8f\xe2\x80\x8e\xe2\x80\xab\xe2\x80\xac",
+      u8({'a', 0xA0,   'b', 0x2028, 'c', 0x2029, 'd', 0x3000, 'e', 0x0B,
+          'f', 0x0C,   'g', 0x85,   'h', 0x1680, 'i', 0x2007, 'j', 0x202F,
+          'k', 0x205F, 'l', 0x180E, 'm', '\t',   'n', '\r',   'o'}),
       std::string(101, 'a'),
       std::string(100, 'a'),
       std::string(99, 'b') + "\xc3\xa9",
       std::string(100, 'x') + "\xcc\x81",
       "pneumonoultramicroscopicsilicovolcanoconiosis " + std::string(150, 'z') + " tail",
       "!!!???...,,,;;;:::---___***&&&%%%$$$###@@@~~~```'''\"\"\"(((}}}[[[",
-      "\xe2\x80\x94\xe2\x80\x93\xe2\x80\x9c\xe2\x80\x9d\xe2\x80\x98\xe2\x80\x99\xc2\xbf\xc2\xa1\xc2\xab\xc2\xbb\xe2\x80\xa6\xe3\x80\x81\xe3\x80\x82\xef\xbc\x81",
+      "\xe2\x80\x94\xe2\x80\x93\xe2\x80\x9c\xe2\x80\x9d\xe2\x80\x98\xe2\x80\x99\xc2\xbf\xc2\xa1\xc2"
+      "\xab\xc2\xbb\xe2\x80\xa6\xe3\x80\x81\xe3\x80\x82\xef\xbc\x81",
       "[MASK] [CLS] [SEP] [PAD] [UNK] [cls] [Mask] x[MASK]y [MASK][MASK] [MAS K] [[MASK]]",
       "[CLS]hello[SEP]world[SEP]",
       "\xc4\xb0stanbul \xc4\xb1\xc4\xb0 D\xc4\xb0YARBAKIR",
       "\xce\x9f\xce\x94\xce\x9f\xce\xa3 \xcf\x83\xcf\x82\xce\xa3 \xce\xac\xce\xad\xce\xae",
       "\xef\xac\x81nance \xef\xac\x82ow \xef\xac\x80 \xef\xac\x83 \xef\xac\x86",
-      "\xef\xbc\xa8\xef\xbd\x85\xef\xbd\x8c\xef\xbd\x8c\xef\xbd\x8f \xef\xbc\xb7\xef\xbd\x8f\xef\xbd\x92\xef\xbd\x8c\xef\xbd\x84 \xef\xbc\x91\xef\xbc\x92\xef\xbc\x93",
+      "\xef\xbc\xa8\xef\xbd\x85\xef\xbd\x8c\xef\xbd\x8c\xef\xbd\x8f "
+      "\xef\xbc\xb7\xef\xbd\x8f\xef\xbd\x92\xef\xbd\x8c\xef\xbd\x84 "
+      "\xef\xbc\x91\xef\xbc\x92\xef\xbc\x93",
       u8({0x1D400, 0x1D401, 0x1D402, ' ', 0x1D4D0, 0x1D538, ' ', 0x1D7D8, 0x1D7D9, ' ', 0x210C}),
       "\xe2\x91\xa0\xe2\x91\xa1 \xc2\xb2\xc2\xb3 \xc2\xbd \xe2\x85\xa2 \xe2\x84\xa2 \xe2\x84\x83",
       u8({0x130, 0x69, 0x307, 0x49, 0x131, ' ', 0x1E9E, 0xDF, ' ', 0x1F88, 0x1FBC, ' ', 0x10570,
@@ -201,18 +223,73 @@ std::vector<std::string> adversarial_texts() {
       "don't won't it's O'Neil e-mail co-operate 3.14 1,000,000 $5 50% a/b C++ C# .NET",
       "http://example.com/path?q=1&r=2#frag user@example.org",
       "UPPER lower MiXeD CamelCaseWord snake_case_word",
-      "\xe0\xa4\xa8\xe0\xa4\xae\xe0\xa4\xb8\xe0\xa5\x8d\xe0\xa4\xa4\xe0\xa5\x87 \xe0\xb8\xaa\xe0\xb8\xa7\xe0\xb8\xb1\xe0\xb8\xaa\xe0\xb8\x94\xe0\xb8\xb5 \xe1\x83\x92\xe1\x83\x90\xe1\x83\x9b\xe1\x83\x90\xe1\x83\xa0\xe1\x83\xaf\xe1\x83\x9d\xe1\x83\x91\xe1\x83\x90",
-      "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82 \xd0\x9c\xd0\x98\xd0\xa0 \xd0\x81\xd0\xbb\xd0\xba\xd0\xb0 \xd0\x99",
+      "\xe0\xa4\xa8\xe0\xa4\xae\xe0\xa4\xb8\xe0\xa5\x8d\xe0\xa4\xa4\xe0\xa5\x87 "
+      "\xe0\xb8\xaa\xe0\xb8\xa7\xe0\xb8\xb1\xe0\xb8\xaa\xe0\xb8\x94\xe0\xb8\xb5 "
+      "\xe1\x83\x92\xe1\x83\x90\xe1\x83\x9b\xe1\x83\x90\xe1\x83\xa0\xe1\x83\xaf\xe1\x83\x9d\xe1\x83"
+      "\x91\xe1\x83\x90",
+      "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82 \xd0\x9c\xd0\x98\xd0\xa0 "
+      "\xd0\x81\xd0\xbb\xd0\xba\xd0\xb0 \xd0\x99",
   };
   // Random mixtures of the troublesome pieces above, seeded: any failure reproduces.
-  const std::vector<std::string> pool = {
-      "a", "B", "z", "Q", " ", "  ", "\t", "\n", "\r", ".", ",", "'", "-", "[", "]", "[MASK]",
-      "[CLS]", "[SEP]", "[UNK]", "[PAD]", "MASK", "##", "#", "ing", "un", "the", "\xc3\xa9",
-      "\xcc\x81", "\xcc\xa3", "\xe4\xb8\xad", "\xe3\x81\x82", "\xed\x95\x9c", "\xf0\x9f\x98\x80",
-      "\xe2\x80\x8d", "\xe2\x80\x8b", "\xc2\xa0", "\xe3\x80\x80", "\x0b", "\x0c", "\xc2\x85",
-      "\x01", "\xc4\xb0", "\xce\xa3", "\xef\xac\x81", "\xef\xbc\xa1", "\xd9\x85", "\xd7\xa9",
-      "\xe2\x80\x94", "\xef\xbf\xbd", "\xf0\x9f\xab\xa0", "\xe0\xbd\xb1", "\xe2\x84\xa2", "0",
-      "42", "\xea\xb0\x80", "\xe1\x84\x80", "\xf0\x9d\x90\x80", "\xe2\x80\xa8", "\xdf\xbd"};
+  const std::vector<std::string> pool = {"a",
+                                         "B",
+                                         "z",
+                                         "Q",
+                                         " ",
+                                         "  ",
+                                         "\t",
+                                         "\n",
+                                         "\r",
+                                         ".",
+                                         ",",
+                                         "'",
+                                         "-",
+                                         "[",
+                                         "]",
+                                         "[MASK]",
+                                         "[CLS]",
+                                         "[SEP]",
+                                         "[UNK]",
+                                         "[PAD]",
+                                         "MASK",
+                                         "##",
+                                         "#",
+                                         "ing",
+                                         "un",
+                                         "the",
+                                         "\xc3\xa9",
+                                         "\xcc\x81",
+                                         "\xcc\xa3",
+                                         "\xe4\xb8\xad",
+                                         "\xe3\x81\x82",
+                                         "\xed\x95\x9c",
+                                         "\xf0\x9f\x98\x80",
+                                         "\xe2\x80\x8d",
+                                         "\xe2\x80\x8b",
+                                         "\xc2\xa0",
+                                         "\xe3\x80\x80",
+                                         "\x0b",
+                                         "\x0c",
+                                         "\xc2\x85",
+                                         "\x01",
+                                         "\xc4\xb0",
+                                         "\xce\xa3",
+                                         "\xef\xac\x81",
+                                         "\xef\xbc\xa1",
+                                         "\xd9\x85",
+                                         "\xd7\xa9",
+                                         "\xe2\x80\x94",
+                                         "\xef\xbf\xbd",
+                                         "\xf0\x9f\xab\xa0",
+                                         "\xe0\xbd\xb1",
+                                         "\xe2\x84\xa2",
+                                         "0",
+                                         "42",
+                                         "\xea\xb0\x80",
+                                         "\xe1\x84\x80",
+                                         "\xf0\x9d\x90\x80",
+                                         "\xe2\x80\xa8",
+                                         "\xdf\xbd"};
   std::mt19937 rng(12345);
   for (int i = 0; i < 3000; ++i) {
     std::string s;
@@ -241,11 +318,32 @@ TEST(Tokenizer, ParityOnAdversarialTexts) {
 
 TEST(Tokenizer, InvalidUtf8ReadAsReplacementCharacters) {
   std::vector<std::string> bytes = {
-      "a\xff" "b", "\xc3", "x\xc3", "\xc3(", "\xe2\x82", "\xe2\x82(", "\xed\xa0\x80",
-      "\xed\xbf\xbf", "\xf0\x9f\x98", "\xf0\x9f\x98 z", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80",
-      "\xc0\xaf", "\xc1\xbf", "\xe0\x80\xaf", "\xf0\x80\x80\xaf", "\x80\x80\x80", "\xbf",
-      "ok\xe4\xb8\xadok\xe4\xb8", "[MA\xffSK] [MASK]\xff", "caf\xc3\xa9\xe9", "\xfe\xfe\xff\xff",
-      "\xf8\x88\x80\x80\x80", "\xef\xbf\xbe\xef\xbf\xbf", "\xe1\x80\xe2\x81\xe3"};
+      "a\xff"
+      "b",
+      "\xc3",
+      "x\xc3",
+      "\xc3(",
+      "\xe2\x82",
+      "\xe2\x82(",
+      "\xed\xa0\x80",
+      "\xed\xbf\xbf",
+      "\xf0\x9f\x98",
+      "\xf0\x9f\x98 z",
+      "\xf4\x90\x80\x80",
+      "\xf5\x80\x80\x80",
+      "\xc0\xaf",
+      "\xc1\xbf",
+      "\xe0\x80\xaf",
+      "\xf0\x80\x80\xaf",
+      "\x80\x80\x80",
+      "\xbf",
+      "ok\xe4\xb8\xadok\xe4\xb8",
+      "[MA\xffSK] [MASK]\xff",
+      "caf\xc3\xa9\xe9",
+      "\xfe\xfe\xff\xff",
+      "\xf8\x88\x80\x80\x80",
+      "\xef\xbf\xbe\xef\xbf\xbf",
+      "\xe1\x80\xe2\x81\xe3"};
   json hex = json::array();
   for (auto& s : bytes) {
     std::string h;
@@ -315,8 +413,7 @@ TEST(Tokenizer, TruncationOfSingleTexts) {
     ASSERT_EQ(want.size(), texts.size());
     for (size_t i = 0; i < texts.size(); ++i) {
       auto e = tok().encode(texts[i], max_length);
-      t.check("max_length=" + std::to_string(max_length) + ": " + texts[i], e.ids,
-              to_ids(want[i]));
+      t.check("max_length=" + std::to_string(max_length) + ": " + texts[i], e.ids, to_ids(want[i]));
       EXPECT_EQ(e.token_type_ids, std::vector<int8_t>(e.ids.size(), 0));
     }
   }
@@ -424,9 +521,9 @@ TEST(Tokenizer, BerthTokenizeBinaryMatchesOracle) {
     }
   }
   // Default --max-length is 512 and an input without a final newline still counts.
-  auto d = test::run_command(q(test::berth_binary()) + " tokenize --model " +
-                                 q(test::default_model().string()),
-                             "hello world");
+  auto d = test::run_command(
+      q(test::berth_binary()) + " tokenize --model " + q(test::default_model().string()),
+      "hello world");
   EXPECT_EQ(d.exit_code, 0) << d.err;
   auto want = oracle("single", "512", json({"hello world"}));
   EXPECT_EQ(d.out, to_ids(want[0]).empty() ? "" : want[0].dump() + "\n");
@@ -445,8 +542,8 @@ TEST(Tokenizer, MissingVocabularyIsAModelErrorNamingTheFile) {
     EXPECT_NE(e.message().find("vocab.txt"), std::string::npos) << e.what();
     EXPECT_FALSE(e.hint().empty());
   }
-  auto r = test::run_command(q(test::berth_binary()) + " tokenize --model " + q(dir.path().string()),
-                             "x\n");
+  auto r = test::run_command(
+      q(test::berth_binary()) + " tokenize --model " + q(dir.path().string()), "x\n");
   EXPECT_EQ(r.exit_code, static_cast<int>(ExitCode::kModel)) << r.err;
   EXPECT_NE(r.err.find("vocab.txt"), std::string::npos) << r.err;
 
@@ -507,7 +604,8 @@ TEST(Tokenizer, AccessorsAndFingerprint) {
   EXPECT_EQ(t.token(t.unk_id()), "[UNK]");
   EXPECT_EQ(t.token(t.pad_id()), "[PAD]");
   EXPECT_GT(t.vocab_size(), 1000);
-  EXPECT_EQ(t.fingerprint(), Tokenizer::from_directory(test::default_model().string()).fingerprint());
+  EXPECT_EQ(t.fingerprint(),
+            Tokenizer::from_directory(test::default_model().string()).fingerprint());
   TokenizerSettings cased = t.settings();
   cased.lowercase = cased.strip_accents = false;
   std::vector<std::string> vocab;

@@ -1,13 +1,13 @@
 #include "tests/support/test_support.h"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
 
@@ -22,11 +22,21 @@ std::string env_or(const char* name, const std::string& fallback) {
 
 // The build-time paths can be overridden from the environment, so that test binaries copied to
 // another machine (the GPU runs of bench/gpu_check.sh) find that machine's Python and files.
-fs::path source_dir() { return env_or("BERTH_SOURCE_DIR", BERTH_SOURCE_DIR); }
-fs::path shared_data() { return env_or("BERTH_SHARED_DATA", BERTH_SHARED_DATA); }
-fs::path default_model() { return env_or("BERTH_DEFAULT_MODEL", BERTH_DEFAULT_MODEL); }
-std::string python() { return env_or("BERTH_PYTHON", BERTH_PYTHON); }
-std::string berth_binary() { return env_or("BERTH_BINARY", BERTH_BINARY); }
+fs::path source_dir() {
+  return env_or("BERTH_SOURCE_DIR", BERTH_SOURCE_DIR);
+}
+fs::path shared_data() {
+  return env_or("BERTH_SHARED_DATA", BERTH_SHARED_DATA);
+}
+fs::path default_model() {
+  return env_or("BERTH_DEFAULT_MODEL", BERTH_DEFAULT_MODEL);
+}
+std::string python() {
+  return env_or("BERTH_PYTHON", BERTH_PYTHON);
+}
+std::string berth_binary() {
+  return env_or("BERTH_BINARY", BERTH_BINARY);
+}
 
 std::string learnable_csv(int rows) {
   static const char* words[3][6] = {{"sunny", "bright", "warm", "summer", "beach", "light"},
@@ -118,6 +128,8 @@ fs::path checkpoint_step_dir(const fs::path& run_dir, int step) {
   return run_dir / "checkpoints" / name;
 }
 
-bool shared_data_available() { return fs::exists(shared_data() / "sst2" / "train.csv"); }
+bool shared_data_available() {
+  return fs::exists(shared_data() / "sst2" / "train.csv");
+}
 
 }  // namespace berth::test

@@ -13,10 +13,10 @@ namespace berth::test {
 // (BERTH_SOURCE_DIR, BERTH_SHARED_DATA, BERTH_DEFAULT_MODEL, BERTH_PYTHON, BERTH_BINARY) is set.
 std::string env_or(const char* name, const std::string& fallback);
 std::filesystem::path source_dir();
-std::filesystem::path shared_data();     // ../shared/data (the benchmark CSVs)
-std::filesystem::path default_model();   // models/default
-std::string python();                    // the venv's python
-std::string berth_binary();              // build/berth
+std::filesystem::path shared_data();    // ../shared/data (the benchmark CSVs)
+std::filesystem::path default_model();  // models/default
+std::string python();                   // the venv's python
+std::string berth_binary();             // build/berth
 
 // A fresh empty directory under the system temp dir, removed when the object dies.
 class TempDir {

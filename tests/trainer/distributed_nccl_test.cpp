@@ -16,7 +16,8 @@ namespace {
 
 TEST(DistributedNccl, LinkedLibraryMatchesTheHeaders) {
   EXPECT_EQ(trainer::NcclCommunicator::header_version(), NCCL_VERSION_CODE);
-  EXPECT_EQ(trainer::NcclCommunicator::runtime_version(), trainer::NcclCommunicator::header_version())
+  EXPECT_EQ(trainer::NcclCommunicator::runtime_version(),
+            trainer::NcclCommunicator::header_version())
       << "libnccl and nccl.h come from different NCCL releases";
 }
 

@@ -3,18 +3,17 @@
 // rank reads, exact resume, resume across world sizes, a stop request that reaches one rank,
 // ranks that disagree on the config, an error on one rank, and stalled ranks under a short
 // runtime.comm_timeout_s (the error must name the collective and the rank).
+#include <ATen/ATen.h>
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <signal.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <thread>
-
-#include <ATen/ATen.h>
 
 #include "model/safetensors.h"
 #include "tests/support/test_support.h"
@@ -49,8 +48,8 @@ class DistributedTrain : public ::testing::Test {
       << "batch_size = 4\nmax_length = 32\nlength_bucketing = false\ncache_dir = '"
       << (*dir_ / "cache").string() << "'\n"
       << "[optim]\nlr = 5e-3\nwarmup_steps = 2\nmax_grad_norm = 1.0\n"
-      << "[train]\nmax_steps = 10\nlog_every = 1\nseed = 7\nrun_dir = '"
-      << (*dir_ / run).string() << "'\n[checkpoint]\nkeep_last = 0\nkeep_best = 0\n"
+      << "[train]\nmax_steps = 10\nlog_every = 1\nseed = 7\nrun_dir = '" << (*dir_ / run).string()
+      << "'\n[checkpoint]\nkeep_last = 0\nkeep_best = 0\n"
       << "[runtime]\nthreads = 1\ncomm_timeout_s = 60\n";
     auto path = *dir_ / (run + ".toml");
     write_file(path, c.str());
@@ -102,7 +101,8 @@ class DistributedTrain : public ::testing::Test {
     ASSERT_EQ(one.exit_code, 0) << one.err;
     auto many = train(np, config("many-" + tag, "tiny", csv), extra);
     ASSERT_EQ(many.exit_code, 0) << many.err;
-    EXPECT_NE(many.err.find(std::to_string(np) + " rank(s) via mpi"), std::string::npos) << many.err;
+    EXPECT_NE(many.err.find(std::to_string(np) + " rank(s) via mpi"), std::string::npos)
+        << many.err;
 
     auto a = losses("one-" + tag), b = losses("many-" + tag);
     ASSERT_EQ(a.size(), static_cast<size_t>(steps));
@@ -121,7 +121,9 @@ class DistributedTrain : public ::testing::Test {
 TempDir* DistributedTrain::dir_ = nullptr;
 
 // 60 rows, global batch 8: 7 full micro-steps and a tail of 4 an epoch; 10 steps cross it.
-TEST_F(DistributedTrain, TwoRanksEqualOneRankWithTwiceTheBatch) { expect_equivalent(2, "train60.csv", 1, 10); }
+TEST_F(DistributedTrain, TwoRanksEqualOneRankWithTwiceTheBatch) {
+  expect_equivalent(2, "train60.csv", 1, 10);
+}
 
 TEST_F(DistributedTrain, TwoRanksEqualOneRankWithGradientAccumulation) {
   expect_equivalent(2, "train60.csv", 2, 6);
@@ -139,8 +141,9 @@ TEST_F(DistributedTrain, RanksReadDisjointShardsCoveringTheEpoch) {
     // One epoch: 60 rows are 8 micro-steps for 2 ranks, 58 rows 5 for 3 ranks.
     auto csv = np == 2 ? "train60.csv" : "train58.csv";
     int steps = np == 2 ? 8 : 5;
-    auto r = train(np, config(run, "tiny", csv),
-                   "--set train.max_steps=" + std::to_string(steps) + " --trace-batches '" + trace + "'");
+    auto r = train(
+        np, config(run, "tiny", csv),
+        "--set train.max_steps=" + std::to_string(steps) + " --trace-batches '" + trace + "'");
     ASSERT_EQ(r.exit_code, 0) << r.err;
     std::multiset<int64_t> all;
     size_t lines0 = 0;
@@ -160,7 +163,8 @@ TEST_F(DistributedTrain, RanksReadDisjointShardsCoveringTheEpoch) {
       EXPECT_EQ(lines, static_cast<size_t>(steps));
     }
     int rows = np == 2 ? 60 : 58;
-    ASSERT_EQ(all.size(), static_cast<size_t>(rows)) << np << " ranks: examples read twice or missed";
+    ASSERT_EQ(all.size(), static_cast<size_t>(rows))
+        << np << " ranks: examples read twice or missed";
     int64_t expect = 0;
     for (int64_t i : all) EXPECT_EQ(i, expect++) << np << " ranks: the shards are not disjoint";
   }
@@ -264,7 +268,8 @@ TEST_F(DistributedTrain, StopSignalToOneRankStopsAllAtTheSameStep) {
   std::string log1 = read_file(*dir_ / "signalled" / "logs" / "rank-1.log");
   auto step_of = [](const std::string& log) {
     auto p = log.find("writing a checkpoint at step ");
-    return p == std::string::npos ? std::string("none") : log.substr(p + 29, log.find('\n', p) - p - 29);
+    return p == std::string::npos ? std::string("none")
+                                  : log.substr(p + 29, log.find('\n', p) - p - 29);
   };
   EXPECT_NE(step_of(log0), "none") << log0;
   EXPECT_EQ(step_of(log0), step_of(log1));
@@ -318,14 +323,15 @@ TEST_F(DistributedTrain, StoppedRankTimesOutNamingTheRank) {
   auto cfg = config("frozen");
   std::string marker = "frozen-" + std::to_string(::getpid());
   Clock::time_point stopped_at;
-  auto r = run_and_act(mpirun(2, marker) +
-                           berth_train(cfg, "--set runtime.comm_timeout_s=3 --set train.max_steps=100000"),
-                       *dir_ / "frozen" / "metrics.jsonl", [&] {
-                         pid_t pid = find_rank(marker, 1);
-                         ASSERT_GT(pid, 0) << "rank 1 not found";
-                         stopped_at = Clock::now();
-                         ::kill(pid, SIGSTOP);
-                       });
+  auto r = run_and_act(
+      mpirun(2, marker) +
+          berth_train(cfg, "--set runtime.comm_timeout_s=3 --set train.max_steps=100000"),
+      *dir_ / "frozen" / "metrics.jsonl", [&] {
+        pid_t pid = find_rank(marker, 1);
+        ASSERT_GT(pid, 0) << "rank 1 not found";
+        stopped_at = Clock::now();
+        ::kill(pid, SIGSTOP);
+      });
   double seconds = std::chrono::duration<double>(Clock::now() - stopped_at).count();
   EXPECT_EQ(r.exit_code, 5) << r.err;
   EXPECT_LT(seconds, 30) << "3 s timeout + grace";

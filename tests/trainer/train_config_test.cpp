@@ -44,10 +44,10 @@ TEST(TrainConfig, ReadsValuesAndKeepsDefaults) {
 }
 
 TEST(TrainConfig, OverridesFromCommandLine) {
-  auto c = TrainConfig::parse(kMinimal, "run.toml",
-                              {"train.max_steps=7", "runtime.device=cuda", "optim.lr=1e-4",
-                               "data.dev=\"dev.csv\"", "train.deterministic=false",
-                               "runtime.cudnn_attention=true"});
+  auto c = TrainConfig::parse(
+      kMinimal, "run.toml",
+      {"train.max_steps=7", "runtime.device=cuda", "optim.lr=1e-4", "data.dev=\"dev.csv\"",
+       "train.deterministic=false", "runtime.cudnn_attention=true"});
   EXPECT_EQ(c.train.max_steps, 7);
   EXPECT_TRUE(c.runtime.cudnn_attention);
   EXPECT_FALSE(TrainConfig::parse(kMinimal, "run.toml").runtime.cudnn_attention);
@@ -85,7 +85,8 @@ TEST(TrainConfig, UnknownSectionAndOverrideKey) {
 }
 
 TEST(TrainConfig, WrongTypeNamesKey) {
-  auto msg = error_of([] { TrainConfig::parse("[data]\ntrain='x'\nbatch_size = \"32\"\n", "r.toml"); });
+  auto msg =
+      error_of([] { TrainConfig::parse("[data]\ntrain='x'\nbatch_size = \"32\"\n", "r.toml"); });
   EXPECT_NE(msg.find("r.toml:3"), std::string::npos) << msg;
   EXPECT_NE(msg.find("'data.batch_size' must be an integer"), std::string::npos) << msg;
   msg = error_of([] { TrainConfig::parse(kMinimal, "r.toml", {"data.batch_size=abc"}); });
@@ -111,7 +112,8 @@ TEST(TrainConfig, ImpossibleValuesNameKey) {
 }
 
 TEST(TrainConfig, InvalidTomlNamesLine) {
-  auto msg = error_of([] { TrainConfig::parse("[data]\ntrain = \"x\nbatch_size=3\n", "bad.toml"); });
+  auto msg =
+      error_of([] { TrainConfig::parse("[data]\ntrain = \"x\nbatch_size=3\n", "bad.toml"); });
   EXPECT_NE(msg.find("bad.toml:2"), std::string::npos) << msg;
 }
 
