@@ -17,6 +17,15 @@ namespace {
 bool is_corpus(const std::string& path) {
   return fs::path(path).extension() == ".h5" || fs::path(path).extension() == ".hdf5";
 }
+
+// sha256_file reports as the checkpoint module does; here an unreadable file is bad input data.
+std::string content_hash(const std::string& path) {
+  try {
+    return sha256_file(path);
+  } catch (const Error& e) {
+    throw data_error("data", e.message(), e.hint());
+  }
+}
 }  // namespace
 
 std::string default_cache_dir() {
@@ -40,13 +49,20 @@ std::string corpus_path_for(const std::string& path, const TrainConfig& config,
                      "check data.train / data.dev / data.test (paths are relative to the "
                      "directory berth runs in)");
   }
+  // The label map borrowed from the training corpus: a cached one is named by its own key (and
+  // on ranks other than the writer it may not exist yet: hashing it would race with its prep);
+  // a corpus the user gave is hashed.
+  std::string labels_key;
+  if (!labels_from.empty()) {
+    labels_key = is_corpus(config.data.train) ? content_hash(labels_from)
+                                              : fs::path(labels_from).filename().string();
+  }
   // The key covers everything that changes the corpus: content, tokenizer, columns, length, and
   // the label map it borrows.
-  std::string key_text = sha256_file(path) + "|" + tokenizer.fingerprint() + "|" +
+  std::string key_text = content_hash(path) + "|" + tokenizer.fingerprint() + "|" +
                          config.data.text_column + "|" + config.data.label_column + "|" +
                          config.data.text_pair_column + "|" +
-                         std::to_string(config.data.max_length) + "|" +
-                         (labels_from.empty() ? "" : sha256_file(labels_from));
+                         std::to_string(config.data.max_length) + "|" + labels_key;
   std::string dir = config.data.cache_dir.empty() ? default_cache_dir() : config.data.cache_dir;
   std::string out =
       dir + "/" + fs::path(path).stem().string() + "-" + sha256_hex(key_text).substr(0, 16) + ".h5";
@@ -89,7 +105,8 @@ TrainingData open_training_data(const TrainConfig& config, const data::Tokenizer
     if (comm.any(true)) throw;
   }
   if (comm.any(false)) {
-    throw data_error("data", "another rank failed to prepare the data", "see rank 0's error above");
+    throw data_error("data", "another rank failed to prepare the data",
+                     "see that rank's error above");
   }
   comm.barrier();
 

@@ -506,7 +506,8 @@ void Run::evaluate_dev(const char* when) {
                   {"epoch", state_.epoch + 1},
                   {"loss", r.loss},
                   {"accuracy", r.report.accuracy},
-                  {"macro_f1", r.report.macro_f1}});
+                  {"macro_f1", r.report.macro_f1},
+                  {"examples", r.report.total}});
   if (better) {
     state_.best_metric = m;
     state_.best_step = state_.step;

@@ -134,6 +134,45 @@ TEST_F(DistributedTrain, ThreeRanksEqualOneRankWithThriceTheBatch) {
   expect_equivalent(3, "train58.csv", 1, 7);
 }
 
+// A train and a dev CSV on a cold cache: rank 0 preps both while the others wait (the dev
+// corpus's cache key must not need the training corpus's file, which the others do not have
+// yet), and evaluation split over the ranks counts every dev example once: 17 rows, uneven
+// slices over 3 ranks, give the metrics of one rank with the same weights.
+TEST_F(DistributedTrain, ColdCacheDevEvaluationMatchesOneRank) {
+  write_file(*dir_ / "dev17.csv", learnable_csv(17));
+  auto extra = [&](const std::string& run, int batch) {
+    return "--set \"data.dev='" + (*dir_ / "dev17.csv").string() + "'\" --set \"data.cache_dir='" +
+           (*dir_ / ("cache-" + run)).string() + "'\" --set train.eval_every=5 " +
+           "--set train.max_steps=10 --set data.batch_size=" + std::to_string(batch);
+  };
+  auto one = train(1, config("eval-one"), extra("eval-one", 12));
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  auto three = train(3, config("eval-three"), extra("eval-three", 4));
+  ASSERT_EQ(three.exit_code, 0) << three.err;
+
+  auto evals = [&](const std::string& run) {
+    std::vector<nlohmann::json> out;
+    std::istringstream in(read_file(*dir_ / run / "metrics.jsonl"));
+    for (std::string line; std::getline(in, line);) {
+      auto j = nlohmann::json::parse(line);
+      if (j.at("type") == "eval") out.push_back(j);
+    }
+    return out;
+  };
+  auto a = evals("eval-one"), b = evals("eval-three");
+  ASSERT_EQ(a.size(), 2u);  // steps 5 and 10
+  ASSERT_EQ(b.size(), a.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(b[i].at("step"), a[i].at("step"));
+    EXPECT_EQ(a[i].at("examples").get<int64_t>(), 17);
+    EXPECT_EQ(b[i].at("examples").get<int64_t>(), 17) << "each dev example counted once";
+    EXPECT_NEAR(b[i].at("loss").get<double>(), a[i].at("loss").get<double>(), 1e-5);
+    EXPECT_EQ(b[i].at("accuracy"), a[i].at("accuracy"));
+    EXPECT_EQ(b[i].at("macro_f1"), a[i].at("macro_f1"));
+  }
+  EXPECT_NE(a[0].at("loss"), a[1].at("loss")) << "the model never changed: the test proves nothing";
+}
+
 TEST_F(DistributedTrain, RanksReadDisjointShardsCoveringTheEpoch) {
   for (int np : {2, 3}) {
     std::string run = "shards-" + std::to_string(np);
