@@ -264,6 +264,15 @@ void Run::load_model_and_state() {
   EpochPlan probe(lengths_, 0, {cfg_.data.batch_size, 0, false, 1});
   steps_per_epoch_ =
       optimizer_steps_per_epoch(probe.micro_steps(comm_.world_size()), cfg_.optim.grad_accum);
+  if (probe.micro_steps(comm_.world_size()) == 0) {
+    // Otherwise every "step" would see no example and only apply weight decay.
+    throw data_error("trainer",
+                     "training corpus " + train.path() + " has " + std::to_string(train.size()) +
+                         " example(s), fewer than the " + std::to_string(comm_.world_size()) +
+                         " ranks: no training step can give every rank an example",
+                     "run with at most " + std::to_string(train.size()) +
+                         " rank(s), or give data.train more examples");
+  }
   total_steps_ =
       cfg_.train.max_steps > 0 ? cfg_.train.max_steps : cfg_.train.epochs * steps_per_epoch_;
   int64_t warmup = resolve_warmup(cfg_.optim.warmup_steps, cfg_.optim.warmup_ratio, total_steps_);

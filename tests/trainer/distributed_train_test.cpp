@@ -329,6 +329,17 @@ TEST_F(DistributedTrain, RanksWithDifferentConfigsFailNamingTheKeys) {
   EXPECT_NE(r.err.find("--resume: auto -> never"), std::string::npos) << r.err;
 }
 
+// Fewer examples than ranks: no step could give every rank an example. Before this was refused,
+// a run with train.max_steps "trained" that many steps on no data (weight decay only).
+TEST_F(DistributedTrain, FewerExamplesThanRanksIsRefused) {
+  write_file(*dir_ / "train2.csv", learnable_csv(2));
+  auto r = train(3, config("too-few", "tiny", "train2.csv"), "--set train.max_steps=5");
+  EXPECT_EQ(r.exit_code, 3) << r.err;  // ExitCode::kData
+  EXPECT_NE(r.err.find("has 2 example(s), fewer than the 3 ranks"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("at most 2 rank(s)"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(*dir_ / "too-few" / "checkpoints" / "step-00000005"));
+}
+
 TEST_F(DistributedTrain, AnErrorOnOneRankEndsTheJobAtOnceWithItsExitCode) {
   auto cfg = config("one-fails");
   auto t0 = Clock::now();
