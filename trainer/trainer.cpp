@@ -507,12 +507,15 @@ void Run::evaluate_dev(const char* when) {
                     device_, amp_, comm_);
   double m = r.metric(cfg_.train.metric);
   bool better = is_better(cfg_.train.metric, m, state_.best_metric);
-  log_->info("eval ({}) step {}: loss {:.4f} accuracy {:.4f} macro_f1 {:.4f}{}", when, state_.step,
-             r.loss, r.report.accuracy, r.report.macro_f1, better ? " (best so far)" : "");
+  // The epoch of the last step (1-based): right after an epoch ends, the one that just ended.
+  const int64_t epoch = state_.position == 0 && state_.epoch > 0 ? state_.epoch : state_.epoch + 1;
+  log_->info("eval ({}) epoch {} step {}: loss {:.4f} accuracy {:.4f} macro_f1 {:.4f}{}", when,
+             epoch, state_.step, r.loss, r.report.accuracy, r.report.macro_f1,
+             better ? " (best so far)" : "");
   metrics_.write({{"type", "eval"},
                   {"split", "dev"},
                   {"step", state_.step},
-                  {"epoch", state_.epoch + 1},
+                  {"epoch", epoch},
                   {"loss", r.loss},
                   {"accuracy", r.report.accuracy},
                   {"macro_f1", r.report.macro_f1},

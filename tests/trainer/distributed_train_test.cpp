@@ -164,6 +164,9 @@ TEST_F(DistributedTrain, ColdCacheDevEvaluationMatchesOneRank) {
   ASSERT_EQ(b.size(), a.size());
   for (size_t i = 0; i < a.size(); ++i) {
     EXPECT_EQ(b[i].at("step"), a[i].at("step"));
+    // 60 rows, 12 a step: steps 5 and 10 end epochs 1 and 2.
+    EXPECT_EQ(a[i].at("epoch").get<int64_t>(), static_cast<int64_t>(i + 1)) << a[i];
+    EXPECT_EQ(b[i].at("epoch").get<int64_t>(), static_cast<int64_t>(i + 1)) << b[i];
     EXPECT_EQ(a[i].at("examples").get<int64_t>(), 17);
     EXPECT_EQ(b[i].at("examples").get<int64_t>(), 17) << "each dev example counted once";
     EXPECT_NEAR(b[i].at("loss").get<double>(), a[i].at("loss").get<double>(), 1e-5);
