@@ -109,6 +109,17 @@ TrainingData open_training_data(const TrainConfig& config, const data::Tokenizer
                      "see that rank's error above");
   }
   comm.barrier();
+  // Rank 0 prepared the cache; a rank on another node sees it only on a shared file system.
+  for (const auto* p : {&train, &dev, &test}) {
+    if (p->empty() || fs::exists(*p)) continue;
+    throw data_error(
+        "data",
+        "rank " + std::to_string(comm.rank()) + " cannot see " + *p + ", which rank 0 prepared",
+        "put data.cache_dir on a file system every node shares (the default, " +
+            default_cache_dir() + ", is under each node's own $HOME or $XDG_CACHE_HOME), or " +
+            "prep with 'berth prep' to a shared path and name the .h5 files in "
+            "data.train/dev/test");
+  }
 
   auto open = [&](const std::string& p) {
     auto c = data::Corpus::open(p);

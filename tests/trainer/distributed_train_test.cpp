@@ -343,6 +343,23 @@ TEST_F(DistributedTrain, FewerExamplesThanRanksIsRefused) {
   EXPECT_FALSE(fs::exists(*dir_ / "too-few" / "checkpoints" / "step-00000005"));
 }
 
+// Ranks whose default corpus caches differ (as on nodes with their own $HOME): rank 1 cannot
+// see what rank 0 prepared, and says so with the fix instead of an HDF5 open error.
+TEST_F(DistributedTrain, ACacheOtherRanksCannotSeeIsNamed) {
+  auto cfg = config("unshared-cache");
+  std::string args = "--set \"data.cache_dir=''\"";
+  auto rank = [&](const std::string& home) {
+    return "env XDG_CACHE_HOME='" + (*dir_ / home).string() + "' " + berth_train(cfg, args);
+  };
+  auto r = run_command(mpirun(1) + rank("node0") + " : -np 1 " + rank("node1"));
+  EXPECT_EQ(r.exit_code, 3) << r.err;  // ExitCode::kData
+  EXPECT_NE(r.err.find("rank 1 cannot see " + (*dir_ / "node1").string() + "/berth/corpora/"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("data.cache_dir on a file system every node shares"), std::string::npos)
+      << r.err;
+}
+
 TEST_F(DistributedTrain, AnErrorOnOneRankEndsTheJobAtOnceWithItsExitCode) {
   auto cfg = config("one-fails");
   auto t0 = Clock::now();
