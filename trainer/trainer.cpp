@@ -206,6 +206,15 @@ void Run::load_model_and_state() {
     if (r) resume_dir = r->string();
   }
   comm_.broadcast_string(resume_dir, 0);
+  // Every rank reads the checkpoint (its own generator state among others), so it must see it.
+  if (!resume_dir.empty() && !fs::exists(fs::path(resume_dir) / "manifest.json")) {
+    throw model_error(
+        "checkpoint",
+        "rank " + std::to_string(comm_.rank()) + " cannot see " + resume_dir +
+            ", the checkpoint rank 0 resumes from",
+        "put train.run_dir (or checkpoint.dir) on a file system every node shares, and run every "
+        "rank from the same directory when the path is relative");
+  }
 
   model::LoadOptions lo;
   lo.num_labels = static_cast<int64_t>(labels.size());

@@ -360,6 +360,28 @@ TEST_F(DistributedTrain, ACacheOtherRanksCannotSeeIsNamed) {
       << r.err;
 }
 
+// The same for a checkpoint: a relative run_dir and ranks started in different directories
+// (as with a run directory on node-local disks) - rank 1 cannot see what rank 0 resumes from.
+TEST_F(DistributedTrain, ACheckpointOtherRanksCannotSeeIsNamed) {
+  auto cfg = config("unshared-run");
+  std::string args = "--set \"train.run_dir='rel-run'\"";
+  fs::create_directories(*dir_ / "node0");
+  fs::create_directories(*dir_ / "node1");
+  auto first = run_command("cd '" + (*dir_ / "node0").string() + "' && " +
+                           berth_train(cfg, args + " --set train.max_steps=2"));
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  auto rank = [&](const std::string& node) {
+    return "--wdir '" + (*dir_ / node).string() + "' " + berth_train(cfg, args);
+  };
+  auto r = run_command(mpirun(1) + rank("node0") + " : -np 1 " + rank("node1"));
+  EXPECT_EQ(r.exit_code, 4) << r.err;  // ExitCode::kModel
+  EXPECT_NE(r.err.find("rank 1 cannot see rel-run/checkpoints/step-00000002"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("train.run_dir (or checkpoint.dir) on a file system every node shares"),
+            std::string::npos)
+      << r.err;
+}
+
 TEST_F(DistributedTrain, AnErrorOnOneRankEndsTheJobAtOnceWithItsExitCode) {
   auto cfg = config("one-fails");
   auto t0 = Clock::now();
