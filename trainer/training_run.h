@@ -1,0 +1,132 @@
+// One `berth train` run on one rank: set-up (training_run_setup.cpp), the optimizer step
+// (training_run_step.cpp), and evaluation, checkpoints and the loop (trainer.cpp). Internal to
+// the trainer module; the entry point is train() in trainer.h.
+#pragma once
+
+#include <ATen/ATen.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "checkpoint/checkpoint_writer.h"
+#include "common/log.h"
+#include "data/tokenizer.h"
+#include "model/pretrained.h"
+#include "trainer/adamw.h"
+#include "trainer/communicator.h"
+#include "trainer/corpus_source.h"
+#include "trainer/epoch_plan.h"
+#include "trainer/gradient_reducer.h"
+#include "trainer/loss_scaler.h"
+#include "trainer/lr_schedule.h"
+#include "trainer/metrics_log.h"
+#include "trainer/scheduler_env.h"
+#include "trainer/train_config.h"
+#include "trainer/train_state.h"
+#include "trainer/trainer.h"
+
+namespace berth::trainer {
+
+using Clock = std::chrono::steady_clock;
+
+inline double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+inline std::string format_duration(double s) {
+  if (!std::isfinite(s) || s < 0) return "?";
+  int64_t t = static_cast<int64_t>(s + 0.5);
+  char buf[32];
+  if (t >= 3600)
+    std::snprintf(buf, sizeof buf, "%lldh%02lldm", (long long)(t / 3600),
+                  (long long)(t % 3600 / 60));
+  else
+    std::snprintf(buf, sizeof buf, "%lldm%02llds", (long long)(t / 60), (long long)(t % 60));
+  return buf;
+}
+
+// The training run, one object so the loop reads as the steps it takes.
+class TrainingRun {
+ public:
+  TrainingRun(const TrainConfig& cfg, const RunOptions& opts, Communicator& comm)
+      : cfg_(cfg), opts_(opts), comm_(comm), log_(log::get("trainer")) {}
+
+  int execute();
+
+ private:
+  // Set-up, in this order (training_run_setup.cpp).
+  void set_up_runtime();
+  void load_model_and_state();  // the steps below
+  void open_data();
+  std::string choose_resume();  // the checkpoint directory to resume from, or ""
+  void load_weights(const std::string& resume_dir);
+  void set_up_optimization();
+  void restore_progress(const std::string& resume_dir);
+  void open_checkpoint_writer();
+  void announce_start(const std::string& resume_dir);
+  // The loop (training_run_step.cpp, trainer.cpp).
+  void train_step();
+  void after_step();
+  void end_epoch();
+  void evaluate_dev(const char* when);
+  void save_checkpoint(const char* why);
+  void final_test();
+  void log_progress(double loss, double grad_norm, double lr, bool stepped);
+  void check_signal_lead(const StopCost& cost, const char* source);
+
+  const TrainConfig& cfg_;
+  RunOptions opts_;
+  Communicator& comm_;
+  std::shared_ptr<spdlog::logger> log_;
+  at::Device device_{at::kCPU};
+  std::optional<at::ScalarType> amp_;
+
+  std::unique_ptr<data::Tokenizer> tokenizer_;
+  std::unique_ptr<TrainingData> data_;
+  std::vector<int32_t> lengths_;
+  model::LoadedClassifier model_;
+  std::vector<at::Tensor> params_;
+  std::unique_ptr<AdamW> optim_;
+  std::unique_ptr<LrSchedule> schedule_;
+  std::unique_ptr<LossScaler> scaler_;
+  std::unique_ptr<GradientReducer> reducer_;
+  std::optional<size_t> word_embeddings_;    // index into params_
+  at::Tensor class_weights_;                 // (labels) on the device, for the loss
+  std::vector<double> class_weight_values_;  // the same, on the host, for the normaliser
+  std::unique_ptr<checkpoint::CheckpointWriter> writer_;
+  MetricsLog metrics_;
+  std::ofstream trace_;
+
+  TrainState state_;
+  std::optional<EpochPlan> plan_;
+  int64_t plan_epoch_ = -1;
+  int64_t steps_per_epoch_ = 0;
+  int64_t total_steps_ = 0;
+  int64_t warmup_steps_ = 0;
+  int64_t last_saved_step_ = -1;
+  Clock::time_point last_save_time_ = Clock::now();
+  // Progress accounting between two log lines.
+  double window_loss_ = 0, window_seconds_ = 0;
+  double window_comm_wait_ = 0;  // seconds backward waited for gradient all-reduces
+  // Where this rank's step time went in the window (debug log).
+  double window_forward_ = 0, window_backward_ = 0, window_finish_ = 0, window_optimizer_ = 0;
+  int64_t window_steps_ = 0, window_samples_ = 0, window_tokens_ = 0, window_padded_ = 0;
+  double session_seconds_ = 0;
+  int64_t session_steps_ = 0;
+  double smoothed_loss_ = NAN;
+  // What a stop costs in this process (longest step after the first, longest checkpoint write),
+  // checked against the scheduler's signal lead time (BERTH_SIGNAL_LEAD_S) once per process.
+  std::optional<double> signal_lead_s_;
+  StopCost stop_cost_;
+  double first_step_s_ = 0;
+  bool lead_checked_ = false;
+};
+
+}  // namespace berth::trainer

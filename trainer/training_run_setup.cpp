@@ -1,0 +1,288 @@
+#include <ATen/Context.h>
+#include <ATen/Parallel.h>
+#include <torch/cuda.h>
+
+#include <filesystem>
+#include <sstream>
+#include <thread>
+
+#include "checkpoint/checkpoint_scan.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "model/attention_backend.h"
+#include "trainer/training_checkpoint.h"
+#include "trainer/training_run.h"
+
+namespace berth::trainer {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::optional<at::ScalarType> autocast_dtype(const std::string& precision) {
+  if (precision == "bf16") return at::kBFloat16;
+  if (precision == "fp16") return at::kHalf;
+  return std::nullopt;
+}
+
+at::Tensor class_weights(const TrainConfig& cfg, const data::Corpus& train) {
+  const auto& spec = cfg.optim.class_weights;
+  const int64_t k = static_cast<int64_t>(train.label_names().size());
+  if (spec == "none") return {};
+  std::vector<double> w;
+  if (spec == "auto") {  // n / (k * count_c), as scikit-learn's "balanced"
+    std::vector<int64_t> count(k, 0);
+    for (int64_t i = 0; i < train.size(); ++i) ++count[train.label(i)];
+    for (int64_t c = 0; c < k; ++c)
+      w.push_back(count[c] ? double(train.size()) / double(k * count[c]) : 0.0);
+  } else {
+    std::stringstream ss(spec);
+    std::string item;
+    while (std::getline(ss, item, ',')) w.push_back(std::stod(item));
+    if (static_cast<int64_t>(w.size()) != k) {
+      throw usage_error("config",
+                        "'optim.class_weights' has " + std::to_string(w.size()) +
+                            " weights but the training corpus has " + std::to_string(k) + " labels",
+                        "give one weight per label, in label order");
+    }
+  }
+  return at::tensor(w, at::kFloat);
+}
+
+}  // namespace
+
+void TrainingRun::set_up_runtime() {
+  int threads = static_cast<int>(cfg_.runtime.threads);
+  if (threads == 0) {
+    int cores = static_cast<int>(std::thread::hardware_concurrency());
+    threads = std::max(1, cores / std::max(1, comm_.world_size()));
+  }
+  at::set_num_threads(threads);
+  if (cfg_.runtime.device != "cpu") {
+    // One rank per GPU by local rank, or the only GPU a rank sees (per-rank CUDA_VISIBLE_DEVICES).
+    int index = torch::cuda::device_count() == 1 ? 0 : comm_.local_rank();
+    if (cfg_.runtime.device.rfind("cuda:", 0) == 0)
+      index = std::stoi(cfg_.runtime.device.substr(5));
+    if (!at::hasCUDA()) {
+      throw usage_error("runtime",
+                        "runtime.device is '" + cfg_.runtime.device +
+                            "' but no CUDA device is available on this node",
+                        "use --set runtime.device=cpu, or run on a GPU node");
+    }
+    device_ = at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
+    model::set_cudnn_attention(cfg_.runtime.cudnn_attention);
+  }
+  amp_ = autocast_dtype(cfg_.train.precision);
+  if (cfg_.train.deterministic) at::globalContext().setDeterministicAlgorithms(true, true);
+  // Dropout differs per rank (seed + rank) yet is reproducible.
+  at::manual_seed(static_cast<uint64_t>(cfg_.train.seed) + comm_.rank());
+  fs::create_directories(cfg_.train.run_dir);
+  if (comm_.rank() == 0) metrics_ = MetricsLog(cfg_.train.run_dir + "/metrics.jsonl");
+  if (!opts_.batch_trace.empty())
+    trace_.open(opts_.batch_trace + "." + std::to_string(comm_.rank()));
+  log_->info("device {}, {} intra-op threads per rank, {} rank(s) via {}, precision {}",
+             device_.str(), threads, comm_.world_size(), comm_.name(), cfg_.train.precision);
+}
+
+void TrainingRun::load_model_and_state() {
+  open_data();
+  std::string resume_dir = choose_resume();
+  load_weights(resume_dir);
+  set_up_optimization();
+  restore_progress(resume_dir);
+  state_.world_size = comm_.world_size();
+  state_.config_hash = cfg_.hash();
+  state_.epoch_order_version = EpochPlan::kOrderVersion;
+  open_checkpoint_writer();
+  announce_start(resume_dir);
+}
+
+void TrainingRun::open_data() {
+  tokenizer_ = std::make_unique<data::Tokenizer>(data::Tokenizer::from_directory(cfg_.model.path));
+  data_ = std::make_unique<TrainingData>(open_training_data(cfg_, *tokenizer_, comm_));
+  const auto& train = data_->train;
+  lengths_.resize(train.size());
+  for (int64_t i = 0; i < train.size(); ++i) lengths_[i] = train.length(i);
+  const auto& labels = train.label_names();
+  log_->info("train: {} examples, {} labels [{}]{}{}", train.size(), labels.size(),
+             fmt::join(labels, ", "),
+             data_->dev ? fmt::format(", dev: {}", data_->dev->size()) : std::string(),
+             data_->test ? fmt::format(", test: {}", data_->test->size()) : std::string());
+}
+
+// Rank 0 decides (it verifies manifests), everyone follows.
+std::string TrainingRun::choose_resume() {
+  std::string resume_dir;
+  if (comm_.rank() == 0 && opts_.resume != "never") {
+    auto r = checkpoint::resolve_resume(cfg_.checkpoint_dir(), opts_.resume);
+    if (r) resume_dir = r->string();
+  }
+  comm_.broadcast_string(resume_dir, 0);
+  // Every rank reads the checkpoint (its own generator state among others), so it must see it.
+  if (!resume_dir.empty() && !fs::exists(fs::path(resume_dir) / "manifest.json")) {
+    throw model_error(
+        "checkpoint",
+        "rank " + std::to_string(comm_.rank()) + " cannot see " + resume_dir +
+            ", the checkpoint rank 0 resumes from",
+        "put train.run_dir (or checkpoint.dir) on a file system every node shares, and run every "
+        "rank from the same directory when the path is relative");
+  }
+  return resume_dir;
+}
+
+// From the checkpoint when resuming (after checking its config), else from model.path; then the
+// same weights on every rank.
+void TrainingRun::load_weights(const std::string& resume_dir) {
+  const auto& labels = data_->train.label_names();
+  model::LoadOptions lo;
+  lo.num_labels = static_cast<int64_t>(labels.size());
+  lo.init_seed = static_cast<uint64_t>(cfg_.train.seed);
+  if (!resume_dir.empty()) {
+    auto saved = read_saved_config(resume_dir);
+    auto diff = compare(saved, cfg_);
+    if (!diff.incompatible.empty()) {
+      std::string lines;
+      for (const auto& l : diff.incompatible) lines += "\n    " + l;
+      throw usage_error("trainer",
+                        "cannot resume from " + resume_dir +
+                            ": the config differs in settings a resumed run must keep:" + lines,
+                        "restore those values, or start a new run with --resume never (or "
+                        "another checkpoint.dir); to fine-tune further from these weights set "
+                        "model.path to the checkpoint directory");
+    }
+    for (const auto& l : diff.harmless) log_->info("config change accepted on resume: {}", l);
+    state_ = read_training_state(resume_dir);
+    model_ = model::load_classifier(resume_dir, lo, device_);
+    if (model_.label_names != labels) {
+      throw data_error("trainer", "checkpoint " + resume_dir + " was trained with other labels",
+                       "resume with the training data it was trained on");
+    }
+  } else {
+    model_ = model::load_classifier(cfg_.model.path, lo, device_);
+  }
+  model_.label_names = labels;
+  model_.model->train();
+  for (auto& p : model_.model->parameters()) {
+    comm_.broadcast(p, 0);  // identical starting weights on every rank
+    params_.push_back(p);
+  }
+}
+
+void TrainingRun::set_up_optimization() {
+  const auto& train = data_->train;
+  std::vector<NamedParameter> named;
+  for (const auto& item : model_.model->named_parameters())
+    named.push_back({item.key(), item.value()});
+  optim_ = std::make_unique<AdamW>(named, AdamWOptions{cfg_.optim.beta1, cfg_.optim.beta2,
+                                                       cfg_.optim.eps, cfg_.optim.weight_decay});
+  scaler_ = std::make_unique<LossScaler>(cfg_.train.precision == "fp16", device_);
+  GradientReducerOptions reduce;
+  // The word embeddings are half of the gradient bytes but only the rows of the step's token ids
+  // are non-zero: those alone are summed. On CPU only: on CUDA, sizing the union of rows needs a
+  // host sync inside backward, and the path has not run on a GPU yet; NCCL sums the dense table.
+  const auto& words = model_.model->bert->embeddings->word_embeddings->weight;
+  for (size_t i = 0; i < params_.size() && device_.is_cpu(); ++i)
+    if (params_[i].is_same(words)) word_embeddings_ = i, reduce.row_sparse.push_back(i);
+  reducer_ = std::make_unique<GradientReducer>(params_, comm_, reduce);
+  class_weights_ = class_weights(cfg_, train);
+  if (class_weights_.defined()) {
+    auto w = class_weights_.contiguous();
+    class_weight_values_.assign(w.data_ptr<float>(), w.data_ptr<float>() + w.numel());
+    class_weights_ = class_weights_.to(device_);
+  }
+
+  EpochPlan probe(lengths_, 0, {cfg_.data.batch_size, 0, false, 1});
+  steps_per_epoch_ =
+      optimizer_steps_per_epoch(probe.micro_steps(comm_.world_size()), cfg_.optim.grad_accum);
+  if (probe.micro_steps(comm_.world_size()) == 0) {
+    // Otherwise every "step" would see no example and only apply weight decay.
+    throw data_error("trainer",
+                     "training corpus " + train.path() + " has " + std::to_string(train.size()) +
+                         " example(s), fewer than the " + std::to_string(comm_.world_size()) +
+                         " ranks: no training step can give every rank an example",
+                     "run with at most " + std::to_string(train.size()) +
+                         " rank(s), or give data.train more examples");
+  }
+  total_steps_ =
+      cfg_.train.max_steps > 0 ? cfg_.train.max_steps : cfg_.train.epochs * steps_per_epoch_;
+  warmup_steps_ = resolve_warmup(cfg_.optim.warmup_steps, cfg_.optim.warmup_ratio, total_steps_);
+  schedule_ =
+      std::make_unique<LrSchedule>(cfg_.optim.schedule, cfg_.optim.lr, warmup_steps_, total_steps_);
+  log_->info("{} optimizer steps ({} per epoch, warm-up {}), global batch {} x {} accumulation",
+             total_steps_, steps_per_epoch_, warmup_steps_,
+             cfg_.data.batch_size * comm_.world_size(), cfg_.optim.grad_accum);
+}
+
+// Optimizer moments, loss scale, this rank's generators and the counters of a resumed run.
+void TrainingRun::restore_progress(const std::string& resume_dir) {
+  if (resume_dir.empty()) return;
+  load_optimizer_state(resume_dir, *optim_, state_.step);
+  scaler_->load_state(state_.scaler);
+  restore_rank_rng(resume_dir, comm_.rank(), device_);
+  if (state_.world_size != comm_.world_size()) {
+    log_->warn(
+        "resuming a run written by {} rank(s) with {}: the data position ({} samples "
+        "into epoch {}) is kept, the global batch is now {}",
+        state_.world_size, comm_.world_size(), state_.position, state_.epoch + 1,
+        cfg_.data.batch_size * comm_.world_size());
+  }
+  // Versions 1 and 2 differ only in the order with length bucketing.
+  if (cfg_.data.length_bucketing && state_.epoch_order_version != EpochPlan::kOrderVersion &&
+      state_.position > 0) {
+    log_->warn(
+        "{} was written by a build that ordered epochs differently (order version {}, "
+        "this build {}): the run resumes {} samples into epoch {} of the new order, so "
+        "some examples of this epoch are seen twice and others not at all; later epochs "
+        "are unaffected (to avoid it, resume from a checkpoint at an epoch boundary)",
+        resume_dir, state_.epoch_order_version, EpochPlan::kOrderVersion, state_.position,
+        state_.epoch + 1);
+  }
+  state_.restarts += 1;
+  last_saved_step_ = state_.step;
+  log_->info("resumed from {} at step {} (epoch {}, {} samples into it), restart #{}", resume_dir,
+             state_.step, state_.epoch + 1, state_.position, state_.restarts);
+}
+
+// Rank 0 alone writes checkpoints.
+void TrainingRun::open_checkpoint_writer() {
+  if (comm_.rank() != 0) return;
+  writer_ = std::make_unique<checkpoint::CheckpointWriter>(cfg_.checkpoint_dir());
+  if (opts_.crash_at.empty()) return;
+  auto colon = opts_.crash_at.find(':');
+  int64_t crash_step = std::stoll(opts_.crash_at.substr(0, colon));
+  std::string phase = opts_.crash_at.substr(colon + 1);
+  writer_->set_phase_hook([this, crash_step, phase](const std::string& p) {
+    if (state_.step == crash_step && p == phase) std::_Exit(99);
+  });
+}
+
+// The start (or resume) record, with what the scheduler told the job.
+void TrainingRun::announce_start(const std::string& resume_dir) {
+  nlohmann::json start = {{"type", resume_dir.empty() ? "start" : "resume"},
+                          {"step", state_.step},
+                          {"restart", state_.restarts},
+                          {"world_size", comm_.world_size()},
+                          {"total_steps", total_steps_},
+                          {"resumed_from", resume_dir},
+                          {"config_hash", state_.config_hash}};
+  auto sched = scheduler_info_from_env();
+  if (!sched.job_id.empty()) {
+    log_->info("Slurm job {}, SLURM_RESTART_COUNT {} (requeues of this job so far)", sched.job_id,
+               sched.restart_count);
+    start["slurm_job_id"] = sched.job_id;
+    start["slurm_restart_count"] = sched.restart_count;
+  }
+  signal_lead_s_ = signal_lead_from_env();
+  if (signal_lead_s_) {
+    start["signal_lead_s"] = *signal_lead_s_;
+    log_->info("the stop signal is expected {:g}s before the time limit (BERTH_SIGNAL_LEAD_S)",
+               *signal_lead_s_);
+    // Known before the first step when an earlier run of this run dir measured it.
+    if (comm_.rank() == 0)
+      check_signal_lead(previous_stop_cost(cfg_.train.run_dir + "/metrics.jsonl"),
+                        "the previous run's");
+  }
+  metrics_.write(start);
+}
+
+}  // namespace berth::trainer
