@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -136,7 +137,18 @@ VerifyResult verify(const fs::path& dir) {
 
 ResumeChoice find_resumable(const fs::path& root) {
   ResumeChoice choice;
-  auto steps = list_step_dirs(root);
+  // Most recently written first: after a resume from an older checkpoint, the branch that run
+  // wrote wins over higher steps left by the run it abandoned. A directory whose manifest cannot
+  // be read counts as the most recent, so that the skip and its reason are reported.
+  std::vector<std::pair<std::int64_t, StepDir>> order;
+  for (auto& s : list_step_dirs(root)) {
+    auto seq = write_sequence(s.path).value_or(std::numeric_limits<std::int64_t>::max());
+    order.emplace_back(seq, std::move(s));
+  }
+  std::stable_sort(order.begin(), order.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<StepDir> steps;
+  for (auto& o : order) steps.push_back(std::move(o.second));
   for (auto it = steps.rbegin(); it != steps.rend(); ++it) {
     VerifyResult r = verify(it->path);
     if (r.ok()) {
@@ -170,9 +182,10 @@ std::optional<fs::path> resolve_resume(const fs::path& root, const std::string& 
       log->info("no valid checkpoint in {}: starting from scratch", root.string());
       return {};
     }
-    log->info("resuming from {} (newest checkpoint whose manifest verifies{})",
-              c.chosen->dir.string(),
-              c.skipped.empty() ? "" : "; " + std::to_string(c.skipped.size()) + " newer skipped");
+    log->info(
+        "resuming from {} (the most recently written checkpoint whose manifest verifies{})",
+        c.chosen->dir.string(),
+        c.skipped.empty() ? "" : "; " + std::to_string(c.skipped.size()) + " later one(s) skipped");
     return c.chosen->dir;
   }
   fs::path dir;

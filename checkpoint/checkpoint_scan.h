@@ -43,12 +43,13 @@ struct SkippedCheckpoint {
 };
 
 struct ResumeChoice {
-  std::optional<VerifyResult> chosen;      // the newest step directory that verifies
-  std::vector<SkippedCheckpoint> skipped;  // newer ones that did not, newest first
+  std::optional<VerifyResult> chosen;      // the most recently written one that verifies
+  std::vector<SkippedCheckpoint> skipped;  // written later but failed, most recent first
 };
 
-// The newest step-* directory under `root` (by step number) whose manifest verifies, and why
-// each newer one was skipped. Older directories are not verified (hashing GBs costs minutes).
+// The most recently written step-* directory under `root` whose manifest verifies (by the
+// manifests' write sequence, then by step number: see write_sequence()), and why each one
+// written after it was skipped. Earlier directories are not verified (hashing GBs costs minutes).
 ResumeChoice find_resumable(const std::filesystem::path& root);
 
 // What `--resume SPEC` resumes from, for checkpoint root `root`:

@@ -43,6 +43,8 @@ CheckpointWriter::CheckpointWriter(fs::path root) : root_(std::move(root)) {
   if (created) fsync_dir(fs::absolute(root_).parent_path());
   check_pointers();
   recover();
+  for (const auto& s : list_step_dirs(root_))
+    next_sequence_ = std::max(next_sequence_, write_sequence(s.path).value_or(0) + 1);
 }
 
 void CheckpointWriter::check_pointers() const {
@@ -153,6 +155,7 @@ fs::path CheckpointWriter::commit(const nlohmann::json& metadata) {
   m.step = *step_;
   m.created = utc_now_iso8601();
   m.metadata = metadata;
+  m.metadata[kSequenceKey] = next_sequence_++;
   // Hashing reads every file anyway; fsyncing it at the same time makes the data durable
   // before the manifest that vouches for it exists.
   m.files = hash_directory(tmp_, /*fsync_files=*/true);
@@ -179,9 +182,11 @@ fs::path CheckpointWriter::commit(const nlohmann::json& metadata) {
             bytes / 1e6);
   auto steps = list_step_dirs(root_);
   if (!steps.empty() && steps.back().step > m.step) {
+    // Resume goes by write order, so this is about disk space and `checkpoint verify` output.
     log->warn(
-        "{} is newer than the checkpoint just written; --resume auto picks the newest "
-        "valid step, so remove it if that run was abandoned",
+        "{} (a higher step, written before this one) is left from a run this one branched off; "
+        "--resume auto resumes from the most recently written checkpoint, so it only takes "
+        "space: remove it if that run is abandoned",
         steps.back().path.string());
   }
   return final_dir;

@@ -65,6 +65,7 @@ class CheckpointWriter {
   void install(const std::filesystem::path& tmp, const std::filesystem::path& final_dir);
 
   std::filesystem::path root_;
+  std::int64_t next_sequence_ = 1;  // see write_sequence() in layout.h
   std::optional<std::int64_t> step_;
   std::filesystem::path tmp_;
   PhaseHook hook_;

@@ -3,6 +3,7 @@
 #include "checkpoint/checkpoint_scan.h"
 #include "checkpoint/checkpoint_writer.h"
 #include "checkpoint/layout.h"
+#include "checkpoint/manifest.h"
 #include "common/error.h"
 #include "tests/checkpoint/checkpoint_fixture.h"
 
@@ -111,23 +112,59 @@ TEST(FindResumable, SkipsCorruptNewerCheckpointsAndSaysWhy) {
   ASSERT_TRUE(c.chosen);
   EXPECT_EQ(c.chosen->step, 100);
   EXPECT_EQ(c.chosen->dir, tmp / "step-00000100");
+  // Without its manifest, 200's write order is unknown: it is tried (and reported) first.
   ASSERT_EQ(c.skipped.size(), 2u);
-  EXPECT_EQ(c.skipped[0].step, 300);
-  EXPECT_NE(c.skipped[0].reason.find("model.safetensors: checksum mismatch"), std::string::npos);
-  EXPECT_EQ(c.skipped[1].step, 200);
-  EXPECT_NE(c.skipped[1].reason.find("manifest.json: missing"), std::string::npos);
+  EXPECT_EQ(c.skipped[0].step, 200);
+  EXPECT_NE(c.skipped[0].reason.find("manifest.json: missing"), std::string::npos);
+  EXPECT_EQ(c.skipped[1].step, 300);
+  EXPECT_NE(c.skipped[1].reason.find("model.safetensors: checksum mismatch"), std::string::npos);
 }
 
-TEST(FindResumable, OrdersByStepNumberNotByNameOrTime) {
+// Manifests from builds before the write sequence: by step number (never by name or mtime).
+TEST(FindResumable, WithoutWriteSequencesOrdersByStepNumberNotByName) {
   test::TempDir tmp;
   CheckpointWriter w(tmp.path());
   // 9-digit step sorts after 8-digit ones numerically but before them as a string.
   w.write(123456789, [](const fs::path& d) { fill_fake_checkpoint(d, 123456789); });
   w.write(99999999, [](const fs::path& d) { fill_fake_checkpoint(d, 99999999); });
+  for (const char* name : {"step-123456789", "step-99999999"}) {
+    auto path = tmp / name / "manifest.json";
+    Manifest m = parse_manifest(test::read_file(path), path.string());
+    ASSERT_EQ(m.metadata.erase(kSequenceKey), 1u);
+    test::write_file(path, manifest_to_json(m));
+    EXPECT_EQ(write_sequence(tmp / name), std::optional<std::int64_t>(0));
+  }
   ResumeChoice c = find_resumable(tmp.path());
   ASSERT_TRUE(c.chosen);
   EXPECT_EQ(c.chosen->step, 123456789);
   EXPECT_TRUE(find_resumable(tmp / "absent").chosen == std::nullopt);
+}
+
+// A run resumed from an older checkpoint branches off: what it writes is resumed next, not the
+// higher steps the abandoned run left; a damaged one falls back by write order.
+TEST(FindResumable, TheMostRecentlyWrittenCheckpointWinsOverAHigherStep) {
+  test::TempDir tmp;
+  {
+    CheckpointWriter first(tmp.path());
+    for (int step : {100, 300})
+      first.write(step, [&](const fs::path& d) { fill_fake_checkpoint(d, step); });
+  }
+  CheckpointWriter branch(tmp.path());  // a new process: the sequence continues from the root
+  branch.write(200, [](const fs::path& d) { fill_fake_checkpoint(d, 200); });
+  EXPECT_EQ(write_sequence(tmp / "step-00000100"), std::optional<std::int64_t>(1));
+  EXPECT_EQ(write_sequence(tmp / "step-00000300"), std::optional<std::int64_t>(2));
+  EXPECT_EQ(write_sequence(tmp / "step-00000200"), std::optional<std::int64_t>(3));
+  ResumeChoice c = find_resumable(tmp.path());
+  ASSERT_TRUE(c.chosen);
+  EXPECT_EQ(c.chosen->step, 200);
+  EXPECT_TRUE(c.skipped.empty());
+
+  flip_byte(tmp / "step-00000200" / "model.safetensors");
+  c = find_resumable(tmp.path());
+  ASSERT_TRUE(c.chosen);
+  EXPECT_EQ(c.chosen->step, 300);
+  ASSERT_EQ(c.skipped.size(), 1u);
+  EXPECT_EQ(c.skipped[0].step, 200);
 }
 
 TEST(ResolveResume, AutoFallsBackAndExplicitDirectoriesMustVerify) {

@@ -222,6 +222,25 @@ TEST_F(TrainRun, ResumeMidEpochFromAnotherEpochOrderWarns) {
   EXPECT_EQ(same_build.err.find(warning), std::string::npos) << same_build.err;
 }
 
+// Going back to an older checkpoint branches the run: after a stop, `--resume auto` continues the
+// branch (step 7), not the higher step the abandoned run left (step 10, which would also end
+// the run at once as "already complete").
+TEST_F(TrainRun, AutoResumeFollowsTheBranchNotTheHighestStep) {
+  auto cfg = config("branch", "tiny");
+  ASSERT_EQ(train(cfg, "--set checkpoint.every_steps=5").exit_code, 0);  // steps 5 and 10
+  auto b = train(cfg, "--resume '" + step_dir("branch", 5).string() +
+                          "' --set checkpoint.every_steps=5 --stop-after-step 7");
+  ASSERT_EQ(b.exit_code, 75) << b.err;
+  ASSERT_TRUE(fs::exists(step_dir("branch", 7)));
+  auto c = train(cfg, "--set checkpoint.every_steps=5");
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_NE(c.err.find("resuming from " + step_dir("branch", 7).string()), std::string::npos)
+      << c.err;
+  EXPECT_NE(c.err.find("at step 7"), std::string::npos) << c.err;
+  auto l = losses("branch");
+  EXPECT_TRUE(l.count(8) && l.count(10)) << "steps 8 to 10 of the branch were trained";
+}
+
 TEST_F(TrainRun, MixedPrecisionTracksFp32) {
   auto cfg = config("amp-fp32", "tiny");
   ASSERT_EQ(train(cfg, "--set train.max_steps=6").exit_code, 0);
