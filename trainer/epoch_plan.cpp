@@ -96,10 +96,11 @@ GlobalMicroBatch EpochPlan::micro_batch(int64_t position, int world_size) const 
   return mb;
 }
 
-int64_t EpochPlan::micro_steps(int world_size) const {
-  int64_t full = batch_size_ * world_size;
-  int64_t steps = size() / full;
-  if (size() % full >= world_size) ++steps;
+int64_t EpochPlan::micro_steps(int world_size, int64_t position) const {
+  const int64_t left = std::max<int64_t>(0, size() - position);
+  const int64_t full = batch_size_ * world_size;
+  int64_t steps = left / full;
+  if (left % full >= world_size) ++steps;
   return steps;
 }
 

@@ -50,8 +50,9 @@ class EpochPlan {
 
   // The examples of the global micro-step that starts at `position`; total == 0 at the end.
   GlobalMicroBatch micro_batch(int64_t position, int world_size) const;
-  // Micro-steps in the epoch for a world size (counting a dealt tail, not a dropped one).
-  int64_t micro_steps(int world_size) const;
+  // Micro-steps in the epoch for a world size (counting a dealt tail, not a dropped one), from
+  // `position` (examples already consumed) to the end.
+  int64_t micro_steps(int world_size, int64_t position = 0) const;
 
  private:
   std::vector<int64_t> order_;

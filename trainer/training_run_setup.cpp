@@ -203,8 +203,19 @@ void TrainingRun::set_up_optimization() {
                      "run with at most " + std::to_string(train.size()) +
                          " rank(s), or give data.train more examples");
   }
-  total_steps_ =
-      cfg_.train.max_steps > 0 ? cfg_.train.max_steps : cfg_.train.epochs * steps_per_epoch_;
+  if (cfg_.train.max_steps > 0) {
+    total_steps_ = cfg_.train.max_steps;
+  } else {
+    // Steps done plus what finishes train.epochs at this world size: the same as epochs x steps
+    // per epoch unless the run resumes with another number of ranks (a step then holds another
+    // number of examples, and the total must still end at the last epoch's end).
+    const int64_t in_epoch = optimizer_steps_per_epoch(
+        probe.micro_steps(comm_.world_size(), state_.position), cfg_.optim.grad_accum);
+    const int64_t later = std::max<int64_t>(0, cfg_.train.epochs - state_.epoch - 1);
+    total_steps_ = state_.epoch >= cfg_.train.epochs
+                       ? state_.step
+                       : state_.step + in_epoch + later * steps_per_epoch_;
+  }
   warmup_steps_ = resolve_warmup(cfg_.optim.warmup_steps, cfg_.optim.warmup_ratio, total_steps_);
   schedule_ =
       std::make_unique<LrSchedule>(cfg_.optim.schedule, cfg_.optim.lr, warmup_steps_, total_steps_);
@@ -222,9 +233,12 @@ void TrainingRun::restore_progress(const std::string& resume_dir) {
   if (state_.world_size != comm_.world_size()) {
     log_->warn(
         "resuming a run written by {} rank(s) with {}: the data position ({} samples "
-        "into epoch {}) is kept, the global batch is now {}",
+        "into epoch {}) is kept, the global batch is now {}{}",
         state_.world_size, comm_.world_size(), state_.position, state_.epoch + 1,
-        cfg_.data.batch_size * comm_.world_size());
+        cfg_.data.batch_size * comm_.world_size(),
+        cfg_.train.max_steps > 0 ? std::string()
+                                 : fmt::format(", and train.epochs = {} now ends at step {}",
+                                               cfg_.train.epochs, total_steps_));
   }
   // Versions 1 and 2 differ only in the order with length bucketing.
   if (cfg_.data.length_bucketing && state_.epoch_order_version != EpochPlan::kOrderVersion &&

@@ -253,6 +253,34 @@ TEST_F(DistributedTrain, ResumeAcrossWorldSizesSaysSo) {
   }
 }
 
+// With train.epochs (no max_steps), a run resumed with another number of ranks still ends at the
+// end of the last epoch: every example of both epochs seen once, whatever the step count.
+TEST_F(DistributedTrain, ResumeAcrossWorldSizesEndsAfterTheRequestedEpochs) {
+  // 60 rows, batch 4 a rank: 1 rank 15 steps an epoch, 2 ranks 8 (the last one 2 + 2).
+  struct Case {
+    int before, after, stop, steps;
+  };
+  for (auto c : {Case{1, 2, 10, 10 + 3 + 8}, Case{2, 1, 3, 3 + 9 + 15}}) {
+    std::string run = "epochs-" + std::to_string(c.before) + "-" + std::to_string(c.after);
+    auto cfg = config(run);
+    std::string epochs = "--set train.max_steps=-1 --set train.epochs=2 ";
+    ASSERT_EQ(
+        train(c.before, cfg, epochs + "--stop-after-step " + std::to_string(c.stop)).exit_code, 75);
+    auto second = train(c.after, cfg, epochs);
+    ASSERT_EQ(second.exit_code, 0) << second.err;
+    nlohmann::json done;
+    std::istringstream in(read_file(*dir_ / run / "metrics.jsonl"));
+    for (std::string line; std::getline(in, line);) {
+      auto j = nlohmann::json::parse(line);
+      if (j.at("type") == "done") done = j;
+    }
+    ASSERT_FALSE(done.is_null()) << run;
+    EXPECT_EQ(done.at("samples_seen").get<int64_t>(), 120) << run << ": 2 epochs of 60";
+    EXPECT_EQ(done.at("step").get<int64_t>(), c.steps) << run;
+    EXPECT_EQ(losses(run).size(), static_cast<size_t>(c.steps)) << run;
+  }
+}
+
 // The pid of rank `rank` of the job whose ranks carry BERTH_TEST_JOB=marker (0 if none).
 pid_t find_rank(const std::string& marker, int rank) {
   std::error_code ec;
