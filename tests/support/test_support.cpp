@@ -111,14 +111,20 @@ CommandResult run_python(const std::string& script_and_args, const std::string& 
   return r;
 }
 
-std::map<int64_t, double> train_losses(const fs::path& run_dir) {
-  std::map<int64_t, double> out;
+std::vector<nlohmann::json> metrics_records(const fs::path& run_dir, const std::string& type) {
+  std::vector<nlohmann::json> out;
   std::ifstream f(run_dir / "metrics.jsonl");
   std::string line;
   while (std::getline(f, line)) {
     auto j = nlohmann::json::parse(line);
-    if (j["type"] == "train") out[j["step"]] = j["loss"];
+    if (j["type"] == type) out.push_back(std::move(j));
   }
+  return out;
+}
+
+std::map<int64_t, double> train_losses(const fs::path& run_dir) {
+  std::map<int64_t, double> out;
+  for (const auto& j : metrics_records(run_dir, "train")) out[j["step"]] = j["loss"];
   return out;
 }
 

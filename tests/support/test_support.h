@@ -5,7 +5,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace berth::test {
 
@@ -47,6 +49,9 @@ CommandResult run_python(const std::string& script_and_args, const std::string& 
 void write_file(const std::filesystem::path& p, const std::string& content);
 std::string read_file(const std::filesystem::path& p);
 
+// The records of <run_dir>/metrics.jsonl whose "type" is `type`, in file order.
+std::vector<nlohmann::json> metrics_records(const std::filesystem::path& run_dir,
+                                            const std::string& type);
 // Per-step training losses ("train" records of <run_dir>/metrics.jsonl; the last per step wins).
 std::map<int64_t, double> train_losses(const std::filesystem::path& run_dir);
 // <run_dir>/checkpoints/step-XXXXXXXX.

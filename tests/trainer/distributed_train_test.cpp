@@ -150,16 +150,8 @@ TEST_F(DistributedTrain, ColdCacheDevEvaluationMatchesOneRank) {
   auto three = train(3, config("eval-three"), extra("eval-three", 4));
   ASSERT_EQ(three.exit_code, 0) << three.err;
 
-  auto evals = [&](const std::string& run) {
-    std::vector<nlohmann::json> out;
-    std::istringstream in(read_file(*dir_ / run / "metrics.jsonl"));
-    for (std::string line; std::getline(in, line);) {
-      auto j = nlohmann::json::parse(line);
-      if (j.at("type") == "eval") out.push_back(j);
-    }
-    return out;
-  };
-  auto a = evals("eval-one"), b = evals("eval-three");
+  auto a = metrics_records(*dir_ / "eval-one", "eval");
+  auto b = metrics_records(*dir_ / "eval-three", "eval");
   ASSERT_EQ(a.size(), 2u);  // steps 5 and 10
   ASSERT_EQ(b.size(), a.size());
   for (size_t i = 0; i < a.size(); ++i) {
@@ -268,13 +260,9 @@ TEST_F(DistributedTrain, ResumeAcrossWorldSizesEndsAfterTheRequestedEpochs) {
         train(c.before, cfg, epochs + "--stop-after-step " + std::to_string(c.stop)).exit_code, 75);
     auto second = train(c.after, cfg, epochs);
     ASSERT_EQ(second.exit_code, 0) << second.err;
-    nlohmann::json done;
-    std::istringstream in(read_file(*dir_ / run / "metrics.jsonl"));
-    for (std::string line; std::getline(in, line);) {
-      auto j = nlohmann::json::parse(line);
-      if (j.at("type") == "done") done = j;
-    }
-    ASSERT_FALSE(done.is_null()) << run;
+    auto records = metrics_records(*dir_ / run, "done");
+    ASSERT_EQ(records.size(), 1u) << run;
+    const auto& done = records.front();
     EXPECT_EQ(done.at("samples_seen").get<int64_t>(), 120) << run << ": 2 epochs of 60";
     EXPECT_EQ(done.at("step").get<int64_t>(), c.steps) << run;
     EXPECT_EQ(losses(run).size(), static_cast<size_t>(c.steps)) << run;
