@@ -20,6 +20,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "launcher/commands.h"
+#include "launcher/launch_env.h"
 #include "launcher/predictor_options.h"
 #include "model/classification_metrics.h"
 #include "model/predictor.h"
@@ -112,6 +113,7 @@ void register_eval(CLI::App& app) {
           ->capture_default_str();
   add_predictor_options(cmd, a->options);
   cmd->callback([a, format, text, pair, label, max_length] {
+    require_single_process("eval");
     a->table_options_set =
         format->count() + text->count() + pair->count() + label->count() + max_length->count() > 0;
     run_eval(*a);

@@ -19,6 +19,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "launcher/commands.h"
+#include "launcher/launch_env.h"
 #include "launcher/predictor_options.h"
 #include "model/predictor.h"
 
@@ -88,7 +89,10 @@ void register_predict(CLI::App& app) {
   cmd->add_option("--max-length", a->options.max_length, "Tokens per example")
       ->capture_default_str();
   add_predictor_options(cmd, a->options);
-  cmd->callback([a] { run_predict(*a); });
+  cmd->callback([a] {
+    require_single_process("predict");
+    run_predict(*a);
+  });
 }
 
 const CommandRegistrar registrar(70, register_predict);

@@ -5,6 +5,7 @@
 #include "common/error.h"
 #include "data/prep.h"
 #include "launcher/commands.h"
+#include "launcher/launch_env.h"
 
 namespace berth::launcher {
 namespace {
@@ -37,6 +38,7 @@ void register_prep(CLI::App& app) {
   cmd->add_option("--threads", opts->threads, "Tokenizer threads (0: all cores)")
       ->capture_default_str();
   cmd->callback([opts, format, label] {
+    require_single_process("prep");
     data::PrepOptions o = *opts;
     o.label_column_required = label->count() > 0;
     if (!format->empty()) o.format = data::parse_table_format(*format);

@@ -88,6 +88,18 @@ LaunchInfo detect_launch() {
   return info;
 }
 
+void require_single_process(const std::string& command) {
+  auto info = detect_launch();
+  if (!info.mpi || info.world_size == 1) return;
+  throw usage_error("launcher",
+                    "'berth " + command + "' runs as one process, but " + info.launcher +
+                        " started it as " +
+                        (info.world_size > 1 ? std::to_string(info.world_size) : "several") +
+                        " ranks: each would do the whole job and write the same output",
+                    "run it without mpirun/srun, or as one task (mpirun -np 1, srun -n 1; "
+                    "slurm/predict.sbatch does); only 'berth train' uses several ranks");
+}
+
 std::unique_ptr<trainer::Communicator> make_communicator() {
   std::unique_ptr<trainer::Communicator> comm;
   auto info = detect_launch();

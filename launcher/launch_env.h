@@ -21,6 +21,10 @@ struct LaunchInfo {
 // Reads the launcher's environment variables (MPI is not initialised yet).
 LaunchInfo detect_launch();
 
+// For the one-process commands (prep, predict, eval): throws a usage error when started as
+// several ranks, since each rank would do the whole job and write the same output.
+void require_single_process(const std::string& command);
+
 // A single-process communicator when not launched by MPI; the MPI (CPU) one otherwise. Sets the
 // log's rank (ranks > 0 log warnings and errors only).
 std::unique_ptr<trainer::Communicator> make_communicator();

@@ -288,5 +288,29 @@ TEST_F(PredictCli, Errors) {
   EXPECT_NE(r.err.find("sentence"), std::string::npos) << r.err;
 }
 
+// Started as several ranks (the launchers' environment is enough to tell), the one-process
+// commands refuse instead of doing the whole job once per rank into the same output; one task
+// of a launcher is fine.
+TEST_F(PredictCli, SeveralRanksAreRefused) {
+  TempDir tmp;
+  const std::string out = (tmp / "out.jsonl").string();
+  const std::string predict =
+      "predict --checkpoint '" + model_dir() + "' --input '" + input() + "' --output '" + out + "'";
+  for (const std::string& env : {std::string("OMPI_COMM_WORLD_SIZE=2"),
+                                 std::string("SLURM_PROCID=1 SLURM_STEP_NUM_TASKS=4")}) {
+    auto r = run_command("env " + env + " " + berth(predict));
+    EXPECT_EQ(r.exit_code, 2) << env << "\n" << r.err;
+    EXPECT_NE(r.err.find("'berth predict' runs as one process"), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(out)) << env;
+  }
+  auto r = run_command("env SLURM_PROCID=0 SLURM_STEP_NUM_TASKS=4 " +
+                       berth("eval --checkpoint '" + model_dir() + "' --input '" + input() + "'"));
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("'berth eval' runs as one process"), std::string::npos) << r.err;
+  r = run_command("env OMPI_COMM_WORLD_SIZE=1 " + berth(predict));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::filesystem::exists(out));
+}
+
 }  // namespace
 }  // namespace berth::test
