@@ -140,22 +140,22 @@ ResumeChoice find_resumable(const fs::path& root) {
   // Most recently written first: after a resume from an older checkpoint, the branch that run
   // wrote wins over higher steps left by the run it abandoned. A directory whose manifest cannot
   // be read counts as the most recent, so that the skip and its reason are reported.
-  std::vector<std::pair<std::int64_t, StepDir>> order;
+  // Ties (manifests without a sequence) keep list_step_dirs' step order.
+  std::vector<std::pair<std::int64_t, StepDir>> steps;
   for (auto& s : list_step_dirs(root)) {
     auto seq = write_sequence(s.path).value_or(std::numeric_limits<std::int64_t>::max());
-    order.emplace_back(seq, std::move(s));
+    steps.emplace_back(seq, std::move(s));
   }
-  std::stable_sort(order.begin(), order.end(),
+  std::stable_sort(steps.begin(), steps.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::vector<StepDir> steps;
-  for (auto& o : order) steps.push_back(std::move(o.second));
   for (auto it = steps.rbegin(); it != steps.rend(); ++it) {
-    VerifyResult r = verify(it->path);
+    const StepDir& dir = it->second;
+    VerifyResult r = verify(dir.path);
     if (r.ok()) {
       choice.chosen = std::move(r);
       break;
     }
-    choice.skipped.push_back({it->step, it->path, r.summary()});
+    choice.skipped.push_back({dir.step, dir.path, r.summary()});
   }
   return choice;
 }

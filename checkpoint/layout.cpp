@@ -3,9 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
-#include <fstream>
-#include <nlohmann/json.hpp>
-#include <sstream>
 #include <system_error>
 
 namespace berth::checkpoint {
@@ -41,19 +38,6 @@ std::vector<StepDir> list_step_dirs(const fs::path& root) {
   std::sort(out.begin(), out.end(),
             [](const StepDir& a, const StepDir& b) { return a.step < b.step; });
   return out;
-}
-
-std::optional<std::int64_t> write_sequence(const fs::path& step_dir) {
-  std::ifstream in(step_dir / kManifestName);
-  if (!in) return {};
-  std::stringstream text;
-  text << in.rdbuf();
-  // Only one field is wanted here; verify() judges the manifest as a whole.
-  auto j = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object() || !j.contains("metadata") || !j["metadata"].is_object()) return {};
-  const auto& m = j["metadata"];
-  if (!m.contains(kSequenceKey) || !m[kSequenceKey].is_number_integer()) return 0;
-  return m[kSequenceKey].get<std::int64_t>();
 }
 
 std::optional<fs::path> read_pointer(const fs::path& root, const std::string& pointer) {

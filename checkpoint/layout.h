@@ -23,13 +23,6 @@ inline constexpr const char* kOldPrefix = ".old-";
 // "step-00001200". Steps beyond 8 digits still work (the name just grows); they sort by number.
 std::string step_dir_name(std::int64_t step);
 
-// The order in which a root's checkpoints were written: the writer stores a counter in each
-// manifest's metadata ("sequence": 1 + the largest in the root). 0 for a manifest from a build
-// before the counter (such checkpoints order by step among themselves); nullopt when the
-// manifest is missing or unreadable (the directory cannot verify anyway).
-inline constexpr const char* kSequenceKey = "sequence";
-std::optional<std::int64_t> write_sequence(const std::filesystem::path& step_dir);
-
 // The step of a "step-<digits>" name, or nullopt for any other name.
 std::optional<std::int64_t> parse_step_dir_name(const std::string& name);
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <ctime>
+#include <fstream>
+#include <sstream>
 
 #include "checkpoint/durable_fs.h"
 #include "checkpoint/layout.h"
@@ -107,6 +109,22 @@ Manifest parse_manifest(const std::string& text, const std::string& source) {
     throw bad(std::string("missing or mistyped field (") + e.what() + ")");
   }
   return m;
+}
+
+std::optional<std::int64_t> write_sequence(const std::filesystem::path& step_dir) {
+  std::ifstream in(step_dir / kManifestName, std::ios::binary);
+  if (!in) return {};
+  std::stringstream text;
+  text << in.rdbuf();
+  Manifest m;
+  try {
+    m = parse_manifest(text.str(), kManifestName);
+  } catch (const Error&) {
+    return {};  // verify() reports what is wrong with it
+  }
+  auto it = m.metadata.find(kSequenceKey);
+  if (it == m.metadata.end() || !it->is_number_integer()) return 0;
+  return it->get<std::int64_t>();
 }
 
 std::string utc_now_iso8601() {

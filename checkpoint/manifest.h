@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,13 @@ std::string manifest_to_json(const Manifest& m);
 // Parses manifest text; throws berth::Error (kModel) whose message says what is wrong with it.
 // `source` names the file in messages.
 Manifest parse_manifest(const std::string& text, const std::string& source);
+
+// The order in which a root's checkpoints were written: the writer stores a counter in each
+// manifest's metadata ("sequence": 1 + the largest in the root). 0 for a manifest from a build
+// before the counter (such checkpoints order by step among themselves); nullopt when the
+// manifest is missing or unreadable (the directory cannot verify anyway).
+inline constexpr const char* kSequenceKey = "sequence";
+std::optional<std::int64_t> write_sequence(const std::filesystem::path& step_dir);
 
 // The current time as UTC ISO 8601 ("2024-05-01T12:34:56Z").
 std::string utc_now_iso8601();
