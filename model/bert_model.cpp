@@ -29,8 +29,10 @@ double lowest(at::ScalarType t) {
 
 at::Tensor additive_attention_mask(const at::Tensor& attention_mask, at::ScalarType dtype) {
   if (!attention_mask.defined()) return {};
-  // HF checks torch.all(mask == 1) the same way (a host sync), and drops the mask if so.
-  if (attention_mask.eq(1).all().item<bool>()) return {};
+  // HF checks torch.all(mask == 1) the same way and drops the mask if so. That is a host sync,
+  // which on a GPU stalls the launch queue (and cannot be captured in a CUDA graph): there the
+  // caller, who built the batch on the host, passes no mask for a batch without padding.
+  if (attention_mask.is_cpu() && attention_mask.eq(1).all().item<bool>()) return {};
   const int64_t batch = attention_mask.size(0), seq = attention_mask.size(1);
   at::Tensor keep = attention_mask.reshape({batch, 1, 1, seq});  // (batch, 1, 1, seq)
   return at::zeros(keep.sizes(), keep.options().dtype(dtype))

@@ -26,6 +26,52 @@ AdamW::AdamW(std::vector<NamedParameter> params, AdamWOptions options)
   }
   multi_tensor_ = options.multi_tensor < 0 ? !params_.empty() && params_.front().tensor.is_cuda()
                                            : options.multi_tensor > 0;
+  if (opt_.fused && !params_.empty()) {
+    auto f = at::TensorOptions().dtype(at::kFloat).device(params_.front().tensor.device());
+    lr_ = at::zeros({}, f);
+    device_step_ = at::zeros({}, f);
+  }
+}
+
+void AdamW::set_lr(double lr) {
+  if (lr_.defined()) lr_.fill_(lr);
+}
+
+int64_t AdamW::steps_taken() const {
+  if (device_step_.defined()) return static_cast<int64_t>(device_step_.item<float>());
+  return step_;
+}
+
+// torch.optim.AdamW(fused=True)'s arithmetic: each group (with and without weight decay) in one
+// kernel; the step count is advanced before the update (bias correction uses the new count) and
+// taken back where found_inf says the step was skipped, as torch does.
+void AdamW::step_on_device(const at::Tensor& found_inf) {
+  c10::NoGradGuard no_grad;
+  if (!opt_.fused || params_.empty()) {
+    throw Error("optimizer", "step_on_device() needs the fused AdamW", "", ExitCode::kInternal);
+  }
+  std::vector<at::Tensor> p[2], g[2], m[2], v[2];
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const auto& grad = params_[i].tensor.grad();
+    if (!grad.defined()) continue;
+    int k = decay_[i] ? 1 : 0;
+    p[k].push_back(params_[i].tensor);
+    g[k].push_back(grad);
+    m[k].push_back(exp_avg_[i]);
+    v[k].push_back(exp_avg_sq_[i]);
+  }
+  device_step_.add_(1);
+  std::optional<at::Tensor> inf;
+  if (found_inf.defined()) inf = found_inf;
+  for (int k = 0; k < 2; ++k) {
+    if (p[k].empty()) continue;
+    // One step tensor for every parameter: the kernel only reads it.
+    std::vector<at::Tensor> steps(p[k].size(), device_step_);
+    at::_fused_adamw_(p[k], g[k], m[k], v[k], /*max_exp_avg_sqs=*/{}, steps, lr_, opt_.beta1,
+                      opt_.beta2, k == 1 ? opt_.weight_decay : 0.0, opt_.eps, /*amsgrad=*/false,
+                      /*maximize=*/false, /*grad_scale=*/std::nullopt, inf);
+  }
+  if (found_inf.defined()) device_step_.sub_(found_inf.reshape({}));
 }
 
 // Two ways to run the same arithmetic (torch.optim.AdamW's single-tensor update), bitwise equal
@@ -38,6 +84,11 @@ AdamW::AdamW(std::vector<NamedParameter> params, AdamWOptions options)
 //   page-fault in tens of MB (the word embeddings) every step, which cost 2-3 points of
 //   data-parallel efficiency (BENCHMARKS.md), and launches are cheap.
 void AdamW::step(double lr) {
+  if (opt_.fused) {
+    set_lr(lr);
+    step_on_device();
+    return;
+  }
   c10::NoGradGuard no_grad;
   ++step_;
   const double bc1 = 1.0 - std::pow(opt_.beta1, static_cast<double>(step_));
@@ -111,6 +162,25 @@ void AdamW::load_state(const std::vector<std::pair<std::string, at::Tensor>>& st
     }
   }
   step_ = steps;
+  if (device_step_.defined()) device_step_.fill_(static_cast<double>(steps));
+}
+
+void clip_grad_norm_on_device(const std::vector<at::Tensor>& params, double max_norm,
+                              at::Tensor& norm_out) {
+  c10::NoGradGuard no_grad;
+  std::vector<at::Tensor> grads;
+  for (const auto& p : params)
+    if (p.grad().defined()) grads.push_back(p.grad());
+  if (grads.empty()) {
+    norm_out.zero_();
+    return;
+  }
+  auto total = at::stack(at::_foreach_norm(grads, 2)).to(at::kFloat).norm(2);
+  norm_out.copy_(total.reshape(norm_out.sizes()));
+  if (max_norm > 0) {
+    auto coef = (max_norm / (total + 1e-6)).clamp_max(1.0);  // 0-dim, on the gradients' device
+    at::_foreach_mul_(grads, coef);
+  }
 }
 
 double clip_grad_norm(const std::vector<at::Tensor>& params, double max_norm) {

@@ -18,6 +18,10 @@ struct AdamWOptions {
   // The update as multi-tensor (foreach) ops: -1 where the parameters live on CUDA, 0 never,
   // 1 always (tests run both ways on CPU).
   int multi_tensor = -1;
+  // ATen's fused AdamW kernel (_fused_adamw_, CPU and CUDA): one launch for all parameters of a
+  // group, with the learning rate and the step count read from device tensors, so that a step
+  // needs no host value and can be captured in a CUDA graph. Takes precedence over multi_tensor.
+  bool fused = false;
 };
 
 struct NamedParameter {
@@ -32,7 +36,14 @@ class AdamW {
   // One update with learning rate `lr` using each parameter's .grad() (a missing grad is skipped,
   // as torch does).
   void step(double lr);
-  int64_t steps_taken() const { return step_; }
+  // The fused update with the learning rate already set by set_lr(); where `found_inf` (a
+  // 1-element float tensor, fp16 loss scaling) is non-zero the kernel leaves everything as it
+  // was and the step count is not advanced. Reads no host value: capturable in a CUDA graph.
+  void set_lr(double lr);
+  void step_on_device(const at::Tensor& found_inf = {});
+  bool fused() const { return opt_.fused; }
+  // Updates applied so far (the fused path keeps the count on the device: this reads it back).
+  int64_t steps_taken() const;
 
   // Bias, LayerNorm and other 1-D parameters get no weight decay.
   static bool decays(const std::string& name, const at::Tensor& t);
@@ -52,10 +63,17 @@ class AdamW {
   bool multi_tensor_ = false;
   AdamWOptions opt_;
   int64_t step_ = 0;
+  // Fused path: 0-dim float32 tensors on the parameters' device.
+  at::Tensor lr_;
+  at::Tensor device_step_;
 };
 
 // Clips gradients to a global L2 norm (torch.nn.utils.clip_grad_norm_ semantics, eps 1e-6);
 // returns the norm before clipping. max_norm <= 0 only measures.
 double clip_grad_norm(const std::vector<at::Tensor>& params, double max_norm);
+// The same on the device: the norm before clipping is written to `norm_out` (a 0-dim or
+// 1-element float tensor) and nothing is read back, so it can run inside a CUDA graph.
+void clip_grad_norm_on_device(const std::vector<at::Tensor>& params, double max_norm,
+                              at::Tensor& norm_out);
 
 }  // namespace berth::trainer

@@ -3,13 +3,16 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
+#include <cstring>
+
 #include "data/batch.h"
 
 namespace berth::trainer {
 
 struct BatchTensors {
   at::Tensor input_ids;       // (batch, seq) int64
-  at::Tensor attention_mask;  // (batch, seq) int64
+  at::Tensor attention_mask;  // (batch, seq) int64; undefined when the batch has no padding
   at::Tensor token_type_ids;  // (batch, seq) int64
   at::Tensor labels;          // (batch) int64
 };
@@ -21,6 +24,37 @@ inline BatchTensors to_tensors(data::Batch& b, const at::Device& device) {
   return {make(b.input_ids, {b.batch_size, b.seq_len}),
           make(b.attention_mask, {b.batch_size, b.seq_len}),
           make(b.token_type_ids, {b.batch_size, b.seq_len}), make(b.labels, {b.batch_size})};
+}
+
+inline bool has_padding(const data::Batch& b) {
+  return std::find(b.attention_mask.begin(), b.attention_mask.end(), 0) != b.attention_mask.end();
+}
+
+// The four arrays in one host buffer, (3 * batch * seq + batch) int64: ids | mask | types |
+// labels. Pinned, it goes to the GPU in one copy that does not block the host, so the next batch
+// is read and collated while the device still runs the current step.
+inline at::Tensor pack_batch(const data::Batch& b, bool pinned) {
+  const int64_t n = b.batch_size * b.seq_len;
+  auto packed =
+      at::empty({3 * n + b.batch_size}, at::TensorOptions().dtype(at::kLong).pinned_memory(pinned));
+  int64_t* p = packed.data_ptr<int64_t>();
+  std::memcpy(p, b.input_ids.data(), n * sizeof(int64_t));
+  std::memcpy(p + n, b.attention_mask.data(), n * sizeof(int64_t));
+  std::memcpy(p + 2 * n, b.token_type_ids.data(), n * sizeof(int64_t));
+  std::memcpy(p + 3 * n, b.labels.data(), b.batch_size * sizeof(int64_t));
+  return packed;
+}
+
+// Views of a packed buffer (on any device); `masked` false leaves the mask undefined.
+inline BatchTensors unpack_batch(const at::Tensor& packed, int64_t batch, int64_t seq,
+                                 bool masked) {
+  const int64_t n = batch * seq;
+  BatchTensors t;
+  t.input_ids = packed.narrow(0, 0, n).view({batch, seq});
+  if (masked) t.attention_mask = packed.narrow(0, n, n).view({batch, seq});
+  t.token_type_ids = packed.narrow(0, 2 * n, n).view({batch, seq});
+  t.labels = packed.narrow(0, 3 * n, batch);
+  return t;
 }
 
 }  // namespace berth::trainer

@@ -26,11 +26,18 @@ class LossScaler {
   bool enabled() const { return enabled_; }
   at::Tensor scale_loss(const at::Tensor& loss) const;
   // Unscales the gradients in place; returns true when all are finite (the step may proceed).
-  // Also updates the scale. Throws berth::Error (kNumeric) if the scale collapsed.
+  // Also updates the scale. Throws berth::Error (kNumeric) if the scale collapsed. Reads a value
+  // back from the device.
   bool unscale_and_update(const std::vector<at::Tensor>& grads);
+  // The same without reading anything back (capturable in a CUDA graph): returns the found_inf
+  // flag (a 1-element float tensor, 1 where the step must be skipped) for the optimizer, updates
+  // the scale and counts skipped steps on the device. Disabled: an undefined tensor.
+  at::Tensor unscale_on_device(const std::vector<at::Tensor>& grads);
+  // Throws berth::Error (kNumeric) if the scale collapsed; reads the scale back.
+  void check() const;
 
   double scale() const;
-  int64_t skipped_steps() const { return skipped_; }
+  int64_t skipped_steps() const;
 
   // For checkpoints.
   struct State {
@@ -46,7 +53,8 @@ class LossScaler {
   LossScalerOptions opt_;
   at::Tensor scale_;           // (1,) float32 on the device
   at::Tensor growth_tracker_;  // (1,) int32 on the device
-  int64_t skipped_ = 0;
+  at::Tensor found_inf_;       // (1,) float32 on the device, rewritten by each unscale
+  at::Tensor skipped_;         // (1,) float32 on the device: steps skipped so far
 };
 
 }  // namespace berth::trainer

@@ -46,6 +46,7 @@ std::vector<Option> options(TrainConfig& c) {
       {"data.length_bucketing", &c.data.length_bucketing, R::kMustMatch},
       {"data.bucket_batches", &c.data.bucket_batches, R::kMustMatch},
       {"data.cache_dir", &c.data.cache_dir, R::kMayChange},
+      {"data.prefetch", &c.data.prefetch, R::kMayChange},
       {"optim.lr", &c.optim.lr, R::kMustMatch},
       {"optim.weight_decay", &c.optim.weight_decay, R::kMustMatch},
       {"optim.beta1", &c.optim.beta1, R::kMustMatch},
@@ -57,6 +58,7 @@ std::vector<Option> options(TrainConfig& c) {
       {"optim.max_grad_norm", &c.optim.max_grad_norm, R::kMustMatch},
       {"optim.grad_accum", &c.optim.grad_accum, R::kMustMatch},
       {"optim.class_weights", &c.optim.class_weights, R::kMustMatch},
+      {"optim.fused", &c.optim.fused, R::kMayChange},
       {"train.epochs", &c.train.epochs, R::kMayChange},
       {"train.max_steps", &c.train.max_steps, R::kMayChange},
       {"train.seed", &c.train.seed, R::kMustMatch},
@@ -78,6 +80,9 @@ std::vector<Option> options(TrainConfig& c) {
       {"runtime.comm_timeout_s", &c.runtime.comm_timeout_s, R::kMayChange},
       {"runtime.log_level", &c.runtime.log_level, R::kMayChange},
       {"runtime.cudnn_attention", &c.runtime.cudnn_attention, R::kMayChange},
+      {"runtime.cuda_graphs", &c.runtime.cuda_graphs, R::kMayChange},
+      {"runtime.graph_length_multiple", &c.runtime.graph_length_multiple, R::kMayChange},
+      {"runtime.graph_warmup_steps", &c.runtime.graph_warmup_steps, R::kMayChange},
   };
 }
 
@@ -349,6 +354,12 @@ void TrainConfig::validate(const std::string& origin) const {
   if (!one_of(runtime.stop_signal, {"USR1", "USR2", "TERM", "INT", "HUP", "URG", "XCPU"}))
     fail("runtime.stop_signal", "is '" + runtime.stop_signal + "'",
          "use a signal name without SIG: USR1, USR2, TERM, INT, HUP, URG or XCPU");
+  if (runtime.graph_length_multiple < 1 || runtime.graph_length_multiple > 512)
+    fail("runtime.graph_length_multiple", "must be between 1 and 512",
+         "8 or 16: each multiple up to data.max_length is one captured graph");
+  if (runtime.graph_warmup_steps < 1)
+    fail("runtime.graph_warmup_steps", "must be at least 1",
+         "a shape runs eagerly at least once before its capture (lazy CUDA initialisation)");
   if (!(runtime.comm_timeout_s > 0)) fail("runtime.comm_timeout_s", "must be > 0", "e.g. 300");
   if (!one_of(runtime.log_level, {"debug", "info", "warn", "error"}))
     fail("runtime.log_level", "is '" + runtime.log_level + "'", "use debug, info, warn or error");

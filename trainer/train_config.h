@@ -26,7 +26,10 @@ struct DataOptions {
   int64_t max_length = 128;
   bool length_bucketing = true;
   int64_t bucket_batches = 50;  // batches sorted by length together before shuffling
-  std::string cache_dir;        // "" = $XDG_CACHE_HOME/berth/corpora or ~/.cache/berth/corpora
+  // CUDA: the next batch is collated while the device runs the current step and copied from
+  // pinned memory without blocking (off: a pageable, synchronous copy per tensor).
+  bool prefetch = true;
+  std::string cache_dir;  // "" = $XDG_CACHE_HOME/berth/corpora or ~/.cache/berth/corpora
 };
 
 struct OptimOptions {
@@ -41,6 +44,9 @@ struct OptimOptions {
   double max_grad_norm = 1.0;       // 0 = no clipping
   int64_t grad_accum = 1;
   std::string class_weights = "none";  // none | auto | comma-separated list, one per label
+  // AdamW as ATen's fused kernel (_fused_adamw_: one launch for all parameters, learning rate
+  // and step count on the device); off: the multi-tensor (CUDA) or per-tensor (CPU) update.
+  bool fused = true;
 };
 
 struct TrainOptions {
@@ -71,6 +77,12 @@ struct RuntimeOptions {
   double comm_timeout_s = 300;
   std::string log_level = "info";
   bool cudnn_attention = false;  // let SDPA use cuDNN on CUDA (slow on new shapes; see docs)
+  // CUDA, one rank: capture each step (forward, backward, clipping, AdamW) as a CUDA graph per
+  // padded batch shape and replay it; needs optim.fused. Lengths are rounded up to a multiple
+  // of graph_length_multiple so that a handful of shapes cover a run.
+  bool cuda_graphs = true;
+  int64_t graph_length_multiple = 16;
+  int64_t graph_warmup_steps = 2;  // eager steps of a shape before it is captured
 };
 
 struct TrainConfig {

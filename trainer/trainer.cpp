@@ -16,6 +16,7 @@ namespace fs = std::filesystem;
 
 void TrainingRun::evaluate_dev(const char* when) {
   if (!data_->dev) return;
+  settle_device();
   auto r = evaluate(*model_.model, *data_->dev, cfg_.data.eval_batch_size, tokenizer_->pad_id(),
                     device_, amp_, comm_);
   double m = r.metric(cfg_.train.metric);
@@ -54,6 +55,7 @@ void TrainingRun::evaluate_dev(const char* when) {
 }
 
 void TrainingRun::save_checkpoint(const char* why) {
+  settle_device();
   if (last_saved_step_ == state_.step) return;
   auto t0 = Clock::now();
   state_.scaler = scaler_->state();
@@ -198,10 +200,19 @@ int TrainingRun::execute() {
   if (cfg_.train.eval_every > 0 && state_.step % cfg_.train.eval_every != 0) evaluate_dev("end");
   save_checkpoint("end");
   final_test();
-  metrics_.write({{"type", "done"},
-                  {"step", state_.step},
-                  {"train_seconds", state_.train_seconds},
-                  {"samples_seen", state_.samples_seen}});
+  nlohmann::json done = {{"type", "done"},
+                         {"step", state_.step},
+                         {"train_seconds", state_.train_seconds},
+                         {"samples_seen", state_.samples_seen}};
+  if (graphs_) {
+    done["cuda_graphs"] = graphs_->graphs();
+    done["graph_replays"] = graphs_->replays();
+    log_->info(
+        "{} of this session's {} steps were replays of {} CUDA graphs{}", graphs_->replays(),
+        session_steps_, graphs_->graphs(),
+        graphs_->enabled() ? "" : " (graphs turned off: " + graphs_->disabled_reason() + ")");
+  }
+  metrics_.write(done);
   log_->info("training done: {} steps, {} of training time", state_.step,
              format_duration(state_.train_seconds));
   return 0;

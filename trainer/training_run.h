@@ -20,6 +20,7 @@
 #include "data/tokenizer.h"
 #include "model/pretrained.h"
 #include "trainer/adamw.h"
+#include "trainer/batch_tensors.h"
 #include "trainer/communicator.h"
 #include "trainer/corpus_source.h"
 #include "trainer/epoch_plan.h"
@@ -28,6 +29,7 @@
 #include "trainer/lr_schedule.h"
 #include "trainer/metrics_log.h"
 #include "trainer/scheduler_env.h"
+#include "trainer/step_graphs.h"
 #include "trainer/train_config.h"
 #include "trainer/train_state.h"
 #include "trainer/trainer.h"
@@ -70,15 +72,23 @@ class TrainingRun {
   void set_up_optimization();
   void restore_progress(const std::string& resume_dir);
   void open_checkpoint_writer();
+  void set_up_step_graphs();
   void announce_start(const std::string& resume_dir);
   // The loop (training_run_step.cpp, trainer.cpp).
   void train_step();
+  void zero_grads();
+  void forward_backward(const BatchTensors& t);  // adds the loss to step_loss_[0]
+  void optimizer_update(double lr);
+  // Reads the losses of the steps queued since the last call (waiting for the device), checks
+  // them and adds them to the window; returns the seconds it waited.
+  double flush_losses();
+  void settle_device();  // flush_losses(), its wait counted as training time
   void after_step();
   void end_epoch();
   void evaluate_dev(const char* when);
   void save_checkpoint(const char* why);
   void final_test();
-  void log_progress(double loss, double grad_norm, double lr, bool stepped);
+  void log_progress(double lr);
   void check_signal_lead(const StopCost& cost, const char* source);
 
   const TrainConfig& cfg_;
@@ -104,6 +114,16 @@ class TrainingRun {
   MetricsLog metrics_;
   std::ofstream trace_;
 
+  // Device-side step values (see training_run_step.cpp): the step's loss sum and fp16 skip flag
+  // (2,) double; the losses not yet read back, (capacity, 2); the last gradient norm and the
+  // loss normaliser, 0-dim float.
+  at::Tensor step_loss_, loss_log_, grad_norm_, normaliser_;
+  int64_t pending_ = 0, pending_first_step_ = 0;
+  double last_loss_ = NAN;
+  bool last_stepped_ = true;
+  bool persistent_grads_ = false;  // .grad allocated once and zeroed per step (CUDA graphs)
+  int pad_multiple_ = 1;           // batch lengths rounded up to this (CUDA graphs)
+
   TrainState state_;
   std::optional<EpochPlan> plan_;
   int64_t plan_epoch_ = -1;
@@ -127,6 +147,8 @@ class TrainingRun {
   StopCost stop_cost_;
   double first_step_s_ = 0;
   bool lead_checked_ = false;
+  // Last member: destroyed first, it finishes the queued steps and restores the stream.
+  std::unique_ptr<StepGraphs> graphs_;
 };
 
 }  // namespace berth::trainer

@@ -73,7 +73,13 @@ void TrainingRun::set_up_runtime() {
     model::set_cudnn_attention(cfg_.runtime.cudnn_attention);
   }
   amp_ = autocast_dtype(cfg_.train.precision);
-  if (cfg_.train.deterministic) at::globalContext().setDeterministicAlgorithms(true, true);
+  if (cfg_.train.deterministic) {
+    at::globalContext().setDeterministicAlgorithms(true, true);
+    // Deterministic mode also fills every fresh CUDA tensor with NaN (a debugging aid against
+    // reads of uninitialised memory, which no kernel used here does): one more launch and one
+    // more write per allocation, off on the GPU.
+    if (device_.is_cuda()) at::globalContext().setDeterministicFillUninitializedMemory(false);
+  }
   // Dropout differs per rank (seed + rank) yet is reproducible.
   at::manual_seed(static_cast<uint64_t>(cfg_.train.seed) + comm_.rank());
   fs::create_directories(cfg_.train.run_dir);
@@ -94,6 +100,7 @@ void TrainingRun::load_model_and_state() {
   state_.config_hash = cfg_.hash();
   state_.epoch_order_version = EpochPlan::kOrderVersion;
   open_checkpoint_writer();
+  set_up_step_graphs();
   announce_start(resume_dir);
 }
 
@@ -173,8 +180,15 @@ void TrainingRun::set_up_optimization() {
   std::vector<NamedParameter> named;
   for (const auto& item : model_.model->named_parameters())
     named.push_back({item.key(), item.value()});
-  optim_ = std::make_unique<AdamW>(named, AdamWOptions{cfg_.optim.beta1, cfg_.optim.beta2,
-                                                       cfg_.optim.eps, cfg_.optim.weight_decay});
+  AdamWOptions adamw{cfg_.optim.beta1, cfg_.optim.beta2, cfg_.optim.eps, cfg_.optim.weight_decay};
+  adamw.fused = cfg_.optim.fused;
+  optim_ = std::make_unique<AdamW>(named, adamw);
+  auto on_device = at::TensorOptions().device(device_);
+  step_loss_ = at::zeros({2}, on_device.dtype(at::kDouble));
+  loss_log_ =
+      at::zeros({std::min<int64_t>(cfg_.train.log_every, 1024), 2}, on_device.dtype(at::kDouble));
+  grad_norm_ = at::zeros({}, on_device.dtype(at::kFloat));
+  normaliser_ = at::ones({}, on_device.dtype(at::kFloat));
   scaler_ = std::make_unique<LossScaler>(cfg_.train.precision == "fp16", device_);
   GradientReducerOptions reduce;
   // The word embeddings are half of the gradient bytes but only the rows of the step's token ids
@@ -222,6 +236,43 @@ void TrainingRun::set_up_optimization() {
   log_->info("{} optimizer steps ({} per epoch, warm-up {}), global batch {} x {} accumulation",
              total_steps_, steps_per_epoch_, warmup_steps_,
              cfg_.data.batch_size * comm_.world_size(), cfg_.optim.grad_accum);
+}
+
+// CUDA graphs of whole steps where they can work: one GPU rank (the gradient all-reduce is not
+// captured), the fused optimizer (the others read the step count on the host) and no gradient
+// accumulation (a step of several micro-batches is not one fixed shape).
+void TrainingRun::set_up_step_graphs() {
+  if (!device_.is_cuda() || !cfg_.runtime.cuda_graphs) return;
+  std::string off;
+  if (!StepGraphs::supported())
+    off = "this build has no CUDA";
+  else if (comm_.world_size() > 1)
+    off = "several ranks (the gradient all-reduce is not captured)";
+  else if (!cfg_.optim.fused)
+    off = "optim.fused = false (the unfused AdamW reads its step count on the host)";
+  else if (cfg_.optim.grad_accum > 1)
+    off = "optim.grad_accum > 1";
+  if (!off.empty()) {
+    log_->info("CUDA graphs off: {}", off);
+    return;
+  }
+  // Lengths rounded up to the multiple, unless that passes the model's position limit.
+  int64_t multiple = cfg_.runtime.graph_length_multiple;
+  auto rounded = [&](int64_t m) { return (cfg_.data.max_length + m - 1) / m * m; };
+  while (multiple > 1 && rounded(multiple) > model_.config.max_position_embeddings) multiple /= 2;
+  pad_multiple_ = static_cast<int>(multiple);
+  // .grad tensors that live for the run: a graph writes into the ones it was captured with.
+  {
+    c10::NoGradGuard no_grad;
+    for (auto& p : params_)
+      if (!p.grad().defined()) p.mutable_grad() = at::zeros_like(p);
+  }
+  persistent_grads_ = true;
+  graphs_ = std::make_unique<StepGraphs>(device_, cfg_.runtime.graph_warmup_steps);
+  log_->info(
+      "CUDA graphs on: batch lengths rounded up to a multiple of {}, each shape captured after "
+      "{} eager step(s)",
+      pad_multiple_, cfg_.runtime.graph_warmup_steps);
 }
 
 // Optimizer moments, loss scale, this rank's generators and the counters of a resumed run.

@@ -1,6 +1,7 @@
 #include <c10/core/GradMode.h>
 
 #include <cmath>
+#include <numeric>
 
 #include "common/error.h"
 #include "model/autocast_guard.h"
@@ -10,6 +11,9 @@
 
 namespace berth::trainer {
 
+// One optimizer step. Nothing in it reads a value back from the device: the loss, the gradient
+// norm and the fp16 overflow flag stay there (step_loss_, grad_norm_) and are read once per
+// logging window by flush_losses(), so a GPU is never left waiting for the CPU to launch work.
 void TrainingRun::train_step() {
   auto t0 = Clock::now();
   if (plan_epoch_ != state_.epoch) {
@@ -37,96 +41,187 @@ void TrainingRun::train_step() {
         normaliser +=
             class_weight_values_.empty() ? 1.0 : class_weight_values_[data_->train.label(i)];
   }
-
-  // Nothing below reads a value back from the device until the step's end (a GPU would wait).
-  at::Tensor loss_sum = at::zeros({1}, at::TensorOptions().dtype(at::kDouble).device(device_));
+  std::vector<data::Batch> batches;
   int64_t tokens = 0;
-  for (size_t m = 0; m < micro.size(); ++m) {
-    const auto& mine = micro[m].per_rank[comm_.rank()];
+  for (const auto& mb : micro) {
+    const auto& mine = mb.per_rank[comm_.rank()];
     if (trace_.is_open()) trace_ << nlohmann::json(mine).dump() << "\n";
-    auto batch = data::collate(data_->train.read(mine), tokenizer_->pad_id());
-    auto t = to_tensors(batch, device_);
-    window_padded_ += t.input_ids.numel();
-    tokens += std::accumulate(batch.attention_mask.begin(), batch.attention_mask.end(), int64_t{0});
-    if (word_embeddings_) reducer_->note_rows(*word_embeddings_, t.input_ids);
-    reducer_->prepare(m + 1 == micro.size());
-    auto tf = Clock::now();
-    at::Tensor loss;
-    {
-      model::AutocastGuard ac(device_.type(), amp_);
-      auto logits = model_.model->forward(t.input_ids, t.attention_mask, t.token_type_ids).logits;
-      // Sum over this rank's examples divided by the global normaliser: summing gradients over
-      // ranks then gives exactly the gradient of the global batch's mean loss.
-      loss = at::cross_entropy_loss(logits.to(at::kFloat), t.labels, class_weights_,
-                                    at::Reduction::Sum) /
-             normaliser;
-    }
-    auto tb = Clock::now();
-    scaler_->scale_loss(loss).backward();
-    loss_sum += loss.detach().to(at::kDouble);
-    window_forward_ += std::chrono::duration<double>(tb - tf).count();
-    window_backward_ += seconds_since(tb);
+    batches.push_back(data::collate(data_->train.read(mine), tokenizer_->pad_id(), pad_multiple_));
+    const auto& b = batches.back();
+    window_padded_ += static_cast<int64_t>(b.input_ids.size());
+    tokens += std::accumulate(b.attention_mask.begin(), b.attention_mask.end(), int64_t{0});
   }
-  auto tw = Clock::now();
-  reducer_->finish();
-  window_finish_ += seconds_since(tw);
-  window_comm_wait_ += reducer_->take_wait_seconds();
-  auto to = Clock::now();
 
-  bool stepped = scaler_->unscale_and_update([&] {
-    std::vector<at::Tensor> g;
-    for (auto& p : params_) g.push_back(p.grad());
-    return g;
-  }());
-  double grad_norm = NAN;
-  double lr = schedule_->lr(state_.step);
-  if (stepped) {
-    grad_norm = clip_grad_norm(params_, cfg_.optim.max_grad_norm);
-    optim_->step(lr);
+  const double lr = schedule_->lr(state_.step);
+  // Device-side inputs of the step: filled by a launch, not read by the host.
+  normaliser_.fill_(normaliser);
+  optim_->set_lr(lr);
+  if (graphs_ && graphs_->enabled() && batches.size() == 1) {
+    const auto& b = batches.front();
+    GraphShape shape{b.batch_size, b.seq_len, has_padding(b)};
+    at::Tensor host = pack_batch(b, /*pinned=*/true);
+    at::Tensor input = graphs_->input_buffer(shape, host.numel());
+    input.copy_(host, /*non_blocking=*/true);
+    BatchTensors t = unpack_batch(input, b.batch_size, b.seq_len, shape.masked);
+    graphs_->run(shape, [&] {
+      zero_grads();
+      step_loss_.zero_();
+      forward_backward(t);
+      optimizer_update(lr);
+    });
   } else {
-    log_->warn("step {}: inf/NaN gradients in fp16, step skipped, loss scale now {}",
-               state_.step + 1, scaler_->scale());
+    if (persistent_grads_) zero_grads();
+    step_loss_.zero_();
+    for (size_t m = 0; m < batches.size(); ++m) {
+      auto& b = batches[m];
+      BatchTensors t;
+      if (device_.is_cuda() && cfg_.data.prefetch) {
+        t = unpack_batch(pack_batch(b, true).to(device_, /*non_blocking=*/true), b.batch_size,
+                         b.seq_len, has_padding(b));
+      } else {
+        t = to_tensors(b, device_);
+        if (!has_padding(b)) t.attention_mask = at::Tensor();
+      }
+      if (word_embeddings_) reducer_->note_rows(*word_embeddings_, t.input_ids);
+      reducer_->prepare(m + 1 == batches.size());
+      forward_backward(t);
+    }
+    auto tw = Clock::now();
+    reducer_->finish();
+    window_finish_ += seconds_since(tw);
+    window_comm_wait_ += reducer_->take_wait_seconds();
+    auto to = Clock::now();
+    optimizer_update(lr);
+    // The reducer's buckets are free again once the .grad views are dropped (several ranks).
+    if (!persistent_grads_)
+      for (auto& p : params_) p.mutable_grad() = at::Tensor();
+    window_optimizer_ += seconds_since(to);
   }
-  for (auto& p : params_) p.mutable_grad() = at::Tensor();
-  window_optimizer_ += seconds_since(to);
-
-  // The global loss for the log (one scalar all-reduce).
-  auto l = loss_sum.to(at::kCPU);
-  if (comm_.world_size() > 1) comm_.all_reduce_sum(l)->wait();
-  double global_loss = l.item<double>();
-  if (!std::isfinite(global_loss) && cfg_.train.precision != "fp16") {
-    throw Error("trainer",
-                "the training loss is " + std::to_string(global_loss) + " at step " +
-                    std::to_string(state_.step + 1),
-                "the run diverged: lower optim.lr, enable optim.max_grad_norm, or check the data",
-                ExitCode::kNumeric);
-  }
+  // This step's loss (and skip flag) joins the ones not yet read back.
+  if (pending_ == loss_log_.size(0)) flush_losses();
+  if (pending_ == 0) pending_first_step_ = state_.step + 1;
+  loss_log_.narrow(0, pending_, 1).copy_(step_loss_.unsqueeze(0));
+  pending_ += 1;
 
   state_.step += 1;
   state_.position = pos;
   state_.samples_seen += examples;
+  window_steps_ += 1;
+  window_samples_ += examples, window_tokens_ += tokens * comm_.world_size();
+  const bool log_now = state_.step % cfg_.train.log_every == 0 || state_.step == total_steps_;
+  // Reading the losses back waits for the queued steps: that wait is training time.
+  if (log_now) flush_losses();
   double dt = seconds_since(t0);
   state_.train_seconds += dt;
   session_seconds_ += dt;
   session_steps_ += 1;
-  // The session's first step also pays for lazy initialisation: it counts only while alone.
+  window_seconds_ += dt;
+  // The session's first step also pays for lazy initialisation: it counts only while alone. A
+  // step that read the losses back also waited for the queued ones: log_progress() counts it.
   if (session_steps_ == 1)
     first_step_s_ = dt;
-  else
+  else if (!log_now)
     stop_cost_.step_s = std::max(stop_cost_.step_s, dt);
-  window_loss_ += global_loss, window_seconds_ += dt, window_steps_ += 1;
-  window_samples_ += examples, window_tokens_ += tokens * comm_.world_size();
-  smoothed_loss_ =
-      std::isnan(smoothed_loss_) ? global_loss : 0.9 * smoothed_loss_ + 0.1 * global_loss;
-  if (state_.step % cfg_.train.log_every == 0 || state_.step == total_steps_)
-    log_progress(global_loss, grad_norm, lr, stepped);
+  if (log_now) log_progress(lr);
 }
 
-void TrainingRun::log_progress(double loss, double grad_norm, double lr, bool stepped) {
+void TrainingRun::zero_grads() {
+  std::vector<at::Tensor> grads;
+  for (auto& p : params_) grads.push_back(p.mutable_grad());
+  at::_foreach_zero_(grads);
+}
+
+void TrainingRun::forward_backward(const BatchTensors& t) {
+  auto tf = Clock::now();
+  at::Tensor loss;
+  {
+    model::AutocastGuard ac(device_.type(), amp_);
+    auto logits = model_.model->forward(t.input_ids, t.attention_mask, t.token_type_ids).logits;
+    // Sum over this rank's examples divided by the global normaliser: summing gradients over
+    // ranks then gives exactly the gradient of the global batch's mean loss.
+    loss = at::cross_entropy_loss(logits.to(at::kFloat), t.labels, class_weights_,
+                                  at::Reduction::Sum) /
+           normaliser_;
+  }
+  auto tb = Clock::now();
+  scaler_->scale_loss(loss).backward();
+  step_loss_.narrow(0, 0, 1).add_(loss.detach().reshape({1}));
+  window_forward_ += std::chrono::duration<double>(tb - tf).count();
+  window_backward_ += seconds_since(tb);
+}
+
+void TrainingRun::optimizer_update(double lr) {
+  std::vector<at::Tensor> grads;
+  for (auto& p : params_) grads.push_back(p.grad());
+  at::Tensor found_inf = scaler_->unscale_on_device(grads);
+  if (found_inf.defined()) step_loss_.narrow(0, 1, 1).copy_(found_inf);
+  if (optim_->fused()) {
+    // Clipping inf gradients gives NaN ones, which the fused kernel then skips with the step.
+    clip_grad_norm_on_device(params_, cfg_.optim.max_grad_norm, grad_norm_);
+    optim_->step_on_device(found_inf);
+    return;
+  }
+  // The unfused update takes its decision on the host (the only read-back, fp16 only).
+  if (found_inf.defined() && found_inf.item<float>() != 0.0f) {
+    grad_norm_.fill_(NAN);
+    return;
+  }
+  clip_grad_norm_on_device(params_, cfg_.optim.max_grad_norm, grad_norm_);
+  optim_->step(lr);
+}
+
+double TrainingRun::flush_losses() {
+  if (pending_ == 0) return 0.0;
+  auto t0 = Clock::now();
+  // (pending, 2): loss, skipped flag; the copy to the host waits for the queued steps.
+  at::Tensor l = loss_log_.narrow(0, 0, pending_).to(at::kCPU).contiguous();
+  // The global losses (one all-reduce per window; every rank flushes at the same steps).
+  if (comm_.world_size() > 1) comm_.all_reduce_sum(l)->wait();
+  const double* v = l.data_ptr<double>();
+  const int64_t n = pending_;
+  pending_ = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    double loss = v[2 * i];
+    bool skipped = v[2 * i + 1] > 0;
+    int64_t step = pending_first_step_ + i;
+    if (!std::isfinite(loss) && cfg_.train.precision != "fp16") {
+      throw Error(
+          "trainer",
+          "the training loss is " + std::to_string(loss) + " at step " + std::to_string(step),
+          "the run diverged: lower optim.lr, enable optim.max_grad_norm, or check the data",
+          ExitCode::kNumeric);
+    }
+    if (skipped) {
+      log_->warn("step {}: inf/NaN gradients in fp16, step skipped", step);
+    } else if (std::isfinite(loss)) {
+      smoothed_loss_ = std::isnan(smoothed_loss_) ? loss : 0.9 * smoothed_loss_ + 0.1 * loss;
+    }
+    window_loss_ += loss;
+    last_loss_ = loss;
+    last_stepped_ = !skipped;
+  }
+  if (scaler_->enabled()) scaler_->check();
+  return seconds_since(t0);
+}
+
+void TrainingRun::settle_device() {
+  // Steps queued on the device finish before evaluation or a checkpoint reads the weights; the
+  // wait belongs to training time.
+  double waited = flush_losses();
+  state_.train_seconds += waited;
+  session_seconds_ += waited;
+  window_seconds_ += waited;
+}
+
+void TrainingRun::log_progress(double lr) {
+  double grad_norm = grad_norm_.item<double>();
   double sps = window_samples_ / std::max(1e-9, window_seconds_);
   double tps = window_tokens_ / std::max(1e-9, window_seconds_);
   double eta =
       (total_steps_ - state_.step) * session_seconds_ / std::max<int64_t>(1, session_steps_);
+  // A step's wall time, measured over the window (a single step's time is only its launch).
+  if (session_steps_ > window_steps_)
+    stop_cost_.step_s = std::max(stop_cost_.step_s, window_seconds_ / window_steps_);
   log_->info(
       "epoch {} step {}/{} loss {:.4f} (smoothed {:.4f}) lr {:.3e} grad_norm {:.3f} "
       "{:.1f} samples/s {:.0f} tokens/s eta {}",
@@ -135,12 +230,15 @@ void TrainingRun::log_progress(double loss, double grad_norm, double lr, bool st
   nlohmann::json rec = {{"type", "train"},
                         {"step", state_.step},
                         {"epoch", state_.epoch + 1},
-                        {"loss", loss},
+                        {"loss", last_loss_},
                         {"mean_loss", window_loss_ / window_steps_},
                         {"lr", lr},
                         {"samples_per_s", sps},
                         {"tokens_per_s", tps},
-                        {"stepped", stepped},
+                        {"samples", window_samples_},
+                        {"tokens", window_tokens_},
+                        {"seconds", window_seconds_},
+                        {"stepped", last_stepped_},
                         {"eta_s", eta}};
   rec["grad_norm"] = std::isfinite(grad_norm) ? nlohmann::json(grad_norm) : nlohmann::json();
   // The share of step time spent waiting for gradients from other ranks (scaling benchmarks).
@@ -148,10 +246,12 @@ void TrainingRun::log_progress(double loss, double grad_norm, double lr, bool st
     rec["comm_wait_fraction"] = window_comm_wait_ / std::max(1e-9, window_seconds_);
   if (scaler_->enabled())
     rec["loss_scale"] = scaler_->scale(), rec["skipped_steps"] = scaler_->skipped_steps();
+  if (graphs_) rec["graph_replays"] = graphs_->replays();
   metrics_.write(rec);
   log_->debug(
       "per step over the last {}: {:.3f}s = forward {:.3f}s + backward {:.3f}s + gradient "
-      "reduction {:.3f}s + optimizer {:.3f}s, {} tokens (with padding) on this rank",
+      "reduction {:.3f}s + optimizer {:.3f}s (host time; on a GPU the launches), {} tokens "
+      "(with padding) on this rank",
       window_steps_, window_seconds_ / window_steps_, window_forward_ / window_steps_,
       window_backward_ / window_steps_, window_finish_ / window_steps_,
       window_optimizer_ / window_steps_, window_padded_ / window_steps_);

@@ -3,6 +3,7 @@
 // through the NCCL communicator against the CPU, two ranks (two GPUs) against one rank with twice
 // the batch, and a stalled rank timing out. Skipped where no GPU is visible (CTest label "gpu").
 // bench/gpu_check.sh runs this binary on a GPU machine with the paths given by environment.
+#include <ATen/ATen.h>
 #include <gtest/gtest.h>
 #include <torch/cuda.h>
 
@@ -12,6 +13,7 @@
 #include <sstream>
 
 #include "tests/support/test_support.h"
+#include "trainer/adamw.h"
 
 namespace berth::test {
 namespace {
@@ -61,12 +63,19 @@ class DistributedGpu : public ::testing::Test {
   }
 
   std::map<int64_t, double> losses(const std::string& run) { return train_losses(dir_ / run); }
-  // Both runs logged all 6 steps, with losses within `tol` of each other.
-  void expect_losses_near(const std::string& ref, const std::string& run, double tol) {
+  // Both runs logged all `steps` steps, with losses within `tol` of each other.
+  void expect_losses_near(const std::string& ref, const std::string& run, double tol,
+                          size_t steps = 6) {
     auto a = losses(ref), b = losses(run);
-    ASSERT_EQ(a.size(), 6u) << ref;
-    ASSERT_EQ(b.size(), 6u) << run;
-    for (int s = 1; s <= 6; ++s) EXPECT_NEAR(a[s], b[s], tol) << run << " step " << s;
+    ASSERT_EQ(a.size(), steps) << ref;
+    ASSERT_EQ(b.size(), steps) << run;
+    for (size_t s = 1; s <= steps; ++s) EXPECT_NEAR(a[s], b[s], tol) << run << " step " << s;
+  }
+  // Steps a run replayed from CUDA graphs (its "done" record; 0 when absent).
+  int64_t graph_replays(const std::string& run) {
+    auto done = metrics_records(dir_ / run, "done");
+    if (done.empty() || !done.back().contains("graph_replays")) return 0;
+    return done.back()["graph_replays"].get<int64_t>();
   }
   std::filesystem::path step_dir(const std::string& run, int step) {
     return checkpoint_step_dir(dir_ / run, step);
@@ -114,6 +123,85 @@ TEST_F(DistributedGpu, ResumeOnCudaIsExact) {
   for (int s = 1; s <= 6; ++s) EXPECT_EQ(a[s], b[s]) << "step " << s;  // bitwise
   EXPECT_EQ(read_file(step_dir("full", 6) / "model.safetensors"),
             read_file(step_dir("stopped", 6) / "model.safetensors"));
+}
+
+// Captured steps compute what eager steps compute: 20 steps with graphs (lengths rounded up to
+// 16, replayed after 2 warm-up steps) against 20 eager steps without padding rounding.
+TEST_F(DistributedGpu, CudaGraphsMatchEagerOverTwentySteps) {
+  const std::string args = "--set runtime.device=\"cuda\" --set train.max_steps=20";
+  auto eager = train(0, "eager", args + " --set runtime.cuda_graphs=false");
+  ASSERT_EQ(eager.exit_code, 0) << eager.err;
+  auto graphs = train(0, "graphs", args);
+  ASSERT_EQ(graphs.exit_code, 0) << graphs.err;
+  EXPECT_EQ(graph_replays("eager"), 0);
+  EXPECT_GE(graph_replays("graphs"), 10) << graphs.err;
+  expect_losses_near("eager", "graphs", 1e-4, 20);
+  auto a = losses("eager");
+  EXPECT_GT(std::abs(a[1] - a[20]), 1e-3) << "the loss never moved: the test proves nothing";
+}
+
+// Resume with graphs on, dropout on and bf16: the resumed process warms its shapes up eagerly
+// where the uninterrupted one replayed, and the two still agree bit for bit.
+TEST_F(DistributedGpu, ResumeWithCudaGraphsIsExact) {
+  run_python("make_tiny_model.py '" + (dir_ / "tiny-dropout").string() + "' '" +
+             default_model().string() + "' 3 0.1");
+  const std::string args =
+      "--set runtime.device=\"cuda\" --set train.max_steps=20 "
+      "--set train.precision=\"bf16\" --set checkpoint.keep_last=2 "
+      "--set model.path=\"" +
+      (dir_ / "tiny-dropout").string() + "\"";
+  auto full = train(0, "g-full", args);
+  ASSERT_EQ(full.exit_code, 0) << full.err;
+  auto first = train(0, "g-stopped", args + " --stop-after-step 9");
+  ASSERT_EQ(first.exit_code, 75) << first.err;
+  auto second = train(0, "g-stopped", args);
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_GE(graph_replays("g-full"), 10);
+  EXPECT_GE(graph_replays("g-stopped"), 5);  // the resumed process's own replays
+  auto a = losses("g-full"), b = losses("g-stopped");
+  ASSERT_EQ(a.size(), 20u);
+  ASSERT_EQ(b.size(), 20u);
+  for (int s = 1; s <= 20; ++s) EXPECT_EQ(a[s], b[s]) << "step " << s;  // bitwise
+  EXPECT_EQ(read_file(step_dir("g-full", 20) / "model.safetensors"),
+            read_file(step_dir("g-stopped", 20) / "model.safetensors"));
+  EXPECT_EQ(read_file(step_dir("g-full", 20) / "optimizer.safetensors"),
+            read_file(step_dir("g-stopped", 20) / "optimizer.safetensors"));
+}
+
+// The fused AdamW kernel on CUDA against the multi-tensor update Berth used before, within 1e-6.
+TEST(FusedAdamWOnCuda, MatchesTheMultiTensorUpdate) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  at::manual_seed(11);
+  auto cuda = at::TensorOptions().device(at::kCUDA);
+  std::vector<at::Tensor> init = {at::randn({64, 48}).to(at::kCUDA), at::randn({48}).to(at::kCUDA),
+                                  at::randn({48}).to(at::kCUDA)};
+  const char* names[] = {"dense.weight", "dense.bias", "LayerNorm.weight"};
+  std::vector<at::Tensor> grads;
+  for (int k = 0; k < 5; ++k)
+    for (auto& t : init) grads.push_back(at::randn(t.sizes(), cuda));
+  std::vector<std::vector<at::Tensor>> result;
+  for (bool fused : {false, true}) {
+    std::vector<trainer::NamedParameter> params;
+    for (size_t i = 0; i < init.size(); ++i)
+      params.push_back({names[i], init[i].clone().set_requires_grad(true)});
+    trainer::AdamWOptions o;
+    o.multi_tensor = 1;
+    o.fused = fused;
+    trainer::AdamW opt(params, o);
+    for (int k = 0; k < 5; ++k) {
+      for (size_t i = 0; i < params.size(); ++i)
+        params[i].tensor.mutable_grad() = grads[k * init.size() + i];
+      opt.step(2e-2 * (k + 1));
+    }
+    EXPECT_EQ(opt.steps_taken(), 5);
+    std::vector<at::Tensor> out;
+    for (auto& p : params) out.push_back(p.tensor.detach());
+    result.push_back(out);
+  }
+  for (size_t i = 0; i < init.size(); ++i) {
+    EXPECT_LE((result[0][i] - result[1][i]).abs().max().item<double>(), 1e-6) << names[i];
+    EXPECT_GT((result[1][i] - init[i]).abs().max().item<double>(), 1e-2) << names[i];
+  }
 }
 
 TEST_F(DistributedGpu, PredictOnCudaMatchesTheCpu) {

@@ -43,6 +43,20 @@ TEST(LossScaler, CollapseIsAClearError) {
   }
 }
 
+// The path training takes: no value read back; the flag and the skip count stay on the device.
+TEST(LossScaler, OnDeviceFlagsOverflowAndCountsSkips) {
+  LossScaler s(true, at::kCPU, {1024.0, 2.0, 0.5, 3, 1e-3});
+  auto g = at::full({2}, 2048.0f);
+  auto ok = s.unscale_on_device({g});
+  EXPECT_EQ(ok.item<float>(), 0.0f);
+  EXPECT_FLOAT_EQ(g[0].item<float>(), 2.0f);
+  auto bad = at::tensor({std::numeric_limits<float>::infinity()});
+  EXPECT_EQ(s.unscale_on_device({bad}).item<float>(), 1.0f);
+  EXPECT_DOUBLE_EQ(s.scale(), 512.0);
+  EXPECT_EQ(s.skipped_steps(), 1);
+  EXPECT_FALSE(LossScaler(false, at::kCPU).unscale_on_device({bad}).defined());
+}
+
 TEST(LossScaler, DisabledIsIdentity) {
   LossScaler s(false, at::kCPU);
   auto loss = at::tensor(3.0f);

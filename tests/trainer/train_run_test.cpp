@@ -262,6 +262,45 @@ TEST_F(TrainRun, MixedPrecisionTracksFp32) {
   }
 }
 
+// The step reads no loss back; the losses are read once per logging window. A window of 4 must
+// log what four windows of 1 log: the last step's loss and the mean over the window.
+TEST_F(TrainRun, LossesReadOncePerWindowAreTheSameLosses) {
+  ASSERT_EQ(train(config("window-1", "tiny-dropout")).exit_code, 0);
+  auto r = train(config("window-4", "tiny-dropout"), "--set train.log_every=4");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto each = losses("window-1");
+  ASSERT_EQ(each.size(), 10u);
+  std::map<int64_t, int64_t> samples;  // per step, from the windows of one step
+  for (const auto& r : metrics_records(*dir_ / "window-1", "train"))
+    samples[r["step"].get<int64_t>()] = r["samples"].get<int64_t>();
+  auto windows = metrics_records(*dir_ / "window-4", "train");
+  ASSERT_EQ(windows.size(), 3u);  // steps 4, 8 and the last, 10
+  int64_t first = 1;
+  for (const auto& w : windows) {
+    int64_t step = w["step"].get<int64_t>();
+    EXPECT_EQ(w["loss"].get<double>(), each[step]) << "step " << step;
+    double sum = 0;
+    int64_t n = 0;
+    for (int64_t s = first; s <= step; ++s) sum += each[s], n += samples[s];
+    EXPECT_NEAR(w["mean_loss"].get<double>(), sum / (step - first + 1), 1e-12) << step;
+    EXPECT_EQ(w["samples"].get<int64_t>(), n) << step;  // the epoch's last batch holds 4
+    EXPECT_GT(w["seconds"].get<double>(), 0.0);
+    first = step + 1;
+  }
+}
+
+// optim.fused = false (the multi-tensor/per-tensor update) follows the fused kernel's run.
+TEST_F(TrainRun, UnfusedAdamWTracksTheFusedOne) {
+  ASSERT_EQ(train(config("fused", "tiny")).exit_code, 0);
+  auto r = train(config("unfused", "tiny"), "--set optim.fused=false");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto a = losses("fused"), b = losses("unfused");
+  ASSERT_EQ(a.size(), 10u);
+  ASSERT_EQ(b.size(), 10u);
+  for (int s = 1; s <= 10; ++s) EXPECT_NEAR(a[s], b[s], 1e-4) << "step " << s;
+  EXPECT_GT(std::abs(a[1] - a[10]), 1e-3) << "the loss never moved: the test proves nothing";
+}
+
 TEST_F(TrainRun, RerunningAFinishedRunDoesNoMoreSteps) {
   auto cfg = config("finished", "tiny");
   ASSERT_EQ(train(cfg, "--set train.max_steps=3").exit_code, 0);
