@@ -289,16 +289,19 @@ TEST_F(TrainRun, LossesReadOncePerWindowAreTheSameLosses) {
   }
 }
 
-// optim.fused = false (the multi-tensor/per-tensor update) follows the fused kernel's run.
-TEST_F(TrainRun, UnfusedAdamWTracksTheFusedOne) {
-  ASSERT_EQ(train(config("fused", "tiny")).exit_code, 0);
-  auto r = train(config("unfused", "tiny"), "--set optim.fused=false");
+// optim.fused = false (the multi-tensor/per-tensor update) follows the fused kernel's run: the
+// fused kernel rounds differently, so over 200 steps (27 epochs, the loss falling to near zero)
+// the curves may drift apart a little, never by more than 0.02; over the first 10, by 1e-4.
+TEST_F(TrainRun, UnfusedAdamWTracksTheFusedOneOver200Steps) {
+  const std::string steps = "--set train.max_steps=200 --set optim.warmup_steps=20";
+  ASSERT_EQ(train(config("fused", "tiny-dropout"), steps).exit_code, 0);
+  auto r = train(config("unfused", "tiny-dropout"), steps + " --set optim.fused=false");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto a = losses("fused"), b = losses("unfused");
-  ASSERT_EQ(a.size(), 10u);
-  ASSERT_EQ(b.size(), 10u);
-  for (int s = 1; s <= 10; ++s) EXPECT_NEAR(a[s], b[s], 1e-4) << "step " << s;
-  EXPECT_GT(std::abs(a[1] - a[10]), 1e-3) << "the loss never moved: the test proves nothing";
+  ASSERT_EQ(a.size(), 200u);
+  ASSERT_EQ(b.size(), 200u);
+  for (int s = 1; s <= 200; ++s) EXPECT_NEAR(a[s], b[s], s <= 10 ? 1e-4 : 0.02) << "step " << s;
+  EXPECT_GT(std::abs(a[1] - a[200]), 0.1) << "the loss never moved: the test proves nothing";
 }
 
 TEST_F(TrainRun, RerunningAFinishedRunDoesNoMoreSteps) {
