@@ -157,7 +157,14 @@ void prepare_communicator(std::unique_ptr<trainer::Communicator>& comm,
 }
 
 void open_rank_log(const std::string& run_dir, const trainer::Communicator& comm) {
-  std::filesystem::create_directories(run_dir + "/logs");
+  std::error_code ec;
+  std::filesystem::create_directories(run_dir + "/logs", ec);
+  if (ec) {
+    throw usage_error("launcher",
+                      "train.run_dir " + run_dir + " cannot be created: " + ec.message(),
+                      "set train.run_dir to a writable directory (is a parent a file, or the file "
+                      "system read-only?)");
+  }
   log::add_file_sink(run_dir + "/logs/rank-" + std::to_string(comm.rank()) + ".log");
 }
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "checkpoint/checkpoint_writer.h"
+#include "checkpoint/run_lock.h"
 #include "common/log.h"
 #include "data/tokenizer.h"
 #include "model/pretrained.h"
@@ -93,6 +94,8 @@ class TrainingRun {
 
   const TrainConfig& cfg_;
   RunOptions opts_;
+  // Held by rank 0 for the run's life (see checkpoint/run_lock.h).
+  checkpoint::RunLock run_lock_, checkpoint_lock_;
   Communicator& comm_;
   std::shared_ptr<spdlog::logger> log_;
   at::Device device_{at::kCPU};

@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "model/attention_backend.h"
+#include "trainer/preflight.h"
 #include "trainer/training_checkpoint.h"
 #include "trainer/training_run.h"
 
@@ -82,7 +83,17 @@ void TrainingRun::set_up_runtime() {
   }
   // Dropout differs per rank (seed + rank) yet is reproducible.
   at::manual_seed(static_cast<uint64_t>(cfg_.train.seed) + comm_.rank());
-  fs::create_directories(cfg_.train.run_dir);
+  if (comm_.rank() == 0) {
+    // Before anything is written there: a second run on the same directories stops here.
+    preflight_writable(cfg_.train.run_dir, "train.run_dir");
+    run_lock_ = checkpoint::RunLock::acquire(cfg_.train.run_dir, "train.run_dir");
+    if (!cfg_.checkpoint.dir.empty())
+      checkpoint_lock_ = checkpoint::RunLock::acquire(cfg_.checkpoint.dir, "checkpoint.dir");
+  } else {
+    std::error_code ec;
+    fs::create_directories(cfg_.train.run_dir, ec);
+  }
+  preflight_model(cfg_);
   if (comm_.rank() == 0) metrics_ = MetricsLog(cfg_.train.run_dir + "/metrics.jsonl");
   if (!opts_.batch_trace.empty())
     trace_.open(opts_.batch_trace + "." + std::to_string(comm_.rank()));
@@ -111,6 +122,7 @@ void TrainingRun::open_data() {
   lengths_.resize(train.size());
   for (int64_t i = 0; i < train.size(); ++i) lengths_[i] = train.length(i);
   const auto& labels = train.label_names();
+  preflight_labels(labels, cfg_.data.train, cfg_);
   log_->info("train: {} examples, {} labels [{}]{}{}", train.size(), labels.size(),
              fmt::join(labels, ", "),
              data_->dev ? fmt::format(", dev: {}", data_->dev->size()) : std::string(),
@@ -312,6 +324,12 @@ void TrainingRun::restore_progress(const std::string& resume_dir) {
 void TrainingRun::open_checkpoint_writer() {
   if (comm_.rank() != 0) return;
   writer_ = std::make_unique<checkpoint::CheckpointWriter>(cfg_.checkpoint_dir());
+  preflight_writable(cfg_.checkpoint_dir(),
+                     cfg_.checkpoint.dir.empty() ? "train.run_dir" : "checkpoint.dir");
+  // Weights and two AdamW moments, fp32.
+  int64_t bytes = 0;
+  for (const auto& p : params_) bytes += 3 * p.numel() * static_cast<int64_t>(sizeof(float));
+  preflight_disk_space(cfg_.checkpoint_dir(), bytes);
   if (opts_.crash_at.empty()) return;
   auto colon = opts_.crash_at.find(':');
   int64_t crash_step = std::stoll(opts_.crash_at.substr(0, colon));

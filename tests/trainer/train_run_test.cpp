@@ -2,6 +2,7 @@
 // against transformers, exact resume after a stop, a crash during a checkpoint write, a real
 // stop signal, and config errors. The reference values are computed at test time in Python.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -9,6 +10,7 @@
 #include <sstream>
 
 #include "checkpoint/manifest.h"
+#include "checkpoint/run_lock.h"
 #include "tests/support/test_support.h"
 #include "trainer/epoch_plan.h"
 
@@ -302,6 +304,64 @@ TEST_F(TrainRun, UnfusedAdamWTracksTheFusedOneOver200Steps) {
   ASSERT_EQ(b.size(), 200u);
   for (int s = 1; s <= 200; ++s) EXPECT_NEAR(a[s], b[s], s <= 10 ? 1e-4 : 0.02) << "step " << s;
   EXPECT_GT(std::abs(a[1] - a[200]), 0.1) << "the loss never moved: the test proves nothing";
+}
+
+// A second run on a run directory in use stops at once, naming the holder; the holder's files
+// are untouched. Once the holder is gone the same command runs.
+TEST_F(TrainRun, ARunDirectoryInUseIsRefusedAtStart) {
+  auto cfg = config("locked", "tiny");
+  {
+    auto held = checkpoint::RunLock::acquire(*dir_ / "locked", "train.run_dir");
+    fs::create_directories(*dir_ / "locked" / "checkpoints" / ".tmp-step-00000003-x");
+    write_file(*dir_ / "locked" / "checkpoints" / ".tmp-step-00000003-x" / "f", "in progress");
+    auto r = train(cfg, "--resume never --set train.max_steps=2");
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find("in use by another berth train"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("pid " + std::to_string(getpid())), std::string::npos) << r.err;
+    EXPECT_TRUE(fs::exists(*dir_ / "locked" / "checkpoints" / ".tmp-step-00000003-x" / "f"));
+    EXPECT_FALSE(fs::exists(*dir_ / "locked" / "metrics.jsonl"));
+  }
+  auto r = train(cfg, "--resume never --set train.max_steps=2");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+// What a run needs later is checked before step 1: each of these fails with its exit code and
+// names the key, and no training step was taken.
+TEST_F(TrainRun, PreflightRefusesBeforeTheFirstStep) {
+  auto no_steps = [&](const std::string& run) {
+    EXPECT_TRUE(metrics_records(*dir_ / run, "train").empty()) << run << " took a step";
+  };
+  // A max_length the model cannot embed (the tiny model has 512 positions).
+  auto r = train(config("pf-length", "tiny"), "--set data.max_length=600");
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("data.max_length is 600"), std::string::npos) << r.err;
+  no_steps("pf-length");
+  // A model directory without the vocab.txt every checkpoint copies.
+  fs::create_directories(*dir_ / "novocab");
+  for (const auto& e : fs::directory_iterator(*dir_ / "tiny"))
+    if (e.path().filename() != "vocab.txt")
+      fs::copy(e.path(), *dir_ / "novocab" / e.path().filename(),
+               fs::copy_options::overwrite_existing);
+  r = train(config("pf-vocab", "tiny"), "--set model.path='" + (*dir_ / "novocab").string() +
+                                            "' --set data.train='" +
+                                            (*dir_ / "train.csv").string() + "'");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("no vocab.txt"), std::string::npos) << r.err;
+  no_steps("pf-vocab");
+  // One class only.
+  write_file(*dir_ / "oneclass.csv", "text,label\nfine day,pos\ngood food,pos\nnice one,pos\n");
+  r = train(config("pf-oneclass", "tiny"),
+            "--set data.train='" + (*dir_ / "oneclass.csv").string() + "'");
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("at least two classes"), std::string::npos) << r.err;
+  no_steps("pf-oneclass");
+  // A run_dir that cannot be created (its parent is a file).
+  write_file(*dir_ / "afile", "x");
+  r = train(config("pf-dir", "tiny"),
+            "--set train.run_dir='" + (*dir_ / "afile" / "run").string() + "'");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("train.run_dir"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("internal error"), std::string::npos) << r.err;
 }
 
 TEST_F(TrainRun, RerunningAFinishedRunDoesNoMoreSteps) {
