@@ -168,7 +168,8 @@ void require_valid(const fs::path& dir) {
   throw model_error("checkpoint", msg,
                     "use --resume auto to fall back to the newest checkpoint that verifies, or "
                     "run `berth checkpoint verify " +
-                        dir.parent_path().string() + "` to see them all");
+                        fs::absolute(dir).lexically_normal().parent_path().string() +
+                        "` to see them all");
 }
 
 std::optional<fs::path> resolve_resume(const fs::path& root, const std::string& spec) {
@@ -192,12 +193,23 @@ std::optional<fs::path> resolve_resume(const fs::path& root, const std::string& 
   if (spec == kLatestPointer || spec == kBestPointer) {
     auto target = read_pointer(root, spec);
     if (!target) {
-      throw model_error("checkpoint", "no '" + spec + "' pointer in " + root.string(),
-                        "no checkpoint was written there yet; use --resume auto");
+      throw model_error(
+          "checkpoint", "no '" + spec + "' checkpoint in " + root.string(),
+          spec == kBestPointer
+              ? "'best' exists once a dev evaluation has improved train.metric (a data.dev set "
+                "and checkpoint.keep_best > 0); --resume latest or auto take the last one"
+              : "no checkpoint has been written there yet: leave --resume at auto to start "
+                "from scratch, or check train.run_dir / checkpoint.dir");
     }
     dir = *target;
   } else {
     dir = spec;
+    if (!fs::exists(dir)) {
+      throw usage_error("checkpoint", "--resume " + spec + ": no such checkpoint directory",
+                        "--resume takes auto, never, latest, best or a checkpoint directory such "
+                        "as " +
+                            (root / "step-00000010").string());
+    }
   }
   require_valid(dir);
   log->info("resuming from {}", dir.string());

@@ -192,4 +192,46 @@ TEST(ResolveResume, AutoFallsBackAndExplicitDirectoriesMustVerify) {
   EXPECT_THROW(resolve_resume(empty.path(), "latest"), Error);
 }
 
+// The messages of the wrong --resume values say what to do (they used to print a verify command
+// with no path, and advise --resume auto where auto starts from scratch).
+TEST(ResolveResume, WrongValuesSayWhatToDo) {
+  test::TempDir empty;
+  try {
+    resolve_resume(empty.path(), "bogus");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kUsage);
+    EXPECT_NE(e.message().find("--resume bogus: no such checkpoint directory"), std::string::npos)
+        << e.message();
+    EXPECT_NE(e.hint().find("auto, never, latest, best"), std::string::npos) << e.hint();
+  }
+  try {
+    resolve_resume(empty.path(), "latest");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(e.hint().find("start from scratch"), std::string::npos) << e.hint();
+  }
+  try {
+    resolve_resume(empty.path(), "best");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(e.hint().find("dev evaluation"), std::string::npos) << e.hint();
+  }
+  // A relative directory that fails to verify names a verify command with a real path.
+  test::TempDir tmp;
+  write_three(tmp.path());
+  flip_byte(tmp / "step-00000300" / "rng.bin");
+  auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path(tmp.path());
+  try {
+    resolve_resume(tmp.path(), "step-00000300");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(e.hint().find("berth checkpoint verify " + tmp.path().string() + "`"),
+              std::string::npos)
+        << e.hint();
+  }
+  std::filesystem::current_path(cwd);
+}
+
 }  // namespace berth::checkpoint
