@@ -1,14 +1,32 @@
 // berth prep: tokenize a CSV/TSV/JSONL/TXT file once into an HDF5 corpus for training
 // (docs/corpus-format.md). The option names are a contract: scripts and configs use them.
+#include <filesystem>
 #include <memory>
 
 #include "common/error.h"
+#include "common/log.h"
 #include "data/prep.h"
 #include "launcher/commands.h"
 #include "launcher/launch_env.h"
+#include "model/bert_config.h"
 
 namespace berth::launcher {
 namespace {
+
+// A corpus longer than the model's positions would prep fine and fail at its first use: refuse
+// it here, where the model directory is known anyway.
+void check_max_length(const data::PrepOptions& o) {
+  const auto config = std::filesystem::path(o.model_dir) / "config.json";
+  if (!std::filesystem::exists(config)) return;  // a tokenizer-only directory: nothing to check
+  const auto positions = model::BertConfig::from_file(config.string()).max_position_embeddings;
+  if (o.max_length > positions) {
+    throw usage_error("prep",
+                      "--max-length " + std::to_string(o.max_length) + " is more than the " +
+                          std::to_string(positions) + " positions the model in " + o.model_dir +
+                          " can embed",
+                      "use --max-length " + std::to_string(positions) + " or less");
+  }
+}
 
 void register_prep(CLI::App& app) {
   auto opts = std::make_shared<data::PrepOptions>();
@@ -42,7 +60,12 @@ void register_prep(CLI::App& app) {
     data::PrepOptions o = *opts;
     o.label_column_required = label->count() > 0;
     if (!format->empty()) o.format = data::parse_table_format(*format);
-    data::prep_corpus(o);
+    check_max_length(o);
+    auto stats = data::prep_corpus(o);
+    if (stats.rows_written == 0) {
+      log::get("prep")->warn("{} has no data rows: the corpus {} is empty (a header alone?)",
+                             o.input, o.output);
+    }
   });
 }
 

@@ -256,5 +256,29 @@ TEST(Prep, BadOptionsAreUsageErrors) {
   EXPECT_NE(r.err.find("--format"), std::string::npos) << r.err;
 }
 
+// Limits known at prep time are refused at prep time: a --max-length the model cannot embed
+// (the default model has 512 positions); a header-only input gives an empty corpus with a warning.
+TEST(Prep, MaxLengthBeyondTheModelAndEmptyInput) {
+  test::TempDir tmp;
+  test::write_file(tmp / "in.csv", "text,label\nok,a\nfine,b\n");
+  for (const char* n : {"513", "100000"}) {
+    auto r = berth_prep("--input " + q(tmp / "in.csv") + " --out " + q(tmp / "x.h5") +
+                        " --max-length " + n);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find("--max-length " + std::string(n) + " is more than the 512"),
+              std::string::npos)
+        << r.err;
+    EXPECT_FALSE(fs::exists(tmp / "x.h5"));
+  }
+  EXPECT_EQ(berth_prep("--input " + q(tmp / "in.csv") + " --out " + q(tmp / "ok.h5") +
+                       " --max-length 512")
+                .exit_code,
+            0);
+  test::write_file(tmp / "header.csv", "text,label\n");
+  auto r = berth_prep("--input " + q(tmp / "header.csv") + " --out " + q(tmp / "empty.h5"));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("has no data rows"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace berth::data
