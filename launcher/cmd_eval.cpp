@@ -19,6 +19,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "launcher/checkpoint_use.h"
 #include "launcher/commands.h"
 #include "launcher/launch_env.h"
 #include "launcher/predictor_options.h"
@@ -112,8 +113,10 @@ void register_eval(CLI::App& app) {
       cmd->add_option("--max-length", a->options.max_length, "Tokens per example (tables only)")
           ->capture_default_str();
   add_predictor_options(cmd, a->options);
-  cmd->callback([a, format, text, pair, label, max_length] {
+  auto verify = add_verify_option(cmd);
+  cmd->callback([a, format, text, pair, label, max_length, verify] {
     require_single_process("eval");
+    check_checkpoint_for_use(a->options.model_dir, *verify);
     a->table_options_set =
         format->count() + text->count() + pair->count() + label->count() + max_length->count() > 0;
     run_eval(*a);

@@ -18,6 +18,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "launcher/checkpoint_use.h"
 #include "launcher/commands.h"
 #include "launcher/launch_env.h"
 #include "launcher/predictor_options.h"
@@ -89,8 +90,10 @@ void register_predict(CLI::App& app) {
   cmd->add_option("--max-length", a->options.max_length, "Tokens per example")
       ->capture_default_str();
   add_predictor_options(cmd, a->options);
-  cmd->callback([a] {
+  auto verify = add_verify_option(cmd);
+  cmd->callback([a, verify] {
     require_single_process("predict");
+    check_checkpoint_for_use(a->options.model_dir, *verify);
     run_predict(*a);
   });
 }

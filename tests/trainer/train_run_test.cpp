@@ -364,6 +364,42 @@ TEST_F(TrainRun, PreflightRefusesBeforeTheFirstStep) {
   EXPECT_EQ(r.err.find("internal error"), std::string::npos) << r.err;
 }
 
+// predict/eval check a checkpoint against its manifest before using it: a flipped byte in the
+// weights is refused with the verify report (it used to predict silently with other weights);
+// --no-verify overrides; `best` on a run without a dev set is explained.
+TEST_F(TrainRun, PredictRefusesACheckpointThatFailsItsManifest) {
+  ASSERT_EQ(train(config("verified", "tiny"), "--set train.max_steps=2").exit_code, 0);
+  const std::string env = "env XDG_CACHE_HOME='" + (*dir_ / "xdg").string() + "' ";
+  const fs::path ck = step_dir("verified", 2);
+  auto predict = [&](const std::string& extra) {
+    return run_command(env + "'" + berth_binary() + "' predict --checkpoint '" + ck.string() +
+                       "' --input '" + (*dir_ / "train.csv").string() + "' --output '" +
+                       (*dir_ / "verified.jsonl").string() + "' " + extra);
+  };
+  auto ok = predict("");
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  ASSERT_EQ(predict("").exit_code, 0);  // again, from the cached verification
+  {
+    std::fstream f(ck / "model.safetensors", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(-5, std::ios::end);
+    char c = 0;
+    f.get(c);
+    f.seekp(-5, std::ios::end);
+    f.put(static_cast<char>(c ^ 0x5a));
+  }
+  auto bad = predict("");
+  EXPECT_EQ(bad.exit_code, 4) << bad.err;
+  EXPECT_NE(bad.err.find("fails its manifest check"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("model.safetensors"), std::string::npos) << bad.err;
+  EXPECT_EQ(predict("--no-verify").exit_code, 0);
+  auto best = run_command(env + "'" + berth_binary() + "' eval --checkpoint '" +
+                          (*dir_ / "verified" / "checkpoints" / "best").string() + "' --input '" +
+                          (*dir_ / "dev.csv").string() + "'");
+  EXPECT_EQ(best.exit_code, 4) << best.err;
+  EXPECT_NE(best.err.find("'best' is written only when a dev evaluation"), std::string::npos)
+      << best.err;
+}
+
 TEST_F(TrainRun, RerunningAFinishedRunDoesNoMoreSteps) {
   auto cfg = config("finished", "tiny");
   ASSERT_EQ(train(cfg, "--set train.max_steps=3").exit_code, 0);
