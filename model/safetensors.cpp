@@ -258,12 +258,14 @@ void write_safetensors(const std::string& path,
     ::unlink(tmp.c_str());
     fail(path, std::string("cannot rename the temporary file into place: ") + std::strerror(err));
   }
-  // The rename itself is durable only once the directory is synced.
+  // The new name is durable only once its directory is.
   int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
+  if (dfd < 0 || ::fsync(dfd) != 0) {
+    int err = errno;
+    if (dfd >= 0) ::close(dfd);
+    fail(dir.string(), std::string("cannot flush the directory to disk: ") + std::strerror(err));
   }
+  ::close(dfd);
 }
 
 }  // namespace berth::model
