@@ -7,7 +7,7 @@ CMAKE_ARGS ?=
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: setup configure build test demo bench test-slurm format clean
+.PHONY: setup configure build test demo bench test-slurm fuzz format clean
 
 setup:
 	@bash scripts/setup.sh
@@ -30,6 +30,10 @@ bench: build
 
 test-slurm: build
 	cd $(BUILD) && ctest --output-on-failure -L slurm
+
+FUZZ_SECONDS ?= 600
+fuzz: setup
+	bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')

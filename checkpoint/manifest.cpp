@@ -81,7 +81,7 @@ Manifest parse_manifest(const std::string& text, const std::string& source) {
   json j;
   try {
     j = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for a huge number
     throw bad(std::string("not valid JSON (") + e.what() + ")");
   }
   if (!j.is_object()) throw bad("not a JSON object");

@@ -14,7 +14,7 @@ say() { printf '[setup] %s\n' "$*"; }
 
 apt_packages=(build-essential cmake ninja-build ccache pkg-config libgtest-dev libgmock-dev
   libopenmpi-dev openmpi-bin libhdf5-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
-  libutf8proc-dev nlohmann-json3-dev libcli11-dev clang-format)
+  libutf8proc-dev nlohmann-json3-dev libcli11-dev clang-format clang libclang-rt-dev)
 if [ "${SKIP_APT:-0}" != 1 ]; then
   missing=()
   for p in "${apt_packages[@]}"; do

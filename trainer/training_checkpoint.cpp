@@ -105,7 +105,7 @@ TrainState read_training_state(const std::string& dir) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(read_all(path, "trainer state"));
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // also out_of_range: a number too large
     throw model_error("checkpoint", path + " is not valid JSON: " + e.what(),
                       "resume from another checkpoint (--resume auto skips damaged ones)");
   }

@@ -234,4 +234,17 @@ TEST(ResolveResume, WrongValuesSayWhatToDo) {
   std::filesystem::current_path(cwd);
 }
 
+// Found by fuzz/fuzz_manifest: a number too large for a double is nlohmann's out_of_range, not a
+// parse_error, and escaped as an "internal error" (exit 1) from verify and resume.
+TEST(ParseManifest, AnOverflowingNumberIsAManifestErrorNotACrash) {
+  try {
+    parse_manifest("{\"format\": \"berth-checkpoint\", \"format_version\": 1e718293}",
+                   "manifest.json");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kModel);
+    EXPECT_NE(e.message().find("not valid JSON"), std::string::npos) << e.message();
+  }
+}
+
 }  // namespace berth::checkpoint
