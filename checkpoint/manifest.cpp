@@ -1,6 +1,7 @@
 #include "checkpoint/manifest.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <ctime>
 #include <fstream>
 #include <sstream>
@@ -87,19 +88,31 @@ Manifest parse_manifest(const std::string& text, const std::string& source) {
   if (!j.is_object()) throw bad("not a JSON object");
   if (j.value("format", "") != "berth-checkpoint")
     throw bad("\"format\" is not \"berth-checkpoint\"");
+  // Integers only: nlohmann turns a JSON float into an integer with a plain cast, undefined
+  // behaviour when it is out of range (fuzz/fuzz_manifest found "size": 9e85).
+  auto integer = [&](const json& v, const std::string& key) -> std::int64_t {
+    if (!v.is_number_integer() ||
+        (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)))
+      throw bad("\"" + key + "\" is not an integer: " + v.dump());
+    return v.get<std::int64_t>();
+  };
   Manifest m;
   try {
-    m.format_version = j.at("format_version").get<int>();
+    const std::int64_t version = integer(j.at("format_version"), "format_version");
+    if (version < 1 || version > 1000000) throw bad("format_version " + std::to_string(version));
+    m.format_version = static_cast<int>(version);
     if (m.format_version > kManifestFormatVersion) {
       throw bad("format_version " + std::to_string(m.format_version) +
                 " is newer than this berth understands (" + std::to_string(kManifestFormatVersion) +
                 ")");
     }
-    m.step = j.at("step").get<std::int64_t>();
+    m.step = integer(j.at("step"), "step");
     m.created = j.value("created", "");
     if (j.contains("metadata")) m.metadata = j.at("metadata");
     for (const auto& f : j.at("files")) {
-      ManifestEntry e{f.at("path").get<std::string>(), f.at("size").get<std::uint64_t>(),
+      const std::int64_t size = integer(f.at("size"), "size");
+      if (size < 0) throw bad("negative size " + std::to_string(size));
+      ManifestEntry e{f.at("path").get<std::string>(), static_cast<std::uint64_t>(size),
                       f.at("sha256").get<std::string>()};
       if (!is_safe_relative(e.path)) throw bad("file path '" + e.path + "' leaves the checkpoint");
       if (!is_hex_digest(e.sha256)) throw bad("bad sha256 for '" + e.path + "'");

@@ -1,5 +1,8 @@
 #include "trainer/train_state.h"
 
+#include <cstdint>
+#include <stdexcept>
+
 #include "common/error.h"
 
 namespace berth::trainer {
@@ -35,27 +38,41 @@ TrainState TrainState::from_json(const nlohmann::json& j, const std::string& sou
       throw model_error("checkpoint", source + " is not a Berth trainer state",
                         "resume from a directory written by 'berth train'");
     }
+    // Integers only: nlohmann casts a JSON float to an integer type, undefined behaviour out of
+    // range (as fuzzing found in the manifest reader).
+    auto i64 = [&](const char* key) -> int64_t {
+      const auto& v = j.at(key);
+      if (!v.is_number_integer() ||
+          (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)))
+        throw model_error("checkpoint", source + ": \"" + key + "\" is not an integer",
+                          "the trainer state is damaged; resume from another checkpoint");
+      return v.get<int64_t>();
+    };
     TrainState s;
-    s.step = j.at("step");
-    s.epoch = j.at("epoch");
-    s.position = j.at("position");
-    s.samples_seen = j.at("samples_seen");
-    s.world_size = j.at("world_size");
+    s.step = i64("step");
+    s.epoch = i64("epoch");
+    s.position = i64("position");
+    s.samples_seen = i64("samples_seen");
+    s.world_size = i64("world_size");
     if (!j.at("best_metric").is_null()) s.best_metric = j.at("best_metric").get<double>();
-    s.best_step = j.at("best_step");
-    s.evals_without_improvement = j.at("evals_without_improvement");
+    s.best_step = i64("best_step");
+    s.evals_without_improvement = i64("evals_without_improvement");
     s.early_stopped = j.at("early_stopped");
     s.train_seconds = j.at("train_seconds");
-    s.restarts = j.at("restarts");
-    s.scaler = {j.at("loss_scale").get<double>(), j.at("loss_scale_growth_tracker").get<int64_t>(),
-                j.at("skipped_steps").get<int64_t>()};
+    s.restarts = i64("restarts");
+    s.scaler = {j.at("loss_scale").get<double>(), i64("loss_scale_growth_tracker"),
+                i64("skipped_steps")};
     s.config_hash = j.at("config_hash");
-    s.epoch_order_version = j.value("epoch_order_version", 1);
+    s.epoch_order_version =
+        j.contains("epoch_order_version") ? static_cast<int>(i64("epoch_order_version")) : 1;
     for (const auto& [k, v] : j.at("checkpoint_metrics").items())
       s.checkpoint_metrics[std::stoll(k)] =
           v.is_null() ? std::nullopt : std::optional<double>(v.get<double>());
     return s;
   } catch (const nlohmann::json::exception& e) {
+    throw model_error("checkpoint", source + ": " + e.what(),
+                      "the trainer state is damaged; resume from another checkpoint");
+  } catch (const std::logic_error& e) {  // stoll on a checkpoint_metrics key that is no number
     throw model_error("checkpoint", source + ": " + e.what(),
                       "the trainer state is damaged; resume from another checkpoint");
   }

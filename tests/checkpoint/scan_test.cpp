@@ -245,6 +245,17 @@ TEST(ParseManifest, AnOverflowingNumberIsAManifestErrorNotACrash) {
     EXPECT_EQ(e.code(), ExitCode::kModel);
     EXPECT_NE(e.message().find("not valid JSON"), std::string::npos) << e.message();
   }
+  // Also found by it: a float where an integer belongs was cast (undefined behaviour for 9e85).
+  try {
+    parse_manifest(
+        "{\"format\": \"berth-checkpoint\", \"format_version\": 1, \"step\": 3, \"files\": "
+        "[{\"path\": \"a\", \"size\": 9e85, \"sha256\": \"00\"}]}",
+        "manifest.json");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kModel);
+    EXPECT_NE(e.message().find("\"size\" is not an integer"), std::string::npos) << e.message();
+  }
 }
 
 }  // namespace berth::checkpoint
