@@ -86,7 +86,9 @@ Manifest parse_manifest(const std::string& text, const std::string& source) {
     throw bad(std::string("not valid JSON (") + e.what() + ")");
   }
   if (!j.is_object()) throw bad("not a JSON object");
-  if (j.value("format", "") != "berth-checkpoint")
+  // Not j.value("format", ""): it throws when "format" is there but no string (found by fuzzing).
+  auto format = j.find("format");
+  if (format == j.end() || !format->is_string() || *format != "berth-checkpoint")
     throw bad("\"format\" is not \"berth-checkpoint\"");
   // Integers only: nlohmann turns a JSON float into an integer with a plain cast, undefined
   // behaviour when it is out of range (fuzz/fuzz_manifest found "size": 9e85).

@@ -245,6 +245,8 @@ TEST(ParseManifest, AnOverflowingNumberIsAManifestErrorNotACrash) {
     EXPECT_EQ(e.code(), ExitCode::kModel);
     EXPECT_NE(e.message().find("not valid JSON"), std::string::npos) << e.message();
   }
+  // And: a "format" that is no string made the type check itself throw.
+  EXPECT_THROW(parse_manifest("{\"format\": [1]}", "manifest.json"), Error);
   // Also found by it: a float where an integer belongs was cast (undefined behaviour for 9e85).
   try {
     parse_manifest(
