@@ -1,5 +1,8 @@
 #include "dist/library_versions.h"
 
+// The C API only: the deprecated C++ bindings would need libmpi_cxx.
+#define OMPI_SKIP_MPICXX 1
+#define MPICH_SKIP_MPICXX 1
 #include <mpi.h>
 
 #ifdef BERTH_WITH_CUDA
