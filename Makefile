@@ -23,10 +23,13 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j 2 --timeout 1500 -LE 'gpu|slow'
 
 # The unit tier: tests that start no berth process (tests/CMakeLists.txt, BERTH_UNIT_TESTS);
-# builds only what they link, not the berth executable. Under a minute once built.
+# builds only what they link, not the berth executable. Each unit executable runs once, whole
+# (CTest would start one process, and load LibTorch, per test: `ctest -L unit` runs the same
+# tests that way), then the format check. Seconds once built.
 test-unit: configure
 	cmake --build $(BUILD) -j $(JOBS) --target berth_unit_tests
-	cd $(BUILD) && ctest --output-on-failure -j 2 --timeout 120 -L unit
+	@set -e; for t in $(BUILD)/*_unit_tests; do echo "== $$t"; (cd $(CURDIR) && $$t --gtest_brief=1); done
+	cd $(BUILD) && ctest --output-on-failure -R '^format_check$$'
 
 demo: build
 	@bash scripts/demo.sh
