@@ -7,7 +7,7 @@ CMAKE_ARGS ?=
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: setup configure build test demo bench test-slurm fuzz format clean
+.PHONY: setup configure build test test-unit demo bench test-slurm fuzz format clean
 
 setup:
 	@bash scripts/setup.sh
@@ -22,11 +22,23 @@ build: configure
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j 2 --timeout 1500 -LE 'gpu|slow'
 
+# The unit tier: tests that start no berth process (tests/CMakeLists.txt, BERTH_UNIT_TESTS);
+# builds only what they link, not the berth executable. Each unit executable runs once, whole
+# (CTest would start one process, and load LibTorch, per test: `ctest -L unit` runs the same
+# tests that way), then the format check. Seconds once built.
+test-unit: configure
+	cmake --build $(BUILD) -j $(JOBS) --target berth_unit_tests
+	@set -e; for t in $(BUILD)/*_unit_tests; do echo "== $$t"; (cd $(CURDIR) && $$t --gtest_brief=1); done
+	cd $(BUILD) && ctest --output-on-failure -R '^(format_check|layering_.*)$$'
+
 demo: build
 	@bash scripts/demo.sh
 
-bench: build
-	@bash bench/run_all.sh
+# Each benchmark is its own script with its own inputs and takes minutes to hours; there is no
+# one run of them all. This lists them with the commands BENCHMARKS.md quotes.
+bench:
+	@echo "Benchmarks (see BENCHMARKS.md for what each measures and the results):"
+	@grep -E '^(RESULTS=[^ ]+ LABEL=[^ ]+ )?(SYSTEMS=[^ ]+ (TAG=[^ ]+ )?)?(bench/|python3 bench/)' BENCHMARKS.md | sed -e 's/ *#.*//' -e 's/^/  /'
 
 test-slurm: build
 	cd $(BUILD) && ctest --output-on-failure -L slurm

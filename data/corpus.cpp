@@ -1,6 +1,7 @@
 #include "data/corpus.h"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <limits>
 #include <stdexcept>
@@ -9,6 +10,12 @@
 #include "data/corpus_hdf5.h"
 
 namespace berth::data {
+
+bool is_corpus(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext == ".h5" || ext == ".hdf5";
+}
 
 namespace {
 constexpr const char* kRemakeHint =

@@ -23,6 +23,10 @@
 
 namespace berth::data {
 
+// Whether `path` names a corpus from `berth prep` rather than a table to read: its extension is
+// .h5 or .hdf5, in any case (the one test that `berth train` and `berth eval` both use).
+bool is_corpus(const std::string& path);
+
 struct CorpusOpenOptions {
   int64_t preload_bytes = int64_t{256} << 20;  // load all ids when they take less than this
 };

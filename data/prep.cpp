@@ -12,14 +12,11 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/sha256.h"
+#include "common/version.h"
 #include "data/corpus.h"
 #include "data/corpus_writer.h"
 #include "data/prep_labels.h"
 #include "data/tokenizer.h"
-
-#ifndef BERTH_VERSION
-#define BERTH_VERSION "0.1.0"
-#endif
 
 namespace berth::data {
 
@@ -133,116 +130,124 @@ void tokenize(const Tokenizer& tok, const Pending& p, bool pairs, bool labeled, 
   for (auto& th : pool) th.join();
   if (error) std::rethrow_exception(error);
 }
-}  // namespace
 
-PrepStats prep_corpus(const PrepOptions& o) {
-  auto log = log::get("prep");
-  auto t0 = std::chrono::steady_clock::now();
-  validate(o);
+// The label set of --labels-from (a corpus made with the same tokenizer), so that a dev or test
+// corpus numbers its labels as the training corpus does; open (grown from the rows) without it.
+PrepLabels labels_from_corpus(const PrepOptions& o, const Tokenizer& tok) {
+  if (o.labels_from.empty()) return PrepLabels();
+  Corpus from = Corpus::open(o.labels_from);
+  if (from.fingerprint() != tok.fingerprint()) {
+    throw data_error("prep",
+                     "--labels-from " + o.labels_from +
+                         " was made with another tokenizer "
+                         "(fingerprint " +
+                         from.fingerprint() + ", this model's is " + tok.fingerprint() + ")",
+                     "prep both files with the same --model directory");
+  }
+  if (from.label_names().empty()) {
+    throw data_error("prep", "--labels-from " + o.labels_from + " has no labels (unlabeled corpus)",
+                     "name the training corpus, which has labels");
+  }
+  return PrepLabels(from.label_names(), o.labels_from);
+}
 
-  std::unique_ptr<Tokenizer> owned;
-  const Tokenizer* tok = o.tokenizer;
-  if (!tok) {
-    owned = std::make_unique<Tokenizer>(Tokenizer::from_directory(o.model_dir));
-    tok = owned.get();
+// The input table's kept rows, in batches: rows with an empty text, or without a label in a
+// labelled corpus, are skipped (or fail with --strict) and counted.
+class RowSource {
+ public:
+  RowSource(const PrepOptions& o, PrepLabels& labels, PrepStats& stats)
+      : o_(o), labels_(labels), stats_(stats), log_(log::get("prep")) {
+    TableReadOptions ropt;
+    ropt.format = o.format;
+    ropt.on_bytes = [this](std::string_view b) { sha_.update(b.data(), b.size()); };
+    reader_ = open_table(o.input, ropt);
+    pairs_ = !o.text_pair_column.empty();
+    labeled_ = !o.label_column.empty() &&
+               (o.label_column_required || labels.fixed() || reader_->has_column(o.label_column));
+    std::vector<std::string> cols{o.text_column};
+    if (pairs_) cols.push_back(o.text_pair_column);
+    if (labeled_) cols.push_back(o.label_column);
+    reader_->select(cols);  // throws, listing the columns, when one is missing
+    if (!labeled_) {
+      log_->info("{} has no column '{}': writing an unlabeled corpus", o.input, o.label_column);
+    }
+    label_col_ = cols.size() - 1;
   }
 
-  PrepLabels labels;
-  bool labels_fixed = !o.labels_from.empty();
-  if (labels_fixed) {
-    Corpus from = Corpus::open(o.labels_from);
-    if (from.fingerprint() != tok->fingerprint()) {
-      throw data_error("prep",
-                       "--labels-from " + o.labels_from +
-                           " was made with another tokenizer "
-                           "(fingerprint " +
-                           from.fingerprint() + ", this model's is " + tok->fingerprint() + ")",
-                       "prep both files with the same --model directory");
-    }
-    if (from.label_names().empty()) {
-      throw data_error("prep",
-                       "--labels-from " + o.labels_from + " has no labels (unlabeled corpus)",
-                       "name the training corpus, which has labels");
-    }
-    labels = PrepLabels(from.label_names(), o.labels_from);
-  }
-
-  Sha256 sha;
-  TableReadOptions ropt;
-  ropt.format = o.format;
-  ropt.on_bytes = [&sha](std::string_view b) { sha.update(b.data(), b.size()); };
-  auto reader = open_table(o.input, ropt);
-  TableFormat format = o.format ? *o.format : table_format_for_path(o.input);
-
-  bool pairs = !o.text_pair_column.empty();
-  bool labeled = !o.label_column.empty() &&
-                 (o.label_column_required || labels_fixed || reader->has_column(o.label_column));
-  std::vector<std::string> cols{o.text_column};
-  if (pairs) cols.push_back(o.text_pair_column);
-  if (labeled) cols.push_back(o.label_column);
-  reader->select(cols);  // throws, listing the columns, when one is missing
-  if (!labeled) {
-    log->info("{} has no column '{}': writing an unlabeled corpus", o.input, o.label_column);
-  }
-  const size_t label_col = cols.size() - 1;
-
-  CorpusWriter writer(o.output, CorpusLayout{labeled, pairs});
-  int threads = o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency());
-
-  PrepStats stats;
-  int64_t skipped_text = 0, skipped_label = 0;
-  auto skip = [&](const TableRow& r, const char* why) {
-    std::string where = o.input + ":" + std::to_string(r.line);
-    if (o.strict) {
-      throw data_error("prep", where + ": record " + std::to_string(r.record) + " has " + why,
-                       "fix or remove the row, or drop --strict to skip such rows");
-    }
-    if (stats.rows_skipped < kReportSkipped) {
-      log->warn("skipping record {} ({}): {}", r.record, where, why);
-    }
-    ++stats.rows_skipped;
-  };
+  bool pairs() const { return pairs_; }
+  bool labeled() const { return labeled_; }
+  int64_t skipped_text() const { return skipped_text_; }
+  int64_t skipped_label() const { return skipped_label_; }
+  int64_t bytes_read() const { return reader_->bytes_read(); }
+  std::string sha256() { return sha_.finish_hex(); }
 
   // Reads up to batch_rows kept rows into `p`; false when the input is exhausted and p is empty.
-  auto fill = [&](Pending& p) {
+  bool fill(Pending& p) {
     p.size = 0;
     p.labels.clear();
-    while (p.size < static_cast<size_t>(o.batch_rows)) {
+    while (p.size < static_cast<size_t>(o_.batch_rows)) {
       if (p.rows.size() <= p.size) p.rows.emplace_back();
       TableRow& r = p.rows[p.size];
-      if (!reader->next(r)) break;
-      ++stats.rows_read;
-      if (blank_text(r.values[0]) || (pairs && blank_text(r.values[1]))) {
-        ++skipped_text;
-        skip(r, pairs ? "an empty text or text pair" : "an empty text");
+      if (!reader_->next(r)) break;
+      ++stats_.rows_read;
+      if (blank_text(r.values[0]) || (pairs_ && blank_text(r.values[1]))) {
+        ++skipped_text_;
+        skip(r, pairs_ ? "an empty text or text pair" : "an empty text");
         continue;
       }
-      if (labeled) {
-        std::string label = trim_ascii(r.values[label_col]);
+      if (labeled_) {
+        std::string label = trim_ascii(r.values[label_col_]);
         if (label.empty()) {
-          ++skipped_label;
+          ++skipped_label_;
           skip(r, "no label");
           continue;
         }
-        p.labels.push_back(labels.id(label, o.input + ":" + std::to_string(r.line), r.record));
+        p.labels.push_back(labels_.id(label, o_.input + ":" + std::to_string(r.line), r.record));
       }
       ++p.size;
     }
     return p.size > 0;
-  };
+  }
 
-  // Double buffering: tokenize one batch on the pool while this thread reads the next.
+ private:
+  void skip(const TableRow& r, const char* why) {
+    std::string where = o_.input + ":" + std::to_string(r.line);
+    if (o_.strict) {
+      throw data_error("prep", where + ": record " + std::to_string(r.record) + " has " + why,
+                       "fix or remove the row, or drop --strict to skip such rows");
+    }
+    if (stats_.rows_skipped < kReportSkipped) {
+      log_->warn("skipping record {} ({}): {}", r.record, where, why);
+    }
+    ++stats_.rows_skipped;
+  }
+
+  const PrepOptions& o_;
+  PrepLabels& labels_;
+  PrepStats& stats_;
+  std::shared_ptr<spdlog::logger> log_;
+  Sha256 sha_;
+  std::unique_ptr<TableReader> reader_;
+  bool pairs_ = false, labeled_ = false;
+  size_t label_col_ = 0;
+  int64_t skipped_text_ = 0, skipped_label_ = 0;
+};
+
+// Tokenizes the kept rows and appends them to `writer`. Double buffering: one batch is tokenized
+// on the pool while this thread reads the next.
+void tokenize_into(RowSource& rows, const Tokenizer& tok, int max_length, int threads,
+                   CorpusWriter& writer, PrepStats& stats) {
   Pending bufs[2];
   std::vector<Example> examples;
   int cur = 0;
-  bool more = fill(bufs[cur]);
+  bool more = rows.fill(bufs[cur]);
   while (more) {
     auto job = std::async(std::launch::async, [&, cur] {
-      tokenize(*tok, bufs[cur], pairs, labeled, o.max_length, threads, examples);
+      tokenize(tok, bufs[cur], rows.pairs(), rows.labeled(), max_length, threads, examples);
     });
     bool next_more;
     try {
-      next_more = fill(bufs[1 - cur]);
+      next_more = rows.fill(bufs[1 - cur]);
     } catch (...) {
       job.wait();
       throw;
@@ -253,37 +258,36 @@ PrepStats prep_corpus(const PrepOptions& o) {
     cur = 1 - cur;
     more = next_more;
   }
+}
 
-  std::vector<std::string> names;
-  std::vector<int32_t> remap;
-  if (labeled) {
-    names = labels.names();
-    remap = labels.remap();
-    stats.label_counts = labels.counts();
-  }
+// What the corpus file records about how it was made (corpus_info.h).
+CorpusInfo describe(const PrepOptions& o, const Tokenizer& tok, RowSource& rows,
+                    const PrepStats& stats) {
   CorpusInfo info;
-  info.tokenizer_fingerprint = tok->fingerprint();
-  info.lowercase = tok->settings().lowercase;
-  info.strip_accents = tok->settings().strip_accents;
+  info.tokenizer_fingerprint = tok.fingerprint();
+  info.lowercase = tok.settings().lowercase;
+  info.strip_accents = tok.settings().strip_accents;
   info.max_length = o.max_length;
   info.source_file = o.input;
-  info.source_size = reader->bytes_read();
-  info.source_sha256 = sha.finish_hex();
+  info.source_size = rows.bytes_read();
+  info.source_sha256 = rows.sha256();
+  TableFormat format = o.format ? *o.format : table_format_for_path(o.input);
   info.source_format = table_format_name(format);
   info.text_column = o.text_column;
-  info.label_column = labeled ? o.label_column : "";
+  info.label_column = rows.labeled() ? o.label_column : "";
   info.text_pair_column = o.text_pair_column;
   info.rows_read = stats.rows_read;
   info.rows_written = stats.rows_written;
   info.rows_skipped = stats.rows_skipped;
-  info.created_by = std::string("berth ") + BERTH_VERSION;
-  writer.commit(info, names, labels.fixed() ? nullptr : &remap);
+  info.created_by = "berth " + version();
+  return info;
+}
 
-  stats.input_bytes = reader->bytes_read();
-  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+void log_summary(const PrepOptions& o, const RowSource& rows, const PrepStats& stats, int threads) {
+  auto log = log::get("prep");
   if (stats.rows_skipped > 0) {
     log->warn("skipped {} of {} rows ({} with empty text, {} without a label)", stats.rows_skipped,
-              stats.rows_read, skipped_text, skipped_label);
+              stats.rows_read, rows.skipped_text(), rows.skipped_label());
   }
   std::string label_text;
   for (const auto& [name, count] : stats.label_counts) {
@@ -293,8 +297,39 @@ PrepStats prep_corpus(const PrepOptions& o) {
       "prep {} -> {}: {} rows read, {} written, {} skipped; labels: {}; {:.2f} s, {:.0f} rows/s, "
       "{:.1f} MB/s ({} threads)",
       o.input, o.output, stats.rows_read, stats.rows_written, stats.rows_skipped,
-      labeled ? label_text : std::string("none (unlabeled)"), stats.seconds,
+      rows.labeled() ? label_text : std::string("none (unlabeled)"), stats.seconds,
       stats.rows_per_second(), stats.mb_per_second(), threads);
+}
+}  // namespace
+
+PrepStats prep_corpus(const PrepOptions& o) {
+  auto t0 = std::chrono::steady_clock::now();
+  validate(o);
+  std::unique_ptr<Tokenizer> owned;
+  const Tokenizer* tok = o.tokenizer;
+  if (!tok) {
+    owned = std::make_unique<Tokenizer>(Tokenizer::from_directory(o.model_dir));
+    tok = owned.get();
+  }
+  PrepLabels labels = labels_from_corpus(o, *tok);
+  PrepStats stats;
+  RowSource rows(o, labels, stats);
+  CorpusWriter writer(o.output, CorpusLayout{rows.labeled(), rows.pairs()});
+  int threads = o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+
+  tokenize_into(rows, *tok, o.max_length, threads, writer, stats);
+
+  std::vector<std::string> names;
+  std::vector<int32_t> remap;
+  if (rows.labeled()) {
+    names = labels.names();
+    remap = labels.remap();
+    stats.label_counts = labels.counts();
+  }
+  writer.commit(describe(o, *tok, rows, stats), names, labels.fixed() ? nullptr : &remap);
+  stats.input_bytes = rows.bytes_read();
+  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  log_summary(o, rows, stats, threads);
   return stats;
 }
 

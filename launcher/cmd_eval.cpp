@@ -19,6 +19,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "data/corpus.h"
 #include "launcher/checkpoint_use.h"
 #include "launcher/commands.h"
 #include "launcher/launch_env.h"
@@ -36,14 +37,6 @@ struct EvalArgs {
   bool table_options_set = false;  // --max-length/--text-column/... given (ignored for .h5)
 };
 
-bool is_corpus(const std::string& path) {
-  auto dot = path.rfind('.');
-  if (dot == std::string::npos) return false;
-  std::string ext = path.substr(dot + 1);
-  for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return ext == "h5" || ext == "hdf5";
-}
-
 void run_eval(EvalArgs a) {
   model::Predictor predictor(a.options);
   model::ConfusionMatrix cm(predictor.label_names());
@@ -57,7 +50,7 @@ void run_eval(EvalArgs a) {
     for (float l : p.logits) sum += std::exp(l - mx);
     loss_sum += mx + std::log(sum) - p.logits[label];
   };
-  if (is_corpus(a.table.path)) {
+  if (data::is_corpus(a.table.path)) {
     if (a.table_options_set)
       log::get("eval")->warn(
           "{} is a tokenized corpus: --max-length, --text-column, --pair-column, --label-column "

@@ -1,6 +1,5 @@
 #include "launcher/launch_env.h"
 
-#include <torch/cuda.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -9,38 +8,16 @@
 
 #include "common/error.h"
 #include "common/log.h"
-#include "trainer/mpi_communicator.h"
-#ifdef BERTH_WITH_NCCL
-#include "trainer/nccl_communicator.h"
-#endif
+#include "dist/mpi_communicator.h"
 
 namespace berth::launcher {
 
 namespace {
 
-const char* env(const char* name) {
-  const char* v = std::getenv(name);
-  return (v && *v) ? v : nullptr;
-}
-
-int env_int(const char* name) {
-  const char* v = env(name);
-  return v ? std::atoi(v) : -1;
-}
-
-// The MPI communicator behind `comm` (the NCCL one wraps one), or null for a single process.
-trainer::MpiCommunicator* mpi_of(trainer::Communicator* comm) {
-  if (auto* m = dynamic_cast<trainer::MpiCommunicator*>(comm)) return m;
-#ifdef BERTH_WITH_NCCL
-  if (auto* n = dynamic_cast<trainer::NcclCommunicator*>(comm)) return &n->mpi();
-#endif
-  return nullptr;
-}
-
 // Every rank sends its own list of differences from rank 0 to everyone (one broadcast per rank,
 // only when something differs), so that every rank fails with the same complete message rather
 // than racing to abort with a partial one.
-void agree_on_config(trainer::Communicator& comm, const trainer::TrainConfig& config,
+void agree_on_config(dist::Communicator& comm, const trainer::TrainConfig& config,
                      const std::string& resume) {
   std::string reference = config.to_toml();
   std::string reference_resume = resume;
@@ -71,6 +48,18 @@ void agree_on_config(trainer::Communicator& comm, const trainer::TrainConfig& co
 }  // namespace
 
 LaunchInfo detect_launch() {
+  return detect_launch([](const char* name) { return std::getenv(name); });
+}
+
+LaunchInfo detect_launch(const std::function<const char*(const char*)>& getenv) {
+  auto env = [&](const char* name) -> const char* {
+    const char* v = getenv(name);
+    return (v && *v) ? v : nullptr;
+  };
+  auto env_int = [&](const char* name) {
+    const char* v = env(name);
+    return v ? std::atoi(v) : -1;
+  };
   LaunchInfo info;
   if (env("OMPI_COMM_WORLD_SIZE")) {
     info = {true, "mpirun (Open MPI)", env_int("OMPI_COMM_WORLD_SIZE")};
@@ -100,13 +89,13 @@ void require_single_process(const std::string& command) {
                     "slurm/predict.sbatch does); only 'berth train' uses several ranks");
 }
 
-std::unique_ptr<trainer::Communicator> make_communicator() {
-  std::unique_ptr<trainer::Communicator> comm;
+std::unique_ptr<dist::Communicator> make_communicator() {
+  std::unique_ptr<dist::Communicator> comm;
   auto info = detect_launch();
   if (info.mpi)
-    comm = std::make_unique<trainer::MpiCommunicator>();
+    comm = std::make_unique<dist::MpiCommunicator>();
   else
-    comm = std::make_unique<trainer::SingleProcessCommunicator>();
+    comm = std::make_unique<dist::SingleProcessCommunicator>();
   log::set_rank(comm->rank(), comm->world_size());
   if (info.mpi) {
     log::get("comm")->debug("launched by {}: rank {} of {} (local rank {})", info.launcher,
@@ -115,48 +104,17 @@ std::unique_ptr<trainer::Communicator> make_communicator() {
   return comm;
 }
 
-int gpu_for_rank(int local_rank, int visible_gpus) {
-  if (visible_gpus == 1) return 0;
-  return local_rank;
-}
-
-void prepare_communicator(std::unique_ptr<trainer::Communicator>& comm,
+void prepare_communicator(std::unique_ptr<dist::Communicator>& comm,
                           const trainer::TrainConfig& config, const std::string& resume) {
-  auto* mpi = dynamic_cast<trainer::MpiCommunicator*>(comm.get());
-  if (!mpi) return;  // a single process: nothing to agree on
-  mpi->set_timeout(config.runtime.comm_timeout_s);
-  agree_on_config(*mpi, config, resume);
-  const std::string& device = config.runtime.device;
-  if (device.rfind("cuda", 0) != 0) return;
-#ifdef BERTH_WITH_NCCL
-  int gpus = static_cast<int>(torch::cuda::device_count());
-  int index =
-      device.size() > 5 ? std::stoi(device.substr(5)) : gpu_for_rank(mpi->local_rank(), gpus);
-  if (gpus == 0 || index >= gpus) {
-    throw usage_error("launcher",
-                      "rank " + std::to_string(mpi->rank()) + " (local rank " +
-                          std::to_string(mpi->local_rank()) + " of " +
-                          std::to_string(mpi->local_size()) +
-                          " on this node) needs cuda:" + std::to_string(index) +
-                          " but the node shows " + std::to_string(gpus) + " GPU(s)",
-                      "start at most one rank per GPU on each node (mpirun --map-by "
-                      "ppr:<gpus>:node, srun --gpus-per-task=1), or use runtime.device=cpu");
-  }
-  // The NCCL communicator owns the MPI one from here on (and ends the job if it cannot start).
-  std::unique_ptr<trainer::MpiCommunicator> owned(mpi);
-  comm.release();
-  comm = std::make_unique<trainer::NcclCommunicator>(std::move(owned), index);
-#else
-  throw usage_error("launcher",
-                    "runtime.device is '" + device +
-                        "' in an MPI job, but this berth was built "
-                        "without NCCL",
-                    "build with a CUDA torch and the CUDA toolkit (-DBERTH_CUDA=ON), or use "
-                    "runtime.device=cpu");
-#endif
+  comm->set_timeout(config.runtime.comm_timeout_s);
+  agree_on_config(*comm, config, resume);  // nothing to agree on for a single process
+  int gpus = config.runtime.device.is_cuda() ? dist::visible_gpus() : 0;
+  auto device = dist::choose_device(config.runtime.device,
+                                    {comm->rank(), comm->local_rank(), comm->local_size()}, gpus);
+  dist::Communicator::use_device(comm, device);
 }
 
-void open_rank_log(const std::string& run_dir, const trainer::Communicator& comm) {
+void open_rank_log(const std::string& run_dir, const dist::Communicator& comm) {
   std::error_code ec;
   std::filesystem::create_directories(run_dir + "/logs", ec);
   if (ec) {
@@ -168,10 +126,9 @@ void open_rank_log(const std::string& run_dir, const trainer::Communicator& comm
   log::add_file_sink(run_dir + "/logs/rank-" + std::to_string(comm.rank()) + ".log");
 }
 
-int run_rank(const std::unique_ptr<trainer::Communicator>& comm, const std::function<int()>& body) {
+int run_rank(const std::unique_ptr<dist::Communicator>& comm, const std::function<int()>& body) {
   auto fail = [&](const std::string& text, ExitCode code) {
-    auto* mpi = mpi_of(comm.get());
-    if (!mpi || comm->world_size() == 1) return false;
+    if (!comm || comm->world_size() == 1) return false;
     // One write(2) call, so that ranks failing together do not interleave their messages.
     std::string line = "berth: error: [rank " + std::to_string(comm->rank()) + "] " + text + "\n";
     std::cerr.flush();
@@ -179,7 +136,8 @@ int run_rank(const std::unique_ptr<trainer::Communicator>& comm, const std::func
     log::get("launcher")
         ->error("ending the MPI job (exit status {}) after this rank's error",
                 static_cast<int>(code));
-    mpi->abort_job(static_cast<int>(code));
+    comm->abort_job(static_cast<int>(code));  // does not return
+    return true;
   };
   try {
     return body();

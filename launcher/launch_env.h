@@ -7,7 +7,8 @@
 #include <memory>
 #include <string>
 
-#include "trainer/communicator.h"
+#include "dist/communicator.h"
+#include "dist/device_choice.h"
 #include "trainer/train_config.h"
 
 namespace berth::launcher {
@@ -18,7 +19,9 @@ struct LaunchInfo {
   int world_size = 1;    // as the launcher's environment says (-1 when it does not say)
 };
 
-// Reads the launcher's environment variables (MPI is not initialised yet).
+// Reads the launcher's environment variables (MPI is not initialised yet). `getenv` is the
+// lookup (tests pass a fake environment); it returns null for a variable that is not set.
+LaunchInfo detect_launch(const std::function<const char*(const char*)>& getenv);
 LaunchInfo detect_launch();
 
 // For the one-process commands (prep, predict, eval): throws a usage error when started as
@@ -27,28 +30,24 @@ void require_single_process(const std::string& command);
 
 // A single-process communicator when not launched by MPI; the MPI (CPU) one otherwise. Sets the
 // log's rank (ranks > 0 log warnings and errors only).
-std::unique_ptr<trainer::Communicator> make_communicator();
+std::unique_ptr<dist::Communicator> make_communicator();
 
 // Once every rank has loaded its config: every rank must hold rank 0's resolved config and the
 // same --resume (a difference fails on every rank, naming the keys and ranks); applies
-// runtime.comm_timeout_s; with runtime.device cuda replaces the MPI communicator by an NCCL one
-// on the GPU of this rank's local rank.
-// `comm` is replaced in place, and stays owned by the caller when this throws (run_rank then
-// still reaches it to end the job).
-void prepare_communicator(std::unique_ptr<trainer::Communicator>& comm,
+// runtime.comm_timeout_s; chooses this rank's device (dist::choose_device, the only place that
+// does) and gives it to the communicator, which in an MPI job on CUDA becomes an NCCL one on
+// that GPU. `comm` is replaced in place, and stays owned by the caller when this throws
+// (run_rank then still reaches it to end the job).
+void prepare_communicator(std::unique_ptr<dist::Communicator>& comm,
                           const trainer::TrainConfig& config, const std::string& resume);
 
-// The CUDA device a rank uses: its local rank, or 0 when it sees one GPU only (a launcher that
-// gives each rank its own CUDA_VISIBLE_DEVICES).
-int gpu_for_rank(int local_rank, int visible_gpus);
-
 // <run_dir>/logs/rank-<r>.log gets this rank's records (warnings and errors on ranks > 0).
-void open_rank_log(const std::string& run_dir, const trainer::Communicator& comm);
+void open_rank_log(const std::string& run_dir, const dist::Communicator& comm);
 
 // Runs a rank's work and returns its exit status. In a job of several ranks an error is printed
 // and then ends every rank (MPI_Abort with the error's exit code), so the others do not wait for
 // this one until their timeout; with one rank it propagates to main() as usual. `comm` is read
 // when the error happens (the body may replace it, see prepare_communicator).
-int run_rank(const std::unique_ptr<trainer::Communicator>& comm, const std::function<int()>& body);
+int run_rank(const std::unique_ptr<dist::Communicator>& comm, const std::function<int()>& body);
 
 }  // namespace berth::launcher

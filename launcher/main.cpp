@@ -5,6 +5,7 @@
 
 #include "common/error.h"
 #include "launcher/commands.h"
+#include "launcher/version_report.h"
 
 namespace berth::launcher {
 std::vector<std::pair<int, Register>>& registry() {
@@ -21,7 +22,7 @@ int main(int argc, char** argv) {
   using namespace berth;
   CLI::App app{"berth: fine-tune BERT text classifiers on clusters"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "berth 0.1.0");
+  app.set_version_flag("--version", launcher::version_report);
   auto& reg = launcher::registry();
   std::sort(reg.begin(), reg.end(), [](auto& a, auto& b) { return a.first < b.first; });
   for (auto& [order, fn] : reg) fn(app);

@@ -1,12 +1,36 @@
 #include "launcher/predictor_options.h"
 
+#include "common/error.h"
+
 namespace berth::launcher {
 
 void add_predictor_options(CLI::App* cmd, model::PredictorOptions& options) {
   cmd->add_option("--batch-size", options.batch_size)->capture_default_str();
-  cmd->add_option("--device", options.device, "cpu, cuda or cuda:N")->capture_default_str();
-  cmd->add_option("--precision", options.precision, "fp32, bf16 or fp16 (autocast)")
-      ->capture_default_str();
+  // Parsed here, once: a bad name is a usage error naming the option and the allowed values.
+  cmd->add_option_function<std::string>(
+         "--device",
+         [&options](const std::string& text) {
+           auto device = DeviceSetting::parse(text);
+           if (!device) {
+             throw usage_error("launcher", "--device is '" + text + "'",
+                               std::string("use ") + DeviceSetting::kAllowed);
+           }
+           options.device = *device;
+         },
+         "cpu, cuda or cuda:N")
+      ->default_str(options.device.str());
+  cmd->add_option_function<std::string>(
+         "--precision",
+         [&options](const std::string& text) {
+           auto precision = parse_choice<Precision>(text);
+           if (!precision) {
+             throw usage_error("launcher", "--precision is '" + text + "'",
+                               "use " + allowed_choices<Precision>());
+           }
+           options.precision = *precision;
+         },
+         "fp32, bf16 or fp16 (autocast)")
+      ->default_str(to_string(options.precision));
   cmd->add_option("--threads", options.threads, "CPU threads (0: all cores)")
       ->capture_default_str();
 }

@@ -7,7 +7,22 @@
 
 #include <optional>
 
+#include "common/choices.h"
+
 namespace berth::model {
+
+// The autocast dtype of a precision setting (train.precision, --precision): none for fp32.
+inline std::optional<at::ScalarType> autocast_dtype(Precision precision) {
+  switch (precision) {
+    case Precision::kBf16:
+      return at::kBFloat16;
+    case Precision::kFp16:
+      return at::kHalf;
+    case Precision::kFp32:
+      break;
+  }
+  return std::nullopt;
+}
 
 class AutocastGuard {
  public:

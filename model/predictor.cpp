@@ -26,25 +26,14 @@ double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-c10::Device parse_device(const std::string& s) {
-  c10::Device d(c10::kCPU);
-  try {
-    d = c10::Device(s);
-  } catch (const std::exception&) {
-    throw usage_error("model", "unknown device \"" + s + "\"", "use cpu, cuda or cuda:N");
-  }
-  if (d.is_cuda() && !at::hasCUDA())
-    throw usage_error("model", "device " + s + " requested but no CUDA device is available",
+c10::Device to_device(const DeviceSetting& setting) {
+  if (!setting.is_cuda()) return c10::Device(c10::kCPU);
+  if (!at::hasCUDA()) {
+    throw usage_error("model",
+                      "device " + setting.str() + " requested but no CUDA device is available",
                       "use --device cpu");
-  if (!d.is_cpu() && !d.is_cuda()) throw usage_error("model", "unsupported device " + s);
-  return d;
-}
-
-std::optional<at::ScalarType> parse_precision(const std::string& p) {
-  if (p == "fp32") return std::nullopt;
-  if (p == "bf16") return at::kBFloat16;
-  if (p == "fp16") return at::kHalf;
-  throw usage_error("model", "unknown precision \"" + p + "\"", "use fp32, bf16 or fp16");
+  }
+  return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(setting.index));
 }
 
 }  // namespace
@@ -147,10 +136,10 @@ Predictor::Predictor(const PredictorOptions& o) : impl_(std::make_unique<Impl>()
   if (o.max_length < 2)
     throw usage_error("model", "max length " + std::to_string(o.max_length) +
                                    " leaves no room for [CLS] and [SEP]");
-  s.device = parse_device(o.device);
+  s.device = to_device(o.device);
   // Prediction batches have many different lengths: see attention_backend.h.
   if (s.device.is_cuda()) set_cudnn_attention(false);
-  s.autocast = parse_precision(o.precision);
+  s.autocast = autocast_dtype(o.precision);
   s.batch_size = o.batch_size;
   s.window = o.batch_size * o.window_batches;
   s.model_dir = o.model_dir;

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "common/choices.h"
+#include "common/device_setting.h"
 #include "data/corpus_example.h"
 #include "data/table_reader.h"
 
@@ -22,8 +24,8 @@ namespace berth::model {
 
 struct PredictorOptions {
   std::string model_dir;
-  std::string device = "cpu";      // "cpu", "cuda", "cuda:N"
-  std::string precision = "fp32";  // "fp32", or "bf16"/"fp16" for autocast
+  DeviceSetting device;                    // cpu, cuda, cuda:N
+  Precision precision = Precision::kFp32;  // fp32, or bf16/fp16 for autocast
   int64_t batch_size = 64;
   int max_length = 128;  // tokens per example, [CLS]/[SEP] included; at most the model's limit
   // Intra-op CPU threads (at::set_num_threads, process-wide; also used to tokenize a window in

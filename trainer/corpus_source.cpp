@@ -6,6 +6,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/sha256.h"
+#include "data/corpus.h"
 #include "data/prep.h"
 #include "data/tokenizer.h"
 
@@ -14,10 +15,6 @@ namespace berth::trainer {
 namespace fs = std::filesystem;
 
 namespace {
-bool is_corpus(const std::string& path) {
-  return fs::path(path).extension() == ".h5" || fs::path(path).extension() == ".hdf5";
-}
-
 // sha256_file reports as the checkpoint module does; here an unreadable file is bad input data.
 std::string content_hash(const std::string& path) {
   try {
@@ -38,7 +35,7 @@ std::string default_cache_dir() {
 std::string corpus_path_for(const std::string& path, const TrainConfig& config,
                             const data::Tokenizer& tokenizer, const std::string& labels_from,
                             bool do_prep) {
-  if (is_corpus(path)) {
+  if (data::is_corpus(path)) {
     if (!fs::exists(path))
       throw data_error("data", "corpus " + path + " does not exist",
                        "run 'berth prep' first, or name the CSV/TSV/JSONL file instead");
@@ -54,8 +51,8 @@ std::string corpus_path_for(const std::string& path, const TrainConfig& config,
   // a corpus the user gave is hashed.
   std::string labels_key;
   if (!labels_from.empty()) {
-    labels_key = is_corpus(config.data.train) ? content_hash(labels_from)
-                                              : fs::path(labels_from).filename().string();
+    labels_key = data::is_corpus(config.data.train) ? content_hash(labels_from)
+                                                    : fs::path(labels_from).filename().string();
   }
   // The key covers everything that changes the corpus: content, tokenizer, columns, length, and
   // the label map it borrows.
@@ -90,7 +87,7 @@ std::string corpus_path_for(const std::string& path, const TrainConfig& config,
 }
 
 TrainingData open_training_data(const TrainConfig& config, const data::Tokenizer& tokenizer,
-                                Communicator& comm) {
+                                dist::Communicator& comm) {
   const bool writer = comm.rank() == 0;
   // Rank 0 preps; everyone computes the same cache paths; errors on rank 0 reach the others
   // through the flag below rather than leaving them waiting at the barrier forever.

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "data/corpus.h"
-#include "trainer/communicator.h"
+#include "dist/communicator.h"
 #include "trainer/train_config.h"
 
 namespace berth::data {
@@ -25,7 +25,7 @@ struct TrainingData {
 
 // With several ranks, rank 0 preps and the others wait at a barrier, then all open the files.
 TrainingData open_training_data(const TrainConfig& config, const data::Tokenizer& tokenizer,
-                                Communicator& comm);
+                                dist::Communicator& comm);
 
 // The corpus for one path (prepping it into the cache if it is a table). `labels_from` is the
 // training corpus path for dev/test tables. Exposed for tests.

@@ -9,21 +9,27 @@
 
 namespace berth::trainer {
 
-double EvalResult::metric(const std::string& name) const {
-  if (name == "loss") return loss;
-  if (name == "macro_f1") return report.macro_f1;
+double EvalResult::metric(Metric which) const {
+  switch (which) {
+    case Metric::kLoss:
+      return loss;
+    case Metric::kMacroF1:
+      return report.macro_f1;
+    case Metric::kAccuracy:
+      break;
+  }
   return report.accuracy;
 }
 
-bool is_better(const std::string& metric, double candidate, std::optional<double> best) {
+bool is_better(Metric metric, double candidate, std::optional<double> best) {
   if (std::isnan(candidate)) return false;
   if (!best || std::isnan(*best)) return true;
-  return metric == "loss" ? candidate < *best : candidate > *best;
+  return metric == Metric::kLoss ? candidate < *best : candidate > *best;
 }
 
 EvalResult evaluate(model::BertClassifier& model, const data::Corpus& corpus, int64_t batch_size,
                     int32_t pad_id, const at::Device& device,
-                    std::optional<at::ScalarType> autocast_dtype, Communicator& comm) {
+                    std::optional<at::ScalarType> autocast_dtype, dist::Communicator& comm) {
   c10::NoGradGuard no_grad;
   bool was_training = model.is_training();
   model.eval();

@@ -5,24 +5,25 @@
 
 #include <optional>
 
+#include "common/choices.h"
 #include "data/corpus.h"
+#include "dist/communicator.h"
 #include "model/bert_model.h"
 #include "model/classification_metrics.h"
-#include "trainer/communicator.h"
 
 namespace berth::trainer {
 
 struct EvalResult {
   double loss = 0;  // mean cross-entropy (unweighted)
   model::ClassificationReport report;
-  double metric(const std::string& name) const;
+  double metric(Metric which) const;
 };
 
 EvalResult evaluate(model::BertClassifier& model, const data::Corpus& corpus, int64_t batch_size,
                     int32_t pad_id, const at::Device& device,
-                    std::optional<at::ScalarType> autocast_dtype, Communicator& comm);
+                    std::optional<at::ScalarType> autocast_dtype, dist::Communicator& comm);
 
 // Higher is better for accuracy/macro_f1, lower for loss; NaN is never better.
-bool is_better(const std::string& metric, double candidate, std::optional<double> best);
+bool is_better(Metric metric, double candidate, std::optional<double> best);
 
 }  // namespace berth::trainer

@@ -5,14 +5,14 @@
 
 namespace berth::trainer {
 
-LrSchedule::LrSchedule(std::string kind, double base_lr, int64_t warmup_steps, int64_t total_steps)
-    : kind_(std::move(kind)), base_lr_(base_lr), warmup_(warmup_steps), total_(total_steps) {}
+LrSchedule::LrSchedule(Schedule kind, double base_lr, int64_t warmup_steps, int64_t total_steps)
+    : kind_(kind), base_lr_(base_lr), warmup_(warmup_steps), total_(total_steps) {}
 
 double LrSchedule::factor(int64_t step) const {
   if (step < warmup_) return static_cast<double>(step) / std::max<int64_t>(1, warmup_);
-  if (kind_ == "constant") return 1.0;
+  if (kind_ == Schedule::kConstant) return 1.0;
   double span = static_cast<double>(std::max<int64_t>(1, total_ - warmup_));
-  if (kind_ == "cosine") {
+  if (kind_ == Schedule::kCosine) {
     double progress = static_cast<double>(step - warmup_) / span;
     return std::max(0.0, 0.5 * (1.0 + std::cos(M_PI * 2.0 * 0.5 * progress)));
   }

@@ -4,20 +4,21 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
+
+#include "common/choices.h"
 
 namespace berth::trainer {
 
 class LrSchedule {
  public:
-  LrSchedule(std::string kind, double base_lr, int64_t warmup_steps, int64_t total_steps);
+  LrSchedule(Schedule kind, double base_lr, int64_t warmup_steps, int64_t total_steps);
   double lr(int64_t step) const { return base_lr_ * factor(step); }
   double factor(int64_t step) const;
   int64_t warmup_steps() const { return warmup_; }
   int64_t total_steps() const { return total_; }
 
  private:
-  std::string kind_;
+  Schedule kind_;
   double base_lr_;
   int64_t warmup_;
   int64_t total_;

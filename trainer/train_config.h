@@ -8,6 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "common/choices.h"
+#include "common/device_setting.h"
+
 namespace berth::trainer {
 
 struct ModelOptions {
@@ -40,8 +43,8 @@ struct OptimOptions {
   double eps = 1e-8;
   int64_t warmup_steps = -1;  // -1 = use warmup_ratio
   double warmup_ratio = 0.1;
-  std::string schedule = "linear";  // linear | cosine | constant
-  double max_grad_norm = 1.0;       // 0 = no clipping
+  Schedule schedule = Schedule::kLinear;  // linear | cosine | constant
+  double max_grad_norm = 1.0;             // 0 = no clipping
   int64_t grad_accum = 1;
   std::string class_weights = "none";  // none | auto | comma-separated list, one per label
   // AdamW as ATen's fused kernel (_fused_adamw_: one launch for all parameters, learning rate
@@ -53,11 +56,11 @@ struct TrainOptions {
   int64_t epochs = 3;
   int64_t max_steps = -1;  // optimizer steps; -1 = epochs decide
   int64_t seed = 42;
-  std::string precision = "fp32";  // fp32 | bf16 | fp16
-  int64_t eval_every = 0;          // steps; 0 = at each epoch end only
+  Precision precision = Precision::kFp32;  // fp32 | bf16 | fp16
+  int64_t eval_every = 0;                  // steps; 0 = at each epoch end only
   int64_t log_every = 10;
   int64_t early_stopping_patience = 0;   // evaluations without improvement; 0 = off
-  std::string metric = "accuracy";       // accuracy | macro_f1 | loss
+  Metric metric = Metric::kAccuracy;     // accuracy | macro_f1 | loss
   std::string run_dir = "runs/default";  // log, metrics.jsonl, checkpoints (by default)
   bool deterministic = true;
 };
@@ -71,8 +74,8 @@ struct CheckpointOptions {
 };
 
 struct RuntimeOptions {
-  std::string device = "cpu";  // cpu | cuda
-  int64_t threads = 0;         // intra-op threads per rank; 0 = cores / local ranks
+  DeviceSetting device;  // cpu | cuda | cuda:N
+  int64_t threads = 0;   // intra-op threads per rank; 0 = cores / local ranks
   std::string stop_signal = "USR1";
   double comm_timeout_s = 300;
   std::string log_level = "info";
@@ -100,7 +103,8 @@ struct TrainConfig {
   static TrainConfig parse(const std::string& toml_text, const std::string& origin,
                            const std::vector<std::string>& overrides = {});
 
-  // Throws berth::Error (kUsage) naming the key when a value is impossible.
+  // Throws berth::Error (kUsage) naming the key when a value is impossible. (A name outside a
+  // closed set, such as train.precision = "fp8", fails earlier, when it is read.)
   void validate(const std::string& origin) const;
   // The resolved config as TOML (every key, documented defaults included).
   std::string to_toml() const;

@@ -48,8 +48,8 @@ void TrainingRun::evaluate_dev(const char* when) {
     int64_t patience = cfg_.train.early_stopping_patience;
     if (patience > 0 && state_.evals_without_improvement >= patience) {
       state_.early_stopped = true;
-      log_->info("early stopping: no improvement of {} in {} evaluations", cfg_.train.metric,
-                 patience);
+      log_->info("early stopping: no improvement of {} in {} evaluations",
+                 to_string(cfg_.train.metric), patience);
     }
   }
 }
@@ -85,7 +85,7 @@ void TrainingRun::save_checkpoint(const char* why) {
     checkpoint::apply_retention(
         cfg_.checkpoint_dir(),
         {static_cast<size_t>(cfg_.checkpoint.keep_last),
-         static_cast<size_t>(cfg_.checkpoint.keep_best), cfg_.train.metric != "loss"},
+         static_cast<size_t>(cfg_.checkpoint.keep_best), cfg_.train.metric != Metric::kLoss},
         state_.checkpoint_metrics);
     log_->info("checkpoint ({}) step {} written to {} in {:.1f}s", why, state_.step,
                written.string(), seconds_since(t0));
@@ -93,7 +93,7 @@ void TrainingRun::save_checkpoint(const char* why) {
   double seconds = seconds_since(t0);
   stop_cost_.checkpoint_s = std::max(stop_cost_.checkpoint_s, seconds);
   StopCost cost = stop_cost_;
-  if (session_steps_ == 1) cost.step_s = first_step_s_;
+  if (session_.steps == 1) cost.step_s = first_step_s_;
   nlohmann::json rec = {
       {"type", "checkpoint"}, {"step", state_.step}, {"reason", why}, {"seconds", seconds}};
   if (cost.step_s > 0) rec["step_s"] = cost.step_s;  // read back by the next run's lead check
@@ -209,7 +209,7 @@ int TrainingRun::execute() {
     done["graph_replays"] = graphs_->replays();
     log_->info(
         "{} of this session's {} steps were replays of {} CUDA graphs{}", graphs_->replays(),
-        session_steps_, graphs_->graphs(),
+        session_.steps, graphs_->graphs(),
         graphs_->enabled() ? "" : " (graphs turned off: " + graphs_->disabled_reason() + ")");
   }
   metrics_.write(done);
@@ -218,7 +218,7 @@ int TrainingRun::execute() {
   return 0;
 }
 
-int train(const TrainConfig& config, const RunOptions& options, Communicator& comm) {
+int train(const TrainConfig& config, const RunOptions& options, dist::Communicator& comm) {
   TrainingRun run(config, options, comm);
   return run.execute();
 }

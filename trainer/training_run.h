@@ -19,18 +19,19 @@
 #include "checkpoint/run_lock.h"
 #include "common/log.h"
 #include "data/tokenizer.h"
+#include "dist/communicator.h"
+#include "dist/gradient_reducer.h"
 #include "model/pretrained.h"
 #include "trainer/adamw.h"
 #include "trainer/batch_tensors.h"
-#include "trainer/communicator.h"
 #include "trainer/corpus_source.h"
 #include "trainer/epoch_plan.h"
-#include "trainer/gradient_reducer.h"
 #include "trainer/loss_scaler.h"
 #include "trainer/lr_schedule.h"
 #include "trainer/metrics_log.h"
 #include "trainer/scheduler_env.h"
 #include "trainer/step_graphs.h"
+#include "trainer/step_meter.h"
 #include "trainer/train_config.h"
 #include "trainer/train_state.h"
 #include "trainer/trainer.h"
@@ -58,7 +59,7 @@ inline std::string format_duration(double s) {
 // The training run, one object so the loop reads as the steps it takes.
 class TrainingRun {
  public:
-  TrainingRun(const TrainConfig& cfg, const RunOptions& opts, Communicator& comm)
+  TrainingRun(const TrainConfig& cfg, const RunOptions& opts, dist::Communicator& comm)
       : cfg_(cfg), opts_(opts), comm_(comm), log_(log::get("trainer")) {}
 
   int execute();
@@ -96,7 +97,7 @@ class TrainingRun {
   RunOptions opts_;
   // Held by rank 0 for the run's life (see checkpoint/run_lock.h).
   checkpoint::RunLock run_lock_, checkpoint_lock_;
-  Communicator& comm_;
+  dist::Communicator& comm_;
   std::shared_ptr<spdlog::logger> log_;
   at::Device device_{at::kCPU};
   std::optional<at::ScalarType> amp_;
@@ -109,7 +110,7 @@ class TrainingRun {
   std::unique_ptr<AdamW> optim_;
   std::unique_ptr<LrSchedule> schedule_;
   std::unique_ptr<LossScaler> scaler_;
-  std::unique_ptr<GradientReducer> reducer_;
+  std::unique_ptr<dist::GradientReducer> reducer_;
   std::optional<size_t> word_embeddings_;    // index into params_
   at::Tensor class_weights_;                 // (labels) on the device, for the loss
   std::vector<double> class_weight_values_;  // the same, on the host, for the normaliser
@@ -135,14 +136,8 @@ class TrainingRun {
   int64_t warmup_steps_ = 0;
   int64_t last_saved_step_ = -1;
   Clock::time_point last_save_time_ = Clock::now();
-  // Progress accounting between two log lines.
-  double window_loss_ = 0, window_seconds_ = 0;
-  double window_comm_wait_ = 0;  // seconds backward waited for gradient all-reduces
-  // Where this rank's step time went in the window (debug log).
-  double window_forward_ = 0, window_backward_ = 0, window_finish_ = 0, window_optimizer_ = 0;
-  int64_t window_steps_ = 0, window_samples_ = 0, window_tokens_ = 0, window_padded_ = 0;
-  double session_seconds_ = 0;
-  int64_t session_steps_ = 0;
+  StepMeter window_;   // since the last log line
+  StepMeter session_;  // since this process started (steps and seconds only)
   double smoothed_loss_ = NAN;
   // What a stop costs in this process (longest step after the first, longest checkpoint write),
   // checked against the scheduler's signal lead time (BERTH_SIGNAL_LEAD_S) once per process.

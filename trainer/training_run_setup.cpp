@@ -1,6 +1,5 @@
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
-#include <torch/cuda.h>
 
 #include <filesystem>
 #include <sstream>
@@ -9,7 +8,9 @@
 #include "checkpoint/checkpoint_scan.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "dist/device_choice.h"
 #include "model/attention_backend.h"
+#include "model/autocast_guard.h"
 #include "trainer/preflight.h"
 #include "trainer/training_checkpoint.h"
 #include "trainer/training_run.h"
@@ -19,12 +20,6 @@ namespace berth::trainer {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::optional<at::ScalarType> autocast_dtype(const std::string& precision) {
-  if (precision == "bf16") return at::kBFloat16;
-  if (precision == "fp16") return at::kHalf;
-  return std::nullopt;
-}
 
 at::Tensor class_weights(const TrainConfig& cfg, const data::Corpus& train) {
   const auto& spec = cfg.optim.class_weights;
@@ -59,21 +54,17 @@ void TrainingRun::set_up_runtime() {
     threads = std::max(1, cores / std::max(1, comm_.world_size()));
   }
   at::set_num_threads(threads);
-  if (cfg_.runtime.device != "cpu") {
-    // One rank per GPU by local rank, or the only GPU a rank sees (per-rank CUDA_VISIBLE_DEVICES).
-    int index = torch::cuda::device_count() == 1 ? 0 : comm_.local_rank();
-    if (cfg_.runtime.device.rfind("cuda:", 0) == 0)
-      index = std::stoi(cfg_.runtime.device.substr(5));
-    if (!at::hasCUDA()) {
-      throw usage_error("runtime",
-                        "runtime.device is '" + cfg_.runtime.device +
-                            "' but no CUDA device is available on this node",
-                        "use --set runtime.device=cpu, or run on a GPU node");
-    }
-    device_ = at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
-    model::set_cudnn_attention(cfg_.runtime.cudnn_attention);
+  // The launcher chose the device (prepare_communicator); a caller that did not gets the same
+  // choice here.
+  if (comm_.device_chosen()) {
+    device_ = comm_.device();
+  } else {
+    int gpus = cfg_.runtime.device.is_cuda() ? dist::visible_gpus() : 0;
+    device_ = dist::choose_device(cfg_.runtime.device,
+                                  {comm_.rank(), comm_.local_rank(), comm_.local_size()}, gpus);
   }
-  amp_ = autocast_dtype(cfg_.train.precision);
+  if (device_.is_cuda()) model::set_cudnn_attention(cfg_.runtime.cudnn_attention);
+  amp_ = model::autocast_dtype(cfg_.train.precision);
   if (cfg_.train.deterministic) {
     at::globalContext().setDeterministicAlgorithms(true, true);
     // Deterministic mode also fills every fresh CUDA tensor with NaN (a debugging aid against
@@ -98,7 +89,8 @@ void TrainingRun::set_up_runtime() {
   if (!opts_.batch_trace.empty())
     trace_.open(opts_.batch_trace + "." + std::to_string(comm_.rank()));
   log_->info("device {}, {} intra-op threads per rank, {} rank(s) via {}, precision {}",
-             device_.str(), threads, comm_.world_size(), comm_.name(), cfg_.train.precision);
+             device_.str(), threads, comm_.world_size(), comm_.name(),
+             to_string(cfg_.train.precision));
 }
 
 void TrainingRun::load_model_and_state() {
@@ -201,15 +193,15 @@ void TrainingRun::set_up_optimization() {
       at::zeros({std::min<int64_t>(cfg_.train.log_every, 1024), 2}, on_device.dtype(at::kDouble));
   grad_norm_ = at::zeros({}, on_device.dtype(at::kFloat));
   normaliser_ = at::ones({}, on_device.dtype(at::kFloat));
-  scaler_ = std::make_unique<LossScaler>(cfg_.train.precision == "fp16", device_);
-  GradientReducerOptions reduce;
+  scaler_ = std::make_unique<LossScaler>(cfg_.train.precision == Precision::kFp16, device_);
+  dist::GradientReducerOptions reduce;
   // The word embeddings are half of the gradient bytes but only the rows of the step's token ids
   // are non-zero: those alone are summed. On CPU only: on CUDA, sizing the union of rows needs a
   // host sync inside backward, and the path has not run on a GPU yet; NCCL sums the dense table.
   const auto& words = model_.model->bert->embeddings->word_embeddings->weight;
   for (size_t i = 0; i < params_.size() && device_.is_cpu(); ++i)
     if (params_[i].is_same(words)) word_embeddings_ = i, reduce.row_sparse.push_back(i);
-  reducer_ = std::make_unique<GradientReducer>(params_, comm_, reduce);
+  reducer_ = std::make_unique<dist::GradientReducer>(params_, comm_, reduce);
   class_weights_ = class_weights(cfg_, train);
   if (class_weights_.defined()) {
     auto w = class_weights_.contiguous();

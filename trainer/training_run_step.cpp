@@ -48,7 +48,7 @@ void TrainingRun::train_step() {
     if (trace_.is_open()) trace_ << nlohmann::json(mine).dump() << "\n";
     batches.push_back(data::collate(data_->train.read(mine), tokenizer_->pad_id(), pad_multiple_));
     const auto& b = batches.back();
-    window_padded_ += static_cast<int64_t>(b.input_ids.size());
+    window_.padded += static_cast<int64_t>(b.input_ids.size());
     tokens += std::accumulate(b.attention_mask.begin(), b.attention_mask.end(), int64_t{0});
   }
 
@@ -88,14 +88,14 @@ void TrainingRun::train_step() {
     }
     auto tw = Clock::now();
     reducer_->finish();
-    window_finish_ += seconds_since(tw);
-    window_comm_wait_ += reducer_->take_wait_seconds();
+    window_.finish += seconds_since(tw);
+    window_.comm_wait += reducer_->take_wait_seconds();
     auto to = Clock::now();
     optimizer_update(lr);
     // The reducer's buckets are free again once the .grad views are dropped (several ranks).
     if (!persistent_grads_)
       for (auto& p : params_) p.mutable_grad() = at::Tensor();
-    window_optimizer_ += seconds_since(to);
+    window_.optimizer += seconds_since(to);
   }
   // This step's loss (and skip flag) joins the ones not yet read back.
   if (pending_ == loss_log_.size(0)) flush_losses();
@@ -106,19 +106,19 @@ void TrainingRun::train_step() {
   state_.step += 1;
   state_.position = pos;
   state_.samples_seen += examples;
-  window_steps_ += 1;
-  window_samples_ += examples, window_tokens_ += tokens * comm_.world_size();
+  window_.steps += 1;
+  window_.samples += examples, window_.tokens += tokens * comm_.world_size();
   const bool log_now = state_.step % cfg_.train.log_every == 0 || state_.step == total_steps_;
   // Reading the losses back waits for the queued steps: that wait is training time.
   if (log_now) flush_losses();
   double dt = seconds_since(t0);
   state_.train_seconds += dt;
-  session_seconds_ += dt;
-  session_steps_ += 1;
-  window_seconds_ += dt;
+  session_.seconds += dt;
+  session_.steps += 1;
+  window_.seconds += dt;
   // The session's first step also pays for lazy initialisation: it counts only while alone. A
   // step that read the losses back also waited for the queued ones: log_progress() counts it.
-  if (session_steps_ == 1)
+  if (session_.steps == 1)
     first_step_s_ = dt;
   else if (!log_now)
     stop_cost_.step_s = std::max(stop_cost_.step_s, dt);
@@ -146,8 +146,8 @@ void TrainingRun::forward_backward(const BatchTensors& t) {
   auto tb = Clock::now();
   scaler_->scale_loss(loss).backward();
   step_loss_.narrow(0, 0, 1).add_(loss.detach().reshape({1}));
-  window_forward_ += std::chrono::duration<double>(tb - tf).count();
-  window_backward_ += seconds_since(tb);
+  window_.forward += std::chrono::duration<double>(tb - tf).count();
+  window_.backward += seconds_since(tb);
 }
 
 void TrainingRun::optimizer_update(double lr) {
@@ -184,7 +184,7 @@ double TrainingRun::flush_losses() {
     double loss = v[2 * i];
     bool skipped = v[2 * i + 1] > 0;
     int64_t step = pending_first_step_ + i;
-    if (!std::isfinite(loss) && cfg_.train.precision != "fp16") {
+    if (!std::isfinite(loss) && cfg_.train.precision != Precision::kFp16) {
       throw Error(
           "trainer",
           "the training loss is " + std::to_string(loss) + " at step " + std::to_string(step),
@@ -196,7 +196,7 @@ double TrainingRun::flush_losses() {
     } else if (std::isfinite(loss)) {
       smoothed_loss_ = std::isnan(smoothed_loss_) ? loss : 0.9 * smoothed_loss_ + 0.1 * loss;
     }
-    window_loss_ += loss;
+    window_.loss += loss;
     last_loss_ = loss;
     last_stepped_ = !skipped;
   }
@@ -209,41 +209,41 @@ void TrainingRun::settle_device() {
   // wait belongs to training time.
   double waited = flush_losses();
   state_.train_seconds += waited;
-  session_seconds_ += waited;
-  window_seconds_ += waited;
+  session_.seconds += waited;
+  window_.seconds += waited;
 }
 
 void TrainingRun::log_progress(double lr) {
   double grad_norm = grad_norm_.item<double>();
-  double sps = window_samples_ / std::max(1e-9, window_seconds_);
-  double tps = window_tokens_ / std::max(1e-9, window_seconds_);
+  double sps = window_.samples / std::max(1e-9, window_.seconds);
+  double tps = window_.tokens / std::max(1e-9, window_.seconds);
   double eta =
-      (total_steps_ - state_.step) * session_seconds_ / std::max<int64_t>(1, session_steps_);
+      (total_steps_ - state_.step) * session_.seconds / std::max<int64_t>(1, session_.steps);
   // A step's wall time, measured over the window (a single step's time is only its launch).
-  if (session_steps_ > window_steps_)
-    stop_cost_.step_s = std::max(stop_cost_.step_s, window_seconds_ / window_steps_);
+  if (session_.steps > window_.steps)
+    stop_cost_.step_s = std::max(stop_cost_.step_s, window_.seconds / window_.steps);
   log_->info(
       "epoch {} step {}/{} loss {:.4f} (smoothed {:.4f}) lr {:.3e} grad_norm {:.3f} "
       "{:.1f} samples/s {:.0f} tokens/s eta {}",
-      state_.epoch + 1, state_.step, total_steps_, window_loss_ / window_steps_, smoothed_loss_, lr,
+      state_.epoch + 1, state_.step, total_steps_, window_.loss / window_.steps, smoothed_loss_, lr,
       grad_norm, sps, tps, format_duration(eta));
   nlohmann::json rec = {{"type", "train"},
                         {"step", state_.step},
                         {"epoch", state_.epoch + 1},
                         {"loss", last_loss_},
-                        {"mean_loss", window_loss_ / window_steps_},
+                        {"mean_loss", window_.loss / window_.steps},
                         {"lr", lr},
                         {"samples_per_s", sps},
                         {"tokens_per_s", tps},
-                        {"samples", window_samples_},
-                        {"tokens", window_tokens_},
-                        {"seconds", window_seconds_},
+                        {"samples", window_.samples},
+                        {"tokens", window_.tokens},
+                        {"seconds", window_.seconds},
                         {"stepped", last_stepped_},
                         {"eta_s", eta}};
   rec["grad_norm"] = std::isfinite(grad_norm) ? nlohmann::json(grad_norm) : nlohmann::json();
   // The share of step time spent waiting for gradients from other ranks (scaling benchmarks).
   if (comm_.world_size() > 1)
-    rec["comm_wait_fraction"] = window_comm_wait_ / std::max(1e-9, window_seconds_);
+    rec["comm_wait_fraction"] = window_.comm_wait / std::max(1e-9, window_.seconds);
   if (scaler_->enabled())
     rec["loss_scale"] = scaler_->scale(), rec["skipped_steps"] = scaler_->skipped_steps();
   if (graphs_) rec["graph_replays"] = graphs_->replays();
@@ -252,13 +252,10 @@ void TrainingRun::log_progress(double lr) {
       "per step over the last {}: {:.3f}s = forward {:.3f}s + backward {:.3f}s + gradient "
       "reduction {:.3f}s + optimizer {:.3f}s (host time; on a GPU the launches), {} tokens "
       "(with padding) on this rank",
-      window_steps_, window_seconds_ / window_steps_, window_forward_ / window_steps_,
-      window_backward_ / window_steps_, window_finish_ / window_steps_,
-      window_optimizer_ / window_steps_, window_padded_ / window_steps_);
-  window_forward_ = window_backward_ = window_finish_ = window_optimizer_ = 0;
-  window_padded_ = 0;
-  window_loss_ = window_seconds_ = window_comm_wait_ = 0;
-  window_steps_ = window_samples_ = window_tokens_ = 0;
+      window_.steps, window_.seconds / window_.steps, window_.forward / window_.steps,
+      window_.backward / window_.steps, window_.finish / window_.steps,
+      window_.optimizer / window_.steps, window_.padded / window_.steps);
+  window_.reset();
 }
 
 }  // namespace berth::trainer

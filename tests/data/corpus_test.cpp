@@ -50,6 +50,15 @@ void expect_same(const Example& a, const Example& b) {
   EXPECT_EQ(a.source_row, b.source_row);
 }
 
+// One test for "is this a corpus?": `berth train` used to compare the extension case-sensitively
+// (a .H5 corpus was read as a table) while `berth eval` did not.
+TEST(Corpus, IsCorpusByExtensionInAnyCase) {
+  for (const char* path : {"a.h5", "a.hdf5", "dir/A.H5", "b.Hdf5", "/x/y.tar.h5"})
+    EXPECT_TRUE(is_corpus(path)) << path;
+  for (const char* path : {"a.csv", "a.h5.csv", "h5", "a.h55", "dir.h5/file.tsv", "a"})
+    EXPECT_FALSE(is_corpus(path)) << path;
+}
+
 TEST(Corpus, RoundTripWithRemappedLabelsAndManyBatches) {
   TempDir d;
   std::string path = (d / "c.h5").string();

@@ -286,6 +286,16 @@ TEST_F(PredictCli, Errors) {
                         "' --text-column sentence"));
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_NE(r.err.find("sentence"), std::string::npos) << r.err;
+  // --device and --precision are parsed with the command line: a bad value names the option and
+  // the allowed values.
+  for (const char* bad : {"--device cuda:x", "--device cuda:99999999999", "--precision fp8"}) {
+    r = run_command(
+        berth("predict --checkpoint '" + model_dir() + "' --input '" + input() + "' " + bad));
+    EXPECT_EQ(r.exit_code, 2) << bad << "\n" << r.err;
+    EXPECT_NE(r.err.find(std::string(bad).substr(0, std::string(bad).find(' '))), std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find(" or "), std::string::npos) << r.err;
+  }
 }
 
 // Started as several ranks (the launchers' environment is enough to tell), the one-process

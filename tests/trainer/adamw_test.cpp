@@ -35,7 +35,7 @@ TEST_P(AdamWParity, MatchesTorchAndTransformers) {
     AdamWOptions o{0.9, 0.999, 1e-8, c.wd};
     o.fused = fused;
     AdamW opt({{"classifier.weight", w}, {"classifier.bias", b}}, o);
-    LrSchedule sched(c.schedule, c.lr, c.warmup, c.total);
+    LrSchedule sched(parse_choice<Schedule>(c.schedule).value(), c.lr, c.warmup, c.total);
     for (int k = 0; k < c.steps; ++k) {
       w.mutable_grad() = at::arange(12, at::kFloat).add(k).mul(0.7).cos().reshape({3, 4});
       b.mutable_grad() = at::arange(4, at::kFloat).add(k).mul(1.3).sin();

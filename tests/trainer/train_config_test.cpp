@@ -38,7 +38,7 @@ TEST(TrainConfig, ReadsValuesAndKeepsDefaults) {
   EXPECT_DOUBLE_EQ(c.optim.lr, 3e-5);
   EXPECT_EQ(c.optim.class_weights, "1,2.5");
   EXPECT_EQ(c.train.max_steps, 100);
-  EXPECT_EQ(c.train.precision, "bf16");
+  EXPECT_EQ(c.train.precision, Precision::kBf16);
   EXPECT_EQ(c.data.max_length, 128);  // default
   EXPECT_EQ(c.checkpoint_dir(), "runs/default/checkpoints");
 }
@@ -51,7 +51,7 @@ TEST(TrainConfig, OverridesFromCommandLine) {
   EXPECT_EQ(c.train.max_steps, 7);
   EXPECT_TRUE(c.runtime.cudnn_attention);
   EXPECT_FALSE(TrainConfig::parse(kMinimal, "run.toml").runtime.cudnn_attention);
-  EXPECT_EQ(c.runtime.device, "cuda");
+  EXPECT_EQ(c.runtime.device.str(), "cuda");
   EXPECT_DOUBLE_EQ(c.optim.lr, 1e-4);
   EXPECT_EQ(c.data.dev, "dev.csv");
   EXPECT_FALSE(c.train.deterministic);
@@ -108,6 +108,42 @@ TEST(TrainConfig, ImpossibleValuesNameKey) {
   for (const auto& c : cases) {
     auto msg = error_of([&] { TrainConfig::parse(kMinimal, "r.toml", {c.set}); });
     EXPECT_NE(msg.find(c.key), std::string::npos) << c.set << " -> " << msg;
+  }
+}
+
+// A closed set of names is parsed once, when the config is read: a bad value is a usage error
+// (exit 2) naming the key and the values it allows. "cuda:x" used to pass validation and fail
+// later in std::stoi as an internal error (exit 1); "cuda:99999999999" as std::out_of_range.
+TEST(TrainConfig, BadNamesNameKeyAndAllowedValues) {
+  struct Case {
+    const char* set;
+    const char* key;
+    const char* allowed;
+  } cases[] = {{"runtime.device=\"cuda:x\"", "runtime.device", "cpu, cuda or cuda:N"},
+               {"runtime.device=\"cuda:\"", "runtime.device", "cpu, cuda or cuda:N"},
+               {"runtime.device=\"cuda:99999999999\"", "runtime.device", "cpu, cuda or cuda:N"},
+               {"runtime.device=\"cuda:1x\"", "runtime.device", "cpu, cuda or cuda:N"},
+               {"runtime.device=\"cuda:-1\"", "runtime.device", "cpu, cuda or cuda:N"},
+               {"runtime.device=gpu", "runtime.device", "cpu, cuda or cuda:N"},
+               {"train.precision=fp8", "train.precision", "fp32, bf16 or fp16"},
+               {"train.metric=f1", "train.metric", "accuracy, macro_f1 or loss"},
+               {"optim.schedule=step", "optim.schedule", "linear, cosine or constant"}};
+  for (const auto& c : cases) {
+    auto msg = error_of([&] { TrainConfig::parse(kMinimal, "r.toml", {c.set}); });
+    EXPECT_NE(msg.find(c.key), std::string::npos) << c.set << " -> " << msg;
+    EXPECT_NE(msg.find(c.allowed), std::string::npos) << c.set << " -> " << msg;
+  }
+  // From the file, with its line.
+  auto msg = error_of([] { TrainConfig::parse("[runtime]\ndevice = \"cuda:x\"\n", "d.toml"); });
+  EXPECT_NE(msg.find("d.toml:2"), std::string::npos) << msg;
+}
+
+TEST(TrainConfig, DeviceIndexReadsBackAsWritten) {
+  for (const char* text : {"cpu", "cuda", "cuda:0", "cuda:7", "cuda:2147483647"}) {
+    auto c = TrainConfig::parse(kMinimal, "r.toml", {std::string("runtime.device=") + text});
+    EXPECT_EQ(c.runtime.device.str(), text);
+    EXPECT_NE(c.to_toml().find(std::string("device = \"") + text + "\""), std::string::npos);
+    EXPECT_EQ(TrainConfig::parse(c.to_toml(), "saved").to_toml(), c.to_toml());
   }
 }
 

@@ -421,5 +421,15 @@ TEST_F(TrainRun, ConfigErrorsNameKeyAndFile) {
   EXPECT_NE(missing.err.find("/nonexistent.csv"), std::string::npos) << missing.err;
 }
 
+// Used to pass validation and end in std::stoi as an internal error (exit 1).
+TEST_F(TrainRun, BadDeviceIndexIsAConfigError) {
+  for (const char* device : {"cuda:x", "cuda:", "cuda:99999999999"}) {
+    auto r = train(config("baddevice", "tiny"), std::string("--set runtime.device=") + device);
+    EXPECT_EQ(r.exit_code, 2) << device << "\n" << r.err;
+    EXPECT_NE(r.err.find("runtime.device"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("cpu, cuda or cuda:N"), std::string::npos) << r.err;
+  }
+}
+
 }  // namespace
 }  // namespace berth::test

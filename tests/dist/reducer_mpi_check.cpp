@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "trainer/gradient_reducer.h"
-#include "trainer/mpi_communicator.h"
+#include "dist/gradient_reducer.h"
+#include "dist/mpi_communicator.h"
 
-using namespace berth::trainer;
+using namespace berth::dist;
 
 namespace {
 

@@ -15,9 +15,9 @@
 
 #include <memory>
 
-#include "trainer/communicator.h"
+#include "dist/communicator.h"
 
-namespace berth::trainer {
+namespace berth::dist {
 
 class RowSparseReduction {
  public:
@@ -55,4 +55,4 @@ class RowSparseReduction {
   int64_t last_rows_ = 0;
 };
 
-}  // namespace berth::trainer
+}  // namespace berth::dist

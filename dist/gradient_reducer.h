@@ -20,9 +20,9 @@
 #include <memory>
 #include <vector>
 
-#include "trainer/communicator.h"
+#include "dist/communicator.h"
 
-namespace berth::trainer {
+namespace berth::dist {
 
 struct GradientReducerOptions {
   double bucket_mb = 25.0;
@@ -59,4 +59,4 @@ class GradientReducer {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace berth::trainer
+}  // namespace berth::dist

@@ -1,4 +1,4 @@
-#include "trainer/nccl_communicator.h"
+#include "dist/nccl_communicator.h"
 
 #include <ATen/ATen.h>
 #include <c10/cuda/CUDACachingAllocator.h>
@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <optional>
@@ -18,7 +19,7 @@
 #include "common/error.h"
 #include "common/log.h"
 
-namespace berth::trainer {
+namespace berth::dist {
 
 namespace {
 
@@ -301,6 +302,16 @@ int NcclCommunicator::world_size() const {
 int NcclCommunicator::local_rank() const {
   return impl_->mpi->local_rank();
 }
+int NcclCommunicator::local_size() const {
+  return impl_->mpi->local_size();
+}
+void NcclCommunicator::set_timeout(double seconds) {
+  impl_->mpi->set_timeout(seconds);  // NCCL's deadline reads the MPI one
+}
+void NcclCommunicator::abort_job(int code) {
+  impl_->mpi->abort_job(code);
+  std::abort();  // not reached (MPI_Abort ends the process)
+}
 MpiCommunicator& NcclCommunicator::mpi() {
   return *impl_->mpi;
 }
@@ -358,4 +369,4 @@ bool NcclCommunicator::any(bool flag) {
   return impl_->mpi->any(flag);
 }
 
-}  // namespace berth::trainer
+}  // namespace berth::dist

@@ -1,4 +1,4 @@
-#include "trainer/mpi_communicator.h"
+#include "dist/mpi_communicator.h"
 
 #include <ATen/ATen.h>
 // The C API only: the deprecated C++ bindings would need libmpi_cxx.
@@ -24,8 +24,11 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#ifdef BERTH_WITH_NCCL
+#include "dist/nccl_communicator.h"
+#endif
 
-namespace berth::trainer {
+namespace berth::dist {
 
 namespace {
 
@@ -518,6 +521,22 @@ void MpiCommunicator::abort_job(int code) {
   s.abort_now(code);
 }
 
+std::unique_ptr<Communicator> MpiCommunicator::for_cuda(std::unique_ptr<Communicator>& self,
+                                                        int index) {
+#ifdef BERTH_WITH_NCCL
+  // The NCCL communicator owns this one from here on (and ends the job if it cannot start).
+  std::unique_ptr<MpiCommunicator> owned(this);
+  self.release();
+  return std::make_unique<NcclCommunicator>(std::move(owned), index);
+#else
+  throw usage_error("launcher",
+                    "runtime.device is 'cuda:" + std::to_string(index) +
+                        "' in an MPI job, but this berth was built without NCCL",
+                    "build with a CUDA torch and the CUDA toolkit (-DBERTH_CUDA=ON), or use "
+                    "runtime.device=cpu");
+#endif
+}
+
 std::unique_ptr<CommWork> MpiCommunicator::all_reduce_sum(at::Tensor& t) {
   MPI_Datatype type = sum_type(t.scalar_type());
   if (!t.device().is_cpu() || !t.is_contiguous() || type == MPI_DATATYPE_NULL) {
@@ -618,4 +637,4 @@ bool MpiCommunicator::any(bool flag) {
   return *value != 0;
 }
 
-}  // namespace berth::trainer
+}  // namespace berth::dist

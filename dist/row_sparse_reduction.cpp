@@ -1,6 +1,6 @@
-#include "trainer/row_sparse_reduction.h"
+#include "dist/row_sparse_reduction.h"
 
-namespace berth::trainer {
+namespace berth::dist {
 
 RowSparseReduction::RowSparseReduction(int64_t rows, at::Device device, Communicator& comm)
     : rows_(rows),
@@ -46,4 +46,4 @@ void RowSparseReduction::finish(at::Tensor& grad) {
   grad.index_copy_(0, index_, packed_);
 }
 
-}  // namespace berth::trainer
+}  // namespace berth::dist

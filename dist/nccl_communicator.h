@@ -19,10 +19,10 @@
 #include <memory>
 #include <string>
 
-#include "trainer/communicator.h"
-#include "trainer/mpi_communicator.h"
+#include "dist/communicator.h"
+#include "dist/mpi_communicator.h"
 
-namespace berth::trainer {
+namespace berth::dist {
 
 class NcclCommunicator : public Communicator {
  public:
@@ -35,6 +35,7 @@ class NcclCommunicator : public Communicator {
   int rank() const override;
   int world_size() const override;
   int local_rank() const override;
+  int local_size() const override;
   std::string name() const override { return "nccl"; }
 
   // CUDA tensors go through NCCL, CPU tensors through MPI.
@@ -43,6 +44,8 @@ class NcclCommunicator : public Communicator {
   void broadcast_string(std::string& s, int root) override;
   void barrier() override;
   bool any(bool flag) override;
+  void set_timeout(double seconds) override;
+  [[noreturn]] void abort_job(int code) override;
 
   MpiCommunicator& mpi();
   int device_index() const;
@@ -59,4 +62,4 @@ class NcclCommunicator : public Communicator {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace berth::trainer
+}  // namespace berth::dist

@@ -22,9 +22,9 @@
 #include <memory>
 #include <string>
 
-#include "trainer/communicator.h"
+#include "dist/communicator.h"
 
-namespace berth::trainer {
+namespace berth::dist {
 
 class MpiCommunicator : public Communicator {
  public:
@@ -38,7 +38,7 @@ class MpiCommunicator : public Communicator {
   int rank() const override;
   int world_size() const override;
   int local_rank() const override;
-  int local_size() const;
+  int local_size() const override;
   std::string name() const override { return "mpi"; }
 
   // CPU tensors (contiguous float, double, int32 or int64), summed in place.
@@ -48,18 +48,20 @@ class MpiCommunicator : public Communicator {
   void barrier() override;
   bool any(bool flag) override;
 
-  // Seconds a collective may take before it fails (the config is read after MPI starts).
-  void set_timeout(double seconds);
+  void set_timeout(double seconds) override;
   double timeout() const;
 
-  // Ends every process of the job now (MPI_Abort) with exit status `code`: after an error on one
-  // rank, so that the others do not wait for it until their timeout. Does not return.
-  [[noreturn]] void abort_job(int code);
+  // MPI_Abort, made by the communication thread (MPI_THREAD_SERIALIZED). Does not return.
+  [[noreturn]] void abort_job(int code) override;
 
   struct Impl;
+
+ protected:
+  // An NCCL communicator that takes this one over (CUDA builds; a usage error otherwise).
+  std::unique_ptr<Communicator> for_cuda(std::unique_ptr<Communicator>& self, int index) override;
 
  private:
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace berth::trainer
+}  // namespace berth::dist

@@ -1,0 +1,56 @@
+// The settings that take one of a fixed set of names (train.precision, train.metric,
+// optim.schedule; --precision): one enum each, parsed once where the config or the command line
+// is validated, so that the code after that compares enums instead of strings. The names are the
+// documented values, in the order their enum lists them.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+
+namespace berth {
+
+enum class Precision { kFp32, kBf16, kFp16 };
+enum class Metric { kAccuracy, kMacroF1, kLoss };
+enum class Schedule { kLinear, kCosine, kConstant };
+
+template <class E>
+struct ChoiceNames;
+template <>
+struct ChoiceNames<Precision> {
+  static constexpr std::array<const char*, 3> names{"fp32", "bf16", "fp16"};
+};
+template <>
+struct ChoiceNames<Metric> {
+  static constexpr std::array<const char*, 3> names{"accuracy", "macro_f1", "loss"};
+};
+template <>
+struct ChoiceNames<Schedule> {
+  static constexpr std::array<const char*, 3> names{"linear", "cosine", "constant"};
+};
+
+template <class E>
+std::string to_string(E value) {
+  return ChoiceNames<E>::names[static_cast<size_t>(value)];
+}
+
+// Exact (case-sensitive) match of one of the names; null otherwise.
+template <class E>
+std::optional<E> parse_choice(const std::string& text) {
+  const auto& names = ChoiceNames<E>::names;
+  for (size_t i = 0; i < names.size(); ++i)
+    if (text == names[i]) return static_cast<E>(i);
+  return std::nullopt;
+}
+
+// "fp32, bf16 or fp16", for error messages.
+template <class E>
+std::string allowed_choices() {
+  const auto& names = ChoiceNames<E>::names;
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + std::string(names[i]);
+  return out;
+}
+
+}  // namespace berth

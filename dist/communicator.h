@@ -1,0 +1,87 @@
+// The one interface through which ranks talk. Implementations: single process (here), MPI for
+// CPU tensors (mpi_communicator.h) and NCCL for CUDA tensors (nccl_communicator.h).
+//
+// It also answers what the launcher and the trainer need to know about this rank's place in the
+// job, so that neither looks behind the interface: its node-local rank, the device it computes
+// on (chosen once, by use_device), and how to end the whole job after an error on this rank.
+// model/, data/ and checkpoint/ know nothing of it (the build checks, see cmake/layering.cmake).
+#pragma once
+
+#include <ATen/Tensor.h>
+#include <c10/core/Device.h>
+
+#include <memory>
+#include <string>
+
+namespace berth::dist {
+
+// A pending collective; wait() blocks until it completed (or throws on timeout / failure).
+class CommWork {
+ public:
+  virtual ~CommWork() = default;
+  virtual void wait() = 0;
+};
+
+class Communicator {
+ public:
+  virtual ~Communicator() = default;
+  virtual int rank() const = 0;
+  virtual int world_size() const = 0;
+  // This rank among the ranks on its node (0 .. local_size() - 1): picks its GPU.
+  virtual int local_rank() const = 0;
+  virtual int local_size() const = 0;
+  virtual std::string name() const = 0;
+
+  // In-place sum over ranks. The tensor must stay alive until wait() returns.
+  virtual std::unique_ptr<CommWork> all_reduce_sum(at::Tensor& t) = 0;
+  virtual void broadcast(at::Tensor& t, int root) = 0;
+  virtual void broadcast_string(std::string& s, int root) = 0;
+  virtual void barrier() = 0;
+  // True on every rank when `flag` is true on any rank (stop requests, errors).
+  virtual bool any(bool flag) = 0;
+
+  // Seconds a collective may take before it fails (runtime.comm_timeout_s, known only once the
+  // config is read, after the communicator started).
+  virtual void set_timeout(double seconds) = 0;
+
+  // Ends every process of the job now with exit status `code`, so that the other ranks do not
+  // wait for this one until their timeout. Only meaningful with world_size() > 1; a single
+  // process just exits.
+  [[noreturn]] virtual void abort_job(int code) = 0;
+
+  // The device this rank computes on: CPU until use_device() has run.
+  c10::Device device() const { return device_; }
+  bool device_chosen() const { return device_chosen_; }
+
+  // Makes `device` (from choose_device(), see device_choice.h) this rank's device. A multi-rank
+  // job on a CUDA device needs NCCL for CUDA tensors: `self` (which owns this communicator) is
+  // then replaced by an NCCL communicator wrapping it. `self` stays valid when this throws.
+  static void use_device(std::unique_ptr<Communicator>& self, c10::Device device);
+
+ protected:
+  // The communicator that carries CUDA tensors on GPU `index` for this job, taking over `self`
+  // (== this); null when this one can already do it (a single process).
+  virtual std::unique_ptr<Communicator> for_cuda(std::unique_ptr<Communicator>& self, int index);
+
+ private:
+  c10::Device device_{c10::kCPU};
+  bool device_chosen_ = false;
+};
+
+class SingleProcessCommunicator : public Communicator {
+ public:
+  int rank() const override { return 0; }
+  int world_size() const override { return 1; }
+  int local_rank() const override { return 0; }
+  int local_size() const override { return 1; }
+  std::string name() const override { return "single-process"; }
+  std::unique_ptr<CommWork> all_reduce_sum(at::Tensor&) override;
+  void broadcast(at::Tensor&, int) override {}
+  void broadcast_string(std::string&, int) override {}
+  void barrier() override {}
+  bool any(bool flag) override { return flag; }
+  void set_timeout(double) override {}
+  [[noreturn]] void abort_job(int code) override;
+};
+
+}  // namespace berth::dist

@@ -1,0 +1,18 @@
+#include "launcher/version_report.h"
+
+#include <torch/version.h>
+
+#include "common/version.h"
+#include "data/library_version.h"
+#include "dist/library_versions.h"
+
+namespace berth::launcher {
+
+std::string version_report() {
+  return "berth " + version() + " (commit " + commit() + ")\n" + "LibTorch " + TORCH_VERSION +
+         "\n" + "CUDA runtime " + dist::cuda_runtime_version() + "\n" + "NCCL " +
+         dist::nccl_version() + "\n" + "MPI " + dist::mpi_library_version() + "\n" + "HDF5 " +
+         data::hdf5_version();
+}
+
+}  // namespace berth::launcher
