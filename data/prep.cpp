@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/progress_meter.h"
 #include "common/sha256.h"
 #include "data/corpus.h"
 #include "data/corpus_writer.h"
@@ -231,6 +232,11 @@ PrepStats prep_corpus(const PrepOptions& o) {
     return p.size > 0;
   };
 
+  // Progress by bytes read, for inputs that take more than a few seconds.
+  std::error_code size_ec;
+  const auto input_size = std::filesystem::file_size(o.input, size_ec);
+  log::ProgressMeter meter(log, "prep", "rows");
+
   // Double buffering: tokenize one batch on the pool while this thread reads the next.
   Pending bufs[2];
   std::vector<Example> examples;
@@ -250,6 +256,9 @@ PrepStats prep_corpus(const PrepOptions& o) {
     job.get();
     writer.append(examples);
     stats.rows_written += static_cast<int64_t>(examples.size());
+    meter.update(stats.rows_read, size_ec || input_size == 0
+                                      ? NAN
+                                      : double(reader->bytes_read()) / double(input_size));
     cur = 1 - cur;
     more = next_more;
   }

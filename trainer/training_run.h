@@ -89,6 +89,7 @@ class TrainingRun {
   void save_checkpoint(const char* why);
   void final_test();
   void log_progress(double lr);
+  void show_live_progress();  // the live line on a terminal (training_run_progress.cpp)
   void check_signal_lead(const StopCost& cost, const char* source);
 
   const TrainConfig& cfg_;
@@ -141,6 +142,9 @@ class TrainingRun {
   double session_seconds_ = 0;
   int64_t session_steps_ = 0;
   double smoothed_loss_ = NAN;
+  // For the live line: the last logged window's rate and loss, and the last dev evaluation.
+  double last_window_sps_ = NAN, last_window_loss_ = NAN;
+  std::string last_dev_;
   // What a stop costs in this process (longest step after the first, longest checkpoint write),
   // checked against the scheduler's signal lead time (BERTH_SIGNAL_LEAD_S) once per process.
   std::optional<double> signal_lead_s_;

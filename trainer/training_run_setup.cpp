@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "model/attention_backend.h"
+#include "trainer/tensorboard_sink.h"
 #include "trainer/training_checkpoint.h"
 #include "trainer/training_run.h"
 
@@ -83,7 +84,11 @@ void TrainingRun::set_up_runtime() {
   // Dropout differs per rank (seed + rank) yet is reproducible.
   at::manual_seed(static_cast<uint64_t>(cfg_.train.seed) + comm_.rank());
   fs::create_directories(cfg_.train.run_dir);
-  if (comm_.rank() == 0) metrics_ = MetricsLog(cfg_.train.run_dir + "/metrics.jsonl");
+  if (comm_.rank() == 0) {
+    metrics_ = MetricsLog(cfg_.train.run_dir + "/metrics.jsonl");
+    auto tensorboard = std::make_shared<TensorBoardSink>(cfg_.train.run_dir + "/tensorboard");
+    metrics_.add_sink([tensorboard](const nlohmann::json& r) { (*tensorboard)(r); });
+  }
   if (!opts_.batch_trace.empty())
     trace_.open(opts_.batch_trace + "." + std::to_string(comm_.rank()));
   log_->info("device {}, {} intra-op threads per rank, {} rank(s) via {}, precision {}",
