@@ -118,8 +118,10 @@ std::string metric_of(const std::string& config) {
     auto eq = line.find('=');
     if (section == "[train]" && eq != std::string::npos &&
         line.substr(0, line.find_first_of(" =")) == "metric") {
-      auto q1 = line.find('"', eq), q2 = line.rfind('"');
-      if (q1 != std::string::npos && q2 > q1) return line.substr(q1 + 1, q2 - q1 - 1);
+      // TOML strings: "basic" or 'literal' (the trainer saves literal ones).
+      auto q1 = line.find_first_of("\"'", eq);
+      auto q2 = q1 == std::string::npos ? q1 : line.find(line[q1], q1 + 1);
+      if (q2 != std::string::npos) return line.substr(q1 + 1, q2 - q1 - 1);
     }
   }
   return "accuracy";

@@ -64,14 +64,17 @@ std::vector<double> nice_ticks(double lo, double hi, int target) {
   double raw = (hi - lo) / std::max(1, target);
   double p = std::pow(10.0, std::floor(std::log10(raw)));
   double step = p;
+  // The first round step that gives at most ~1.3 x target ticks (so that a range just above a
+  // round number still gets several ticks).
   for (double m : {1.0, 2.0, 5.0, 10.0})
-    if (m * p >= raw) {
+    if (m * p >= raw * 0.75) {
       step = m * p;
       break;
     }
   std::vector<double> t;
-  for (double v = std::ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step)
-    t.push_back(std::fabs(v) < step * 1e-9 ? 0.0 : v);
+  // Multiples of the step (not a running sum, whose error grows tick by tick).
+  for (double k = std::ceil(lo / step - 1e-9); k * step <= hi + step * 1e-9; k += 1)
+    t.push_back(k == 0 ? 0.0 : k * step);
   return t;
 }
 

@@ -96,7 +96,8 @@ void TensorBoardWriter::rewrite(const std::vector<tfevents::Scalar>& keep) {
   fs::rename(tmp, dir_ / name, ec);
   if (ec) throw not_writable(dir_, "rename " + tmp.filename().string());
   // Until the old files are gone a crash leaves both; the next open merges them again.
-  for (const auto& f : old) fs::remove(f, ec);
+  for (const auto& f : old)
+    if (f.filename() != name) fs::remove(f, ec);
   file_ = dir_ / name;
   written_.clear();
   for (const auto& s : keep) written_.emplace(s.tag, s.step);

@@ -16,12 +16,12 @@ void TrainingRun::show_live_progress() {
   const double eta =
       (total_steps_ - state_.step) * session_seconds_ / std::max<int64_t>(1, session_steps_);
   const int pct = total_steps_ > 0 ? static_cast<int>(100 * state_.step / total_steps_) : 0;
-  constexpr int kBar = 20;
+  constexpr int kBar = 10;
   std::string bar(kBar, ' ');
   std::fill(bar.begin(), bar.begin() + std::min(kBar, pct * kBar / 100), '#');
   std::string loss =
       std::isfinite(last_window_loss_) ? fmt::format(" loss {:.4f}", last_window_loss_) : "";
-  log::set_live_line(fmt::format("[{}] {:3d}% step {}/{} epoch {}{} {:.1f} samples/s eta {}{}", bar,
+  log::set_live_line(fmt::format("[{}] {:3d}% step {}/{} epoch {}{} {:.0f} samples/s eta {}{}", bar,
                                  pct, state_.step, total_steps_, state_.epoch + 1, loss, sps,
                                  format_duration(eta), last_dev_.empty() ? "" : " | " + last_dev_),
                      state_.step == total_steps_);

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "checkpoint/checkpoint_writer.h"
+#include "common/error.h"
 #include "report/run_history.h"
 #include "report/svg_chart.h"
 #include "tests/support/test_support.h"
@@ -125,7 +126,7 @@ TEST(HtmlReport, HasEverySectionAndFetchesNothing) {
       w.write(step,
               [&](const fs::path& dir) {
                 write_file(dir / "model.safetensors", std::string(1000, 'x'));
-                write_file(dir / "config.toml", "[train]\nmetric = \"accuracy\"\nseed = 42\n");
+                write_file(dir / "config.toml", "[train]\nmetric = 'macro_f1'\nseed = 42\n");
               },
               {{"reason", step == 8 ? "best" : "end"}});
       if (step == 8) w.mark_best(8);
@@ -137,7 +138,7 @@ TEST(HtmlReport, HasEverySectionAndFetchesNothing) {
        {"<svg", "Loss", "Learning rate", "Dev metrics per evaluation", "Throughput over time",
         "best checkpoint", "resume 1", "requeue 2", "confusion matrix", "sound&lt;&amp;&gt;",
         "step-00000008", "step-00000010", "seed = 42", "<span class=\"ok\">OK</span>", "checksum",
-        "Slurm job", "4242"})
+        "Slurm job", "4242", "best dev macro_f1"})
     EXPECT_NE(html.find(needle), std::string::npos) << needle;
   for (const char* outside : {"<script", "http://", "https://", "src=", "<link", "@import"}) {
     auto at = html.find(outside);
@@ -159,7 +160,10 @@ TEST(HtmlReport, ARunDirWithoutMetricsIsAnErrorSayingSo) {
 }
 
 TEST(SvgChart, TicksAreRoundAndChartsWithoutDataSaySo) {
-  EXPECT_EQ(report::nice_ticks(0, 1, 5), (std::vector<double>{0, 0.2, 0.4, 0.6, 0.8, 1.0}));
+  auto t = report::nice_ticks(0, 1, 5);
+  ASSERT_EQ(t.size(), 6u);
+  for (size_t i = 0; i < t.size(); ++i) EXPECT_NEAR(t[i], 0.2 * i, 1e-12);
+  EXPECT_EQ(report::nice_ticks(0, 9.3e-5, 5).size(), 5u);  // 0, 2e-5 .. 8e-5: not just 0, 5e-5
   EXPECT_EQ(report::nice_ticks(3, 97, 5).front(), 20);
   report::LineChart c;
   c.title = "empty";
