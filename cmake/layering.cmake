@@ -15,7 +15,8 @@ set(BERTH_LAYERS
     "checkpoint:common"
     "dist:common"
     "trainer:common,data,model,checkpoint,dist"
-    "launcher:common,data,model,checkpoint,dist,trainer")
+    "report:common,checkpoint"
+    "launcher:common,data,model,checkpoint,dist,trainer,report")
 
 if(CMAKE_SCRIPT_MODE_FILE)
   cmake_policy(SET CMP0007 NEW)

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/live_line.h"
 
 namespace berth::log {
 
@@ -37,7 +38,7 @@ spdlog::level::level_enum console_level(const State& s) {
 }
 
 void ensure_sinks(State& s) {
-  if (s.sinks.empty()) s.sinks.push_back(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+  if (s.sinks.empty()) s.sinks.push_back(make_console_sink());
 }
 
 void refresh_all(State& s) {
@@ -57,6 +58,7 @@ void set_rank(int rank, int world_size) {
   std::lock_guard<std::mutex> lock(s.mu);
   s.rank = rank;
   s.world = world_size;
+  set_live_line_rank(rank);
   ensure_sinks(s);
   refresh_all(s);
 }

@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/progress_meter.h"
 #include "common/sha256.h"
 #include "common/version.h"
 #include "data/corpus.h"
@@ -236,7 +237,11 @@ class RowSource {
 // Tokenizes the kept rows and appends them to `writer`. Double buffering: one batch is tokenized
 // on the pool while this thread reads the next.
 void tokenize_into(RowSource& rows, const Tokenizer& tok, int max_length, int threads,
-                   CorpusWriter& writer, PrepStats& stats) {
+                   CorpusWriter& writer, PrepStats& stats, const std::string& input) {
+  // Progress by bytes read, for inputs that take more than a few seconds.
+  std::error_code size_ec;
+  const auto input_size = std::filesystem::file_size(input, size_ec);
+  log::ProgressMeter meter(log::get("prep"), "prep", "rows");
   Pending bufs[2];
   std::vector<Example> examples;
   int cur = 0;
@@ -255,6 +260,8 @@ void tokenize_into(RowSource& rows, const Tokenizer& tok, int max_length, int th
     job.get();
     writer.append(examples);
     stats.rows_written += static_cast<int64_t>(examples.size());
+    meter.update(stats.rows_read,
+                 size_ec || input_size == 0 ? NAN : double(rows.bytes_read()) / double(input_size));
     cur = 1 - cur;
     more = next_more;
   }
@@ -317,7 +324,7 @@ PrepStats prep_corpus(const PrepOptions& o) {
   CorpusWriter writer(o.output, CorpusLayout{rows.labeled(), rows.pairs()});
   int threads = o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency());
 
-  tokenize_into(rows, *tok, o.max_length, threads, writer, stats);
+  tokenize_into(rows, *tok, o.max_length, threads, writer, stats, o.input);
 
   std::vector<std::string> names;
   std::vector<int32_t> remap;

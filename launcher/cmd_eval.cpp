@@ -1,9 +1,10 @@
 // berth eval --checkpoint DIR --input FILE.csv|.tsv|.jsonl|.h5 [--label-column label]
 //            [--output FILE.json] [--batch-size N] [--max-length N] [--device cpu|cuda|cuda:N]
-//            [--precision fp32|bf16|fp16] [--threads N]
+//            [--precision fp32|bf16|fp16] [--threads N] [--json]
 // Loss, accuracy, macro-F1 (fractions in [0, 1]), per-class precision/recall/F1/support and the
 // confusion matrix (labels in the checkpoint's label order) of a fine-tuned checkpoint on a
-// labelled file, printed as JSON (conventions in model/classification_metrics.h).
+// labelled file, printed as JSON (conventions in model/classification_metrics.h) when standard
+// output is not a terminal or with --json, else as a readable table (launcher/eval_table.h).
 // - A table's labels are label names (or class ids); one the checkpoint does not know is an
 //   error naming it, its file and line.
 // - A corpus made by `berth prep` (.h5, chosen by extension) is used as tokenized: it must come
@@ -11,6 +12,8 @@
 //   by name onto the checkpoint's id2label (an unknown one is an error naming it), and its own
 //   truncation applies (--max-length, --text-column, --pair-column, --format do not).
 // `--model` is accepted as an alias of `--checkpoint`.
+#include <unistd.h>
+
 #include <cmath>
 #include <fstream>
 #include <iostream>
@@ -22,6 +25,7 @@
 #include "data/corpus.h"
 #include "launcher/checkpoint_use.h"
 #include "launcher/commands.h"
+#include "launcher/eval_table.h"
 #include "launcher/launch_env.h"
 #include "launcher/predictor_options.h"
 #include "model/classification_metrics.h"
@@ -34,6 +38,7 @@ struct EvalArgs {
   model::PredictorOptions options;
   model::TableSpec table;
   std::string output;
+  bool json = false;               // --json: JSON even on a terminal
   bool table_options_set = false;  // --max-length/--text-column/... given (ignored for .h5)
 };
 
@@ -69,7 +74,11 @@ void run_eval(EvalArgs a) {
   j["checkpoint"] = a.options.model_dir;
   j["input"] = a.table.path;
   std::string text = j.dump(2) + "\n";
-  std::cout << text << std::flush;
+  // People at a terminal read a table; pipes and scripts get the JSON.
+  if (!a.json && isatty(STDOUT_FILENO) == 1)
+    std::cout << format_eval_table(report, loss_sum / report.total) << std::flush;
+  else
+    std::cout << text << std::flush;
   if (!a.output.empty()) {
     std::ofstream f(a.output, std::ios::trunc);
     f << text;
@@ -102,6 +111,9 @@ void register_eval(CLI::App& app) {
                       "Column holding the label (a name from the model's id2label, or a class id)")
           ->capture_default_str();
   cmd->add_option("--output", a->output, "Also write the JSON report to this file");
+  cmd->add_flag("--json", a->json,
+                "Print the JSON report even when standard output is a terminal (default there: "
+                "a table)");
   auto* max_length =
       cmd->add_option("--max-length", a->options.max_length, "Tokens per example (tables only)")
           ->capture_default_str();

@@ -9,6 +9,8 @@
 // padded per batch; model/predictor.h), so any input size works in bounded memory. At the end
 // the throughput (texts/s, tokens/s, seconds, model load included) is printed on stderr.
 // `--model` is accepted as an alias of `--checkpoint`.
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -18,6 +20,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/progress_meter.h"
 #include "launcher/checkpoint_use.h"
 #include "launcher/commands.h"
 #include "launcher/launch_env.h"
@@ -44,8 +47,13 @@ void run_predict(const PredictArgs& a) {
   std::ostream& out = a.output.empty() ? std::cout : file;
   const auto& names = predictor.label_names();
   std::string line;
+  log::ProgressMeter meter(log::get("predict"), "predict", "texts");
+  int64_t done = 0;
+  const bool to_terminal = a.output.empty() && isatty(STDOUT_FILENO) == 1;
   predictor.predict_table(a.table,
                           [&](const data::TableRow& row, const model::Prediction& p, int64_t) {
+                            // Predictions printed on the terminal are their own progress.
+                            if (!to_terminal) meter.update(++done);
                             // Keys in the documented order, probabilities in label order.
                             nlohmann::ordered_json probs = nlohmann::ordered_json::object();
                             for (size_t k = 0; k < names.size(); ++k) probs[names[k]] = p.probs[k];

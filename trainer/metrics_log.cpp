@@ -19,6 +19,7 @@ void MetricsLog::write(nlohmann::json record) {
   record["time"] = std::chrono::duration<double>(now).count();
   out_ << record.dump() << '\n';
   out_.flush();
+  for (const auto& sink : sinks_) sink(record);
 }
 
 }  // namespace berth::trainer

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace berth::trainer {
 
@@ -14,9 +16,14 @@ class MetricsLog {
   explicit MetricsLog(const std::string& path);
   // Adds "time" (Unix seconds) and writes the record; flushed so that a crash loses nothing.
   void write(nlohmann::json record);
+  // Also hands every record written (with its "time") to `sink`: other views of the same
+  // values, such as TensorBoard's, never derive them a second time.
+  using Sink = std::function<void(const nlohmann::json&)>;
+  void add_sink(Sink sink) { sinks_.push_back(std::move(sink)); }
 
  private:
   std::ofstream out_;
+  std::vector<Sink> sinks_;
 };
 
 }  // namespace berth::trainer

@@ -4,6 +4,7 @@
 
 #include "checkpoint/retention.h"
 #include "common/error.h"
+#include "common/live_line.h"
 #include "common/log.h"
 #include "trainer/evaluator.h"
 #include "trainer/stop_signal.h"
@@ -26,6 +27,8 @@ void TrainingRun::evaluate_dev(const char* when) {
   log_->info("eval ({}) epoch {} step {}: loss {:.4f} accuracy {:.4f} macro_f1 {:.4f}{}", when,
              epoch, state_.step, r.loss, r.report.accuracy, r.report.macro_f1,
              better ? " (best so far)" : "");
+  nlohmann::json per_class_f1 = nlohmann::json::object();
+  for (const auto& c : r.report.per_class) per_class_f1[c.name] = c.f1;
   metrics_.write({{"type", "eval"},
                   {"split", "dev"},
                   {"step", state_.step},
@@ -33,7 +36,9 @@ void TrainingRun::evaluate_dev(const char* when) {
                   {"loss", r.loss},
                   {"accuracy", r.report.accuracy},
                   {"macro_f1", r.report.macro_f1},
+                  {"per_class_f1", per_class_f1},
                   {"examples", r.report.total}});
+  last_dev_ = fmt::format("dev {} {:.4f}", to_string(cfg_.train.metric), m);
   if (better) {
     state_.best_metric = m;
     state_.best_step = state_.step;
@@ -170,6 +175,7 @@ void TrainingRun::final_test() {
 }
 
 int TrainingRun::execute() {
+  log::LiveLineScope live_line;  // erased however the run ends
   set_up_runtime();
   if (comm_.rank() == 0) log_->info("resolved configuration:\n{}", cfg_.to_toml());
   load_model_and_state();

@@ -91,6 +91,7 @@ class TrainingRun {
   void save_checkpoint(const char* why);
   void final_test();
   void log_progress(double lr);
+  void show_live_progress();  // the live line on a terminal (training_run_progress.cpp)
   void check_signal_lead(const StopCost& cost, const char* source);
 
   const TrainConfig& cfg_;
@@ -139,6 +140,9 @@ class TrainingRun {
   StepMeter window_;   // since the last log line
   StepMeter session_;  // since this process started (steps and seconds only)
   double smoothed_loss_ = NAN;
+  // For the live line: the last logged window's rate and loss, and the last dev evaluation.
+  double last_window_sps_ = NAN, last_window_loss_ = NAN;
+  std::string last_dev_;
   // What a stop costs in this process (longest step after the first, longest checkpoint write),
   // checked against the scheduler's signal lead time (BERTH_SIGNAL_LEAD_S) once per process.
   std::optional<double> signal_lead_s_;

@@ -12,6 +12,7 @@
 #include "model/attention_backend.h"
 #include "model/autocast_guard.h"
 #include "trainer/preflight.h"
+#include "trainer/tensorboard_sink.h"
 #include "trainer/training_checkpoint.h"
 #include "trainer/training_run.h"
 
@@ -85,7 +86,11 @@ void TrainingRun::set_up_runtime() {
     fs::create_directories(cfg_.train.run_dir, ec);
   }
   preflight_model(cfg_);
-  if (comm_.rank() == 0) metrics_ = MetricsLog(cfg_.train.run_dir + "/metrics.jsonl");
+  if (comm_.rank() == 0) {
+    metrics_ = MetricsLog(cfg_.train.run_dir + "/metrics.jsonl");
+    auto tensorboard = std::make_shared<TensorBoardSink>(cfg_.train.run_dir + "/tensorboard");
+    metrics_.add_sink([tensorboard](const nlohmann::json& r) { (*tensorboard)(r); });
+  }
   if (!opts_.batch_trace.empty())
     trace_.open(opts_.batch_trace + "." + std::to_string(comm_.rank()));
   log_->info("device {}, {} intra-op threads per rank, {} rank(s) via {}, precision {}",

@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "common/error.h"
+#include "common/live_line.h"
 #include "model/autocast_guard.h"
 #include "trainer/batch_tensors.h"
 #include "trainer/stop_signal.h"
@@ -123,6 +124,7 @@ void TrainingRun::train_step() {
   else if (!log_now)
     stop_cost_.step_s = std::max(stop_cost_.step_s, dt);
   if (log_now) log_progress(lr);
+  if (log::live_progress()) show_live_progress();
 }
 
 void TrainingRun::zero_grads() {
@@ -222,11 +224,13 @@ void TrainingRun::log_progress(double lr) {
   // A step's wall time, measured over the window (a single step's time is only its launch).
   if (session_.steps > window_.steps)
     stop_cost_.step_s = std::max(stop_cost_.step_s, window_.seconds / window_.steps);
-  log_->info(
-      "epoch {} step {}/{} loss {:.4f} (smoothed {:.4f}) lr {:.3e} grad_norm {:.3f} "
-      "{:.1f} samples/s {:.0f} tokens/s eta {}",
-      state_.epoch + 1, state_.step, total_steps_, window_.loss / window_.steps, smoothed_loss_, lr,
-      grad_norm, sps, tps, format_duration(eta));
+  // On a terminal the live line shows this; the log file still gets the line.
+  log::progress(
+      *log_, fmt::format("epoch {} step {}/{} loss {:.4f} (smoothed {:.4f}) lr {:.3e} "
+                         "grad_norm {:.3f} {:.1f} samples/s {:.0f} tokens/s eta {}",
+                         state_.epoch + 1, state_.step, total_steps_, window_.loss / window_.steps,
+                         smoothed_loss_, lr, grad_norm, sps, tps, format_duration(eta)));
+  last_window_sps_ = sps, last_window_loss_ = window_.loss / window_.steps;
   nlohmann::json rec = {{"type", "train"},
                         {"step", state_.step},
                         {"epoch", state_.epoch + 1},

@@ -123,6 +123,20 @@ TEST_F(PredictCli, EvalReportsMetricsConsistentWithPredict) {
   EXPECT_EQ(json::parse(read_file(tmp / "report.json")), j);
 }
 
+// On a terminal (`script` gives it one) eval prints a table; --json keeps the JSON there.
+TEST_F(PredictCli, EvalPrintsATableOnATerminalAndJsonWithJsonFlag) {
+  auto eval = berth("eval --checkpoint '" + model_dir() + "' --input '" + input() + "'");
+  auto table = run_command("script -qefc \"" + eval + "\" /dev/null");
+  ASSERT_EQ(table.exit_code, 0) << table.out;
+  EXPECT_NE(table.out.find("precision     recall         F1    support"), std::string::npos)
+      << table.out;
+  EXPECT_NE(table.out.find("confusion matrix"), std::string::npos) << table.out;
+  EXPECT_EQ(table.out.find("\"per_class\""), std::string::npos) << table.out;
+  auto j = run_command("script -qefc \"" + eval + " --json\" /dev/null");
+  ASSERT_EQ(j.exit_code, 0) << j.out;
+  EXPECT_NE(j.out.find("\"per_class\""), std::string::npos) << j.out;
+}
+
 // --model stays an alias of --checkpoint; --threads 1 gives the same predictions as all cores.
 TEST_F(PredictCli, ModelAliasAndOneThread) {
   auto all = run_command(

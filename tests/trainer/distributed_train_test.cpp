@@ -17,6 +17,7 @@
 
 #include "model/safetensors.h"
 #include "tests/support/test_support.h"
+#include "trainer/tensorboard_writer.h"
 
 namespace berth::test {
 namespace {
@@ -123,6 +124,15 @@ TempDir* DistributedTrain::dir_ = nullptr;
 // 60 rows, global batch 8: 7 full micro-steps and a tail of 4 an epoch; 10 steps cross it.
 TEST_F(DistributedTrain, TwoRanksEqualOneRankWithTwiceTheBatch) {
   expect_equivalent(2, "train60.csv", 1, 10);
+  // Rank 0's TensorBoard curves include the share of time spent waiting for other ranks.
+  auto count = [&](const std::string& run) {
+    int n = 0;
+    for (const auto& s : trainer::TensorBoardWriter::read_dir(*dir_ / run / "tensorboard"))
+      n += s.tag == "train/comm_wait_fraction" && s.value >= 0 && s.value <= 1;
+    return n;
+  };
+  EXPECT_EQ(count("many-2-1"), 10);  // log_every = 1
+  EXPECT_EQ(count("one-2-1"), 0);
 }
 
 TEST_F(DistributedTrain, TwoRanksEqualOneRankWithGradientAccumulation) {

@@ -1,0 +1,63 @@
+// berth report RUN_DIR [--output FILE.html] [--checkpoints DIR] [--no-verify]
+// One self-contained HTML page about a training run (report/html_report.h): curves, evaluations,
+// resumes, throughput, test metrics with the confusion matrix, config and checkpoints. Written
+// to <RUN_DIR>/report.html unless --output says otherwise; the path is printed on stdout.
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "launcher/commands.h"
+#include "report/html_report.h"
+
+namespace berth::launcher {
+namespace {
+
+struct ReportArgs {
+  report::ReportOptions options;
+  std::string output;
+  bool no_verify = false;
+};
+
+void run_report(ReportArgs a) {
+  namespace fs = std::filesystem;
+  if (!fs::is_directory(a.options.run_dir))
+    throw usage_error("report", a.options.run_dir + " is not a directory",
+                      "give a run directory (train.run_dir of the config)");
+  a.options.verify = !a.no_verify;
+  std::string html = report::render_report(a.options);
+  fs::path out =
+      a.output.empty() ? fs::path(a.options.run_dir) / "report.html" : fs::path(a.output);
+  // Written aside and renamed: a browser reloading the page never sees half of it.
+  fs::path tmp = out;
+  tmp += ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::trunc | std::ios::binary);
+    f << html;
+    if (!f) throw usage_error("report", "cannot write " + tmp.string(), "check --output");
+  }
+  fs::rename(tmp, out);
+  log::get("report")->info("wrote {} ({} KB)", out.string(), html.size() / 1024);
+  std::cout << out.string() << std::endl;
+}
+
+void register_report(CLI::App& app) {
+  auto a = std::make_shared<ReportArgs>();
+  auto* cmd = app.add_subcommand(
+      "report",
+      "Write one self-contained HTML page about a training run (curves, metrics, "
+      "checkpoints)");
+  cmd->add_option("RUN_DIR", a->options.run_dir, "The run directory (train.run_dir)")->required();
+  cmd->add_option("--output,-o", a->output, "HTML file to write (default: RUN_DIR/report.html)");
+  cmd->add_option("--checkpoints", a->options.checkpoint_dir,
+                  "Checkpoint root, when checkpoint.dir is not RUN_DIR/checkpoints");
+  cmd->add_flag("--no-verify", a->no_verify,
+                "List checkpoints from their manifests without hashing their files");
+  cmd->callback([a] { run_report(*a); });
+}
+
+const CommandRegistrar registrar(95, register_report);
+
+}  // namespace
+}  // namespace berth::launcher
