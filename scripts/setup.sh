@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything Berth needs, idempotently, and is quick when all is there:
-#   1. Debian packages (compilers' libraries: MPI, HDF5, TOML++, spdlog, utf8proc, JSON, CLI11)
+#   1. Debian packages (compilers' libraries: MPI, HDF5, TOML++, spdlog, utf8proc, JSON, CLI11,
+#      cpp-httplib)
 #   2. a Python venv with the pinned torch wheel (LibTorch) and the Hugging Face test oracles,
 #      cached outside the clone by the hash of scripts/requirements.txt, linked as .venv
 #   3. the default pretrained model laid out as a Hugging Face directory at models/default
@@ -14,7 +15,7 @@ say() { printf '[setup] %s\n' "$*"; }
 
 apt_packages=(build-essential cmake ninja-build ccache pkg-config libgtest-dev libgmock-dev
   libopenmpi-dev openmpi-bin libhdf5-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
-  libutf8proc-dev nlohmann-json3-dev libcli11-dev clang-format)
+  libutf8proc-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev clang-format)
 if [ "${SKIP_APT:-0}" != 1 ]; then
   missing=()
   for p in "${apt_packages[@]}"; do
