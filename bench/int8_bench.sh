@@ -8,13 +8,14 @@
 #   or the directory in $CKPT_<set>.
 # - Accuracy: the set's test.csv (../shared/data/<set>/test.csv) through `berth eval`.
 # - Throughput: the set's test texts repeated to ROWS, one per line, `berth predict --threads
-#   THREADS --batch-size 32`, fp32 and int8 alternately, best of 3 each.
+#   THREADS --batch-size 32`, fp32 and int8 alternately, best of RUNS (env, default 3) each.
 # Appends one JSON line per (set, precision) to bench/results/int8.jsonl and prints a table.
 set -euo pipefail
 THREADS=${1:-2}
 BUILD=${2:-build}
 SETS=${3:-"sst2 trec6"}
 ROWS=${4:-3642}
+RUNS=${RUNS:-3}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BERTH="$ROOT/$BUILD/berth"
 PY="$ROOT/.venv/bin/python"
@@ -38,7 +39,7 @@ for set in $SETS; do
     acc[$p]=$("$BERTH" eval --checkpoint "$ckpt" --input "$test_csv" --precision "$p" \
       --threads "$THREADS" 2> /dev/null | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["accuracy"])')
   done
-  for i in 1 2 3; do
+  for i in $(seq "$RUNS"); do
     for p in fp32 int8; do
       t0=$(date +%s.%N)
       "$BERTH" predict --checkpoint "$ckpt" --input "$TMP/$set.txt" --output "$TMP/out.jsonl" \
