@@ -16,7 +16,8 @@ set(BERTH_LAYERS
     "dist:common"
     "trainer:common,data,model,checkpoint,dist"
     "report:common,checkpoint"
-    "launcher:common,data,model,checkpoint,dist,trainer,report")
+    "serve:common,data,model"
+    "launcher:common,data,model,checkpoint,dist,trainer,report,serve")
 
 if(CMAKE_SCRIPT_MODE_FILE)
   cmake_policy(SET CMP0007 NEW)

@@ -1,6 +1,6 @@
 // berth eval --checkpoint DIR --input FILE.csv|.tsv|.jsonl|.h5 [--label-column label]
 //            [--output FILE.json] [--batch-size N] [--max-length N] [--device cpu|cuda|cuda:N]
-//            [--precision fp32|bf16|fp16] [--threads N] [--json]
+//            [--precision fp32|bf16|fp16|int8] [--threads N] [--json]
 // Loss, accuracy, macro-F1 (fractions in [0, 1]), per-class precision/recall/F1/support and the
 // confusion matrix (labels in the checkpoint's label order) of a fine-tuned checkpoint on a
 // labelled file, printed as JSON (conventions in model/classification_metrics.h) when standard

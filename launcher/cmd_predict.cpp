@@ -1,6 +1,6 @@
 // berth predict --checkpoint DIR --input FILE [--output FILE.jsonl] [--text-column text]
 //               [--pair-column COL] [--format csv|tsv|jsonl|txt] [--batch-size N]
-//               [--max-length N] [--device cpu|cuda|cuda:N] [--precision fp32|bf16|fp16]
+//               [--max-length N] [--device cpu|cuda|cuda:N] [--precision fp32|bf16|fp16|int8]
 //               [--threads N]
 // Labels plain text (one text a line), CSV, TSV or JSONL with a fine-tuned checkpoint and writes
 // one JSON line per input record, in input order:

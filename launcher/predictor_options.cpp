@@ -22,14 +22,15 @@ void add_predictor_options(CLI::App* cmd, model::PredictorOptions& options) {
   cmd->add_option_function<std::string>(
          "--precision",
          [&options](const std::string& text) {
-           auto precision = parse_choice<Precision>(text);
+           options.int8 = text == "int8";  // CPU: int8 Linear weights, fp32 elsewhere
+           auto precision = options.int8 ? Precision::kFp32 : parse_choice<Precision>(text);
            if (!precision) {
              throw usage_error("launcher", "--precision is '" + text + "'",
-                               "use " + allowed_choices<Precision>());
+                               "use " + allowed_choices<Precision>() + " or int8");
            }
            options.precision = *precision;
          },
-         "fp32, bf16 or fp16 (autocast)")
+         "fp32, bf16 or fp16 (autocast), or int8 (CPU: int8 Linear weights)")
       ->default_str(to_string(options.precision));
   cmd->add_option("--threads", options.threads, "CPU threads (0: all cores)")
       ->capture_default_str();

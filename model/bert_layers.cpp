@@ -2,12 +2,18 @@
 
 #include <string>
 
+#include "model/int8_linear.h"
+
 namespace berth::model {
 
 Dense::Dense(int64_t in_features, int64_t out_features) {
   // Zeros until init_bert_weights or a checkpoint fills them: one RNG pass per model, not two.
   weight = register_parameter("weight", at::zeros({out_features, in_features}));
   bias = register_parameter("bias", at::zeros({out_features}));
+}
+
+at::Tensor Dense::forward(const at::Tensor& x) {
+  return packed ? packed->forward(x) : at::linear(x, weight, bias);
 }
 
 void Dense::reset(double std, std::optional<at::Generator> gen) {

@@ -18,15 +18,19 @@
 
 namespace berth::model {
 
+class PackedLinear;  // model/int8_linear.h
+
 // Weight and bias of one linear map: y = x W^T + b.
 class Dense : public torch::nn::Module {
  public:
   Dense(int64_t in_features, int64_t out_features);
-  at::Tensor forward(const at::Tensor& x) { return at::linear(x, weight, bias); }
+  at::Tensor forward(const at::Tensor& x);
   // HF's _init_weights for nn.Linear: N(0, std) weights, zero bias.
   void reset(double std, std::optional<at::Generator> gen);
   at::Tensor weight;  // (out, in)
   at::Tensor bias;    // (out)
+  // Set by quantize_linears_int8 (inference only): forward then runs the packed int8 kernel.
+  std::shared_ptr<const PackedLinear> packed;
 };
 
 class LayerNorm : public torch::nn::Module {

@@ -9,11 +9,14 @@
 #include <numeric>
 #include <thread>
 
+#include "common/cpu_features.h"
 #include "common/error.h"
 #include "data/corpus.h"
 #include "data/tokenizer.h"
 #include "model/attention_backend.h"
 #include "model/autocast_guard.h"
+#include "model/int8_linear.h"
+#include "model/model_log.h"
 #include "model/pretrained.h"
 
 namespace berth::model {
@@ -140,6 +143,10 @@ Predictor::Predictor(const PredictorOptions& o) : impl_(std::make_unique<Impl>()
   // Prediction batches have many different lengths: see attention_backend.h.
   if (s.device.is_cuda()) set_cudnn_attention(false);
   s.autocast = autocast_dtype(o.precision);
+  if (o.int8 && !s.device.is_cpu())
+    throw usage_error("model", "--precision int8 runs on the CPU only",
+                      "use --device cpu, or bf16/fp16 on the GPU");
+  warn_if_slow_bf16("model", to_string(o.precision), o.device.str());
   s.batch_size = o.batch_size;
   s.window = o.batch_size * o.window_batches;
   s.model_dir = o.model_dir;
@@ -155,6 +162,12 @@ Predictor::Predictor(const PredictorOptions& o) : impl_(std::make_unique<Impl>()
                                : std::string("pooler")) +
                           ": its predictions would be random",
                       "point at a fine-tuned checkpoint (a step-* directory or an exported model)");
+  if (o.int8) {
+    // The classifier head stays fp32: it is a few hundred weights and its rounding would move
+    // the scores directly.
+    const int n = quantize_linears_int8(*s.loaded.model, {"classifier"});
+    logging::info("int8: " + std::to_string(n) + " linear layers quantised (fbgemm, per channel)");
+  }
   s.max_length =
       static_cast<int>(std::min<int64_t>(o.max_length, s.loaded.config.max_position_embeddings));
   s.tokenizer.emplace(data::Tokenizer::from_directory(o.model_dir));
@@ -173,6 +186,9 @@ int Predictor::max_length() const {
 }
 const PredictStats& Predictor::stats() const {
   return impl_->stats;
+}
+const data::Tokenizer& Predictor::tokenizer() const {
+  return *impl_->tokenizer;
 }
 
 std::vector<Prediction> Predictor::predict(const std::vector<std::string>& texts,

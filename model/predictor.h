@@ -20,12 +20,18 @@
 #include "data/corpus_example.h"
 #include "data/table_reader.h"
 
+namespace berth::data {
+class Tokenizer;
+}
+
 namespace berth::model {
 
 struct PredictorOptions {
   std::string model_dir;
   DeviceSetting device;                    // cpu, cuda, cuda:N
   Precision precision = Precision::kFp32;  // fp32, or bf16/fp16 for autocast
+  // CPU: dynamic int8 Linear layers (model/int8_linear.h); precision stays fp32.
+  bool int8 = false;
   int64_t batch_size = 64;
   int max_length = 128;  // tokens per example, [CLS]/[SEP] included; at most the model's limit
   // Intra-op CPU threads (at::set_num_threads, process-wide; also used to tokenize a window in
@@ -72,6 +78,9 @@ class Predictor {
   const std::vector<std::string>& label_names() const;
   int max_length() const;
   const PredictStats& stats() const;
+  // The model's tokenizer (thread-safe), for callers that tokenize on their own threads and
+  // hand the examples to predict_examples (berth serve).
+  const data::Tokenizer& tokenizer() const;
 
   // Predictions for texts (and, when `pairs` is not empty, text pairs), in order.
   std::vector<Prediction> predict(const std::vector<std::string>& texts,

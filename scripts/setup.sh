@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything Berth needs, idempotently, and is quick when all is there:
-#   1. Debian packages (compilers' libraries: MPI, HDF5, TOML++, spdlog, utf8proc, JSON, CLI11)
+#   1. Debian packages (compilers' libraries: MPI, HDF5, TOML++, spdlog, utf8proc, JSON, CLI11,
+#      cpp-httplib)
 #   2. a Python venv with the pinned torch wheel (LibTorch) and the Hugging Face test oracles,
 #      cached outside the clone by the hash of scripts/requirements.txt, linked as .venv (plus the
 #      tensorboard reader, test-only)
@@ -15,8 +16,8 @@ say() { printf '[setup] %s\n' "$*"; }
 
 apt_packages=(build-essential cmake ninja-build ccache pkg-config libgtest-dev libgmock-dev
   libopenmpi-dev openmpi-bin libhdf5-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
-  libutf8proc-dev nlohmann-json3-dev libcli11-dev clang-format clang libclang-rt-dev
-  chromium)  # chromium: headless, renders `berth report` pages in a test
+  libutf8proc-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev clang-format clang
+  libclang-rt-dev chromium)  # chromium: headless, renders `berth report` pages in a test
 if [ "${SKIP_APT:-0}" != 1 ]; then
   missing=()
   for p in "${apt_packages[@]}"; do

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "checkpoint/checkpoint_scan.h"
+#include "common/cpu_features.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "dist/device_choice.h"
@@ -66,6 +67,7 @@ void TrainingRun::set_up_runtime() {
   }
   if (device_.is_cuda()) model::set_cudnn_attention(cfg_.runtime.cudnn_attention);
   amp_ = model::autocast_dtype(cfg_.train.precision);
+  warn_if_slow_bf16("trainer", to_string(cfg_.train.precision), device_.str());
   if (cfg_.train.deterministic) {
     at::globalContext().setDeterministicAlgorithms(true, true);
     // Deterministic mode also fills every fresh CUDA tensor with NaN (a debugging aid against

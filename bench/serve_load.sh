@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Load test of `berth serve` against a baseline Python server (bench/serve_baseline.py: the
+# standard library's ThreadingHTTPServer around the transformers pipeline, one pipeline call per
+# request), same checkpoint, same thread count, same machine, same run, loopback only.
+#
+# usage: bench/serve_load.sh [THREADS=2] [REQUESTS=2000] [SECONDS=60] [BUILD=build]
+#                            [CLIENTS="1 8 64"] [PRECISION=fp32]
+# - Checkpoint: models/default with a seeded 2-label head saved by transformers
+#   (bench/hf_pipeline_bench.py make-checkpoint), as bench/predict_throughput.sh.
+# - Texts: the SST-2 test set (../shared/data/sst2/test.csv, 1,821 sentences), in file order.
+# - For each client count (closed loop, keep-alive, bench/serve_load.py), berth serve then the
+#   baseline; each level stops after REQUESTS timed answers or SECONDS, after 20 warm-up answers.
+# - Batch-1 latency of `berth predict`'s path (BUILD/predict_latency, -DBERTH_BENCH=ON) on the
+#   same checkpoint and texts, for the 1-client target (p50 within 1 ms of it).
+# Results: one JSON line per (server, clients) appended to bench/results/serve_load.jsonl, and a
+# Markdown table on stdout. The load average and CPU flags are printed: the machine may be shared.
+set -euo pipefail
+
+THREADS=${1:-2}
+REQUESTS=${2:-2000}
+SECONDS_MAX=${3:-60}
+BUILD=${4:-build}
+CLIENTS=${5:-"1 8 64"}
+PRECISION=${6:-fp32}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BERTH="$ROOT/$BUILD/berth"
+PY="$ROOT/.venv/bin/python"
+DATA="$ROOT/../shared/data/sst2/test.csv"
+OUT="$ROOT/bench/results/serve_load.jsonl"
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+
+[[ -x "$BERTH" ]] || { echo "no $BERTH: build first" >&2; exit 2; }
+[[ -f "$DATA" ]] || { echo "needs $DATA" >&2; exit 2; }
+
+TMP=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2> /dev/null || true; done
+  wait 2> /dev/null || true
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+"$PY" "$ROOT/bench/hf_pipeline_bench.py" make-checkpoint "$ROOT/models/default" "$TMP/ckpt" 0 \
+  2> /dev/null
+"$PY" "$ROOT/bench/hf_pipeline_bench.py" texts "$DATA" "$TMP/texts.txt" 1821
+
+echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores;" \
+  "flags: $(grep -m1 flags /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx2|avx512f|avx512_vnni|avx512_bf16|amx_bf16|amx_int8)$' | xargs)"
+echo "load before: $(uptime)"
+
+"$BERTH" serve --checkpoint "$TMP/ckpt" --port 0 --port-file "$TMP/berth.port" \
+  --threads "$THREADS" --precision "$PRECISION" 2> "$TMP/berth.log" &
+pids+=($!)
+berth_pid=$!
+# A free port for the baseline: bind, read, release.
+base_port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$PY" "$ROOT/bench/serve_baseline.py" "$TMP/ckpt" "$base_port" "$THREADS" > "$TMP/base.out" \
+  2> "$TMP/base.log" &
+pids+=($!)
+for _ in $(seq 600); do
+  [[ -f "$TMP/berth.port" ]] && grep -q ready "$TMP/base.out" && break
+  sleep 0.1
+done
+[[ -f "$TMP/berth.port" ]] || { cat "$TMP/berth.log"; exit 1; }
+grep -q ready "$TMP/base.out" || { cat "$TMP/base.log"; exit 1; }
+berth_port=$(cat "$TMP/berth.port")
+
+stamp=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+commit=$(git -C "$ROOT" rev-parse --short HEAD)
+mkdir -p "$(dirname "$OUT")"
+rows=()
+for c in $CLIENTS; do
+  for side in berth baseline; do
+    port=$berth_port
+    [[ $side == baseline ]] && port=$base_port
+    r=$("$PY" "$ROOT/bench/serve_load.py" "$port" "$TMP/texts.txt" "$c" "$REQUESTS" \
+      "$SECONDS_MAX" 20)
+    echo "  $side, $c clients: $r"
+    line=$(echo "$r" | "$PY" -c "import json,sys; d=json.load(sys.stdin); d.update(server='$side', threads=$THREADS, precision='$PRECISION', time='$stamp', commit='$commit'); print(json.dumps(d))")
+    echo "$line" >> "$OUT"
+    rows+=("$line")
+  done
+done
+curl -s "http://127.0.0.1:$berth_port/metrics" | grep -E '^berth_(batches_total|texts_total|batch_texts_(sum|count))' || true
+kill -TERM "$berth_pid"
+wait "$berth_pid" && echo "berth serve drained and exited 0 on SIGTERM"
+
+lat=""
+if [[ -x "$ROOT/$BUILD/predict_latency" ]]; then
+  lat=$("$ROOT/$BUILD/predict_latency" "$TMP/ckpt" "$TMP/texts.txt" "$THREADS" 500 20 2> /dev/null)
+  echo "berth predict path, batch 1: $lat"
+fi
+echo "load after: $(uptime)"
+
+printf '%s\n' "${rows[@]}" | "$PY" -c '
+import json, sys
+rows = [json.loads(l) for l in sys.stdin]
+by = {(r["server"], r["clients"]): r for r in rows}
+print("| clients | server | requests | errors | req/s | p50 ms | p99 ms | berth / baseline req/s |")
+print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+for c in sorted({r["clients"] for r in rows}):
+    b, p = by.get(("berth", c)), by.get(("baseline", c))
+    for name, r in (("berth serve", b), ("baseline (http.server + pipeline)", p)):
+        if r is None:
+            continue
+        ratio = ""
+        if name.startswith("berth") and p and p["throughput"]:
+            ratio = "%.2fx" % (b["throughput"] / p["throughput"])
+        print("| %d | %s | %d | %d | %.1f | %.2f | %.2f | %s |" % (
+            c, name, r["requests"], r["errors"], r["throughput"], r["p50_ms"], r["p99_ms"], ratio))
+'

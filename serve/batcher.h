@@ -1,0 +1,74 @@
+// Dynamic batching for `berth serve`: request threads queue their tokenized examples; one worker
+// thread owns the Predictor and runs them in shared forward passes.
+//
+// When the model is free the worker takes queued requests in arrival order until the padded
+// token budget (texts x longest text) or the request limit is reached. It waits (at most
+// max_wait) for more only while other requests have been admitted but are still being
+// tokenized, i.e. are about to arrive: a lone client never waits, and under load the requests
+// that arrive during a forward pass form the next batch. A request's predictions do not depend
+// on its batch beyond float rounding (padding is masked).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "data/corpus_example.h"
+#include "model/predictor.h"
+#include "serve/metrics.h"
+
+namespace berth::serve {
+
+struct BatchOptions {
+  int64_t max_batch_tokens = 16384;  // padded tokens per forward batch
+  int max_batch_requests = 64;       // requests per forward batch
+  std::chrono::microseconds max_wait{2000};
+};
+
+// Padded tokens of a set of examples: count x longest.
+int64_t padded_tokens(const std::vector<data::Example>& examples);
+
+class Batcher {
+ public:
+  Batcher(model::Predictor& predictor, BatchOptions options, Metrics& metrics);
+  ~Batcher();  // stop()
+  Batcher(const Batcher&) = delete;
+  Batcher& operator=(const Batcher&) = delete;
+
+  // Announce a request that will submit soon (it is being parsed and tokenized); pair with
+  // submit() or withdraw().
+  void announce();
+  void withdraw();
+  // Queues the examples of one announced request and blocks until their predictions are ready
+  // (in order). Rethrows the error of a failed batch.
+  std::vector<model::Prediction> submit(std::vector<data::Example> examples);
+  // Runs what is queued, then ends the worker. Later submits throw.
+  void stop();
+
+ private:
+  struct Job {
+    std::vector<data::Example> examples;
+    int64_t longest = 0;
+    std::chrono::steady_clock::time_point queued;
+    std::promise<std::vector<model::Prediction>> result;
+  };
+  void run();
+  void run_batch(std::vector<Job>& jobs);
+
+  model::Predictor& predictor_;
+  BatchOptions options_;
+  Metrics& metrics_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<Job> queue_;
+  int64_t announced_ = 0;  // announced and not yet queued or withdrawn
+  bool stopping_ = false;
+  std::thread worker_;
+};
+
+}  // namespace berth::serve

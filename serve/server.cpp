@@ -1,0 +1,257 @@
+#include "serve/server.h"
+
+#include <httplib.h>
+#include <pthread.h>
+
+#include <atomic>
+#include <csignal>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "data/tokenizer.h"
+#include "serve/tei.h"
+
+namespace berth::serve {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  return set;
+}
+
+// Counts a /predict request as in flight for its lifetime.
+struct InFlight {
+  explicit InFlight(std::atomic<int64_t>& n) : n_(n), value(++n) {}
+  ~InFlight() { --n_; }
+  std::atomic<int64_t>& n_;
+  const int64_t value;
+};
+
+class Service {
+ public:
+  Service(model::Predictor& predictor, const model::PredictorOptions& model_options,
+          const ServeOptions& options)
+      : predictor_(predictor),
+        model_options_(model_options),
+        options_(options),
+        batcher_(predictor, options.batch, metrics_) {}
+
+  void install(httplib::Server& http) {
+    http.Post("/predict",
+              [this](const httplib::Request& req, httplib::Response& res) { predict(req, res); });
+    http.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
+      if (draining_) {
+        reply_error(res, HttpError{503, "Unhealthy", "the server is draining"});
+        return;
+      }
+      res.set_content(R"({"status":"ok"})", "application/json");
+    });
+    http.Get("/info", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_content(info().dump(), "application/json");
+    });
+    http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_content(metrics_.render(), "text/plain; version=0.0.4");
+    });
+    // Unknown routes and methods answer JSON too, so that clients parse every error alike.
+    http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+      if (!res.body.empty()) return;
+      const std::string msg = res.status == 404
+                                  ? "no route " + req.method + " " + req.path
+                                  : "request refused (HTTP " + std::to_string(res.status) + ")";
+      res.set_content(render_error(HttpError{res.status, "Validation", msg}), "application/json");
+    });
+    http.set_exception_handler(
+        [this](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+          std::string what = "unknown error";
+          try {
+            std::rethrow_exception(ep);
+          } catch (const std::exception& e) {
+            what = e.what();
+          } catch (...) {
+          }
+          log::get("serve")->error("request failed: {}", what);
+          reply_error(res, HttpError{500, "Backend", what});
+        });
+  }
+
+  void start_draining() { draining_ = true; }
+  void finish() { batcher_.stop(); }
+
+ private:
+  json info() const {
+    const auto& names = predictor_.label_names();
+    json id2label = json::object(), label2id = json::object();
+    for (size_t i = 0; i < names.size(); ++i) {
+      id2label[std::to_string(i)] = names[i];
+      label2id[names[i]] = i;
+    }
+    return json{{"model_id", model_options_.model_dir},
+                {"model_type", {{"classifier", {{"id2label", id2label}, {"label2id", label2id}}}}},
+                {"max_input_length", predictor_.max_length()},
+                {"max_concurrent_requests", options_.max_concurrent_requests},
+                {"max_batch_tokens", options_.batch.max_batch_tokens},
+                {"max_batch_requests", options_.batch.max_batch_requests},
+                {"max_client_batch_size", options_.max_client_batch_size},
+                {"precision",
+                 model_options_.int8 ? std::string("int8") : to_string(model_options_.precision)},
+                {"threads", model_options_.threads},
+                {"version", "berth 0.1.0"}};
+  }
+
+  void reply_error(httplib::Response& res, const HttpError& e) {
+    res.status = e.status;
+    res.set_content(render_error(e), "application/json");
+  }
+
+  void predict(const httplib::Request& req, httplib::Response& res) {
+    const auto start = Clock::now();
+    InFlight inflight(metrics_.inflight);
+    auto answer_error = [&](const HttpError& e) {
+      reply_error(res, e);
+      metrics_.count_response(e.status);
+    };
+    if (draining_) return answer_error(HttpError{503, "Unhealthy", "the server is draining"});
+    if (inflight.value > options_.max_concurrent_requests)
+      return answer_error(HttpError{429, "Overloaded",
+                                    "Model is overloaded: more than " +
+                                        std::to_string(options_.max_concurrent_requests) +
+                                        " requests in flight (--max-concurrent-requests)"});
+    batcher_.announce();
+    bool submitted = false;
+    try {
+      PredictRequest r = parse_predict_request(req.body, options_.max_client_batch_size);
+      std::vector<data::Example> examples = tokenize(r);
+      submitted = true;
+      auto predictions = batcher_.submit(std::move(examples));
+      res.set_content(render_predictions(r, predictions, predictor_.label_names()),
+                      "application/json");
+      metrics_.count_response(200);
+      metrics_.request_seconds.observe(std::chrono::duration<double>(Clock::now() - start).count());
+    } catch (const HttpError& e) {
+      if (!submitted) batcher_.withdraw();
+      answer_error(e);
+    } catch (const std::exception& e) {
+      if (!submitted) batcher_.withdraw();
+      log::get("serve")->error("/predict failed: {}", e.what());
+      answer_error(HttpError{500, "Backend", e.what()});
+    }
+  }
+
+  // On the request's own thread: tokenizing is parallel across requests, off the model's path.
+  std::vector<data::Example> tokenize(const PredictRequest& r) {
+    const data::Tokenizer& tok = predictor_.tokenizer();
+    const int max_len = predictor_.max_length();
+    // One token more than allowed tells "too long" from "exactly at the limit".
+    const int limit = r.truncate ? max_len : max_len + 1;
+    std::vector<data::Example> examples(r.texts.size());
+    for (size_t i = 0; i < r.texts.size(); ++i) {
+      auto enc = r.pairs.empty() ? tok.encode(r.texts[i], limit)
+                                 : tok.encode_pair(r.texts[i], r.pairs[i], limit);
+      if (static_cast<int>(enc.ids.size()) > max_len)
+        throw HttpError{413, "Validation",
+                        "input " + std::to_string(i) + " is longer than " +
+                            std::to_string(max_len) +
+                            " tokens; send \"truncate\": true to cut it, or shorten it"};
+      examples[i].input_ids = std::move(enc.ids);
+      if (!r.pairs.empty()) examples[i].token_type_ids = std::move(enc.token_type_ids);
+      examples[i].source_row = static_cast<int64_t>(i) + 1;
+    }
+    if (padded_tokens(examples) > options_.batch.max_batch_tokens)
+      throw HttpError{413, "Validation",
+                      "the request's " + std::to_string(padded_tokens(examples)) +
+                          " padded tokens exceed --max-batch-tokens " +
+                          std::to_string(options_.batch.max_batch_tokens) +
+                          "; send fewer texts per request"};
+    return examples;
+  }
+
+  model::Predictor& predictor_;
+  const model::PredictorOptions& model_options_;
+  const ServeOptions& options_;
+  Metrics metrics_;
+  Batcher batcher_;
+  std::atomic<bool> draining_{false};
+};
+
+}  // namespace
+
+void block_stop_signals() {
+  sigset_t set = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+void run(model::Predictor& predictor, const model::PredictorOptions& model_options,
+         const ServeOptions& options) {
+  auto logger = log::get("serve");
+  if (options.max_concurrent_requests < 1)
+    throw usage_error("serve", "--max-concurrent-requests must be at least 1");
+  if (options.batch.max_batch_requests < 1 || options.batch.max_batch_tokens < 1)
+    throw usage_error("serve", "--max-batch-requests and --max-batch-tokens must be positive");
+  Service service(predictor, model_options, options);
+  httplib::Server http;
+  // One thread per open connection (httplib serves a keep-alive connection on one thread):
+  // enough for every admitted request plus some to answer 429 to the rest promptly.
+  const size_t threads = static_cast<size_t>(options.max_concurrent_requests) + 16;
+  http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  http.set_payload_max_length(options.max_body_bytes);
+  http.set_keep_alive_max_count(100000);
+  http.set_tcp_nodelay(true);
+  service.install(http);
+
+  int port = options.port;
+  if (port == 0) {
+    port = http.bind_to_any_port(options.host);
+  } else if (!http.bind_to_port(options.host, port)) {
+    port = -1;
+  }
+  if (port < 0)
+    throw usage_error("serve",
+                      "cannot listen on " + options.host + ":" + std::to_string(options.port),
+                      "is the port in use? pick another with --port (0: any free port)");
+  if (!options.port_file.empty()) {
+    // Written whole under another name, then renamed: a reader never sees half a number.
+    const std::string tmp = options.port_file + ".tmp";
+    std::ofstream(tmp) << port << "\n";
+    std::rename(tmp.c_str(), options.port_file.c_str());
+  }
+
+  // The stop signals are blocked in every thread (block_stop_signals() ran before any thread
+  // started); this one takes them synchronously, so no work happens in a signal handler.
+  std::atomic<bool> done{false};
+  std::thread signals([&] {
+    const sigset_t set = stop_signals();
+    const timespec tick{0, 100 * 1000 * 1000};
+    while (!done) {
+      const int sig = sigtimedwait(&set, nullptr, &tick);
+      if (sig <= 0) continue;
+      logger->info("{}: draining in-flight requests, then exiting",
+                   sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      service.start_draining();
+      // stop() is a no-op until listen has started; repeat it until listen has returned.
+      while (!done) {
+        http.stop();
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      return;
+    }
+  });
+  logger->info("listening on http://{}:{} (POST /predict, GET /health /info /metrics)",
+               options.host, port);
+  http.listen_after_bind();  // returns after stop(), once every connection's thread finished
+  done = true;
+  signals.join();
+  service.finish();
+  logger->info("stopped");
+}
+
+}  // namespace berth::serve
