@@ -10,6 +10,7 @@
 #include "checkpoint/layout.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/sha256.h"
 
 namespace berth::launcher {
 
@@ -36,12 +37,7 @@ std::string fingerprint(const fs::path& dir) {
     os << e.path().lexically_relative(dir).string() << ' ' << e.file_size() << ' '
        << e.last_write_time().time_since_epoch().count() << '\n';
   }
-  // FNV-1a 64: names the cache entry (identity, not security: the hashes were checked).
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : os.str()) h = (h ^ c) * 1099511628211ull;
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
+  return sha256_hex(os.str());  // names the cache entry
 }
 
 }  // namespace

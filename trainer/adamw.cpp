@@ -184,18 +184,13 @@ void clip_grad_norm_on_device(const std::vector<at::Tensor>& params, double max_
 }
 
 double clip_grad_norm(const std::vector<at::Tensor>& params, double max_norm) {
-  c10::NoGradGuard no_grad;
-  std::vector<at::Tensor> grads;
-  for (const auto& p : params)
-    if (p.grad().defined()) grads.push_back(p.grad());
-  if (grads.empty()) return 0.0;
-  auto total = at::stack(at::_foreach_norm(grads, 2)).to(at::kFloat).norm(2);
-  double total_norm = total.item<double>();
-  if (max_norm > 0) {
-    auto coef = (max_norm / (total + 1e-6)).clamp_max(1.0);  // 0-dim, on the gradients' device
-    at::_foreach_mul_(grads, coef);
-  }
-  return total_norm;
+  // The device version, then one read of its result.
+  at::Tensor norm =
+      at::zeros({}, at::TensorOptions()
+                        .dtype(at::kFloat)
+                        .device(params.empty() ? at::Device(at::kCPU) : params[0].device()));
+  clip_grad_norm_on_device(params, max_norm, norm);
+  return norm.item<double>();
 }
 
 }  // namespace berth::trainer
