@@ -1,6 +1,7 @@
 // berth serve --checkpoint DIR [--host 127.0.0.1] [--port 8080] [--port-file FILE]
 //             [--max-concurrent-requests 512] [--max-batch-tokens 16384]
-//             [--max-batch-requests 64] [--max-wait-us 2000] [--max-client-batch-size 32]
+//             [--max-batch-requests 64] [--max-padding 0.25] [--max-wait-us 2000]
+//             [--max-client-batch-size 32]
 //             [--max-length N] [--batch-size N] [--device cpu|cuda|cuda:N]
 //             [--precision fp32|bf16|fp16|int8] [--threads N]
 // Serves a fine-tuned checkpoint over HTTP (serve/server.h): POST /predict in the shapes of
@@ -47,6 +48,11 @@ void register_serve(CLI::App& app) {
   cmd->add_option("--max-batch-requests", a->serve.batch.max_batch_requests,
                   "Requests per forward batch")
       ->capture_default_str();
+  cmd->add_option("--max-padding", a->serve.batch.max_padding,
+                  "Padding allowed per length-sorted sub-batch, as a fraction of its real tokens "
+                  "(larger: fewer, wider forward passes)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--max-wait-us", a->max_wait_us,
                   "Longest wait for requests being parsed to join a batch (microseconds)")
       ->capture_default_str();

@@ -1,6 +1,7 @@
 #include "serve/batcher.h"
 
 #include <algorithm>
+#include <numeric>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -13,6 +14,35 @@ int64_t padded_tokens(const std::vector<data::Example>& examples) {
   size_t longest = 0;
   for (const auto& e : examples) longest = std::max(longest, e.input_ids.size());
   return static_cast<int64_t>(examples.size() * longest);
+}
+
+std::vector<std::vector<size_t>> split_by_length(const std::vector<data::Example>& examples,
+                                                 double max_padding) {
+  std::vector<size_t> order(examples.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return examples[a].input_ids.size() > examples[b].input_ids.size();
+  });
+  std::vector<std::vector<size_t>> out;
+  int64_t longest = 0;
+  int64_t real = 0;
+  for (size_t i : order) {
+    const auto len = static_cast<int64_t>(examples[i].input_ids.size());
+    if (!out.empty()) {
+      // Sorted longest first, so the sub-batch pads to its first example.
+      const auto count = static_cast<int64_t>(out.back().size()) + 1;
+      if (static_cast<double>(count * longest) <=
+          (1.0 + max_padding) * static_cast<double>(real + len)) {
+        out.back().push_back(i);
+        real += len;
+        continue;
+      }
+    }
+    out.push_back({i});
+    longest = len;
+    real = len;
+  }
+  return out;
 }
 
 Batcher::Batcher(model::Predictor& predictor, BatchOptions options, Metrics& metrics)
@@ -114,10 +144,19 @@ void Batcher::run_batch(std::vector<Job>& jobs) {
     for (auto& e : j.examples) all.push_back(std::move(e));
   }
   try {
-    auto preds = predictor_.predict_examples(all);
+    std::vector<model::Prediction> preds(all.size());
+    int64_t tokens = 0;
+    for (const auto& part : split_by_length(all, options_.max_padding)) {
+      std::vector<data::Example> sub;
+      sub.reserve(part.size());
+      for (size_t i : part) sub.push_back(all[i]);
+      tokens += padded_tokens(sub);
+      auto got = predictor_.predict_examples(sub);
+      for (size_t k = 0; k < part.size(); ++k) preds[part[k]] = std::move(got[k]);
+    }
     metrics_.inference_seconds.observe(std::chrono::duration<double>(Clock::now() - start).count());
     metrics_.batch_texts.observe(static_cast<double>(all.size()));
-    metrics_.batch_tokens.observe(static_cast<double>(padded_tokens(all)));
+    metrics_.batch_tokens.observe(static_cast<double>(tokens));
     metrics_.batches += 1;
     metrics_.texts += static_cast<int64_t>(all.size());
     size_t next = 0;
