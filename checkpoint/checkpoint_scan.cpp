@@ -10,6 +10,7 @@
 #include "checkpoint/layout.h"
 #include "checkpoint/manifest.h"
 #include "common/error.h"
+#include "common/file_read.h"
 #include "common/log.h"
 #include "common/sha256.h"
 
@@ -104,17 +105,15 @@ VerifyResult verify(const fs::path& dir) {
     return r;
   }
   fs::path manifest_path = dir / kManifestName;
-  std::ifstream in(manifest_path, std::ios::binary);
-  if (!in) {
+  const auto text = read_file(manifest_path);
+  if (!text) {
     r.problems.push_back(std::string(kManifestName) +
                          ": missing (the checkpoint was not completely written)");
     return r;
   }
-  std::stringstream text;
-  text << in.rdbuf();
   Manifest m;
   try {
-    m = parse_manifest(text.str(), kManifestName);
+    m = parse_manifest(*text, kManifestName);
   } catch (const Error& e) {
     r.problems.push_back(e.message());
     return r;

@@ -9,6 +9,7 @@
 #include "checkpoint/durable_fs.h"
 #include "checkpoint/layout.h"
 #include "common/error.h"
+#include "common/file_read.h"
 #include "common/sha256.h"
 
 namespace berth::checkpoint {
@@ -127,13 +128,11 @@ Manifest parse_manifest(const std::string& text, const std::string& source) {
 }
 
 std::optional<std::int64_t> write_sequence(const std::filesystem::path& step_dir) {
-  std::ifstream in(step_dir / kManifestName, std::ios::binary);
-  if (!in) return {};
-  std::stringstream text;
-  text << in.rdbuf();
+  const auto text = read_file(step_dir / kManifestName);
+  if (!text) return {};
   Manifest m;
   try {
-    m = parse_manifest(text.str(), kManifestName);
+    m = parse_manifest(*text, kManifestName);
   } catch (const Error&) {
     return {};  // verify() reports what is wrong with it
   }

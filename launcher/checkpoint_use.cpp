@@ -8,6 +8,7 @@
 
 #include "checkpoint/checkpoint_scan.h"
 #include "checkpoint/layout.h"
+#include "common/cache_dir.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/sha256.h"
@@ -19,9 +20,7 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path verified_cache_dir() {
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return fs::path(x) / "berth/verified";
-  if (const char* h = std::getenv("HOME"); h && *h) return fs::path(h) / ".cache/berth/verified";
-  return {};
+  return user_cache_dir("verified");
 }
 
 // A fingerprint of the directory as it is now: path, and name, size and mtime of every file.

@@ -16,6 +16,7 @@
 #include "checkpoint/layout.h"
 #include "checkpoint/manifest.h"
 #include "common/error.h"
+#include "common/file_read.h"
 #include "launcher/commands.h"
 
 namespace berth::launcher {
@@ -135,12 +136,9 @@ void list_root(const fs::path& root) {
   for (const auto& s : steps) {
     std::string name = s.path.filename().string();
     std::string created = "-", files = "-", bytes = "-", meta = "(no valid manifest)";
-    std::ifstream in(s.path / ck::kManifestName, std::ios::binary);
-    if (in) {
-      std::stringstream text;
-      text << in.rdbuf();
+    if (const auto text = read_file(s.path / ck::kManifestName)) {
       try {
-        ck::Manifest m = ck::parse_manifest(text.str(), ck::kManifestName);
+        ck::Manifest m = ck::parse_manifest(*text, ck::kManifestName);
         std::uint64_t total = 0;
         for (const auto& f : m.files) total += f.size;
         created = m.created;

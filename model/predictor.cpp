@@ -9,6 +9,7 @@
 #include <numeric>
 #include <thread>
 
+#include "common/clock.h"
 #include "common/cpu_features.h"
 #include "common/error.h"
 #include "data/corpus.h"
@@ -22,12 +23,6 @@
 namespace berth::model {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
 
 c10::Device to_device(const DeviceSetting& setting) {
   if (!setting.is_cuda()) return c10::Device(c10::kCPU);

@@ -12,6 +12,7 @@
 #include <set>
 
 #include "common/error.h"
+#include "common/file_read.h"
 #include "model/model_log.h"
 #include "model/safetensors.h"
 
@@ -125,9 +126,9 @@ void write_file_atomically(const fs::path& path, const std::string& content) {
 }
 
 std::string read_whole(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  if (!f) throw model_error("model", "cannot read " + p.string());
-  return std::string(std::istreambuf_iterator<char>(f), {});
+  auto text = read_file(p);
+  if (!text) throw model_error("model", "cannot read " + p.string());
+  return *std::move(text);
 }
 
 }  // namespace

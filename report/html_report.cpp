@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/clock.h"
+#include "common/file_read.h"
 #include "report/checkpoint_inventory.h"
 #include "report/run_history.h"
 #include "report/svg_chart.h"
@@ -67,18 +69,6 @@ std::string fmt_time(double unix_s) {
   return std::string(buf) + " UTC";
 }
 
-std::string fmt_duration(double s) {
-  if (!std::isfinite(s) || s < 0) return "–";
-  char buf[32];
-  int64_t t = static_cast<int64_t>(s + 0.5);
-  if (t >= 3600)
-    std::snprintf(buf, sizeof buf, "%lldh %02lldm", (long long)(t / 3600),
-                  (long long)(t % 3600 / 60));
-  else
-    std::snprintf(buf, sizeof buf, "%lldm %02llds", (long long)(t / 60), (long long)(t % 60));
-  return buf;
-}
-
 std::string fmt_bytes(uint64_t b) {
   char buf[32];
   if (b >= (1ull << 30))
@@ -89,11 +79,7 @@ std::string fmt_bytes(uint64_t b) {
 }
 
 std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  if (!in) return {};
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return read_file(p).value_or(std::string());
 }
 
 // The resolved config: saved in every checkpoint (the newest one that has it).
@@ -178,7 +164,7 @@ std::string render_report(const ReportOptions& opt) {
   o << "<div class=\"cards\">" << card(status, "status")
     << card(std::to_string(last_step) + " / " + std::to_string(h.total_steps), "optimizer steps")
     << card(std::to_string(h.sessions.size() ? h.sessions.size() - 1 : 0), "resumes");
-  if (h.done) o << card(fmt_duration(h.done->value("train_seconds", NAN)), "training time");
+  if (h.done) o << card(format_duration(h.done->value("train_seconds", NAN), "–"), "training time");
   const EvalPoint* best = nullptr;
   for (const auto& e : h.evals) {
     if (inv.best_step && e.step == *inv.best_step) best = &e;

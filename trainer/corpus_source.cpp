@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "common/cache_dir.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/sha256.h"
@@ -26,10 +27,8 @@ std::string content_hash(const std::string& path) {
 }  // namespace
 
 std::string default_cache_dir() {
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x)
-    return std::string(x) + "/berth/corpora";
-  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/berth/corpora";
-  return ".berth-cache/corpora";
+  const auto dir = user_cache_dir("corpora");
+  return dir.empty() ? ".berth-cache/corpora" : dir.string();
 }
 
 std::string corpus_path_for(const std::string& path, const TrainConfig& config,

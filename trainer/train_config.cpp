@@ -12,6 +12,7 @@
 #include <variant>
 
 #include "common/error.h"
+#include "common/file_read.h"
 
 namespace berth::trainer {
 
@@ -319,14 +320,12 @@ TrainConfig TrainConfig::parse(const std::string& toml_text, const std::string& 
 }
 
 TrainConfig TrainConfig::load(const std::string& path, const std::vector<std::string>& overrides) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) {
+  const auto text = read_file(path);
+  if (!text) {
     throw usage_error("config", "cannot read config file " + path,
                       "check the path given to --config; examples are in configs/");
   }
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return parse(ss.str(), path, overrides);
+  return parse(*text, path, overrides);
 }
 
 void TrainConfig::validate(const std::string& origin) const {

@@ -9,6 +9,7 @@
 
 #include "checkpoint/durable_fs.h"
 #include "common/error.h"
+#include "common/file_read.h"
 #include "common/log.h"
 #include "model/pretrained.h"
 #include "model/safetensors.h"
@@ -19,14 +20,12 @@ namespace fs = std::filesystem;
 
 namespace {
 std::string read_all(const std::string& path, const std::string& what) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) {
+  auto text = read_file(path);
+  if (!text) {
     throw model_error("checkpoint", "cannot read " + path + " (" + what + ")",
                       "the checkpoint is incomplete; 'berth checkpoint verify' says more");
   }
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+  return *std::move(text);
 }
 
 std::string generator_bytes(at::Generator g) {

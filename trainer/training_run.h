@@ -17,6 +17,7 @@
 
 #include "checkpoint/checkpoint_writer.h"
 #include "checkpoint/run_lock.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "data/tokenizer.h"
 #include "dist/communicator.h"
@@ -37,24 +38,6 @@
 #include "trainer/trainer.h"
 
 namespace berth::trainer {
-
-using Clock = std::chrono::steady_clock;
-
-inline double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-inline std::string format_duration(double s) {
-  if (!std::isfinite(s) || s < 0) return "?";
-  int64_t t = static_cast<int64_t>(s + 0.5);
-  char buf[32];
-  if (t >= 3600)
-    std::snprintf(buf, sizeof buf, "%lldh%02lldm", (long long)(t / 3600),
-                  (long long)(t % 3600 / 60));
-  else
-    std::snprintf(buf, sizeof buf, "%lldm%02llds", (long long)(t / 60), (long long)(t % 60));
-  return buf;
-}
 
 // The training run, one object so the loop reads as the steps it takes.
 class TrainingRun {
