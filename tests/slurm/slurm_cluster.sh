@@ -70,7 +70,7 @@ install_if_missing() {
   log "installing slurm-wlm and munge (apt-get)"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >&2
-  apt-get install -y -qq --no-install-recommends slurm-wlm munge >&2
+  apt-get install -y -qq --no-install-recommends slurm-wlm munge libpmix2 iproute2 >&2
 }
 
 wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
