@@ -13,7 +13,7 @@
 #    KillWait) after the first checkpoint: a stop checkpoint, every rank exits 75, not requeued.
 #    Then `scancel` under mpirun: its outcome is reported (mpirun kills its ranks 1 s after its
 #    own SIGTERM, docs/distributed.md), not asserted.
-# 3. Node failure, srun, --nodes=1-2, REQUEUE_ON_FAILURE=1, runtime.comm_timeout_s=$TIMEOUT:
+# 3. Node failure, srun, --nodes=2, REQUEUE_ON_FAILURE=1, runtime.comm_timeout_s=$TIMEOUT:
 #    (a) SIGKILL every berth process of node-b; (b) node-b's link down. Each time: the job ends
 #    within the timeout plus a margin with an error naming rank 1 and node-b, no berth process
 #    is left on node-a, the last checkpoint verifies; the requeued job runs on node-a alone
@@ -27,11 +27,15 @@ BERTH=$(realpath "${1:-$ROOT/build/berth}")
 PY=${BERTH_PYTHON:-$ROOT/.venv/bin/python}
 CLUSTER=$ROOT/tests/slurm/slurm_cluster.sh
 TIMEOUT=${BERTH_SLURM_COMM_TIMEOUT:-8}  # runtime.comm_timeout_s of the failure jobs
-MARGIN=${BERTH_SLURM_FAIL_MARGIN:-15}   # seconds allowed beyond it for the job to end
+# Seconds allowed beyond it for the job to end: the grace for the liveness question (2 s at 8 s),
+# then srun waits KillWait + 2 s (12 s here) for the step on an unreachable node, plus slack.
+MARGIN=${BERTH_SLURM_FAIL_MARGIN:-20}
 export BERTH_SLURM_DIR=${BERTH_SLURM_DIR:-/tmp/berth-slurm-multi}
 export BERTH_SLURM_NODES=2 BERTH_SLURM_CRED_EXPIRE=${BERTH_SLURM_CRED_EXPIRE:-10}
 export BERTH_SLURM_NODE_TIMEOUT=${BERTH_SLURM_NODE_TIMEOUT:-10}
 
+PHASES=${BERTH_SLURM_PHASES:-eq stop kill link}  # a subset, for debugging one part
+phase() { [[ " $PHASES " == *" $1 "* ]]; }
 T0=$SECONDS
 say() { echo "[multi_node_test +$((SECONDS - T0))s] $*"; }
 fail() {
@@ -144,10 +148,24 @@ job_field() { sl scontrol show job "$JOB" 2>/dev/null | tr ' ' '\n' | awk -F= -v
 state_is() { [[ $(job_field JobState) == "$1" ]]; }
 finished() { [[ $(job_field JobState) =~ ^(COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY)$ ]]; }
 has_record() { grep -q "\"type\":\"$2\"" "$1/metrics.jsonl" 2>/dev/null; }
+# A complete stop: a "stopped" record and a checkpoint of that very step (written for the stop,
+# or by the interval when the stop came right after one).
+has_stop_checkpoint() {
+  python3 - "$1/metrics.jsonl" <<'EOF'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+stopped = [r["step"] for r in recs if r["type"] == "stopped"]
+ckpts = {r["step"] for r in recs if r["type"] == "checkpoint"}
+sys.exit(0 if stopped and stopped[-1] in ckpts else 1)
+EOF
+}
 # submit NAME NODES RUN_DIR CONFIG EXTRA_EXPORTS...: sets JOB
 submit() {
   local name=$1 nodes=$2 run=$3 config=$4
   shift 4
+  # The previous job's nodes may still be completing: a job with a node range would take fewer.
+  wait_until 60 "both nodes to be idle" bash -c \
+    "[[ \$(bash '$CLUSTER' run sinfo -h -N -o %t | sort -u) == idle ]]"
   local exports="ALL,CONFIG=$config,RUN_DIR=$run,BERTH=$BERTH,FABRIC_IF=eth0"
   local e
   for e in "$@"; do exports+=",$e"; done
@@ -169,6 +187,7 @@ berth_pids_on() {  # berth_pids_on NODE
 }
 
 # ---- 1. mpirun over two nodes == one node with two ranks ----------------------------------------
+if phase eq; then
 submit eq-mpirun 2 "$W/eq2x1" "$W/eq.toml" LAUNCHER=mpirun
 say "reference: 1 node x 2 ranks (mpirun -np 2 on this host), same config"
 (cd "$W" && exec mpirun -np 2 --bind-to none "$BERTH" train --config "$W/eq.toml" \
@@ -208,6 +227,7 @@ print("FIGURE equivalence: %d steps, max loss difference %g, max weight differen
       % (len(la), worst, wworst, " (bitwise equal)" if same else ""))
 EOF
 say "2 nodes x 1 rank == 1 node x 2 ranks"
+fi
 
 # ---- 2. srun (the default), TCP between nodes, scancel -> stop checkpoint ---------------------
 scancel_run() {  # scancel_run NAME LAUNCHER(auto|mpirun)
@@ -228,19 +248,20 @@ scancel_run() {  # scancel_run NAME LAUNCHER(auto|mpirun)
   wait_until 60 "$name to end after scancel" finished
   local stopped=no ckpt=no verify=no code
   has_record "$run" stopped && stopped=yes
-  grep -q '"type":"checkpoint".*"reason":"stop"' "$run/metrics.jsonl" && ckpt=yes
+  has_stop_checkpoint "$run" && ckpt=yes
   "$BERTH" checkpoint verify "$run/checkpoints" >/dev/null 2>&1 && verify=yes
   code=$(sed -n 's/.*berth exited with \([0-9]*\).*/\1/p' "$W/$name.out" | tail -n 1)
-  echo "FIGURE scancel under $(grep -o 'via [a-z]*' "$W/$name.out" | head -n 1): job $(job_field JobState)" \
+  echo "FIGURE scancel, $(grep -o 'via [a-z]*' "$W/$name.out" | head -n 1): job $(job_field JobState)" \
     "after $((SECONDS - t))s, launcher exit ${code:-?}, stop checkpoint $ckpt, stopped record $stopped," \
     "checkpoints verify $verify; $(grep -c 'Exited with exit code 75' "$W/$name.out" || true) task(s) reported exit 75"
 }
+if phase stop; then
 scancel_run stop-srun auto
 grep -q "via srun" "$W/stop-srun.out" || fail "train.sbatch did not pick srun where PMIx is available"
 grep -q -- "--mpi=pmix" "$W/stop-srun.out" || fail "srun ran without --mpi=pmix"
 grep -q "got SIGTERM" "$W/stop-srun.out" || fail "the batch shell did not see the SIGTERM"
 has_record "$W/stop-srun" stopped || fail "srun + scancel: no stopped record"
-grep -q '"type":"checkpoint".*"reason":"stop"' "$W/stop-srun/metrics.jsonl" || fail "srun + scancel: no stop checkpoint"
+has_stop_checkpoint "$W/stop-srun" || fail "srun + scancel: no stop checkpoint"
 "$BERTH" checkpoint verify "$W/stop-srun/checkpoints" >/dev/null || fail "srun + scancel: checkpoints do not verify"
 grep -q "berth exited with 75" "$W/stop-srun.out" || fail "srun + scancel: srun did not exit 75"
 [[ $(grep -c "task [01]: Exited with exit code 75" "$W/stop-srun.out") == 2 ]] ||
@@ -248,14 +269,16 @@ grep -q "berth exited with 75" "$W/stop-srun.out" || fail "srun + scancel: srun 
 grep -q "not requeueing" "$W/stop-srun.out" || fail "a cancelled job must not requeue"
 say "srun + scancel: stop checkpoint, both tasks exited 75, not requeued"
 scancel_run stop-mpirun mpirun
+fi
 
 # ---- 3. node failure -------------------------------------------------------------------------
 # failure_run NAME HOW(kill|link): a 2-node srun job loses node-b after its first checkpoint.
 failure_run() {
   local name=$1 how=$2 run=$W/$1
-  submit "$name" 1-2 "$run" "$W/long.toml" REQUEUE_ON_FAILURE=1 MAX_REQUEUES=2
+  submit "$name" 2 "$run" "$W/long.toml" REQUEUE_ON_FAILURE=1 MAX_REQUEUES=2
   wait_until 180 "the first checkpoint of $name" has_record "$run" checkpoint
-  [[ $(job_field NumNodes) == 2 ]] || fail "$name started on $(job_field NodeList), not 2 nodes"
+  [[ $(job_field NodeList) == node-[a-b] || $(job_field NodeList) == node-a,node-b ]] ||
+    fail "$name started on $(job_field NodeList), not on both nodes"
   local pids t
   pids=$(berth_pids_on node-b)
   [[ -n $pids ]] || fail "$name: no berth process on node-b"
@@ -312,8 +335,8 @@ EOF
   sl scontrol update nodename=node-b state=resume 2>/dev/null || true
   wait_until 60 "node-b to be idle again" bash -c "[[ \$(bash '$CLUSTER' run sinfo -h -n node-b -o %t) == idle ]]"
 }
-failure_run fail-kill kill
-failure_run fail-link link
+if phase kill; then failure_run fail-kill kill; fi
+if phase link; then failure_run fail-link link; fi
 
 bash "$CLUSTER" stop
 say "PASS ($((SECONDS - T0))s)"

@@ -178,6 +178,8 @@ ReturnToService=2
 SchedulerType=sched/backfill
 KillWait=10
 SlurmdTimeout=${BERTH_SLURM_NODE_TIMEOUT:-10}
+# Schedule every 2 s rather than every 60: a requeued job starts soon after it is eligible.
+SchedulerParameters=sched_interval=2,bf_interval=2
 EOF
     for n in $(node_list); do
       echo "NodeName=$n NodeAddr=$(node_ip "$n") CPUs=$(nproc) RealMemory=$mem State=UNKNOWN"
