@@ -1,5 +1,8 @@
 #include "dist/communicator.h"
 
+#include <unistd.h>
+
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 
@@ -11,6 +14,12 @@ class DoneWork : public CommWork {
   void wait() override {}
 };
 }  // namespace
+
+std::string this_host() {
+  char name[HOST_NAME_MAX + 1] = {};
+  if (gethostname(name, sizeof name - 1) != 0 || !*name) return "unknown-host";
+  return name;
+}
 
 void Communicator::use_device(std::unique_ptr<Communicator>& self, c10::Device device) {
   if (device.is_cuda()) {

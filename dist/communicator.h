@@ -22,6 +22,9 @@ class CommWork {
   virtual void wait() = 0;
 };
 
+// This machine's host name (what `hostname` prints; a node's name in a cluster).
+std::string this_host();
+
 class Communicator {
  public:
   virtual ~Communicator() = default;
@@ -30,6 +33,8 @@ class Communicator {
   // This rank among the ranks on its node (0 .. local_size() - 1): picks its GPU.
   virtual int local_rank() const = 0;
   virtual int local_size() const = 0;
+  // The host rank `rank` runs on (errors about another rank name it: which node was lost).
+  virtual std::string host(int rank) const = 0;
   virtual std::string name() const = 0;
 
   // In-place sum over ranks. The tensor must stay alive until wait() returns.
@@ -74,6 +79,7 @@ class SingleProcessCommunicator : public Communicator {
   int world_size() const override { return 1; }
   int local_rank() const override { return 0; }
   int local_size() const override { return 1; }
+  std::string host(int) const override { return this_host(); }
   std::string name() const override { return "single-process"; }
   std::unique_ptr<CommWork> all_reduce_sum(at::Tensor&) override;
   void broadcast(at::Tensor&, int) override {}

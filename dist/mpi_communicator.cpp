@@ -25,6 +25,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #ifdef BERTH_WITH_NCCL
+#include "dist/local_rank.h"
 #include "dist/nccl_communicator.h"
 #endif
 
@@ -86,14 +87,6 @@ MPI_Datatype sum_type(at::ScalarType t) {
   }
 }
 
-int env_int(const char* name, int fallback) {
-  const char* v = std::getenv(name);
-  if (!v || !*v) return fallback;
-  char* end = nullptr;
-  long x = std::strtol(v, &end, 10);
-  return (end && *end == '\0' && x >= 0) ? static_cast<int>(x) : fallback;
-}
-
 std::string describe(const at::Tensor& t) {
   return std::to_string(t.numel()) + " x " + std::string(c10::toString(t.scalar_type()));
 }
@@ -120,6 +113,8 @@ struct Op {
 
 struct MpiCommunicator::Impl {
   int rank = 0, world = 1, local_rank = 0, local_size = 1;
+  std::string local_rank_from;     // the launcher variable, or MPI's node-local communicator
+  std::vector<std::string> hosts;  // every rank's host name, for messages that name a rank
   bool owns_mpi = false;
   MPI_Comm coll = MPI_COMM_NULL;  // collectives
   MPI_Comm ctl = MPI_COMM_NULL;   // liveness questions and answers
@@ -152,7 +147,9 @@ struct MpiCommunicator::Impl {
   void loop();
   void run(const std::shared_ptr<Op>& op);
   void answer_questions();
-  std::string diagnose(const Op& op, double waited);
+  // Names the ranks that do not take part in `op` (and their hosts). `failure` is the MPI error
+  // that ended it, empty for a timeout.
+  std::string diagnose(const Op& op, double waited, const std::string& failure = "");
   [[noreturn]] void abort_now(int code);
 };
 
@@ -253,7 +250,13 @@ void MpiCommunicator::Impl::run(const std::shared_ptr<Op>& op) {
         auto pause = std::chrono::microseconds(10);
         for (;;) {
           int flag = 0;
-          check(MPI_Test(&req, &flag, MPI_STATUS_IGNORE), "MPI_Test (" + op->name + ")");
+          if (int rc = MPI_Test(&req, &flag, MPI_STATUS_IGNORE); rc != MPI_SUCCESS) {
+            // A peer's connection broke (a killed rank, a lost node): say which ranks are gone.
+            throw comm_error(diagnose(*op, seconds_since(start), mpi_error_text(rc)),
+                             "a rank died or its node left the network; see the logs of the "
+                             "ranks named (<run_dir>/logs/rank-N.log) and resume from the last "
+                             "checkpoint");
+          }
           if (flag) break;
           answer_questions();
           if (abort_code.load() >= 0) abort_now(abort_code.load());
@@ -326,7 +329,8 @@ void MpiCommunicator::Impl::answer_questions() {
   }
 }
 
-std::string MpiCommunicator::Impl::diagnose(const Op& op, double waited) {
+std::string MpiCommunicator::Impl::diagnose(const Op& op, double waited,
+                                            const std::string& failure) {
   // Ask every other rank where it is; a rank that is alive answers from its communication thread
   // even when its main thread is busy or hung. Give them a short grace period.
   // The question outlives this call: a send to a stopped rank may never complete.
@@ -362,11 +366,12 @@ std::string MpiCommunicator::Impl::diagnose(const Op& op, double waited) {
 
   std::vector<std::string> silent, behind, waiting, other;
   std::vector<int> culprits;
+  auto on_host = [&](int r) { return std::to_string(r) + " on " + hosts[r]; };
   for (int r = 0; r < world; ++r) {
     if (r == rank) continue;
     auto it = got.find(r);
     if (it == got.end()) {
-      silent.push_back(std::to_string(r));
+      silent.push_back(on_host(r));
       culprits.push_back(r);
       continue;
     }
@@ -375,7 +380,7 @@ std::string MpiCommunicator::Impl::diagnose(const Op& op, double waited) {
     if (w.seq < op.seq) {
       char idle[32];
       std::snprintf(idle, sizeof idle, "%.1f", w.idle_s);
-      behind.push_back("rank " + std::to_string(r) + " (" +
+      behind.push_back("rank " + on_host(r) + " (" +
                        (w.running ? "still inside collective " + where
                                   : "last collective " + where + " finished " + idle + " s ago") +
                        ")");
@@ -383,7 +388,7 @@ std::string MpiCommunicator::Impl::diagnose(const Op& op, double waited) {
     } else if (w.seq == op.seq && w.running && where == seq_name(op.seq, op.name)) {
       waiting.push_back(std::to_string(r));
     } else {
-      other.push_back("rank " + std::to_string(r) + " is at collective " + where +
+      other.push_back("rank " + on_host(r) + " is at collective " + where +
                       (w.running ? "" : " (finished)") +
                       (w.seq == op.seq ? ": mismatched collectives, a bug" : ""));
       culprits.push_back(r);
@@ -391,12 +396,15 @@ std::string MpiCommunicator::Impl::diagnose(const Op& op, double waited) {
   }
   char secs[32];
   std::snprintf(secs, sizeof secs, "%.1f", waited);
-  std::string msg = op.name + " (collective #" + std::to_string(op.seq) +
-                    (op.detail.empty() ? "" : ", " + op.detail) + ") did not complete within " +
-                    secs + " s on rank " + std::to_string(rank) + " of " + std::to_string(world);
+  std::string msg =
+      op.name + " (collective #" + std::to_string(op.seq) +
+      (op.detail.empty() ? "" : ", " + op.detail) + ") " +
+      (failure.empty() ? "did not complete within " + std::string(secs) + " s"
+                       : "failed after " + std::string(secs) + " s (" + failure + ")") +
+      " on rank " + on_host(rank) + " of " + std::to_string(world);
   if (!culprits.empty()) {
     msg += "; rank(s) not taking part:";
-    for (int r : culprits) msg += " " + std::to_string(r);
+    for (int r : culprits) msg += " " + on_host(r);
   }
   auto join = [](const std::vector<std::string>& v, const char* sep) {
     std::string s;
@@ -451,12 +459,24 @@ MpiCommunicator::MpiCommunicator(double timeout_s) : impl_(std::make_unique<Impl
   MPI_Comm_rank(node, &node_rank);
   MPI_Comm_size(node, &s.local_size);
   MPI_Comm_free(&node);
-  s.local_rank = env_int("OMPI_COMM_WORLD_LOCAL_RANK",
-                         env_int("MPI_LOCALRANKID", env_int("SLURM_LOCALID", node_rank)));
+  auto launcher = local_rank_from_env([](const char* name) { return std::getenv(name); });
+  s.local_rank = launcher.local_rank >= 0 ? launcher.local_rank : node_rank;
+  s.local_rank_from = launcher.local_rank >= 0 ? launcher.variable : "MPI_COMM_TYPE_SHARED";
+
+  // Host names, so that an error about another rank can say where it ran (a lost node).
+  constexpr int kHostLen = 64;
+  std::vector<char> names(static_cast<size_t>(kHostLen) * s.world, '\0');
+  std::string me = this_host();
+  std::vector<char> mine(kHostLen, '\0');
+  std::memcpy(mine.data(), me.data(), std::min<size_t>(me.size(), kHostLen - 1));
+  check(MPI_Allgather(mine.data(), kHostLen, MPI_CHAR, names.data(), kHostLen, MPI_CHAR,
+                      MPI_COMM_WORLD),
+        "MPI_Allgather");
+  for (int r = 0; r < s.world; ++r) s.hosts.emplace_back(names.data() + r * kHostLen);
 
   s.thread = std::thread([&s] { s.loop(); });
-  s.log->debug("MPI rank {} of {} (local {} of {}), communication thread started", s.rank, s.world,
-               s.local_rank, s.local_size);
+  s.log->debug("MPI rank {} of {} on {} (local {} of {}, from {}), communication thread started",
+               s.rank, s.world, me, s.local_rank, s.local_size, s.local_rank_from);
 }
 
 MpiCommunicator::~MpiCommunicator() {
@@ -502,6 +522,10 @@ int MpiCommunicator::local_rank() const {
 }
 int MpiCommunicator::local_size() const {
   return impl_->local_size;
+}
+std::string MpiCommunicator::host(int rank) const {
+  const auto& hosts = impl_->hosts;
+  return rank >= 0 && rank < static_cast<int>(hosts.size()) ? hosts[rank] : "?";
 }
 void MpiCommunicator::set_timeout(double seconds) {
   impl_->timeout_s = seconds;

@@ -305,6 +305,9 @@ int NcclCommunicator::local_rank() const {
 int NcclCommunicator::local_size() const {
   return impl_->mpi->local_size();
 }
+std::string NcclCommunicator::host(int rank) const {
+  return impl_->mpi->host(rank);
+}
 void NcclCommunicator::set_timeout(double seconds) {
   impl_->mpi->set_timeout(seconds);  // NCCL's deadline reads the MPI one
 }

@@ -46,6 +46,7 @@ CommandRegistrar reg(50, [](CLI::App& app) {
       log::set_level(config.runtime.log_level);
       prepare_communicator(comm, config, args->run.resume);
       open_rank_log(config.train.run_dir, *comm);
+      log_rank_place(*comm);
       return trainer::train(config, args->run, *comm);
     });
   });

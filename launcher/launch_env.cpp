@@ -126,6 +126,12 @@ void open_rank_log(const std::string& run_dir, const dist::Communicator& comm) {
   log::add_file_sink(run_dir + "/logs/rank-" + std::to_string(comm.rank()) + ".log");
 }
 
+void log_rank_place(const dist::Communicator& comm) {
+  log::get("launcher")
+      ->info("rank {} on {}: {} (local rank {} of {} on this node)", comm.rank(),
+             comm.host(comm.rank()), comm.device().str(), comm.local_rank(), comm.local_size());
+}
+
 int run_rank(const std::unique_ptr<dist::Communicator>& comm, const std::function<int()>& body) {
   auto fail = [&](const std::string& text, ExitCode code) {
     if (!comm || comm->world_size() == 1) return false;

@@ -44,6 +44,10 @@ void prepare_communicator(std::unique_ptr<dist::Communicator>& comm,
 // <run_dir>/logs/rank-<r>.log gets this rank's records (warnings and errors on ranks > 0).
 void open_rank_log(const std::string& run_dir, const dist::Communicator& comm);
 
+// Logs where this rank runs and on what ("rank 3 on node-b: cuda:1 (local rank 1 of 2 on this
+// node)"), on every rank: its own rank log has it (ranks > 0 log INFO to that file only).
+void log_rank_place(const dist::Communicator& comm);
+
 // Runs a rank's work and returns its exit status. In a job of several ranks an error is printed
 // and then ends every rank (MPI_Abort with the error's exit code), so the others do not wait for
 // this one until their timeout; with one rank it propagates to main() as usual. `comm` is read

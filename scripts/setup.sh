@@ -17,7 +17,8 @@ say() { printf '[setup] %s\n' "$*"; }
 apt_packages=(build-essential cmake ninja-build ccache pkg-config libgtest-dev libgmock-dev
   libopenmpi-dev openmpi-bin libhdf5-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
   libutf8proc-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev clang-format clang
-  libclang-rt-dev chromium)  # chromium: headless, renders `berth report` pages in a test
+  libclang-rt-dev chromium  # chromium: headless, renders `berth report` pages in a test
+  libpmix2 iproute2)  # PMIx for srun --mpi=pmix (Slurm's mpi_pmix); ip netns for tests/slurm
 if [ "${SKIP_APT:-0}" != 1 ]; then
   missing=()
   for p in "${apt_packages[@]}"; do
