@@ -1,5 +1,7 @@
 // berth eval --checkpoint DIR --input FILE.csv|.tsv|.jsonl|.h5 [--label-column label]
-//            [--output FILE.json] [--batch-size N] [--max-length N] [--device cpu|cuda|cuda:N]
+//            [--output FILE.json] [--batch-size N] [--max-length N] [--truncation R]
+//            [--head-tokens K] [--windows STRIDE] [--window-aggregate mean|max]
+//            [--device cpu|cuda|cuda:N]
 //            [--precision fp32|bf16|fp16|int8] [--threads N] [--json]
 // Loss, accuracy, macro-F1 (fractions in [0, 1]), per-class precision/recall/F1/support and the
 // confusion matrix (labels in the checkpoint's label order) of a fine-tuned checkpoint on a
@@ -28,6 +30,7 @@
 #include "launcher/eval_table.h"
 #include "launcher/launch_env.h"
 #include "launcher/predictor_options.h"
+#include "launcher/truncation_options.h"
 #include "model/classification_metrics.h"
 #include "model/predictor.h"
 
@@ -43,6 +46,11 @@ struct EvalArgs {
 };
 
 void run_eval(EvalArgs a) {
+  if (data::is_corpus(a.table.path) && a.options.windows_stride >= 0)
+    throw usage_error("eval",
+                      "--windows needs the texts, but " + a.table.path +
+                          " is a tokenized corpus (its texts were cut when it was prepped)",
+                      "evaluate the CSV/TSV/JSONL file it was prepped from");
   model::Predictor predictor(a.options);
   model::ConfusionMatrix cm(predictor.label_names());
   double loss_sum = 0;
@@ -114,16 +122,23 @@ void register_eval(CLI::App& app) {
   cmd->add_flag("--json", a->json,
                 "Print the JSON report even when standard output is a terminal (default there: "
                 "a table)");
-  auto* max_length =
-      cmd->add_option("--max-length", a->options.max_length, "Tokens per example (tables only)")
-          ->capture_default_str();
+  auto flags = add_truncation_options(cmd, a->options.truncation);
+  auto* max_length = cmd->add_option("--max-length", a->options.max_length,
+                                     "Tokens per example, tables only (default: the "
+                                     "checkpoint's data.max_length, else 128)")
+                         ->capture_default_str();
+  flags.max_length = max_length;
+  add_window_options(cmd, a->options);
   add_predictor_options(cmd, a->options);
   auto verify = add_verify_option(cmd);
-  cmd->callback([a, format, text, pair, label, max_length, verify] {
+  cmd->callback([a, format, text, pair, label, max_length, verify, flags] {
     require_single_process("eval");
     check_checkpoint_for_use(a->options.model_dir, *verify);
-    a->table_options_set =
-        format->count() + text->count() + pair->count() + label->count() + max_length->count() > 0;
+    use_checkpoint_text_settings(a->options.model_dir, flags, a->options);
+    a->table_options_set = format->count() + text->count() + pair->count() + label->count() +
+                               max_length->count() + flags.truncation->count() +
+                               flags.head_tokens->count() >
+                           0;
     run_eval(*a);
   });
 }
