@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "model/autocast_guard.h"
-#include "trainer/batch_tensors.h"
+#include "model/batch_tensors.h"
 
 namespace berth::trainer {
 
@@ -42,7 +42,7 @@ EvalResult evaluate(model::BertClassifier& model, const data::Corpus& corpus, in
     std::vector<int64_t> idx;
     for (int64_t i = start; i < std::min(end, start + batch_size); ++i) idx.push_back(i);
     auto batch = data::collate(corpus.read(idx), pad_id);
-    auto t = to_tensors(batch, device);
+    auto t = model::to_tensors(batch, device);
     at::Tensor logits;
     {
       model::AutocastGuard ac(device.type(), autocast_dtype);
