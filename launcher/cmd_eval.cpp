@@ -16,7 +16,6 @@
 // `--model` is accepted as an alias of `--checkpoint`.
 #include <unistd.h>
 
-#include <cmath>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -31,7 +30,7 @@
 #include "launcher/launch_env.h"
 #include "launcher/predictor_options.h"
 #include "launcher/truncation_options.h"
-#include "model/classification_metrics.h"
+#include "model/eval_accumulator.h"
 #include "model/predictor.h"
 
 namespace berth::launcher {
@@ -52,17 +51,8 @@ void run_eval(EvalArgs a) {
                           " is a tokenized corpus (its texts were cut when it was prepped)",
                       "evaluate the CSV/TSV/JSONL file it was prepped from");
   model::Predictor predictor(a.options);
-  model::ConfusionMatrix cm(predictor.label_names());
-  double loss_sum = 0;
-  auto add = [&](const model::Prediction& p, int64_t label) {
-    cm.add(p.label, label);
-    // Cross-entropy from the logits in double: log-sum-exp minus the true class's logit.
-    double mx = p.logits[0];
-    for (float l : p.logits) mx = std::max<double>(mx, l);
-    double sum = 0;
-    for (float l : p.logits) sum += std::exp(l - mx);
-    loss_sum += mx + std::log(sum) - p.logits[label];
-  };
+  model::EvalAccumulator acc(predictor.label_names());
+  auto add = [&](const model::Prediction& p, int64_t label) { acc.add(p.logits, label); };
   if (data::is_corpus(a.table.path)) {
     if (a.table_options_set)
       log::get("eval")->warn(
@@ -75,16 +65,17 @@ void run_eval(EvalArgs a) {
     predictor.predict_table(a.table, [&](const data::TableRow&, const model::Prediction& p,
                                          int64_t label) { add(p, label); });
   }
-  auto report = cm.report();
+  auto report = acc.report();
+  const double loss = acc.mean_loss();
   if (report.total == 0) throw data_error("eval", a.table.path + " has no records");
   nlohmann::json j = report.to_json();
-  j["loss"] = loss_sum / report.total;
+  j["loss"] = loss;
   j["checkpoint"] = a.options.model_dir;
   j["input"] = a.table.path;
   std::string text = j.dump(2) + "\n";
   // People at a terminal read a table; pipes and scripts get the JSON.
   if (!a.json && isatty(STDOUT_FILENO) == 1)
-    std::cout << format_eval_table(report, loss_sum / report.total) << std::flush;
+    std::cout << format_eval_table(report, loss) << std::flush;
   else
     std::cout << text << std::flush;
   if (!a.output.empty()) {
@@ -95,8 +86,8 @@ void run_eval(EvalArgs a) {
   const auto& st = predictor.stats();
   log::get("eval")->info(
       "{} examples: accuracy {:.4f}, macro-F1 {:.4f}, loss {:.4f} ({:.2f} s, {:.1f} examples/s)",
-      report.total, report.accuracy, report.macro_f1, loss_sum / report.total,
-      st.tokenize_s + st.forward_s, report.total / std::max(st.tokenize_s + st.forward_s, 1e-9));
+      report.total, report.accuracy, report.macro_f1, loss, st.tokenize_s + st.forward_s,
+      report.total / std::max(st.tokenize_s + st.forward_s, 1e-9));
 }
 
 void register_eval(CLI::App& app) {

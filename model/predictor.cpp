@@ -11,12 +11,14 @@
 
 #include "common/cpu_features.h"
 #include "common/error.h"
+#include "data/batch.h"
 #include "data/corpus.h"
 #include "data/text_windows.h"
 #include "data/tokenizer.h"
 #include "data/truncation.h"
 #include "model/attention_backend.h"
 #include "model/autocast_guard.h"
+#include "model/batch_tensors.h"
 #include "model/int8_linear.h"
 #include "model/model_log.h"
 #include "model/pretrained.h"
@@ -31,6 +33,8 @@ using Clock = std::chrono::steady_clock;
 // With --windows, rows are predicted together until their texts reach this many bytes (or a
 // sorting window of rows): the windows' ids of one group are held at once.
 constexpr size_t kWindowedTextBytes = 4 << 20;
+// Prediction batches are padded to a multiple of this on CUDA (tensor cores want multiples of 8).
+constexpr int kCudaLengthMultiple = 8;
 
 double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
@@ -91,36 +95,20 @@ struct Predictor::Impl {
   void run_batch(const std::vector<data::Example>& examples, const std::vector<size_t>& order,
                  size_t b, size_t e, std::vector<Prediction>& out) {
     const int64_t n = static_cast<int64_t>(e - b);
-    int64_t seq = 0;
-    for (size_t i = b; i < e; ++i)
-      seq = std::max<int64_t>(seq, static_cast<int64_t>(examples[order[i]].input_ids.size()));
-    if (device.is_cuda()) seq = (seq + 7) / 8 * 8;  // tensor-core friendly shapes
-    at::Tensor ids = at::full({n, seq}, tokenizer->pad_id(), at::kLong);
-    at::Tensor mask = at::zeros({n, seq}, at::kLong);
-    at::Tensor types = at::zeros({n, seq}, at::kLong);
-    int64_t* pi = ids.data_ptr<int64_t>();
-    int64_t* pm = mask.data_ptr<int64_t>();
-    int64_t* pt = types.data_ptr<int64_t>();
-    for (int64_t r = 0; r < n; ++r) {
-      const data::Example& ex = examples[order[b + static_cast<size_t>(r)]];
-      const size_t len = ex.input_ids.size();
-      for (size_t t = 0; t < len; ++t) {
-        pi[r * seq + static_cast<int64_t>(t)] = ex.input_ids[t];
-        pm[r * seq + static_cast<int64_t>(t)] = 1;
-      }
-      for (size_t t = 0; t < ex.token_type_ids.size() && t < len; ++t)
-        pt[r * seq + static_cast<int64_t>(t)] = ex.token_type_ids[t];
-      stats.tokens += static_cast<int64_t>(len);
-    }
-    if (!device.is_cpu()) {
-      ids = ids.to(device);
-      mask = mask.to(device);
-      types = types.to(device);
-    }
+    std::vector<const data::Example*> rows;
+    rows.reserve(static_cast<size_t>(n));
+    for (size_t i = b; i < e; ++i) rows.push_back(&examples[order[i]]);
+    // Tensor-core friendly shapes on the GPU; on the CPU padding is only wasted work.
+    const data::Batch batch =
+        data::collate_view(rows, tokenizer->pad_id(), device.is_cuda() ? kCudaLengthMultiple : 1);
+    const int64_t seq = batch.seq_len;
+    for (const data::Example* ex : rows) stats.tokens += static_cast<int64_t>(ex->input_ids.size());
+    const BatchTensors t = to_tensors(batch, device);
     at::Tensor logits;
     {
       AutocastGuard ac(device.type(), autocast);
-      logits = loaded.model->forward(ids, mask, types).logits;  // (batch, labels)
+      logits = loaded.model->forward(t.input_ids, t.attention_mask, t.token_type_ids)
+                   .logits;  // (batch, labels)
     }
     logits = logits.to(at::kCPU, at::kFloat).contiguous();
     at::Tensor probs = at::softmax(logits, 1).contiguous();
