@@ -27,7 +27,9 @@ std::string long_csv(int rows) {
   for (int i = 0; i < rows; ++i) {
     const int c = i % 3;
     std::string text = c == 0 ? "alpha alpha " : c == 1 ? "beta beta " : "";
-    for (int w = 0; w < 30 + (i * 7) % 31; ++w) text += std::string(filler[(i + w) % 6]) + " ";
+    // Numbered, so that no stretch of a text repeats another (the rules then keep different ids).
+    for (int w = 0; w < 30 + (i * 7) % 31; ++w)
+      text += std::string(filler[(i + w) % 6]) + " " + std::to_string(w) + " ";
     if (c == 2) text += "gamma gamma";
     o << text << ",c" << c << "\n";
   }
