@@ -4,6 +4,8 @@
 # Usage: bench/train_accuracy.sh [DATASETS (sst2 trec6)] [SEEDS (1 2 3)] [PRECISION (fp32)]
 # Writes bench/results/train_accuracy-<precision>[-<TAG>].jsonl (one line per run) and prints a
 # summary. SYSTEMS="berth" skips the transformers runs (e.g. to re-measure Berth after a change).
+# MODEL=DIR runs another checkpoint on both sides (e.g. MODEL=models/bge-small TAG=bge-small);
+# MAX_STEPS=N stops both sides after N optimizer steps (a reduced run: say so with its figures).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 datasets=${1:-"sst2 trec6"}
@@ -11,6 +13,11 @@ seeds=${2:-"1 2 3"}
 precision=${3:-fp32}
 threads=${THREADS:-$(nproc)}
 systems=${SYSTEMS:-"berth transformers"}
+model=${MODEL:-models/default}
+max_steps=${MAX_STEPS:--1}
+if [ ! -f "$model/model.safetensors" ]; then
+  echo "no $model/model.safetensors (models/bge-small: see scripts/setup.sh)" >&2; exit 1
+fi
 out=bench/results/train_accuracy-$precision${TAG:+-$TAG}.jsonl
 mkdir -p bench/results
 for ds in $datasets; do
@@ -21,7 +28,8 @@ for ds in $datasets; do
     rm -rf "$run"; mkdir -p "$(dirname "$run")"
     build/berth train --config configs/$ds.toml --resume never --set train.seed=$seed \
       --set train.precision=\"$precision\" --set runtime.threads=$threads --set train.run_dir=\"$run\" \
-      --set checkpoint.every_minutes=0 2> "$run.log" || { tail -20 "$run.log"; exit 1; }
+      --set checkpoint.every_minutes=0 --set model.path=\"$model\" --set train.max_steps=$max_steps \
+      2> "$run.log" || { tail -20 "$run.log"; exit 1; }
     python3 - "$run/metrics.jsonl" "$ds" "$seed" "$precision" "$(git rev-parse --short HEAD)" >> "$out" <<'PY'
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1])]
@@ -35,7 +43,7 @@ print(json.dumps({"system": "berth", "commit": sys.argv[5], "dataset": sys.argv[
                   "train_samples_per_s": sps, "train_seconds": done["train_seconds"]}))
 PY
     fi
-    [[ " $systems " == *" transformers "* ]] && .venv/bin/python bench/hf_train.py --model models/default --train ../shared/data/$ds/train.csv $dev \
+    [[ " $systems " == *" transformers "* ]] && .venv/bin/python bench/hf_train.py --model "$model" --max-steps $max_steps --train ../shared/data/$ds/train.csv $dev \
       --test ../shared/data/$ds/test.csv --seed $seed --precision $precision --threads $threads \
       | python3 -c "import json,sys; r=json.loads(sys.stdin.read()); r['dataset']='$ds'; print(json.dumps(r))" >> "$out"
     tail -2 "$out"

@@ -1,7 +1,7 @@
 // The settings that take one of a fixed set of names (train.precision, train.metric,
-// optim.schedule; --precision): one enum each, parsed once where the config or the command line
-// is validated, so that the code after that compares enums instead of strings. The names are the
-// documented values, in the order their enum lists them.
+// optim.schedule, data.truncation; --precision, --window-aggregate): one enum each, parsed once
+// where the config or the command line is validated, so that the code after that compares enums
+// instead of strings. The names are the documented values, in the order their enum lists them.
 #pragma once
 
 #include <array>
@@ -13,6 +13,10 @@ namespace berth {
 enum class Precision { kFp32, kBf16, kFp16 };
 enum class Metric { kAccuracy, kMacroF1, kLoss };
 enum class Schedule { kLinear, kCosine, kConstant };
+// Which word pieces of a text longer than max_length are kept (data/truncation.h).
+enum class Truncation { kHead, kTail, kHeadTail };
+// How the logits of a text's windows (--windows) become the text's logits.
+enum class WindowAggregate { kMean, kMax };
 
 template <class E>
 struct ChoiceNames;
@@ -27,6 +31,15 @@ struct ChoiceNames<Metric> {
 template <>
 struct ChoiceNames<Schedule> {
   static constexpr std::array<const char*, 3> names{"linear", "cosine", "constant"};
+};
+
+template <>
+struct ChoiceNames<Truncation> {
+  static constexpr std::array<const char*, 3> names{"head", "tail", "head_tail"};
+};
+template <>
+struct ChoiceNames<WindowAggregate> {
+  static constexpr std::array<const char*, 2> names{"mean", "max"};
 };
 
 template <class E>

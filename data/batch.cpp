@@ -6,11 +6,19 @@
 namespace berth::data {
 
 Batch collate(const std::vector<Example>& examples, int32_t pad_id, int pad_to_multiple) {
+  std::vector<const Example*> view;
+  view.reserve(examples.size());
+  for (const auto& e : examples) view.push_back(&e);
+  return collate_view(view, pad_id, pad_to_multiple);
+}
+
+Batch collate_view(const std::vector<const Example*>& examples, int32_t pad_id,
+                   int pad_to_multiple) {
   if (pad_to_multiple < 1) throw std::invalid_argument("collate: pad_to_multiple must be >= 1");
   Batch b;
   b.batch_size = static_cast<int64_t>(examples.size());
   size_t longest = 0;
-  for (const auto& e : examples) longest = std::max(longest, e.input_ids.size());
+  for (const Example* e : examples) longest = std::max(longest, e->input_ids.size());
   int64_t len = static_cast<int64_t>(longest);
   if (len % pad_to_multiple != 0) len += pad_to_multiple - len % pad_to_multiple;
   b.seq_len = len;
@@ -21,7 +29,7 @@ Batch collate(const std::vector<Example>& examples, int32_t pad_id, int pad_to_m
   b.labels.resize(examples.size());
   b.source_rows.resize(examples.size());
   for (size_t r = 0; r < examples.size(); ++r) {
-    const Example& e = examples[r];
+    const Example& e = *examples[r];
     if (!e.token_type_ids.empty() && e.token_type_ids.size() != e.input_ids.size()) {
       throw std::invalid_argument(
           "collate: an example's token_type_ids and input_ids differ in length");

@@ -24,5 +24,8 @@ struct Batch {
 // `pad_to_multiple` >= 1 rounds seq_len up to a multiple of it. An empty input gives an empty
 // batch (batch_size 0, seq_len 0).
 Batch collate(const std::vector<Example>& examples, int32_t pad_id, int pad_to_multiple = 1);
+// The same over examples held elsewhere (the predictor batches a length-sorted view of a window).
+Batch collate_view(const std::vector<const Example*>& examples, int32_t pad_id,
+                   int pad_to_multiple = 1);
 
 }  // namespace berth::data

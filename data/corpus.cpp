@@ -126,6 +126,9 @@ Corpus Corpus::open(const std::string& path, const CorpusOpenOptions& options) {
     in.lowercase = h5::read_int_attr(f, "lowercase") != 0;
     in.strip_accents = h5::read_int_attr(f, "strip_accents") != 0;
     in.max_length = static_cast<int>(h5::read_int_attr(f, "max_length"));
+    if (h5::has_attr(f, "truncation")) in.truncation = h5::read_string_attr(f, "truncation");
+    if (h5::has_attr(f, "head_tokens"))
+      in.head_tokens = static_cast<int>(h5::read_int_attr(f, "head_tokens"));
     in.source_file = h5::read_string_attr(f, "source_file");
     in.source_size = h5::read_int_attr(f, "source_size");
     in.source_sha256 = h5::read_string_attr(f, "source_sha256");

@@ -17,6 +17,9 @@ struct CorpusInfo {
   bool lowercase = true;
   bool strip_accents = true;
   int max_length = 0;
+  // data/truncation.h; corpora written before these attributes existed read as "head", 0.
+  std::string truncation = "head";
+  int head_tokens = 0;        // head_tail: word pieces kept from the start (resolved); 0 otherwise
   std::string source_file;    // as given to prep
   int64_t source_size = 0;    // bytes
   std::string source_sha256;  // hex, of the whole source file

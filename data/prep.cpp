@@ -71,6 +71,10 @@ void validate(const PrepOptions& o) {
                       "it counts [CLS] and [SEP]; use at least " + std::to_string(min_len) +
                           " (128 or 256 are usual)");
   }
+  if (std::string p = truncation_problem(o.truncation, o.max_length, !o.text_pair_column.empty());
+      !p.empty())
+    throw usage_error("prep", "--truncation/--head-tokens: " + p,
+                      "see docs/configuration.md, data.truncation");
   if (o.threads < 0) throw usage_error("prep", "--threads must be 0 (all cores) or more");
   if (o.batch_rows < 1) throw usage_error("prep", "batch_rows must be at least 1");
   if (o.text_column.empty()) throw usage_error("prep", "--text-column is empty");
@@ -88,7 +92,7 @@ void validate(const PrepOptions& o) {
 
 // Tokenizes rows [0, p.size) of `p` into `out` on `threads` threads, in order.
 void tokenize(const Tokenizer& tok, const Pending& p, bool pairs, bool labeled, int max_length,
-              int threads, std::vector<Example>& out) {
+              const TruncationRule& rule, int threads, std::vector<Example>& out) {
   out.resize(p.size);
   std::atomic<size_t> next{0};
   constexpr size_t kGrain = 64;  // rows per grab: small enough to balance, large enough to be cheap
@@ -100,7 +104,7 @@ void tokenize(const Tokenizer& tok, const Pending& p, bool pairs, bool labeled, 
       for (size_t i = a; i < b; ++i) {
         const TableRow& r = p.rows[i];
         Encoding enc = pairs ? tok.encode_pair(r.values[0], r.values[1], max_length)
-                             : tok.encode(r.values[0], max_length);
+                             : encode_truncated(tok, r.values[0], max_length, rule);
         Example& e = out[i];
         e.input_ids = std::move(enc.ids);
         if (pairs) {
@@ -236,8 +240,9 @@ class RowSource {
 
 // Tokenizes the kept rows and appends them to `writer`. Double buffering: one batch is tokenized
 // on the pool while this thread reads the next.
-void tokenize_into(RowSource& rows, const Tokenizer& tok, int max_length, int threads,
-                   CorpusWriter& writer, PrepStats& stats, const std::string& input) {
+void tokenize_into(RowSource& rows, const Tokenizer& tok, int max_length,
+                   const TruncationRule& rule, int threads, CorpusWriter& writer, PrepStats& stats,
+                   const std::string& input) {
   // Progress by bytes read, for inputs that take more than a few seconds.
   std::error_code size_ec;
   const auto input_size = std::filesystem::file_size(input, size_ec);
@@ -248,7 +253,7 @@ void tokenize_into(RowSource& rows, const Tokenizer& tok, int max_length, int th
   bool more = rows.fill(bufs[cur]);
   while (more) {
     auto job = std::async(std::launch::async, [&, cur] {
-      tokenize(tok, bufs[cur], rows.pairs(), rows.labeled(), max_length, threads, examples);
+      tokenize(tok, bufs[cur], rows.pairs(), rows.labeled(), max_length, rule, threads, examples);
     });
     bool next_more;
     try {
@@ -275,6 +280,9 @@ CorpusInfo describe(const PrepOptions& o, const Tokenizer& tok, RowSource& rows,
   info.lowercase = tok.settings().lowercase;
   info.strip_accents = tok.settings().strip_accents;
   info.max_length = o.max_length;
+  info.truncation = to_string(o.truncation.side);
+  info.head_tokens =
+      o.truncation.side == Truncation::kHeadTail ? o.truncation.head_pieces(o.max_length) : 0;
   info.source_file = o.input;
   info.source_size = rows.bytes_read();
   info.source_sha256 = rows.sha256();
@@ -324,7 +332,7 @@ PrepStats prep_corpus(const PrepOptions& o) {
   CorpusWriter writer(o.output, CorpusLayout{rows.labeled(), rows.pairs()});
   int threads = o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency());
 
-  tokenize_into(rows, *tok, o.max_length, threads, writer, stats, o.input);
+  tokenize_into(rows, *tok, o.max_length, o.truncation, threads, writer, stats, o.input);
 
   std::vector<std::string> names;
   std::vector<int32_t> remap;

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "data/table_reader.h"
+#include "data/truncation.h"
 
 namespace berth::data {
 
@@ -42,6 +43,7 @@ struct PrepOptions {
   std::string text_pair_column;  // empty: single texts
   std::string labels_from;       // a corpus whose label_names (and tokenizer) to reuse
   int max_length = 128;
+  TruncationRule truncation;  // single texts; pairs are cut longest_first (data/truncation.h)
   std::optional<TableFormat> format;  // default: from the input's extension
   bool strict = false;
   int threads = 0;  // 0: all cores

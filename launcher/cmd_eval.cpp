@@ -1,5 +1,7 @@
 // berth eval --checkpoint DIR --input FILE.csv|.tsv|.jsonl|.h5 [--label-column label]
-//            [--output FILE.json] [--batch-size N] [--max-length N] [--device cpu|cuda|cuda:N]
+//            [--output FILE.json] [--batch-size N] [--max-length N] [--truncation R]
+//            [--head-tokens K] [--windows STRIDE] [--window-aggregate mean|max]
+//            [--device cpu|cuda|cuda:N]
 //            [--precision fp32|bf16|fp16|int8] [--threads N] [--json]
 // Loss, accuracy, macro-F1 (fractions in [0, 1]), per-class precision/recall/F1/support and the
 // confusion matrix (labels in the checkpoint's label order) of a fine-tuned checkpoint on a
@@ -14,7 +16,6 @@
 // `--model` is accepted as an alias of `--checkpoint`.
 #include <unistd.h>
 
-#include <cmath>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -28,7 +29,8 @@
 #include "launcher/eval_table.h"
 #include "launcher/launch_env.h"
 #include "launcher/predictor_options.h"
-#include "model/classification_metrics.h"
+#include "launcher/truncation_options.h"
+#include "model/eval_accumulator.h"
 #include "model/predictor.h"
 
 namespace berth::launcher {
@@ -43,18 +45,14 @@ struct EvalArgs {
 };
 
 void run_eval(EvalArgs a) {
+  if (data::is_corpus(a.table.path) && a.options.windows_stride >= 0)
+    throw usage_error("eval",
+                      "--windows needs the texts, but " + a.table.path +
+                          " is a tokenized corpus (its texts were cut when it was prepped)",
+                      "evaluate the CSV/TSV/JSONL file it was prepped from");
   model::Predictor predictor(a.options);
-  model::ConfusionMatrix cm(predictor.label_names());
-  double loss_sum = 0;
-  auto add = [&](const model::Prediction& p, int64_t label) {
-    cm.add(p.label, label);
-    // Cross-entropy from the logits in double: log-sum-exp minus the true class's logit.
-    double mx = p.logits[0];
-    for (float l : p.logits) mx = std::max<double>(mx, l);
-    double sum = 0;
-    for (float l : p.logits) sum += std::exp(l - mx);
-    loss_sum += mx + std::log(sum) - p.logits[label];
-  };
+  model::EvalAccumulator acc(predictor.label_names());
+  auto add = [&](const model::Prediction& p, int64_t label) { acc.add(p.logits, label); };
   if (data::is_corpus(a.table.path)) {
     if (a.table_options_set)
       log::get("eval")->warn(
@@ -67,16 +65,17 @@ void run_eval(EvalArgs a) {
     predictor.predict_table(a.table, [&](const data::TableRow&, const model::Prediction& p,
                                          int64_t label) { add(p, label); });
   }
-  auto report = cm.report();
+  auto report = acc.report();
+  const double loss = acc.mean_loss();
   if (report.total == 0) throw data_error("eval", a.table.path + " has no records");
   nlohmann::json j = report.to_json();
-  j["loss"] = loss_sum / report.total;
+  j["loss"] = loss;
   j["checkpoint"] = a.options.model_dir;
   j["input"] = a.table.path;
   std::string text = j.dump(2) + "\n";
   // People at a terminal read a table; pipes and scripts get the JSON.
   if (!a.json && isatty(STDOUT_FILENO) == 1)
-    std::cout << format_eval_table(report, loss_sum / report.total) << std::flush;
+    std::cout << format_eval_table(report, loss) << std::flush;
   else
     std::cout << text << std::flush;
   if (!a.output.empty()) {
@@ -87,8 +86,8 @@ void run_eval(EvalArgs a) {
   const auto& st = predictor.stats();
   log::get("eval")->info(
       "{} examples: accuracy {:.4f}, macro-F1 {:.4f}, loss {:.4f} ({:.2f} s, {:.1f} examples/s)",
-      report.total, report.accuracy, report.macro_f1, loss_sum / report.total,
-      st.tokenize_s + st.forward_s, report.total / std::max(st.tokenize_s + st.forward_s, 1e-9));
+      report.total, report.accuracy, report.macro_f1, loss, st.tokenize_s + st.forward_s,
+      report.total / std::max(st.tokenize_s + st.forward_s, 1e-9));
 }
 
 void register_eval(CLI::App& app) {
@@ -114,16 +113,23 @@ void register_eval(CLI::App& app) {
   cmd->add_flag("--json", a->json,
                 "Print the JSON report even when standard output is a terminal (default there: "
                 "a table)");
-  auto* max_length =
-      cmd->add_option("--max-length", a->options.max_length, "Tokens per example (tables only)")
-          ->capture_default_str();
+  auto flags = add_truncation_options(cmd, a->options.truncation);
+  auto* max_length = cmd->add_option("--max-length", a->options.max_length,
+                                     "Tokens per example, tables only (default: the "
+                                     "checkpoint's data.max_length, else 128)")
+                         ->capture_default_str();
+  flags.max_length = max_length;
+  add_window_options(cmd, a->options);
   add_predictor_options(cmd, a->options);
   auto verify = add_verify_option(cmd);
-  cmd->callback([a, format, text, pair, label, max_length, verify] {
+  cmd->callback([a, format, text, pair, label, max_length, verify, flags] {
     require_single_process("eval");
     check_checkpoint_for_use(a->options.model_dir, *verify);
-    a->table_options_set =
-        format->count() + text->count() + pair->count() + label->count() + max_length->count() > 0;
+    use_checkpoint_text_settings(a->options.model_dir, flags, a->options);
+    a->table_options_set = format->count() + text->count() + pair->count() + label->count() +
+                               max_length->count() + flags.truncation->count() +
+                               flags.head_tokens->count() >
+                           0;
     run_eval(*a);
   });
 }

@@ -1,7 +1,8 @@
 // berth predict --checkpoint DIR --input FILE [--output FILE.jsonl] [--text-column text]
 //               [--pair-column COL] [--format csv|tsv|jsonl|txt] [--batch-size N]
-//               [--max-length N] [--device cpu|cuda|cuda:N] [--precision fp32|bf16|fp16|int8]
-//               [--threads N]
+//               [--max-length N] [--truncation head|tail|head_tail] [--head-tokens K]
+//               [--windows STRIDE] [--window-aggregate mean|max]
+//               [--device cpu|cuda|cuda:N] [--precision fp32|bf16|fp16|int8] [--threads N]
 // Labels plain text (one text a line), CSV, TSV or JSONL with a fine-tuned checkpoint and writes
 // one JSON line per input record, in input order:
 //   {"label": "...", "score": p, "probs": {"label": p, ...}, "row": N}
@@ -25,6 +26,7 @@
 #include "launcher/commands.h"
 #include "launcher/launch_env.h"
 #include "launcher/predictor_options.h"
+#include "launcher/truncation_options.h"
 #include "model/predictor.h"
 
 namespace berth::launcher {
@@ -74,10 +76,12 @@ void run_predict(const PredictArgs& a) {
   const auto& st = predictor.stats();
   const double pad_pct =
       st.padded_tokens > 0 ? 100.0 * (st.padded_tokens - st.tokens) / st.padded_tokens : 0.0;
+  const std::string windows =
+      a.options.windows_stride >= 0 ? " in " + std::to_string(st.examples) + " windows" : "";
   log::get("predict")->info(
-      "{} texts, {} tokens in {:.2f} s: {:.1f} texts/s, {:.0f} tokens/s (model load {:.2f} s, "
+      "{} texts{}, {} tokens in {:.2f} s: {:.1f} texts/s, {:.0f} tokens/s (model load {:.2f} s, "
       "tokenize {:.2f} s, forward {:.2f} s; {} batches, {:.1f}% padding)",
-      st.examples, st.tokens, total_s, st.examples / std::max(total_s, 1e-9),
+      st.texts, windows, st.tokens, total_s, st.texts / std::max(total_s, 1e-9),
       st.tokens / std::max(total_s, 1e-9), st.load_s, st.tokenize_s, st.forward_s, st.batches,
       pad_pct);
 }
@@ -95,13 +99,18 @@ void register_predict(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--pair-column", a->table.pair_column, "Column holding a second text, if any");
   cmd->add_option("--output", a->output, "JSON Lines output (default: standard output)");
-  cmd->add_option("--max-length", a->options.max_length, "Tokens per example")
-      ->capture_default_str();
+  auto flags = add_truncation_options(cmd, a->options.truncation);
+  flags.max_length =
+      cmd->add_option("--max-length", a->options.max_length,
+                      "Tokens per example (default: the checkpoint's data.max_length, else 128)")
+          ->capture_default_str();
+  add_window_options(cmd, a->options);
   add_predictor_options(cmd, a->options);
   auto verify = add_verify_option(cmd);
-  cmd->callback([a, verify] {
+  cmd->callback([a, verify, flags] {
     require_single_process("predict");
     check_checkpoint_for_use(a->options.model_dir, *verify);
+    use_checkpoint_text_settings(a->options.model_dir, flags, a->options);
     run_predict(*a);
   });
 }

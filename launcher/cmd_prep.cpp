@@ -8,6 +8,7 @@
 #include "data/prep.h"
 #include "launcher/commands.h"
 #include "launcher/launch_env.h"
+#include "launcher/truncation_options.h"
 #include "model/bert_config.h"
 
 namespace berth::launcher {
@@ -49,6 +50,7 @@ void register_prep(CLI::App& app) {
   cmd->add_option("--max-length", opts->max_length,
                   "Truncate to this many tokens, [CLS]/[SEP] included")
       ->capture_default_str();
+  add_truncation_options(cmd, opts->truncation);
   cmd->add_option("--format", *format, "Input format (default: from the extension)")
       ->check(CLI::IsMember({"csv", "tsv", "jsonl", "json", "txt"}));
   cmd->add_flag("--strict", opts->strict,

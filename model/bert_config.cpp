@@ -125,11 +125,11 @@ BertConfig BertConfig::from_json(const json& j, const std::string& source) {
   if (model_type != "bert")
     bad(source, "model_type",
         model_type.empty() ? std::string("missing") : "\"" + model_type + "\" is not supported",
-        "Berth implements BERT encoders only (model_type \"bert\")");
+        kSupportedModels);
   std::string pos = get_string(j, source, "position_embedding_type", "absolute");
   if (pos != "absolute")
     bad(source, "position_embedding_type", "\"" + pos + "\" is not supported",
-        "only absolute position embeddings are implemented");
+        std::string("only absolute position embeddings are implemented; ") + kSupportedModels);
   if (auto it = j.find("is_decoder"); it != j.end() && it->is_boolean() && it->get<bool>())
     bad(source, "is_decoder", "decoder (causal) BERT is not supported",
         "Berth fine-tunes bidirectional encoders for classification");

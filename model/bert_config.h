@@ -10,6 +10,11 @@
 
 namespace berth::model {
 
+// What Berth can load, for the messages that refuse a model directory.
+inline constexpr const char* kSupportedModels =
+    "Berth runs BERT encoders (model_type \"bert\", absolute positions: BERT, MiniLM, BGE, "
+    "E5...) as single-label classifiers, from config.json and one model.safetensors";
+
 // The feed-forward activation, resolved from HF's hidden_act name.
 enum class Activation {
   kGelu,      // "gelu": exact, erf based

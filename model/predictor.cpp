@@ -12,17 +12,28 @@
 #include "common/clock.h"
 #include "common/cpu_features.h"
 #include "common/error.h"
+#include "data/batch.h"
 #include "data/corpus.h"
+#include "data/text_windows.h"
 #include "data/tokenizer.h"
+#include "data/truncation.h"
 #include "model/attention_backend.h"
 #include "model/autocast_guard.h"
+#include "model/batch_tensors.h"
 #include "model/int8_linear.h"
 #include "model/model_log.h"
 #include "model/pretrained.h"
+#include "model/window_aggregator.h"
 
 namespace berth::model {
 
 namespace {
+
+// With --windows, rows are predicted together until their texts reach this many bytes (or a
+// sorting window of rows): the windows' ids of one group are held at once.
+constexpr size_t kWindowedTextBytes = 4 << 20;
+// Prediction batches are padded to a multiple of this on CUDA (tensor cores want multiples of 8).
+constexpr int kCudaLengthMultiple = 8;
 
 c10::Device to_device(const DeviceSetting& setting) {
   if (!setting.is_cuda()) return c10::Device(c10::kCPU);
@@ -45,6 +56,9 @@ struct Predictor::Impl {
   int64_t batch_size = 64;
   int64_t window = 64 * 32;  // examples per length-sorting window
   int max_length = 128;
+  data::TruncationRule truncation;
+  int windows_stride = -1;
+  WindowAggregate window_aggregate = WindowAggregate::kMean;
   std::map<std::string, int64_t> label_ids;
   PredictStats stats;
 
@@ -61,8 +75,9 @@ struct Predictor::Impl {
     std::vector<data::Example> examples(texts.size());
     at::parallel_for(0, static_cast<int64_t>(texts.size()), 16, [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i) {
-        auto enc = pairs.empty() ? tokenizer->encode(texts[i], max_length)
-                                 : tokenizer->encode_pair(texts[i], pairs[i], max_length);
+        auto enc = pairs.empty()
+                       ? data::encode_truncated(*tokenizer, texts[i], max_length, truncation)
+                       : tokenizer->encode_pair(texts[i], pairs[i], max_length);
         examples[i].input_ids = std::move(enc.ids);
         if (!pairs.empty()) examples[i].token_type_ids = std::move(enc.token_type_ids);
       }
@@ -75,36 +90,20 @@ struct Predictor::Impl {
   void run_batch(const std::vector<data::Example>& examples, const std::vector<size_t>& order,
                  size_t b, size_t e, std::vector<Prediction>& out) {
     const int64_t n = static_cast<int64_t>(e - b);
-    int64_t seq = 0;
-    for (size_t i = b; i < e; ++i)
-      seq = std::max<int64_t>(seq, static_cast<int64_t>(examples[order[i]].input_ids.size()));
-    if (device.is_cuda()) seq = (seq + 7) / 8 * 8;  // tensor-core friendly shapes
-    at::Tensor ids = at::full({n, seq}, tokenizer->pad_id(), at::kLong);
-    at::Tensor mask = at::zeros({n, seq}, at::kLong);
-    at::Tensor types = at::zeros({n, seq}, at::kLong);
-    int64_t* pi = ids.data_ptr<int64_t>();
-    int64_t* pm = mask.data_ptr<int64_t>();
-    int64_t* pt = types.data_ptr<int64_t>();
-    for (int64_t r = 0; r < n; ++r) {
-      const data::Example& ex = examples[order[b + static_cast<size_t>(r)]];
-      const size_t len = ex.input_ids.size();
-      for (size_t t = 0; t < len; ++t) {
-        pi[r * seq + static_cast<int64_t>(t)] = ex.input_ids[t];
-        pm[r * seq + static_cast<int64_t>(t)] = 1;
-      }
-      for (size_t t = 0; t < ex.token_type_ids.size() && t < len; ++t)
-        pt[r * seq + static_cast<int64_t>(t)] = ex.token_type_ids[t];
-      stats.tokens += static_cast<int64_t>(len);
-    }
-    if (!device.is_cpu()) {
-      ids = ids.to(device);
-      mask = mask.to(device);
-      types = types.to(device);
-    }
+    std::vector<const data::Example*> rows;
+    rows.reserve(static_cast<size_t>(n));
+    for (size_t i = b; i < e; ++i) rows.push_back(&examples[order[i]]);
+    // Tensor-core friendly shapes on the GPU; on the CPU padding is only wasted work.
+    const data::Batch batch =
+        data::collate_view(rows, tokenizer->pad_id(), device.is_cuda() ? kCudaLengthMultiple : 1);
+    const int64_t seq = batch.seq_len;
+    for (const data::Example* ex : rows) stats.tokens += static_cast<int64_t>(ex->input_ids.size());
+    const BatchTensors t = to_tensors(batch, device);
     at::Tensor logits;
     {
       AutocastGuard ac(device.type(), autocast);
-      logits = loaded.model->forward(ids, mask, types).logits;  // (batch, labels)
+      logits = loaded.model->forward(t.input_ids, t.attention_mask, t.token_type_ids)
+                   .logits;  // (batch, labels)
     }
     logits = logits.to(at::kCPU, at::kFloat).contiguous();
     at::Tensor probs = at::softmax(logits, 1).contiguous();
@@ -166,6 +165,15 @@ Predictor::Predictor(const PredictorOptions& o) : impl_(std::make_unique<Impl>()
   s.max_length =
       static_cast<int>(std::min<int64_t>(o.max_length, s.loaded.config.max_position_embeddings));
   s.tokenizer.emplace(data::Tokenizer::from_directory(o.model_dir));
+  s.truncation = o.truncation;
+  if (std::string p = data::truncation_problem(o.truncation, s.max_length, false); !p.empty())
+    throw usage_error("model", p, "see docs/configuration.md, data.truncation");
+  if (o.windows_stride != -1) {
+    if (std::string p = data::windows_problem(s.max_length, o.windows_stride); !p.empty())
+      throw usage_error("model", p, "e.g. --windows 128 with --max-length 512");
+  }
+  s.windows_stride = o.windows_stride;
+  s.window_aggregate = o.window_aggregate;
   for (size_t i = 0; i < s.loaded.label_names.size(); ++i)
     s.label_ids.emplace(s.loaded.label_names[i], static_cast<int64_t>(i));
   s.stats.load_s = seconds_since(start);
@@ -231,6 +239,13 @@ void Predictor::predict_table(const TableSpec& spec, const Sink& sink) {
   auto& s = *impl_;
   data::TableReadOptions ro;
   if (!spec.format.empty()) ro.format = data::parse_table_format(spec.format);
+  if (!spec.pair_column.empty() && s.windows_stride >= 0)
+    throw usage_error("model", "--windows reads single texts, not text pairs",
+                      "drop --pair-column or --windows");
+  if (!spec.pair_column.empty() && s.truncation.side != Truncation::kHead)
+    throw usage_error("model",
+                      "truncation " + to_string(s.truncation.side) + " applies to single texts",
+                      "text pairs are cut longest_first: use --truncation head");
   auto reader = data::open_table(spec.path, ro);
   std::vector<std::string> columns = {spec.text_column};
   if (!spec.pair_column.empty()) columns.push_back(spec.pair_column);
@@ -257,26 +272,75 @@ void Predictor::predict_table(const TableSpec& spec, const Sink& sink) {
   std::vector<data::TableRow> rows;
   std::vector<std::string> texts, pairs;
   std::vector<int64_t> labels;
+  size_t text_bytes = 0;
   auto flush = [&] {
-    auto examples = s.tokenize(texts, pairs);
-    for (size_t i = 0; i < rows.size(); ++i) examples[i].source_row = rows[i].record;
-    auto preds = predict_examples(examples);
-    for (size_t i = 0; i < rows.size(); ++i) sink(rows[i], preds[i], labels[i]);
+    if (s.windows_stride >= 0) {
+      predict_windows(texts, rows,
+                      [&](size_t i, const Prediction& p) { sink(rows[i], p, labels[i]); });
+    } else {
+      auto examples = s.tokenize(texts, pairs);
+      for (size_t i = 0; i < rows.size(); ++i) examples[i].source_row = rows[i].record;
+      auto preds = predict_examples(examples);
+      for (size_t i = 0; i < rows.size(); ++i) sink(rows[i], preds[i], labels[i]);
+    }
+    s.stats.texts += static_cast<int64_t>(rows.size());
     rows.clear();
     texts.clear();
     pairs.clear();
     labels.clear();
+    text_bytes = 0;
   };
   data::TableRow row;
   while (reader->next(row)) {
     labels.push_back(label_of(row));  // validate before spending compute on the window
+    text_bytes += row.values[0].size();
     texts.push_back(std::move(row.values[0]));
     if (!spec.pair_column.empty()) pairs.push_back(std::move(row.values[1]));
     row.values.clear();
     rows.push_back(row);
-    if (static_cast<int64_t>(rows.size()) >= s.window) flush();
+    // With windows a few long texts fill a window of examples: bound their bytes too.
+    if (static_cast<int64_t>(rows.size()) >= s.window ||
+        (s.windows_stride >= 0 && text_bytes >= kWindowedTextBytes))
+      flush();
   }
   if (!rows.empty()) flush();
+}
+
+void Predictor::predict_windows(const std::vector<std::string>& texts,
+                                const std::vector<data::TableRow>& rows,
+                                const std::function<void(size_t, const Prediction&)>& done) {
+  auto& s = *impl_;
+  const auto start = Clock::now();
+  std::vector<std::vector<data::Encoding>> windows(texts.size());
+  at::parallel_for(0, static_cast<int64_t>(texts.size()), 1, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i)
+      windows[i] = data::encode_windows(*s.tokenizer, texts[i], s.max_length, s.windows_stride);
+  });
+  s.stats.tokenize_s += seconds_since(start);
+  // The windows go through the model a sorting window of examples at a time, each text's
+  // logits combined as its windows come back.
+  std::vector<WindowAggregator> texts_so_far(texts.size(), WindowAggregator(s.window_aggregate));
+  std::vector<data::Example> chunk;
+  std::vector<size_t> owner;
+  auto run = [&] {
+    auto preds = predict_examples(chunk);
+    for (size_t j = 0; j < preds.size(); ++j) texts_so_far[owner[j]].add(preds[j].logits);
+    chunk.clear();
+    owner.clear();
+  };
+  for (size_t i = 0; i < texts.size(); ++i) {
+    for (auto& w : windows[i]) {
+      data::Example ex;
+      ex.input_ids = std::move(w.ids);
+      ex.source_row = rows[i].record;
+      chunk.push_back(std::move(ex));
+      owner.push_back(i);
+      if (static_cast<int64_t>(chunk.size()) >= s.window) run();
+    }
+    windows[i] = {};
+  }
+  if (!chunk.empty()) run();
+  for (size_t i = 0; i < texts.size(); ++i) done(i, texts_so_far[i].result());
 }
 
 void Predictor::predict_corpus(const std::string& path, const CorpusSink& sink) {

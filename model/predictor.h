@@ -19,6 +19,7 @@
 #include "common/device_setting.h"
 #include "data/corpus_example.h"
 #include "data/table_reader.h"
+#include "data/truncation.h"
 
 namespace berth::data {
 class Tokenizer;
@@ -34,6 +35,13 @@ struct PredictorOptions {
   bool int8 = false;
   int64_t batch_size = 64;
   int max_length = 128;  // tokens per example, [CLS]/[SEP] included; at most the model's limit
+  // Which word pieces of a longer single text are kept (data/truncation.h); pairs: longest_first.
+  data::TruncationRule truncation;
+  // --windows: > -1 reads whole texts (tables only) in overlapping windows sharing this many word
+  // pieces (data/text_windows.h); a text's prediction combines its windows' logits
+  // (model/window_aggregator.h). -1: one example per text, cut by `truncation`.
+  int windows_stride = -1;
+  WindowAggregate window_aggregate = WindowAggregate::kMean;
   // Intra-op CPU threads (at::set_num_threads, process-wide; also used to tokenize a window in
   // parallel). 0 = one per core (std::thread::hardware_concurrency()).
   int threads = 0;
@@ -48,7 +56,8 @@ struct Prediction {
 
 // Counters since the Predictor was made; times are wall-clock seconds.
 struct PredictStats {
-  int64_t examples = 0;
+  int64_t examples = 0;       // sequences through the model (with --windows: windows)
+  int64_t texts = 0;          // records predict_table handed to its sink
   int64_t tokens = 0;         // real tokens, [CLS]/[SEP] included
   int64_t padded_tokens = 0;  // batch_size × seq_len summed over batches: what was computed
   int64_t batches = 0;
@@ -91,6 +100,8 @@ class Predictor {
   // data_error naming its source_row.
   std::vector<Prediction> predict_examples(const std::vector<data::Example>& examples);
 
+  // With windows_stride >= 0 each record's prediction combines its text's windows (pairs are
+  // refused).
   // Streams the table in windows and calls `sink` for every record, in file order, with its
   // prediction and label id (-1 without a label column). Labels are read as label names, or as
   // class ids when they are integers that are not names; anything else is a data_error naming
@@ -108,6 +119,12 @@ class Predictor {
   void predict_corpus(const std::string& path, const CorpusSink& sink);
 
  private:
+  // --windows: the windows of texts[i] (rows[i] names its record), predicted a sorting window of
+  // examples at a time; done(i, prediction) once per text, in order.
+  void predict_windows(const std::vector<std::string>& texts,
+                       const std::vector<data::TableRow>& rows,
+                       const std::function<void(size_t, const Prediction&)>& done);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

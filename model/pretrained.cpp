@@ -64,18 +64,45 @@ bool ignorable_buffer(const std::string& normalised) {
 
 [[noreturn]] void missing_weights_file(const fs::path& dir) {
   std::string found;
-  for (const char* f :
-       {"pytorch_model.bin", "model.safetensors.index.json", "tf_model.h5", "flax_model.msgpack"})
+  for (const char* f : {"pytorch_model.bin", "model.safetensors.index.json",
+                        "pytorch_model.bin.index.json", "tf_model.h5", "flax_model.msgpack"})
     if (fs::exists(dir / f)) found += std::string(found.empty() ? "" : ", ") + f;
+  const bool sharded = fs::exists(dir / "model.safetensors.index.json") ||
+                       fs::exists(dir / "pytorch_model.bin.index.json");
   std::string what = "no model.safetensors in " + dir.string();
   if (!found.empty()) what += " (found " + found + ")";
+  if (sharded) what += ": sharded weights are not supported";
   throw model_error(
       "model", what,
-      "Berth reads single-file safetensors weights only; convert once with: python -c \"from "
-      "transformers import AutoModel; m = AutoModel.from_pretrained('" +
+      std::string(kSupportedModels) +
+          " (pytorch_model.bin, TensorFlow, Flax and sharded files are not read); convert once "
+          "with: python -c \"from transformers import AutoModel; m = AutoModel.from_pretrained('" +
           dir.string() + "'); m.save_pretrained('" + dir.string() +
-          "', safe_serialization=True, "
-          "max_shard_size='100GB')\"");
+          "', safe_serialization=True, max_shard_size='100GB')\"");
+}
+
+// Checkpoints whose config.json makes transformers compute something else than a single-label
+// classifier: loading them as one would give numbers that mean something else.
+void refuse_other_problem_types(const BertConfig& config, const fs::path& dir,
+                                bool num_labels_given) {
+  const std::string source = (dir / "config.json").string();
+  if (config.problem_type == "regression")
+    throw model_error("model",
+                      source +
+                          ": problem_type \"regression\" is not supported (transformers "
+                          "computes a mean-squared-error regression with this model)",
+                      std::string(kSupportedModels) +
+                          "; to fine-tune this encoder as a classifier, remove problem_type "
+                          "from its config.json");
+  // transformers reads one label with problem_type null as regression too; a base model that
+  // names one label (bge-small-en-v1.5 does) is fine when fine-tuning sets the label count.
+  if (!num_labels_given && config.problem_type.empty() && config.num_labels() == 1)
+    throw model_error("model",
+                      source +
+                          ": one label (id2label or num_labels) makes transformers treat "
+                          "the model as a regression",
+                      std::string(kSupportedModels) +
+                          " with two or more labels; fine-tune it with berth train first");
 }
 
 // fsync(2) of a file (or, with `directory`, of a directory's entries); false with errno set.
@@ -151,6 +178,7 @@ LoadedClassifier load_classifier(const std::string& dir_str, const LoadOptions& 
   LoadedClassifier out;
   out.config = BertConfig::from_file((dir / "config.json").string());
   BertConfig& config = out.config;
+  refuse_other_problem_types(config, dir, options.num_labels.has_value());
   const int64_t num_labels = options.num_labels.value_or(config.num_labels());
   if (num_labels <= 0)
     throw usage_error("model", "num_labels must be positive, got " + std::to_string(num_labels));

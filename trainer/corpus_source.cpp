@@ -26,6 +26,13 @@ std::string content_hash(const std::string& path) {
 }
 }  // namespace
 
+data::TruncationRule truncation_rule(const TrainConfig& config) {
+  data::TruncationRule r;
+  r.side = config.data.truncation;
+  r.head_tokens = static_cast<int>(config.data.head_tokens);
+  return r;
+}
+
 std::string default_cache_dir() {
   const auto dir = user_cache_dir("corpora");
   return dir.empty() ? ".berth-cache/corpora" : dir.string();
@@ -59,6 +66,12 @@ std::string corpus_path_for(const std::string& path, const TrainConfig& config,
                          config.data.text_column + "|" + config.data.label_column + "|" +
                          config.data.text_pair_column + "|" +
                          std::to_string(config.data.max_length) + "|" + labels_key;
+  // Truncation joins the key only when it is not the default, so that caches made before it
+  // existed stay valid.
+  if (config.data.truncation != Truncation::kHead)
+    key_text += "|" + to_string(config.data.truncation) + ":" +
+                std::to_string(
+                    truncation_rule(config).head_pieces(static_cast<int>(config.data.max_length)));
   std::string dir = config.data.cache_dir.empty() ? default_cache_dir() : config.data.cache_dir;
   std::string out =
       dir + "/" + fs::path(path).stem().string() + "-" + sha256_hex(key_text).substr(0, 16) + ".h5";
@@ -81,6 +94,7 @@ std::string corpus_path_for(const std::string& path, const TrainConfig& config,
   o.text_pair_column = config.data.text_pair_column;
   o.labels_from = labels_from;
   o.max_length = static_cast<int>(config.data.max_length);
+  o.truncation = truncation_rule(config);
   data::prep_corpus(o);
   return out;
 }
@@ -127,6 +141,13 @@ TrainingData open_training_data(const TrainConfig& config, const data::Tokenizer
     }
     if (!c.labeled())
       throw data_error("data", "corpus " + p + " has no labels", "prep it with a label column");
+    // The checkpoint's config.toml tells predict how to cut texts: it must be what the corpus did.
+    if (c.info().truncation != to_string(config.data.truncation))
+      throw data_error("data",
+                       "corpus " + p + " was prepped with truncation " + c.info().truncation +
+                           " but data.truncation is " + to_string(config.data.truncation),
+                       "set data.truncation = \"" + c.info().truncation +
+                           "\" (and data.head_tokens), or prep the corpus again");
     return c;
   };
   TrainingData d{open(train), std::nullopt, std::nullopt};

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "data/corpus.h"
+#include "data/truncation.h"
 #include "dist/communicator.h"
 #include "trainer/train_config.h"
 
@@ -34,5 +35,8 @@ std::string corpus_path_for(const std::string& path, const TrainConfig& config,
                             bool do_prep);
 
 std::string default_cache_dir();
+
+// data.truncation and data.head_tokens as the rule prep and predict apply.
+data::TruncationRule truncation_rule(const TrainConfig& config);
 
 }  // namespace berth::trainer

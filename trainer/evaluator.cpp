@@ -5,7 +5,8 @@
 #include <cmath>
 
 #include "model/autocast_guard.h"
-#include "trainer/batch_tensors.h"
+#include "model/batch_tensors.h"
+#include "model/eval_accumulator.h"
 
 namespace berth::trainer {
 
@@ -36,37 +37,30 @@ EvalResult evaluate(model::BertClassifier& model, const data::Corpus& corpus, in
   const int64_t n = corpus.size(), world = comm.world_size(), rank = comm.rank();
   const int64_t begin = n * rank / world, end = n * (rank + 1) / world;
 
-  model::ConfusionMatrix cm(corpus.label_names());
-  double loss_sum = 0;
+  model::EvalAccumulator acc(corpus.label_names());
   for (int64_t start = begin; start < end; start += batch_size) {
     std::vector<int64_t> idx;
     for (int64_t i = start; i < std::min(end, start + batch_size); ++i) idx.push_back(i);
     auto batch = data::collate(corpus.read(idx), pad_id);
-    auto t = to_tensors(batch, device);
+    auto t = model::to_tensors(batch, device);
     at::Tensor logits;
     {
       model::AutocastGuard ac(device.type(), autocast_dtype);
       logits = model.forward(t.input_ids, t.attention_mask, t.token_type_ids).logits;
     }
-    logits = logits.to(at::kFloat);  // (batch, labels)
-    loss_sum += at::cross_entropy_loss(logits, t.labels, {}, at::Reduction::Sum).item<double>();
-    auto pred = logits.argmax(1).cpu().contiguous();
-    std::vector<int64_t> p(pred.data_ptr<int64_t>(), pred.data_ptr<int64_t>() + pred.numel());
-    cm.add(p, batch.labels);
+    acc.add(logits, t.labels);  // (batch, labels), (batch)
   }
-  // Sum counts and loss over ranks: each example was scored by exactly one rank.
-  auto counts = at::tensor(cm.raw_counts(), at::kLong).to(at::kDouble);
-  auto loss_t = at::tensor({loss_sum}, at::kDouble);
+  // Sum loss and counts over ranks: each example was scored by exactly one rank.
   if (world > 1) {
-    comm.all_reduce_sum(counts)->wait();
-    comm.all_reduce_sum(loss_t)->wait();
-    auto c = counts.to(at::kLong).contiguous();
-    std::copy(c.data_ptr<int64_t>(), c.data_ptr<int64_t>() + c.numel(), cm.raw_counts().begin());
+    auto sums = at::tensor(acc.sums(), at::kDouble);
+    comm.all_reduce_sum(sums)->wait();
+    acc.load_sums(
+        std::vector<double>(sums.data_ptr<double>(), sums.data_ptr<double>() + sums.numel()));
   }
   if (was_training) model.train();
   EvalResult r;
-  r.report = cm.report();
-  r.loss = r.report.total > 0 ? loss_t.item<double>() / r.report.total : NAN;
+  r.report = acc.report();
+  r.loss = acc.mean_loss();
   return r;
 }
 

@@ -23,11 +23,11 @@ enum class OnResume { kMayChange, kMustMatch };
 
 // Strings, numbers, booleans, and the settings with a closed set of names (read from strings).
 using Value = std::variant<std::string*, int64_t*, double*, bool*, Precision*, Metric*, Schedule*,
-                           DeviceSetting*>;
+                           Truncation*, DeviceSetting*>;
 
 template <class T>
-constexpr bool kIsName =
-    std::is_same_v<T, Precision> || std::is_same_v<T, Metric> || std::is_same_v<T, Schedule>;
+constexpr bool kIsName = std::is_same_v<T, Precision> || std::is_same_v<T, Metric> ||
+                         std::is_same_v<T, Schedule> || std::is_same_v<T, Truncation>;
 
 // Written as a TOML string: the plain strings and the named settings.
 bool is_text(const Value& v) {
@@ -56,6 +56,8 @@ std::vector<Option> options(TrainConfig& c) {
       {"data.batch_size", &c.data.batch_size, R::kMustMatch},
       {"data.eval_batch_size", &c.data.eval_batch_size, R::kMayChange},
       {"data.max_length", &c.data.max_length, R::kMustMatch},
+      {"data.truncation", &c.data.truncation, R::kMustMatch},
+      {"data.head_tokens", &c.data.head_tokens, R::kMustMatch},
       {"data.length_bucketing", &c.data.length_bucketing, R::kMustMatch},
       {"data.bucket_batches", &c.data.bucket_batches, R::kMustMatch},
       {"data.cache_dir", &c.data.cache_dir, R::kMayChange},
@@ -339,6 +341,14 @@ void TrainConfig::validate(const std::string& origin) const {
   if (data.eval_batch_size < 1) fail("data.eval_batch_size", "must be at least 1", "");
   if (data.max_length < 3 || data.max_length > 4096)
     fail("data.max_length", "must be between 3 and 4096", "BERT models usually allow up to 512");
+  if (!data.text_pair_column.empty() && data.truncation != Truncation::kHead)
+    fail("data.truncation", "is '" + to_string(data.truncation) + "' with text pairs",
+         "pairs are cut longest_first (as transformers does): use \"head\"");
+  if (data.head_tokens < -1 || data.head_tokens > data.max_length - 2)
+    fail("data.head_tokens",
+         "must be -1 (max_length / 4) or 0 to max_length - 2 = " +
+             std::to_string(data.max_length - 2),
+         "the word pieces head_tail keeps from the start; the rest come from the end");
   if (data.bucket_batches < 1) fail("data.bucket_batches", "must be at least 1", "");
   if (!(optim.lr > 0) || !std::isfinite(optim.lr))
     fail("optim.lr", "must be a positive number", "typical: 2e-5 to 1e-4");

@@ -27,6 +27,9 @@ struct DataOptions {
   int64_t batch_size = 32;       // per rank, per micro-step
   int64_t eval_batch_size = 64;
   int64_t max_length = 128;
+  // Which word pieces of a longer text are kept (data/truncation.h): head | tail | head_tail.
+  Truncation truncation = Truncation::kHead;
+  int64_t head_tokens = -1;  // head_tail: pieces kept from the start; -1 = max_length / 4
   bool length_bucketing = true;
   int64_t bucket_batches = 50;  // batches sorted by length together before shuffling
   // CUDA: the next batch is collated while the device runs the current step and copied from

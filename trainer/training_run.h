@@ -22,9 +22,9 @@
 #include "data/tokenizer.h"
 #include "dist/communicator.h"
 #include "dist/gradient_reducer.h"
+#include "model/batch_tensors.h"
 #include "model/pretrained.h"
 #include "trainer/adamw.h"
-#include "trainer/batch_tensors.h"
 #include "trainer/corpus_source.h"
 #include "trainer/epoch_plan.h"
 #include "trainer/loss_scaler.h"
@@ -62,7 +62,7 @@ class TrainingRun {
   // The loop (training_run_step.cpp, trainer.cpp).
   void train_step();
   void zero_grads();
-  void forward_backward(const BatchTensors& t);  // adds the loss to step_loss_[0]
+  void forward_backward(const model::BatchTensors& t);  // adds the loss to step_loss_[0]
   void optimizer_update(double lr);
   // Reads the losses of the steps queued since the last call (waiting for the device), checks
   // them and adds them to the window; returns the seconds it waited.

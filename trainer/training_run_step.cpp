@@ -6,7 +6,7 @@
 #include "common/error.h"
 #include "common/live_line.h"
 #include "model/autocast_guard.h"
-#include "trainer/batch_tensors.h"
+#include "model/batch_tensors.h"
 #include "trainer/stop_signal.h"
 #include "trainer/training_run.h"
 
@@ -59,11 +59,11 @@ void TrainingRun::train_step() {
   optim_->set_lr(lr);
   if (graphs_ && graphs_->enabled() && batches.size() == 1) {
     const auto& b = batches.front();
-    GraphShape shape{b.batch_size, b.seq_len, has_padding(b)};
-    at::Tensor host = pack_batch(b, /*pinned=*/true);
+    GraphShape shape{b.batch_size, b.seq_len, model::has_padding(b)};
+    at::Tensor host = model::pack_batch(b, /*pinned=*/true);
     at::Tensor input = graphs_->input_buffer(shape, host.numel());
     input.copy_(host, /*non_blocking=*/true);
-    BatchTensors t = unpack_batch(input, b.batch_size, b.seq_len, shape.masked);
+    model::BatchTensors t = model::unpack_batch(input, b.batch_size, b.seq_len, shape.masked);
     graphs_->run(shape, [&] {
       zero_grads();
       step_loss_.zero_();
@@ -75,13 +75,13 @@ void TrainingRun::train_step() {
     step_loss_.zero_();
     for (size_t m = 0; m < batches.size(); ++m) {
       auto& b = batches[m];
-      BatchTensors t;
+      model::BatchTensors t;
       if (device_.is_cuda() && cfg_.data.prefetch) {
-        t = unpack_batch(pack_batch(b, true).to(device_, /*non_blocking=*/true), b.batch_size,
-                         b.seq_len, has_padding(b));
+        t = model::unpack_batch(model::pack_batch(b, true).to(device_, /*non_blocking=*/true),
+                                b.batch_size, b.seq_len, model::has_padding(b));
       } else {
-        t = to_tensors(b, device_);
-        if (!has_padding(b)) t.attention_mask = at::Tensor();
+        t = model::to_tensors(b, device_);
+        if (!model::has_padding(b)) t.attention_mask = at::Tensor();
       }
       if (word_embeddings_) reducer_->note_rows(*word_embeddings_, t.input_ids);
       reducer_->prepare(m + 1 == batches.size());
@@ -133,7 +133,7 @@ void TrainingRun::zero_grads() {
   at::_foreach_zero_(grads);
 }
 
-void TrainingRun::forward_backward(const BatchTensors& t) {
+void TrainingRun::forward_backward(const model::BatchTensors& t) {
   auto tf = Clock::now();
   at::Tensor loss;
   {

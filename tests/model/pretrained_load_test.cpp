@@ -146,6 +146,57 @@ TEST(PretrainedLoad, DirectoryWithoutSafetensors) {
   EXPECT_NE(load_error(tmp / "absent").find("does not exist"), std::string::npos);
 }
 
+// What Berth can run, named by every refusal below (model::kSupportedModels).
+void expect_says_what_is_supported(const std::string& e) {
+  EXPECT_NE(e.find("Berth runs BERT encoders"), std::string::npos) << e;
+}
+
+TEST(PretrainedLoad, PytorchBinOnlyAndShardedWeightsAreRefused) {
+  TempDir tmp;
+  fs::create_directories(tmp / "bin");
+  write_file(tmp / "bin" / "config.json", tiny_config().dump());
+  write_file(tmp / "bin" / "pytorch_model.bin", "pickle");
+  expect_says_what_is_supported(load_error(tmp / "bin"));
+
+  // transformers' sharded layout: an index naming each tensor's shard, no model.safetensors.
+  save_tiny(tmp / "sharded");
+  fs::rename(tmp / "sharded" / "model.safetensors",
+             tmp / "sharded" / "model-00001-of-00001.safetensors");
+  write_file(tmp / "sharded" / "model.safetensors.index.json",
+             R"({"metadata": {}, "weight_map": {"bert.embeddings.word_embeddings.weight":
+                 "model-00001-of-00001.safetensors"}})");
+  std::string e = load_error(tmp / "sharded");
+  EXPECT_NE(e.find("sharded weights are not supported"), std::string::npos) << e;
+  EXPECT_NE(e.find("model.safetensors.index.json"), std::string::npos) << e;
+  expect_says_what_is_supported(e);
+}
+
+TEST(PretrainedLoad, RegressionCheckpointsAreRefused) {
+  TempDir tmp;
+  save_tiny(tmp / "m");
+  auto cfg = json::parse(read_file(tmp / "m" / "config.json"));
+  cfg["problem_type"] = "regression";
+  write_file(tmp / "m" / "config.json", cfg.dump());
+  std::string e = load_error(tmp / "m");
+  EXPECT_NE(e.find("problem_type \"regression\" is not supported"), std::string::npos) << e;
+  EXPECT_NE(e.find((tmp / "m" / "config.json").string()), std::string::npos) << e;
+  expect_says_what_is_supported(e);
+  // Fine-tuning from it would save a config that transformers reads as a regression again.
+  model::LoadOptions o;
+  o.num_labels = 2;
+  EXPECT_THROW(load_classifier((tmp / "m").string(), o, c10::Device(c10::kCPU)), Error);
+
+  // One label and no problem_type: transformers' regression too, unless fine-tuning sets labels.
+  cfg.erase("problem_type");
+  cfg["id2label"] = {{"0", "score"}};
+  cfg["label2id"] = {{"score", 0}};
+  write_file(tmp / "m" / "config.json", cfg.dump());
+  e = load_error(tmp / "m");
+  EXPECT_NE(e.find("one label"), std::string::npos) << e;
+  EXPECT_EQ(load_classifier((tmp / "m").string(), o, c10::Device(c10::kCPU)).model->num_labels(),
+            2);
+}
+
 TEST(PretrainedLoad, ConfigOfAnotherArchitecture) {
   TempDir tmp;
   save_tiny(tmp / "m");
@@ -155,6 +206,7 @@ TEST(PretrainedLoad, ConfigOfAnotherArchitecture) {
   std::string e = load_error(tmp / "m");
   EXPECT_NE(e.find((tmp / "m" / "config.json").string()), std::string::npos) << e;
   EXPECT_NE(e.find("model_type"), std::string::npos) << e;
+  expect_says_what_is_supported(e);
   cfg = tiny_config();
   cfg["position_embedding_type"] = "relative_key";
   write_file(tmp / "m" / "config.json", cfg.dump());

@@ -20,6 +20,12 @@ Subcommands:
       and prints the softmax probabilities of AutoModelForSequenceClassification as JSON rows:
       the end-to-end reference for `berth predict`.
 
+  predict_windows MODEL_DIR CSV_FILE MAX_LENGTH STRIDE AGGREGATE
+      The reference for `--windows STRIDE`: each text's windows from AutoTokenizer with
+      return_overflowing_tokens=True and stride=STRIDE, their logits from
+      AutoModelForSequenceClassification, then the mean or max (AGGREGATE) over the text's
+      windows, softmaxed: JSON rows of probabilities, one per text.
+
 Token ids are passed as JSON so that the comparison does not depend on any tokenizer.
 """
 
@@ -100,8 +106,27 @@ def predict(model_dir, csv_path, max_length):
     print(json.dumps(probs.tolist()))
 
 
+def predict_windows(model_dir, csv_path, max_length, stride, aggregate):
+    with open(csv_path, newline="", encoding="utf-8") as f:
+        texts = [row["text"] for row in csv.DictReader(f)]
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForSequenceClassification.from_pretrained(model_dir).eval()
+    enc = tokenizer(texts, truncation=True, max_length=int(max_length), stride=int(stride),
+                    return_overflowing_tokens=True, padding=True, return_tensors="pt")
+    sample = enc.pop("overflow_to_sample_mapping")
+    with torch.no_grad():
+        logits = model(**enc).logits
+    rows = []
+    for i in range(len(texts)):
+        mine = logits[sample == i]
+        agg = mine.mean(0) if aggregate == "mean" else mine.max(0).values
+        rows.append({"windows": int(mine.shape[0]), "probs": torch.softmax(agg, -1).tolist()})
+    print(json.dumps(rows))
+
+
 if __name__ == "__main__":
-    commands = {"forward": forward, "create": create, "names": names, "predict": predict}
+    commands = {"forward": forward, "create": create, "names": names, "predict": predict,
+                "predict_windows": predict_windows}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     commands[sys.argv[1]](*sys.argv[2:])

@@ -16,6 +16,14 @@ Usage: tokenize_oracle.py MODEL_DIR MAX_LENGTH MODE [FILES...]
                                              -> the text `berth tokenize` must print
     csv     FILES are CSVs with a header and a `text` column; stdin unused
                                              -> {"texts": [...], "ids": [...]}
+    tail    stdin: JSON list of texts        -> list of input_ids, truncation_side="left"
+    head_tail:K  stdin: JSON list of texts   -> list of input_ids keeping the first K and the last
+            MAX_LENGTH-2-K word pieces of a longer text (the slicing Berth's data.truncation =
+            "head_tail" must equal; K = -1 means MAX_LENGTH // 4)
+    windows:S  stdin: JSON list of texts     -> per text, the list of its windows' input_ids from
+            return_overflowing_tokens=True, stride=S (grouped by overflow_to_sample_mapping)
+    cases   stdin: {"texts": [...], "cases": [{"mode": M, "max_length": N}, ...]} with M one of
+            head, tail, head_tail:K, windows:S (MAX_LENGTH unused) -> one result per case
 Texts travel as JSON so that any character (newlines included) survives.
 """
 import csv
@@ -38,6 +46,40 @@ def pairs_with(tok, items, kw):
         e = tok(a, b, **kw)
         out.append([e["input_ids"], e["token_type_ids"]])
     return out
+
+
+def long_text(tok, mode, max_length, items):
+    """The long-text modes (tail, head_tail:K, windows:S) on a list of texts."""
+    if not items:
+        return []
+    if mode == "head":
+        return tok(items, truncation=True, max_length=max_length)["input_ids"]
+    if mode == "tail":
+        tok.truncation_side = "left"
+        try:
+            return tok(items, truncation=True, max_length=max_length)["input_ids"]
+        finally:
+            tok.truncation_side = "right"
+    if mode.startswith("head_tail:"):
+        k = int(mode.split(":")[1])
+        k = max_length // 4 if k < 0 else k
+        budget = max_length - 2
+        k = min(k, budget)
+        out = []
+        for ids in tok(items, add_special_tokens=False)["input_ids"]:
+            if len(ids) > budget:
+                ids = ids[:k] + ids[len(ids) - (budget - k):]
+            out.append(tok.build_inputs_with_special_tokens(ids))
+        return out
+    if mode.startswith("windows:"):
+        stride = int(mode.split(":")[1])
+        enc = tok(items, truncation=True, max_length=max_length, stride=stride,
+                  return_overflowing_tokens=True)
+        out = [[] for _ in items]
+        for ids, sample in zip(enc["input_ids"], enc["overflow_to_sample_mapping"]):
+            out[sample].append(ids)
+        return out
+    sys.exit("unknown long-text mode " + mode)
 
 
 def main():
@@ -76,6 +118,13 @@ def main():
         return
 
     items = json.load(sys.stdin)
+    if mode == "cases":
+        out = [long_text(tok, c["mode"], c["max_length"], items["texts"]) for c in items["cases"]]
+        json.dump(out, sys.stdout, separators=(",", ":"))
+        return
+    if mode == "tail" or mode.startswith("head_tail:") or mode.startswith("windows:"):
+        json.dump(long_text(tok, mode, max_lengths[0], items), sys.stdout, separators=(",", ":"))
+        return
     if len(max_lengths) > 1:
         if mode == "single":
             out = [single(items, kwargs(m)) for m in max_lengths]

@@ -127,7 +127,8 @@ TEST(TrainConfig, BadNamesNameKeyAndAllowedValues) {
                {"runtime.device=gpu", "runtime.device", "cpu, cuda or cuda:N"},
                {"train.precision=fp8", "train.precision", "fp32, bf16 or fp16"},
                {"train.metric=f1", "train.metric", "accuracy, macro_f1 or loss"},
-               {"optim.schedule=step", "optim.schedule", "linear, cosine or constant"}};
+               {"optim.schedule=step", "optim.schedule", "linear, cosine or constant"},
+               {"data.truncation=middle", "data.truncation", "head, tail or head_tail"}};
   for (const auto& c : cases) {
     auto msg = error_of([&] { TrainConfig::parse(kMinimal, "r.toml", {c.set}); });
     EXPECT_NE(msg.find(c.key), std::string::npos) << c.set << " -> " << msg;
@@ -168,6 +169,32 @@ TEST(TrainConfig, CompareSplitsHarmlessFromIncompatible) {
   ASSERT_EQ(d.incompatible.size(), 1u);
   EXPECT_EQ(d.incompatible[0], "data.batch_size: 16 -> 8");
   EXPECT_TRUE(compare(a, a).harmless.empty());
+}
+
+// data.truncation / data.head_tokens: read once, bounded by max_length, refused with pairs, and
+// part of what a resume must keep.
+TEST(TrainConfig, TruncationKeys) {
+  auto c =
+      TrainConfig::parse(kMinimal, "r.toml", {"data.truncation=head_tail", "data.head_tokens=20"});
+  EXPECT_EQ(c.data.truncation, Truncation::kHeadTail);
+  EXPECT_EQ(c.data.head_tokens, 20);
+  EXPECT_EQ(TrainConfig::parse(c.to_toml(), "saved").to_toml(), c.to_toml());
+  EXPECT_NE(c.to_toml().find("truncation = \"head_tail\""), std::string::npos);
+  EXPECT_EQ(TrainConfig::parse(kMinimal, "r.toml").data.truncation, Truncation::kHead);
+
+  auto msg = error_of([] { TrainConfig::parse(kMinimal, "r.toml", {"data.head_tokens=127"}); });
+  EXPECT_NE(msg.find("data.head_tokens"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("126"), std::string::npos) << msg;
+  msg = error_of([] {
+    TrainConfig::parse(kMinimal, "r.toml",
+                       {"data.truncation=tail", "data.text_pair_column=\"hypothesis\""});
+  });
+  EXPECT_NE(msg.find("data.truncation"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("pairs"), std::string::npos) << msg;
+
+  auto d = compare(TrainConfig::parse(kMinimal, "a.toml"), c);
+  ASSERT_EQ(d.incompatible.size(), 2u);
+  EXPECT_EQ(d.incompatible[0], "data.truncation: \"head\" -> \"head_tail\"");
 }
 
 }  // namespace

@@ -1,4 +1,6 @@
-// A collated batch (data/batch.h, plain vectors) as tensors on a device.
+// A collated batch (data/batch.h, plain vectors) as tensors on a device: the one batch -> tensors
+// path of training, evaluation and prediction. data::collate pads (to the longest example of the
+// batch, rounded up to its pad_to_multiple argument), these functions only move the arrays.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -8,7 +10,7 @@
 
 #include "data/batch.h"
 
-namespace berth::trainer {
+namespace berth::model {
 
 struct BatchTensors {
   at::Tensor input_ids;       // (batch, seq) int64
@@ -17,9 +19,12 @@ struct BatchTensors {
   at::Tensor labels;          // (batch) int64
 };
 
-inline BatchTensors to_tensors(data::Batch& b, const at::Device& device) {
-  auto make = [&](std::vector<int64_t>& v, at::IntArrayRef shape) {
-    return at::from_blob(v.data(), shape, at::kLong).clone().to(device);
+// Copies of the batch's arrays on `device` (one copy each: the tensors own their memory).
+inline BatchTensors to_tensors(const data::Batch& b, const at::Device& device) {
+  auto make = [&](const std::vector<int64_t>& v, at::IntArrayRef shape) {
+    auto host = at::empty(shape, at::kLong);
+    std::memcpy(host.data_ptr<int64_t>(), v.data(), v.size() * sizeof(int64_t));
+    return device.is_cpu() ? host : host.to(device);
   };
   return {make(b.input_ids, {b.batch_size, b.seq_len}),
           make(b.attention_mask, {b.batch_size, b.seq_len}),
@@ -57,4 +62,4 @@ inline BatchTensors unpack_batch(const at::Tensor& packed, int64_t batch, int64_
   return t;
 }
 
-}  // namespace berth::trainer
+}  // namespace berth::model
