@@ -1,7 +1,7 @@
 // The settings that take one of a fixed set of names (train.precision, train.metric,
-// optim.schedule; --precision): one enum each, parsed once where the config or the command line
-// is validated, so that the code after that compares enums instead of strings. The names are the
-// documented values, in the order their enum lists them.
+// optim.schedule; --precision; a model's problem_type): one enum each, parsed once where the config
+// or the command line is validated, so that the code after that compares enums instead of strings.
+// The names are the documented values, in the order their enum lists them.
 #pragma once
 
 #include <array>
@@ -11,8 +11,12 @@
 namespace berth {
 
 enum class Precision { kFp32, kBf16, kFp16 };
-enum class Metric { kAccuracy, kMacroF1, kLoss };
+// accuracy is subset accuracy (the whole label set right) for multi-label; micro_f1 equals
+// accuracy for single-label classification.
+enum class Metric { kAccuracy, kMacroF1, kLoss, kMicroF1 };
 enum class Schedule { kLinear, kCosine, kConstant };
+// Hugging Face's config.json problem_type names: one class per text, or a set of labels per text.
+enum class ProblemType { kSingleLabel, kMultiLabel };
 
 template <class E>
 struct ChoiceNames;
@@ -22,11 +26,17 @@ struct ChoiceNames<Precision> {
 };
 template <>
 struct ChoiceNames<Metric> {
-  static constexpr std::array<const char*, 3> names{"accuracy", "macro_f1", "loss"};
+  static constexpr std::array<const char*, 4> names{"accuracy", "macro_f1", "loss", "micro_f1"};
 };
 template <>
 struct ChoiceNames<Schedule> {
   static constexpr std::array<const char*, 3> names{"linear", "cosine", "constant"};
+};
+
+template <>
+struct ChoiceNames<ProblemType> {
+  static constexpr std::array<const char*, 2> names{"single_label_classification",
+                                                    "multi_label_classification"};
 };
 
 template <class E>
