@@ -51,7 +51,8 @@ std::string value_text(const Json& v, const std::string& key, const std::string&
     default:
       throw data_error("data",
                        where + ": the value of '" + key + "' is a JSON " +
-                           std::string(v.type_name()) + ", expected a string, a number or an array of them",
+                           std::string(v.type_name()) +
+                           ", expected a string, a number or an array of them",
                        "flatten nested values into strings before prep");
   }
 }

@@ -6,7 +6,9 @@ Word 1-2-grams plus character 2-5-grams within words (package names such as "pyt
 grid; per-label thresholds as Berth's --tune-thresholds does (the grid 0.01..0.99 per label,
 maximising that label's F1 on dev, ties towards 0.5). Prints one JSON line per setting.
 
-    .venv/bin/python bench/debtags/tfidf_baseline.py runs/debtags/data
+    .venv/bin/python bench/debtags/tfidf_baseline.py runs/debtags/data [DEV.jsonl TEST.jsonl] [C]
+
+DEV/TEST default to DIR/dev.jsonl and DIR/test.jsonl; C (one value) skips the grid.
 """
 import json
 import sys
@@ -47,7 +49,10 @@ def scores(y, pred):
 
 def main():
     d = sys.argv[1]
-    (xt, yt), (xd, yd), (xs, ys) = (load(f"{d}/{s}.jsonl") for s in ("train", "dev", "test"))
+    dev = sys.argv[2] if len(sys.argv) > 2 else f"{d}/dev.jsonl"
+    test = sys.argv[3] if len(sys.argv) > 3 else f"{d}/test.jsonl"
+    grid = (float(sys.argv[4]),) if len(sys.argv) > 4 else (1.0, 4.0, 16.0)
+    (xt, yt), (xd, yd), (xs, ys) = (load(p) for p in (f"{d}/train.jsonl", dev, test))
     mlb = MultiLabelBinarizer()
     Yt = mlb.fit_transform(yt)
     Yd, Ys = mlb.transform(yd), mlb.transform(ys)
@@ -58,7 +63,7 @@ def main():
     Xd = hstack([word.transform(xd), char.transform(xd)]).tocsr()
     Xs = hstack([word.transform(xs), char.transform(xs)]).tocsr()
     best = None
-    for C in (1.0, 4.0, 16.0):
+    for C in grid:
         clf = OneVsRestClassifier(LogisticRegression(C=C, solver="liblinear", max_iter=1000), n_jobs=1)
         clf.fit(Xt, Yt)
         pd_ = clf.predict_proba(Xd)
@@ -70,7 +75,7 @@ def main():
     ps = clf.predict_proba(Xs)
     th = tune(pd_, Yd)
     print(json.dumps({"model": "tfidf+ovr-logreg", "C": C, "labels": len(mlb.classes_),
-                      "train": len(xt), "dev": len(xd), "test": len(xs),
+                      "train": len(xt), "dev": f"{dev} ({len(xd)})", "test": f"{test} ({len(xs)})",
                       "dev_at_0.5": scores(Yd, pd_ >= 0.5), "test_at_0.5": scores(Ys, ps >= 0.5),
                       "dev_tuned": scores(Yd, pd_ >= th), "test_tuned": scores(Ys, ps >= th),
                       "seconds": round(time.time() - t0, 1)}))
