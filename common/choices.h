@@ -1,7 +1,8 @@
 // The settings that take one of a fixed set of names (train.precision, train.metric,
-// optim.schedule, data.truncation; --precision, --window-aggregate): one enum each, parsed once
-// where the config or the command line is validated, so that the code after that compares enums
-// instead of strings. The names are the documented values, in the order their enum lists them.
+// optim.schedule, data.truncation; --precision, --window-aggregate; a model's problem_type): one
+// enum each, parsed once where the config or the command line is validated, so that the code
+// after that compares enums instead of strings. The names are the documented values, in the
+// order their enum lists them.
 #pragma once
 
 #include <array>
@@ -11,12 +12,16 @@
 namespace berth {
 
 enum class Precision { kFp32, kBf16, kFp16 };
-enum class Metric { kAccuracy, kMacroF1, kLoss };
+// accuracy is subset accuracy (the whole label set right) for multi-label; micro_f1 equals
+// accuracy for single-label classification.
+enum class Metric { kAccuracy, kMacroF1, kLoss, kMicroF1 };
 enum class Schedule { kLinear, kCosine, kConstant };
 // Which word pieces of a text longer than max_length are kept (data/truncation.h).
 enum class Truncation { kHead, kTail, kHeadTail };
 // How the logits of a text's windows (--windows) become the text's logits.
 enum class WindowAggregate { kMean, kMax };
+// Hugging Face's config.json problem_type names: one class per text, or a set of labels per text.
+enum class ProblemType { kSingleLabel, kMultiLabel };
 
 template <class E>
 struct ChoiceNames;
@@ -26,7 +31,7 @@ struct ChoiceNames<Precision> {
 };
 template <>
 struct ChoiceNames<Metric> {
-  static constexpr std::array<const char*, 3> names{"accuracy", "macro_f1", "loss"};
+  static constexpr std::array<const char*, 4> names{"accuracy", "macro_f1", "loss", "micro_f1"};
 };
 template <>
 struct ChoiceNames<Schedule> {
@@ -40,6 +45,11 @@ struct ChoiceNames<Truncation> {
 template <>
 struct ChoiceNames<WindowAggregate> {
   static constexpr std::array<const char*, 2> names{"mean", "max"};
+};
+template <>
+struct ChoiceNames<ProblemType> {
+  static constexpr std::array<const char*, 2> names{"single_label_classification",
+                                                    "multi_label_classification"};
 };
 
 template <class E>

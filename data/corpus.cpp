@@ -56,8 +56,11 @@ struct Corpus::Impl {
   CorpusInfo info;
   std::vector<std::string> label_names;
   std::vector<int64_t> offsets;  // n + 1
-  std::vector<int32_t> labels;   // n, or empty when unlabeled
+  std::vector<int32_t> labels;   // n, or empty when unlabeled or multi-label
   std::vector<int64_t> rows;     // n
+  bool multi_label = false;
+  std::vector<int64_t> set_offsets;  // n + 1 when multi_label
+  std::vector<int32_t> set_ids;      // label set entries when multi_label
   bool pairs = false;
   bool preloaded = false;
   std::vector<int32_t> ids;   // all ids when preloaded
@@ -116,9 +119,10 @@ Corpus Corpus::open(const std::string& path, const CorpusOpenOptions& options) {
                     std::string(kCorpusFormatName) + "\")");
     }
     int64_t version = h5::read_int_attr(f, "format_version");
-    if (version != kCorpusFormatVersion) {
+    if (version != kCorpusFormatVersion && version != kCorpusFormatVersionMultiLabel) {
       throw Invalid("format version " + std::to_string(version) +
-                    ", but this berth reads version " + std::to_string(kCorpusFormatVersion));
+                    ", but this berth reads versions " + std::to_string(kCorpusFormatVersion) +
+                    " and " + std::to_string(kCorpusFormatVersionMultiLabel));
     }
     CorpusInfo& in = m.info;
     in.format_version = static_cast<int>(version);
@@ -187,7 +191,44 @@ Corpus Corpus::open(const std::string& path, const CorpusOpenOptions& options) {
     }
 
     h5::Handle labels = open_dataset(f, "labels", false);
-    if (labels.valid()) {
+    h5::Handle set_ids = open_dataset(f, "label_set_ids", false);
+    if (set_ids.valid()) {
+      if (version < kCorpusFormatVersionMultiLabel)
+        throw Invalid("'label_set_ids' (multi-label) in a format version " +
+                      std::to_string(version) + " corpus");
+      if (labels.valid()) throw Invalid("both 'labels' and 'label_set_ids' are present");
+      expect_integers(set_ids.get(), "label_set_ids");
+      h5::Handle set_offsets = open_dataset(f, "label_set_offsets", true);
+      expect_integers(set_offsets.get(), "label_set_offsets");
+      if (h5::dataset_length(set_offsets.get(), "label_set_offsets") != n + 1)
+        throw Invalid("'label_set_offsets' does not have n + 1 entries (" + std::to_string(n + 1) +
+                      ")");
+      h5::Handle names = open_dataset(f, "label_names", false);
+      if (!names.valid()) throw Invalid("'label_set_ids' is present but 'label_names' is missing");
+      m.label_names = h5::read_strings(names.get(), h5::dataset_length(names.get(), "label_names"));
+      const int64_t entries = h5::dataset_length(set_ids.get(), "label_set_ids");
+      m.set_offsets = read_all<int64_t>(set_offsets.get(), H5T_NATIVE_INT64, n + 1);
+      m.set_ids = read_all<int32_t>(set_ids.get(), H5T_NATIVE_INT32, entries);
+      if (m.set_offsets[0] != 0 || m.set_offsets.back() != entries)
+        throw Invalid(
+            "'label_set_offsets' must start at 0 and end at the length of "
+            "'label_set_ids' (" +
+            std::to_string(entries) + ")");
+      const int32_t k = static_cast<int32_t>(m.label_names.size());
+      for (int64_t i = 0; i < n; ++i) {
+        if (m.set_offsets[i + 1] < m.set_offsets[i])
+          throw Invalid("'label_set_offsets' are not monotone at example " + std::to_string(i));
+        for (int64_t e = m.set_offsets[i]; e < m.set_offsets[i + 1]; ++e) {
+          const int32_t id = m.set_ids[e];
+          if (id < 0 || id >= k || (e > m.set_offsets[i] && id <= m.set_ids[e - 1]))
+            throw Invalid("the label set of example " + std::to_string(i) + " (source row " +
+                          std::to_string(m.rows[i]) + ") is not ascending ids below " +
+                          std::to_string(k) + " (the number of label names)");
+        }
+      }
+      m.multi_label = true;
+      in.multi_label = true;
+    } else if (labels.valid()) {
       expect_integers(labels.get(), "labels");
       if (h5::dataset_length(labels.get(), "labels") != n) {
         throw Invalid("'labels' does not have one entry per example (" + std::to_string(n) + ")");
@@ -228,6 +269,15 @@ int64_t Corpus::size() const {
 }
 int32_t Corpus::length(int64_t i) const {
   return static_cast<int32_t>(impl_->offsets.at(i + 1) - impl_->offsets[i]);
+}
+std::vector<int32_t> Corpus::label_set(int64_t i) const {
+  const Impl& m = *impl_;
+  (void)m.rows.at(i);
+  if (!m.multi_label) return {};
+  return {m.set_ids.begin() + m.set_offsets[i], m.set_ids.begin() + m.set_offsets[i + 1]};
+}
+bool Corpus::multi_label() const {
+  return impl_->multi_label;
 }
 int32_t Corpus::label(int64_t i) const {
   if (impl_->labels.empty()) {
@@ -277,6 +327,9 @@ std::vector<Example> Corpus::read(const std::vector<int64_t>& indices) const {
   auto fill_meta = [&](Example& e, int64_t i) {
     e.label = m.labels.empty() ? -1 : m.labels[i];
     e.source_row = m.rows[i];
+    if (m.multi_label)
+      e.label_set.assign(m.set_ids.begin() + m.set_offsets[i],
+                         m.set_ids.begin() + m.set_offsets[i + 1]);
   };
   if (m.preloaded) {
     for (size_t k = 0; k < indices.size(); ++k) {

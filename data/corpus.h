@@ -3,7 +3,8 @@
 // open() validates the whole structure up front (datasets present and shaped right, offsets
 // monotone and matching the ids, labels in range, format version), so a bad file fails at once
 // with a berth::data_error naming the file and the problem instead of failing mid-training.
-// Offsets, labels and source rows stay in memory (20 bytes per example); the token ids are
+// Offsets, labels (or label sets) and source rows stay in memory (20 bytes per example, plus 4
+// per label of a multi-label example); the token ids are
 // loaded whole when small (below CorpusOpenOptions::preload_bytes) and otherwise read per call
 // by hyperslab, one read per contiguous run of requested examples.
 //
@@ -37,7 +38,10 @@ class Corpus {
 
   int64_t size() const;
   int32_t length(int64_t i) const;  // tokens of example i, [CLS]/[SEP] included
-  int32_t label(int64_t i) const;   // -1 when unlabeled
+  int32_t label(int64_t i) const;   // -1 when unlabeled or multi-label
+  // Multi-label corpora (format version 2): example i's label ids, ascending; else empty.
+  std::vector<int32_t> label_set(int64_t i) const;
+  bool multi_label() const;
   int64_t source_row(int64_t i) const;
   bool labeled() const;
   bool has_pairs() const;

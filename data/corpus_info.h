@@ -8,8 +8,12 @@
 namespace berth::data {
 
 inline constexpr const char* kCorpusFormatName = "berth-corpus";
-// Bump when a reader of the old version would misread the new layout.
+// Bump when a reader of the old version would misread the new layout. Version 2 adds label sets
+// (multi-label); a single-label or unlabeled corpus is still written as version 1, which every
+// reader since the first reads, and this reader reads both.
 inline constexpr int kCorpusFormatVersion = 1;
+inline constexpr int kCorpusFormatVersionMultiLabel = 2;
+inline constexpr const char* kMultiLabelProblem = "multi_label_classification";
 
 struct CorpusInfo {
   int format_version = kCorpusFormatVersion;
@@ -26,6 +30,7 @@ struct CorpusInfo {
   std::string source_format;  // csv, tsv, jsonl, txt
   std::string text_column;
   std::string label_column;      // empty when unlabeled
+  bool multi_label = false;      // label sets (format version 2, attribute problem_type)
   std::string text_pair_column;  // empty unless text pairs
   int64_t rows_read = 0;
   int64_t rows_written = 0;

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
@@ -45,14 +46,15 @@ struct CorpusWriter::Impl {
   std::string path;
   std::string tmp;
   CorpusLayout layout;
-  h5::Handle file, ids, types, offsets, labels, rows;
-  int64_t n = 0;       // examples written
-  int64_t tokens = 0;  // ids written
+  h5::Handle file, ids, types, offsets, labels, rows, set_ids, set_offsets;
+  int64_t n = 0;         // examples written
+  int64_t tokens = 0;    // ids written
+  int64_t set_size = 0;  // label set entries written (multi-label)
   bool committed = false;
   // Batch staging, reused across appends.
-  std::vector<int32_t> b_ids, b_labels;
+  std::vector<int32_t> b_ids, b_labels, b_set_ids;
   std::vector<int8_t> b_types;
-  std::vector<int64_t> b_offsets, b_rows;
+  std::vector<int64_t> b_offsets, b_rows, b_set_offsets;
 
   [[noreturn]] void fail(const std::string& what) {
     std::string detail = h5::last_error();
@@ -77,10 +79,17 @@ CorpusWriter::CorpusWriter(std::string path, CorpusLayout layout) : impl_(new Im
     m.ids = create_extendible(f, "input_ids", H5T_STD_I32LE, kIdChunk);
     if (layout.pairs) m.types = create_extendible(f, "token_type_ids", H5T_STD_I8LE, kIdChunk);
     m.offsets = create_extendible(f, "offsets", H5T_STD_I64LE, kRowChunk);
-    if (layout.labeled) m.labels = create_extendible(f, "labels", H5T_STD_I32LE, kRowChunk);
+    const bool sets = layout.labeled && layout.multi_label;
+    if (layout.labeled && !sets)
+      m.labels = create_extendible(f, "labels", H5T_STD_I32LE, kRowChunk);
+    if (sets) {
+      m.set_ids = create_extendible(f, "label_set_ids", H5T_STD_I32LE, kRowChunk);
+      m.set_offsets = create_extendible(f, "label_set_offsets", H5T_STD_I64LE, kRowChunk);
+    }
     m.rows = create_extendible(f, "source_rows", H5T_STD_I64LE, kRowChunk);
     int64_t zero = 0;
     append_to(m.offsets.get(), H5T_NATIVE_INT64, 0, &zero, 1);
+    if (sets) append_to(m.set_offsets.get(), H5T_NATIVE_INT64, 0, &zero, 1);
   } catch (const std::runtime_error& e) {
     m.file.close();
     std::remove(m.tmp.c_str());
@@ -96,6 +105,8 @@ CorpusWriter::~CorpusWriter() {
   m.types.close();
   m.offsets.close();
   m.labels.close();
+  m.set_ids.close();
+  m.set_offsets.close();
   m.rows.close();
   m.file.close();
   h5::last_error();  // drop whatever closing a half-written file reported
@@ -109,7 +120,10 @@ void CorpusWriter::append(const std::vector<Example>& examples) {
   m.b_offsets.clear();
   m.b_labels.clear();
   m.b_rows.clear();
-  int64_t end = m.tokens;
+  m.b_set_ids.clear();
+  m.b_set_offsets.clear();
+  const bool sets = m.layout.labeled && m.layout.multi_label;
+  int64_t end = m.tokens, set_end = m.set_size;
   for (const auto& e : examples) {
     m.b_ids.insert(m.b_ids.end(), e.input_ids.begin(), e.input_ids.end());
     if (m.layout.pairs) {
@@ -122,6 +136,11 @@ void CorpusWriter::append(const std::vector<Example>& examples) {
     m.b_offsets.push_back(end);
     m.b_labels.push_back(e.label);
     m.b_rows.push_back(e.source_row);
+    if (sets) {
+      m.b_set_ids.insert(m.b_set_ids.end(), e.label_set.begin(), e.label_set.end());
+      set_end += static_cast<int64_t>(e.label_set.size());
+      m.b_set_offsets.push_back(set_end);
+    }
   }
   std::lock_guard<std::mutex> lock(h5::mutex());
   try {
@@ -131,8 +150,14 @@ void CorpusWriter::append(const std::vector<Example>& examples) {
       append_to(m.types.get(), H5T_NATIVE_INT8, t, m.b_types.data(), m.b_types.size());
     }
     append_to(m.offsets.get(), H5T_NATIVE_INT64, n + 1, m.b_offsets.data(), m.b_offsets.size());
-    if (m.layout.labeled) {
+    if (m.layout.labeled && !sets) {
       append_to(m.labels.get(), H5T_NATIVE_INT32, n, m.b_labels.data(), m.b_labels.size());
+    }
+    if (sets) {
+      append_to(m.set_ids.get(), H5T_NATIVE_INT32, static_cast<hsize_t>(m.set_size),
+                m.b_set_ids.data(), m.b_set_ids.size());
+      append_to(m.set_offsets.get(), H5T_NATIVE_INT64, n + 1, m.b_set_offsets.data(),
+                m.b_set_offsets.size());
     }
     append_to(m.rows.get(), H5T_NATIVE_INT64, n, m.b_rows.data(), m.b_rows.size());
   } catch (const std::runtime_error& e) {
@@ -140,6 +165,7 @@ void CorpusWriter::append(const std::vector<Example>& examples) {
   }
   m.n += static_cast<int64_t>(examples.size());
   m.tokens = end;
+  m.set_size = set_end;
 }
 
 void CorpusWriter::commit(const CorpusInfo& info, const std::vector<std::string>& label_names,
@@ -148,8 +174,22 @@ void CorpusWriter::commit(const CorpusInfo& info, const std::vector<std::string>
   std::lock_guard<std::mutex> lock(h5::mutex());
   try {
     hid_t f = m.file.get();
+    const bool sets = m.layout.labeled && m.layout.multi_label;
+    if (sets && label_remap && m.set_size > 0) {
+      // Remapped ids, each example's set sorted again: 12 bytes per label of the corpus, once.
+      std::vector<int32_t> ids(static_cast<size_t>(m.set_size));
+      std::vector<int64_t> offs(static_cast<size_t>(m.n + 1));
+      h5::read_range(m.set_ids.get(), H5T_NATIVE_INT32, 0, m.set_size, ids.data());
+      h5::read_range(m.set_offsets.get(), H5T_NATIVE_INT64, 0, m.n + 1, offs.data());
+      for (auto& l : ids) l = (*label_remap)[static_cast<size_t>(l)];
+      for (int64_t i = 0; i < m.n; ++i) std::sort(ids.begin() + offs[i], ids.begin() + offs[i + 1]);
+      if (H5Dwrite(m.set_ids.get(), H5T_NATIVE_INT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, ids.data()) <
+          0) {
+        throw std::runtime_error("cannot rewrite the label sets");
+      }
+    }
     if (m.layout.labeled) {
-      if (label_remap && m.n > 0) {
+      if (!sets && label_remap && m.n > 0) {
         // 4 bytes per example, once, at the end: the price of not knowing the label set earlier.
         std::vector<int32_t> labels(static_cast<size_t>(m.n));
         h5::read_range(m.labels.get(), H5T_NATIVE_INT32, 0, m.n, labels.data());
@@ -175,7 +215,9 @@ void CorpusWriter::commit(const CorpusInfo& info, const std::vector<std::string>
       }
     }
     h5::write_string_attr(f, "format", kCorpusFormatName);
-    h5::write_int_attr(f, "format_version", kCorpusFormatVersion);
+    h5::write_int_attr(f, "format_version",
+                       sets ? kCorpusFormatVersionMultiLabel : kCorpusFormatVersion);
+    if (sets) h5::write_string_attr(f, "problem_type", kMultiLabelProblem);
     h5::write_string_attr(f, "tokenizer_fingerprint", info.tokenizer_fingerprint);
     h5::write_int_attr(f, "lowercase", info.lowercase ? 1 : 0);
     h5::write_int_attr(f, "strip_accents", info.strip_accents ? 1 : 0);
@@ -197,6 +239,8 @@ void CorpusWriter::commit(const CorpusInfo& info, const std::vector<std::string>
     m.types.close();
     m.offsets.close();
     m.labels.close();
+    m.set_ids.close();
+    m.set_offsets.close();
     m.rows.close();
     if (!m.file.close()) throw std::runtime_error("cannot close (flush) the file");
   } catch (const std::runtime_error& e) {

@@ -16,8 +16,9 @@
 namespace berth::data {
 
 struct CorpusLayout {
-  bool labeled = true;  // write labels + label_names
-  bool pairs = false;   // write token_type_ids
+  bool labeled = true;       // write labels + label_names
+  bool pairs = false;        // write token_type_ids
+  bool multi_label = false;  // labeled with label sets: label_set_ids/offsets instead of labels
 };
 
 class CorpusWriter {
@@ -28,12 +29,14 @@ class CorpusWriter {
   CorpusWriter(const CorpusWriter&) = delete;
   CorpusWriter& operator=(const CorpusWriter&) = delete;
 
-  // Appends examples in order (ids, token types when pairs, label when labeled, source row).
+  // Appends examples in order (ids, token types when pairs, label or label set when labeled,
+  // source row).
   void append(const std::vector<Example>& examples);
 
   // Writes label_names and the attributes (rows_written is set from what was appended), closes,
   // and renames into place. `label_remap`, when given, maps each appended label to its final
-  // index (prep appends provisional ids before it knows the whole label set).
+  // index (prep appends provisional ids before it knows the whole label set); label sets are
+  // sorted again after the remap.
   void commit(const CorpusInfo& info, const std::vector<std::string>& label_names,
               const std::vector<int32_t>* label_remap = nullptr);
 

@@ -45,10 +45,14 @@ std::string value_text(const Json& v, const std::string& key, const std::string&
     case Json::value_t::number_unsigned:
     case Json::value_t::number_float:
       return v.dump();
+    case Json::value_t::array:
+      // Its JSON text: a multi-label column reads it back as a list (data/label_list.h).
+      return v.dump();
     default:
       throw data_error("data",
                        where + ": the value of '" + key + "' is a JSON " +
-                           std::string(v.type_name()) + ", expected a string or number",
+                           std::string(v.type_name()) +
+                           ", expected a string, a number or an array of them",
                        "flatten nested values into strings before prep");
   }
 }

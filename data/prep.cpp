@@ -16,6 +16,7 @@
 #include "common/version.h"
 #include "data/corpus.h"
 #include "data/corpus_writer.h"
+#include "data/label_list.h"
 #include "data/prep_labels.h"
 #include "data/tokenizer.h"
 
@@ -56,7 +57,8 @@ std::string trim_ascii(const std::string& s) {
 struct Pending {
   std::vector<TableRow> rows;
   std::vector<int32_t> labels;
-  size_t size = 0;  // rows in use (rows is reused and may be longer)
+  std::vector<std::vector<int32_t>> label_sets;  // multi-label: one per kept row
+  size_t size = 0;                               // rows in use (rows is reused and may be longer)
 };
 
 void validate(const PrepOptions& o) {
@@ -78,6 +80,8 @@ void validate(const PrepOptions& o) {
   if (o.threads < 0) throw usage_error("prep", "--threads must be 0 (all cores) or more");
   if (o.batch_rows < 1) throw usage_error("prep", "batch_rows must be at least 1");
   if (o.text_column.empty()) throw usage_error("prep", "--text-column is empty");
+  if (o.label_separator.empty())
+    throw usage_error("prep", "--label-separator is empty", "the default is '|'");
   std::error_code ec;
   if (fs::exists(o.output, ec) && fs::equivalent(o.input, o.output, ec)) {
     throw usage_error("prep", "--out " + o.output + " is the input file",
@@ -112,7 +116,11 @@ void tokenize(const Tokenizer& tok, const Pending& p, bool pairs, bool labeled, 
         } else {
           e.token_type_ids.clear();
         }
-        e.label = labeled ? p.labels[i] : -1;
+        e.label = labeled && p.label_sets.empty() ? p.labels[i] : -1;
+        if (labeled && !p.label_sets.empty())
+          e.label_set = p.label_sets[i];
+        else
+          e.label_set.clear();
         e.source_row = r.record;
       }
     }
@@ -153,7 +161,11 @@ PrepLabels labels_from_corpus(const PrepOptions& o, const Tokenizer& tok) {
     throw data_error("prep", "--labels-from " + o.labels_from + " has no labels (unlabeled corpus)",
                      "name the training corpus, which has labels");
   }
-  return PrepLabels(from.label_names(), o.labels_from);
+  if (o.multi_label && !from.multi_label()) {
+    throw data_error("prep", "--labels-from " + o.labels_from + " is a single-label corpus",
+                     "drop --multi-label, or name a multi-label training corpus");
+  }
+  return PrepLabels(from.label_names(), o.labels_from, from.multi_label());
 }
 
 // The input table's kept rows, in batches: rows with an empty text, or without a label in a
@@ -177,10 +189,14 @@ class RowSource {
       log_->info("{} has no column '{}': writing an unlabeled corpus", o.input, o.label_column);
     }
     label_col_ = cols.size() - 1;
+    multi_label_ = labeled_ && (o.multi_label || labels.multi_label());
+    TableFormat format = o.format ? *o.format : table_format_for_path(o.input);
+    list_format_ = LabelListFormat{o.label_separator, format == TableFormat::kJsonl};
   }
 
   bool pairs() const { return pairs_; }
   bool labeled() const { return labeled_; }
+  bool multi_label() const { return multi_label_; }
   int64_t skipped_text() const { return skipped_text_; }
   int64_t skipped_label() const { return skipped_label_; }
   int64_t bytes_read() const { return reader_->bytes_read(); }
@@ -190,6 +206,7 @@ class RowSource {
   bool fill(Pending& p) {
     p.size = 0;
     p.labels.clear();
+    p.label_sets.clear();
     while (p.size < static_cast<size_t>(o_.batch_rows)) {
       if (p.rows.size() <= p.size) p.rows.emplace_back();
       TableRow& r = p.rows[p.size];
@@ -207,7 +224,21 @@ class RowSource {
           skip(r, "no label");
           continue;
         }
-        p.labels.push_back(labels_.id(label, o_.input + ":" + std::to_string(r.line), r.record));
+        const std::string where = o_.input + ":" + std::to_string(r.line);
+        if (multi_label_) {
+          std::vector<int32_t> set;
+          for (const auto& name : split_label_list(label, list_format_, where))
+            set.push_back(labels_.id(name, where, r.record));
+          std::sort(set.begin(), set.end());  // provisional ids are sorted again after the remap
+          p.label_sets.push_back(std::move(set));
+        } else {
+          if (label.front() == '[' && list_format_.json_arrays)
+            throw data_error("prep",
+                             where + ": the label of record " + std::to_string(r.record) +
+                                 " is a list (" + label + ")",
+                             "pass --multi-label for a multi-label corpus");
+          p.labels.push_back(labels_.id(label, where, r.record));
+        }
       }
       ++p.size;
     }
@@ -233,7 +264,8 @@ class RowSource {
   std::shared_ptr<spdlog::logger> log_;
   Sha256 sha_;
   std::unique_ptr<TableReader> reader_;
-  bool pairs_ = false, labeled_ = false;
+  bool pairs_ = false, labeled_ = false, multi_label_ = false;
+  LabelListFormat list_format_;
   size_t label_col_ = 0;
   int64_t skipped_text_ = 0, skipped_label_ = 0;
 };
@@ -329,7 +361,7 @@ PrepStats prep_corpus(const PrepOptions& o) {
   PrepLabels labels = labels_from_corpus(o, *tok);
   PrepStats stats;
   RowSource rows(o, labels, stats);
-  CorpusWriter writer(o.output, CorpusLayout{rows.labeled(), rows.pairs()});
+  CorpusWriter writer(o.output, CorpusLayout{rows.labeled(), rows.pairs(), rows.multi_label()});
   int threads = o.threads > 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency());
 
   tokenize_into(rows, *tok, o.max_length, o.truncation, threads, writer, stats, o.input);
@@ -340,6 +372,7 @@ PrepStats prep_corpus(const PrepOptions& o) {
     names = labels.names();
     remap = labels.remap();
     stats.label_counts = labels.counts();
+    stats.multi_label = rows.multi_label();
   }
   writer.commit(describe(o, *tok, rows, stats), names, labels.fixed() ? nullptr : &remap);
   stats.input_bytes = rows.bytes_read();

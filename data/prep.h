@@ -12,6 +12,10 @@
 // integer ("2" < "10"), byte-wise (= Unicode code point order) otherwise. Labels are trimmed of
 // surrounding ASCII whitespace.
 //
+// Multi-label (multi_label, or labels_from a multi-label corpus): a label cell is a list of labels
+// (data/label_list.h: a JSON array in JSONL, or label_separator between labels), stored as a label
+// set per example (format version 2). A cell with no label in it (a JSONL `[]`) is an empty set.
+//
 // Skipped rows: empty or whitespace-only text (or text pair), and, for a labeled corpus, an empty
 // or missing label. They are counted, the first few are logged with their record and line, and
 // with strict they are errors instead.
@@ -40,8 +44,10 @@ struct PrepOptions {
   // unless label_column_required (the user named it) or labels_from is set: then it is an error.
   std::string label_column = "label";
   bool label_column_required = false;
-  std::string text_pair_column;  // empty: single texts
-  std::string labels_from;       // a corpus whose label_names (and tokenizer) to reuse
+  std::string text_pair_column;       // empty: single texts
+  std::string labels_from;            // a corpus whose label_names (and tokenizer) to reuse
+  bool multi_label = false;           // labels are lists (implied by a multi-label labels_from)
+  std::string label_separator = "|";  // between the labels of a CSV/TSV cell (multi-label)
   int max_length = 128;
   TruncationRule truncation;  // single texts; pairs are cut longest_first (data/truncation.h)
   std::optional<TableFormat> format;  // default: from the input's extension
@@ -55,6 +61,7 @@ struct PrepStats {
   int64_t rows_written = 0;
   int64_t rows_skipped = 0;
   std::vector<std::pair<std::string, int64_t>> label_counts;  // in label order
+  bool multi_label = false;
   int64_t input_bytes = 0;
   double seconds = 0;
   double rows_per_second() const { return seconds > 0 ? rows_read / seconds : 0; }

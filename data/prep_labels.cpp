@@ -42,8 +42,11 @@ std::vector<std::string> sort_label_names(std::vector<std::string> names) {
   return out;
 }
 
-PrepLabels::PrepLabels(std::vector<std::string> fixed, std::string fixed_from)
-    : fixed_(true), fixed_from_(std::move(fixed_from)), names_(std::move(fixed)) {
+PrepLabels::PrepLabels(std::vector<std::string> fixed, std::string fixed_from, bool multi_label)
+    : fixed_(true),
+      multi_label_(multi_label),
+      fixed_from_(std::move(fixed_from)),
+      names_(std::move(fixed)) {
   for (size_t i = 0; i < names_.size(); ++i) ids_.emplace(names_[i], static_cast<int32_t>(i));
   counts_.assign(names_.size(), 0);
 }

@@ -13,7 +13,7 @@ namespace berth::data {
 class PrepLabels {
  public:
   PrepLabels() = default;  // open
-  PrepLabels(std::vector<std::string> fixed, std::string fixed_from);
+  PrepLabels(std::vector<std::string> fixed, std::string fixed_from, bool multi_label = false);
 
   // The id for `label` (provisional in open mode) and counts it. In fixed mode an unknown label
   // is a berth::data_error naming it, `where` (file:line) and the record.
@@ -23,11 +23,13 @@ class PrepLabels {
   std::vector<std::string> names() const;
   std::vector<int32_t> remap() const;
   bool fixed() const { return fixed_; }
+  bool multi_label() const { return multi_label_; }  // fixed from a multi-label corpus
   // Count per final label, in label order.
   std::vector<std::pair<std::string, int64_t>> counts() const;
 
  private:
   bool fixed_ = false;
+  bool multi_label_ = false;
   std::string fixed_from_;
   std::vector<std::string> names_;  // by (provisional) id
   std::unordered_map<std::string, int32_t> ids_;

@@ -5,8 +5,10 @@
 //            [--precision fp32|bf16|fp16|int8] [--threads N] [--json]
 // Loss, accuracy, macro-F1 (fractions in [0, 1]), per-class precision/recall/F1/support and the
 // confusion matrix (labels in the checkpoint's label order) of a fine-tuned checkpoint on a
-// labelled file, printed as JSON (conventions in model/classification_metrics.h) when standard
-// output is not a terminal or with --json, else as a readable table (launcher/eval_table.h).
+// labelled file (multi-label checkpoints: micro/macro-F1, subset accuracy and per-label scores at
+// the checkpoint's thresholds, model/multi_label_metrics.h), printed as JSON (conventions in
+// model/classification_metrics.h) when standard output is not a terminal or with --json, else as a
+// readable table (launcher/eval_table.h).
 // - A table's labels are label names (or class ids); one the checkpoint does not know is an
 //   error naming it, its file and line.
 // - A corpus made by `berth prep` (.h5, chosen by extension) is used as tokenized: it must come
@@ -51,8 +53,13 @@ void run_eval(EvalArgs a) {
                           " is a tokenized corpus (its texts were cut when it was prepped)",
                       "evaluate the CSV/TSV/JSONL file it was prepped from");
   model::Predictor predictor(a.options);
-  model::EvalAccumulator acc(predictor.label_names());
-  auto add = [&](const model::Prediction& p, int64_t label) { acc.add(p.logits, label); };
+  const bool multi = predictor.multi_label();
+  model::EvalAccumulator acc(predictor.label_names(),
+                             multi ? ProblemType::kMultiLabel : ProblemType::kSingleLabel,
+                             predictor.thresholds());
+  auto add = [&](const model::Prediction& p, const std::vector<int64_t>& labels) {
+    acc.add(p.logits, labels);
+  };
   if (data::is_corpus(a.table.path)) {
     if (a.table_options_set)
       log::get("eval")->warn(
@@ -60,10 +67,12 @@ void run_eval(EvalArgs a) {
           "and --format do not apply",
           a.table.path);
     predictor.predict_corpus(
-        a.table.path, [&](int64_t, const model::Prediction& p, int64_t label) { add(p, label); });
+        a.table.path, [&](int64_t, const model::Prediction& p, const std::vector<int64_t>& labels) {
+          add(p, labels);
+        });
   } else {
     predictor.predict_table(a.table, [&](const data::TableRow&, const model::Prediction& p,
-                                         int64_t label) { add(p, label); });
+                                         const std::vector<int64_t>& labels) { add(p, labels); });
   }
   auto report = acc.report();
   const double loss = acc.mean_loss();
@@ -85,8 +94,10 @@ void run_eval(EvalArgs a) {
   }
   const auto& st = predictor.stats();
   log::get("eval")->info(
-      "{} examples: accuracy {:.4f}, macro-F1 {:.4f}, loss {:.4f} ({:.2f} s, {:.1f} examples/s)",
-      report.total, report.accuracy, report.macro_f1, loss, st.tokenize_s + st.forward_s,
+      "{} examples: {}{:.4f}, macro-F1 {:.4f}, loss {:.4f} ({:.2f} s, {:.1f} examples/s)",
+      report.total,
+      multi ? fmt::format("micro-F1 {:.4f}, subset accuracy ", report.micro_f1) : "accuracy ",
+      report.accuracy, report.macro_f1, loss, st.tokenize_s + st.forward_s,
       report.total / std::max(st.tokenize_s + st.forward_s, 1e-9));
 }
 
@@ -109,6 +120,10 @@ void register_eval(CLI::App& app) {
       cmd->add_option("--label-column", a->table.label_column,
                       "Column holding the label (a name from the model's id2label, or a class id)")
           ->capture_default_str();
+  auto* separator = cmd->add_option("--label-separator", a->table.label_separator,
+                                    "Multi-label models: between the labels of a CSV/TSV cell "
+                                    "(a JSONL cell may be a JSON array)")
+                        ->capture_default_str();
   cmd->add_option("--output", a->output, "Also write the JSON report to this file");
   cmd->add_flag("--json", a->json,
                 "Print the JSON report even when standard output is a terminal (default there: "
@@ -122,13 +137,13 @@ void register_eval(CLI::App& app) {
   add_window_options(cmd, a->options);
   add_predictor_options(cmd, a->options);
   auto verify = add_verify_option(cmd);
-  cmd->callback([a, format, text, pair, label, max_length, verify, flags] {
+  cmd->callback([a, format, text, pair, label, separator, max_length, verify, flags] {
     require_single_process("eval");
     check_checkpoint_for_use(a->options.model_dir, *verify);
     use_checkpoint_text_settings(a->options.model_dir, flags, a->options);
     a->table_options_set = format->count() + text->count() + pair->count() + label->count() +
-                               max_length->count() + flags.truncation->count() +
-                               flags.head_tokens->count() >
+                               separator->count() + max_length->count() +
+                               flags.truncation->count() + flags.head_tokens->count() >
                            0;
     run_eval(*a);
   });

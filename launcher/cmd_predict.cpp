@@ -6,6 +6,9 @@
 // Labels plain text (one text a line), CSV, TSV or JSONL with a fine-tuned checkpoint and writes
 // one JSON line per input record, in input order:
 //   {"label": "...", "score": p, "probs": {"label": p, ...}, "row": N}
+// or, for a multi-label model, every label at or over its threshold (thresholds.json, else 0.5),
+// most probable first, with the probabilities (sigmoid) of all labels:
+//   {"labels": [{"label": "...", "score": p}, ...], "probs": {"label": p, ...}, "row": N}
 // The input is streamed a window at a time (32 batches, sorted by length inside the window and
 // padded per batch; model/predictor.h), so any input size works in bounded memory. At the end
 // the throughput (texts/s, tokens/s, seconds, model load included) is printed on stderr.
@@ -52,22 +55,29 @@ void run_predict(const PredictArgs& a) {
   log::ProgressMeter meter(log::get("predict"), "predict", "texts");
   int64_t done = 0;
   const bool to_terminal = a.output.empty() && isatty(STDOUT_FILENO) == 1;
-  predictor.predict_table(a.table,
-                          [&](const data::TableRow& row, const model::Prediction& p, int64_t) {
-                            // Predictions printed on the terminal are their own progress.
-                            if (!to_terminal) meter.update(++done);
-                            // Keys in the documented order, probabilities in label order.
-                            nlohmann::ordered_json probs = nlohmann::ordered_json::object();
-                            for (size_t k = 0; k < names.size(); ++k) probs[names[k]] = p.probs[k];
-                            nlohmann::ordered_json j = nlohmann::ordered_json::object();
-                            j["label"] = names[p.label];
-                            j["score"] = p.probs[p.label];
-                            j["probs"] = std::move(probs);
-                            j["row"] = row.record;
-                            line = j.dump();
-                            line += '\n';
-                            out.write(line.data(), static_cast<std::streamsize>(line.size()));
-                          });
+  const bool multi = predictor.multi_label();
+  predictor.predict_table(a.table, [&](const data::TableRow& row, const model::Prediction& p,
+                                       const std::vector<int64_t>&) {
+    // Predictions printed on the terminal are their own progress.
+    if (!to_terminal) meter.update(++done);
+    // Keys in the documented order, probabilities in label order.
+    nlohmann::ordered_json probs = nlohmann::ordered_json::object();
+    for (size_t k = 0; k < names.size(); ++k) probs[names[k]] = p.probs[k];
+    nlohmann::ordered_json j = nlohmann::ordered_json::object();
+    if (multi) {
+      nlohmann::ordered_json labels = nlohmann::ordered_json::array();
+      for (int64_t k : p.labels) labels.push_back({{"label", names[k]}, {"score", p.probs[k]}});
+      j["labels"] = std::move(labels);
+    } else {
+      j["label"] = names[p.label];
+      j["score"] = p.probs[p.label];
+    }
+    j["probs"] = std::move(probs);
+    j["row"] = row.record;
+    line = j.dump();
+    line += '\n';
+    out.write(line.data(), static_cast<std::streamsize>(line.size()));
+  });
   out.flush();
   if (!out) throw data_error("predict", "cannot write the predictions", "is the disk full?");
 

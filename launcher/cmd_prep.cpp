@@ -47,6 +47,12 @@ void register_prep(CLI::App& app) {
                   "Column holding the second text of a pair (NLI, QA pairs)");
   cmd->add_option("--labels-from", opts->labels_from,
                   "Reuse the label map of this corpus (e.g. train.h5 when prepping dev/test)");
+  cmd->add_flag("--multi-label", opts->multi_label,
+                "Each label cell is a list of labels (a JSON array in JSONL, else joined by "
+                "--label-separator); implied by a multi-label --labels-from corpus");
+  auto* separator = cmd->add_option("--label-separator", opts->label_separator,
+                                    "Between the labels of a CSV/TSV cell (multi-label)")
+                        ->capture_default_str();
   cmd->add_option("--max-length", opts->max_length,
                   "Truncate to this many tokens, [CLS]/[SEP] included")
       ->capture_default_str();
@@ -57,9 +63,12 @@ void register_prep(CLI::App& app) {
                 "Fail on rows with empty text or no label instead of skipping them");
   cmd->add_option("--threads", opts->threads, "Tokenizer threads (0: all cores)")
       ->capture_default_str();
-  cmd->callback([opts, format, label] {
+  cmd->callback([opts, format, label, separator] {
     require_single_process("prep");
     data::PrepOptions o = *opts;
+    if (separator->count() > 0 && !o.multi_label && o.labels_from.empty())
+      throw usage_error("prep", "--label-separator is given without --multi-label",
+                        "add --multi-label (labels are lists), or drop --label-separator");
     o.label_column_required = label->count() > 0;
     if (!format->empty()) o.format = data::parse_table_format(*format);
     check_max_length(o);

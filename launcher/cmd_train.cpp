@@ -1,5 +1,5 @@
 // berth train --config FILE.toml [--set section.key=value ...] [--resume
-// auto|never|latest|best|DIR]
+// auto|never|latest|best|DIR] [--tune-thresholds]
 #include "common/log.h"
 #include "launcher/commands.h"
 #include "launcher/launch_env.h"
@@ -13,6 +13,7 @@ struct TrainArgs {
   std::string config;
   std::vector<std::string> set;
   trainer::RunOptions run;
+  bool tune_thresholds = false;
 };
 
 CommandRegistrar reg(50, [](CLI::App& app) {
@@ -23,6 +24,9 @@ CommandRegistrar reg(50, [](CLI::App& app) {
   cmd->add_option("--resume", args->run.resume,
                   "auto: newest valid checkpoint if any; never; latest; best; or a checkpoint dir")
       ->capture_default_str();
+  cmd->add_flag("--tune-thresholds", args->tune_thresholds,
+                "Multi-label: pick each label's decision threshold on dev and store them in the "
+                "checkpoints (--set train.tune_thresholds=true)");
   cmd->add_option("--trace-batches", args->run.batch_trace,
                   "Write each rank's micro-batch example indices to FILE.<rank> (testing)")
       ->group("");
@@ -42,7 +46,9 @@ CommandRegistrar reg(50, [](CLI::App& app) {
     auto comm = make_communicator();
     // An error on one rank of an MPI job ends the whole job at once (see run_rank).
     exit_status() = run_rank(comm, [&] {
-      auto config = trainer::TrainConfig::load(args->config, args->set);
+      auto overrides = args->set;
+      if (args->tune_thresholds) overrides.push_back("train.tune_thresholds=true");
+      auto config = trainer::TrainConfig::load(args->config, overrides);
       log::set_level(config.runtime.log_level);
       prepare_communicator(comm, config, args->run.resume);
       open_rank_log(config.train.run_dir, *comm);

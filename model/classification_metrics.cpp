@@ -87,6 +87,30 @@ ClassificationReport ConfusionMatrix::report() const {
 
 nlohmann::json ClassificationReport::to_json() const {
   nlohmann::json j;
+  if (multi_label) {
+    j["problem_type"] = "multi_label_classification";
+    j["total"] = total;
+    j["subset_accuracy"] = accuracy;
+    j["accuracy"] = accuracy;
+    j["micro_f1"] = micro_f1;
+    j["micro_precision"] = micro_precision;
+    j["micro_recall"] = micro_recall;
+    j["macro_f1"] = macro_f1;
+    nlohmann::json labels = nlohmann::json::array(), per = nlohmann::json::object();
+    for (size_t c = 0; c < per_class.size(); ++c) {
+      const auto& m = per_class[c];
+      labels.push_back(m.name);
+      per[m.name] = {{"precision", m.precision},
+                     {"recall", m.recall},
+                     {"f1", m.f1},
+                     {"support", m.support},
+                     {"predicted", m.predicted}};
+      if (c < thresholds.size()) per[m.name]["threshold"] = thresholds[c];
+    }
+    j["labels"] = labels;
+    j["per_class"] = per;
+    return j;
+  }
   j["total"] = total;
   j["accuracy"] = accuracy;
   j["macro_f1"] = macro_f1;

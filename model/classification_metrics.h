@@ -28,13 +28,24 @@ struct ClassMetrics {
 
 struct ClassificationReport {
   int64_t total = 0;
-  double accuracy = 0;
+  double accuracy = 0;  // multi-label: subset accuracy (the predicted set is the true set)
   double macro_f1 = 0;
   std::vector<ClassMetrics> per_class;
-  std::vector<std::vector<int64_t>> confusion;  // [label][prediction]
+  std::vector<std::vector<int64_t>> confusion;  // [label][prediction]; single-label only
+  // Multi-label (model/multi_label_metrics.h): per_class holds each label's binary decisions,
+  // micro_* pool them all, thresholds are the decision thresholds used (label order).
+  bool multi_label = false;
+  double micro_precision = 0, micro_recall = 0, micro_f1 = 0;
+  std::vector<double> thresholds;
+
+  // The metric by its train.metric name (loss excepted): micro_f1 is accuracy for single-label.
+  double micro_f1_or_accuracy() const { return multi_label ? micro_f1 : accuracy; }
 
   // {"total", "accuracy", "macro_f1", "per_class": {name: {...}}, "labels": [...],
-  //  "confusion_matrix": rows = true label, columns = prediction}
+  //  "confusion_matrix": rows = true label, columns = prediction}; multi-label instead:
+  // {"problem_type": "multi_label_classification", "total", "subset_accuracy", "accuracy" (the
+  //  same), "micro_f1", "micro_precision", "micro_recall", "macro_f1", "labels", "per_class"
+  //  (each with its "threshold")}
   nlohmann::json to_json() const;
 };
 

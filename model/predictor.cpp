@@ -14,14 +14,17 @@
 #include "common/error.h"
 #include "data/batch.h"
 #include "data/corpus.h"
+#include "data/label_list.h"
 #include "data/text_windows.h"
 #include "data/tokenizer.h"
 #include "data/truncation.h"
 #include "model/attention_backend.h"
 #include "model/autocast_guard.h"
 #include "model/batch_tensors.h"
+#include "model/decision_thresholds.h"
 #include "model/int8_linear.h"
 #include "model/model_log.h"
+#include "model/multi_label_metrics.h"
 #include "model/pretrained.h"
 #include "model/window_aggregator.h"
 
@@ -60,6 +63,8 @@ struct Predictor::Impl {
   int windows_stride = -1;
   WindowAggregate window_aggregate = WindowAggregate::kMean;
   std::map<std::string, int64_t> label_ids;
+  bool multi_label = false;
+  std::vector<double> thresholds;  // multi-label, label order
   PredictStats stats;
 
   std::string known_labels() const {
@@ -106,6 +111,20 @@ struct Predictor::Impl {
                    .logits;  // (batch, labels)
     }
     logits = logits.to(at::kCPU, at::kFloat).contiguous();
+    if (multi_label) {
+      finish_multi_label(logits, order, b, out);
+    } else {
+      finish_single_label(logits, order, b, out);
+    }
+    stats.examples += n;
+    stats.padded_tokens += n * seq;
+    stats.batches += 1;
+  }
+
+  // Softmax and argmax of (n, labels) fp32 logits, written to out[order[b + r]].
+  void finish_single_label(const at::Tensor& logits, const std::vector<size_t>& order, size_t b,
+                           std::vector<Prediction>& out) {
+    const int64_t n = logits.size(0);
     at::Tensor probs = at::softmax(logits, 1).contiguous();
     at::Tensor labels = logits.argmax(1).contiguous();
     const int64_t k = logits.size(1);
@@ -118,9 +137,29 @@ struct Predictor::Impl {
       p.logits.assign(pl + r * k, pl + (r + 1) * k);
       p.probs.assign(pp + r * k, pp + (r + 1) * k);
     }
-    stats.examples += n;
-    stats.padded_tokens += n * seq;
-    stats.batches += 1;
+  }
+
+  // Multi-label: each label's sigmoid, computed in double and decided by the rule evaluation
+  // uses (over_threshold), so that `predict` and `eval` agree on every decision.
+  void finish_multi_label(const at::Tensor& logits, const std::vector<size_t>& order, size_t b,
+                          std::vector<Prediction>& out) {
+    const int64_t n = logits.size(0), k = logits.size(1);
+    const float* pl = logits.data_ptr<float>();
+    for (int64_t r = 0; r < n; ++r) {
+      Prediction& p = out[order[b + static_cast<size_t>(r)]];
+      p.logits.assign(pl + r * k, pl + (r + 1) * k);
+      p.probs.resize(static_cast<size_t>(k));
+      p.labels.clear();
+      std::vector<double> prob(static_cast<size_t>(k));
+      for (int64_t c = 0; c < k; ++c) {
+        prob[c] = 1.0 / (1.0 + std::exp(-static_cast<double>(pl[r * k + c])));
+        p.probs[c] = static_cast<float>(prob[c]);
+        if (over_threshold(prob[c], thresholds[c])) p.labels.push_back(c);
+      }
+      p.label = std::max_element(p.logits.begin(), p.logits.end()) - p.logits.begin();
+      std::stable_sort(p.labels.begin(), p.labels.end(),
+                       [&](int64_t x, int64_t y) { return prob[x] > prob[y]; });
+    }
   }
 };
 
@@ -176,6 +215,11 @@ Predictor::Predictor(const PredictorOptions& o) : impl_(std::make_unique<Impl>()
   s.window_aggregate = o.window_aggregate;
   for (size_t i = 0; i < s.loaded.label_names.size(); ++i)
     s.label_ids.emplace(s.loaded.label_names[i], static_cast<int64_t>(i));
+  s.multi_label = s.loaded.config.problem_type == to_string(ProblemType::kMultiLabel);
+  if (s.multi_label) {
+    s.thresholds = read_thresholds(o.model_dir, s.loaded.label_names);
+    if (s.thresholds.empty()) s.thresholds.assign(s.loaded.label_names.size(), kDefaultThreshold);
+  }
   s.stats.load_s = seconds_since(start);
 }
 
@@ -183,6 +227,12 @@ Predictor::~Predictor() = default;
 
 const std::vector<std::string>& Predictor::label_names() const {
   return impl_->loaded.label_names;
+}
+bool Predictor::multi_label() const {
+  return impl_->multi_label;
+}
+const std::vector<double>& Predictor::thresholds() const {
+  return impl_->thresholds;
 }
 int Predictor::max_length() const {
   return impl_->max_length;
@@ -252,9 +302,11 @@ void Predictor::predict_table(const TableSpec& spec, const Sink& sink) {
   if (!spec.label_column.empty()) columns.push_back(spec.label_column);
   reader->select(columns);
 
-  auto label_of = [&](const data::TableRow& row) -> int64_t {
-    if (spec.label_column.empty()) return -1;
-    const std::string& v = row.values.back();
+  const data::LabelListFormat list_format{
+      spec.label_separator,
+      (spec.format.empty() ? data::table_format_for_path(spec.path)
+                           : data::parse_table_format(spec.format)) == data::TableFormat::kJsonl};
+  auto id_of = [&](const data::TableRow& row, const std::string& v) -> int64_t {
     if (auto it = s.label_ids.find(v); it != s.label_ids.end()) return it->second;
     try {
       size_t used = 0;
@@ -267,11 +319,21 @@ void Predictor::predict_table(const TableSpec& spec, const Sink& sink) {
                          "\" is not one of the model's labels (" + s.known_labels() + ")",
                      "the model's labels are in its config.json (id2label)");
   };
+  auto labels_of = [&](const data::TableRow& row) -> std::vector<int64_t> {
+    if (spec.label_column.empty()) return {};
+    const std::string& v = row.values.back();
+    if (!s.multi_label) return {id_of(row, v)};
+    std::vector<int64_t> ids;
+    const std::string where = spec.path + ":" + std::to_string(row.line);
+    for (const auto& name : data::split_label_list(v, list_format, where))
+      ids.push_back(id_of(row, name));
+    return ids;
+  };
 
   // One window at a time: memory stays bounded whatever the file size.
   std::vector<data::TableRow> rows;
   std::vector<std::string> texts, pairs;
-  std::vector<int64_t> labels;
+  std::vector<std::vector<int64_t>> labels;
   size_t text_bytes = 0;
   auto flush = [&] {
     if (s.windows_stride >= 0) {
@@ -292,7 +354,7 @@ void Predictor::predict_table(const TableSpec& spec, const Sink& sink) {
   };
   data::TableRow row;
   while (reader->next(row)) {
-    labels.push_back(label_of(row));  // validate before spending compute on the window
+    labels.push_back(labels_of(row));  // validate before spending compute on the window
     text_bytes += row.values[0].size();
     texts.push_back(std::move(row.values[0]));
     if (!spec.pair_column.empty()) pairs.push_back(std::move(row.values[1]));
@@ -356,6 +418,13 @@ void Predictor::predict_corpus(const std::string& path, const CorpusSink& sink) 
   if (!corpus.labeled())
     throw data_error("model", "corpus " + path + " has no labels",
                      "prep it with --label-column (and --labels-from the training corpus)");
+  if (corpus.multi_label() != s.multi_label)
+    throw data_error("model",
+                     "corpus " + path + " is " +
+                         (corpus.multi_label() ? "multi-label" : "single-label") +
+                         " but the checkpoint is a " +
+                         (s.multi_label ? "multi-label" : "single-label") + " classifier",
+                     "evaluate it with a checkpoint trained on the same kind of labels");
   // The corpus's label ids index its own label_names; map them by name onto the model's.
   std::vector<int64_t> to_model;
   std::vector<std::string> unknown;
@@ -381,12 +450,20 @@ void Predictor::predict_corpus(const std::string& path, const CorpusSink& sink) 
     std::iota(indices.begin(), indices.end(), w);
     auto examples = corpus.read(indices);
     for (const auto& ex : examples)
-      if (ex.label < 0 || ex.label >= static_cast<int32_t>(to_model.size()))
+      if (!s.multi_label && (ex.label < 0 || ex.label >= static_cast<int32_t>(to_model.size())))
         throw data_error("model", "corpus " + path + ": example from row " +
                                       std::to_string(ex.source_row) + " has no valid label");
     auto preds = predict_examples(examples);
-    for (size_t i = 0; i < examples.size(); ++i)
-      sink(examples[i].source_row, preds[i], to_model[static_cast<size_t>(examples[i].label)]);
+    std::vector<int64_t> ids;
+    for (size_t i = 0; i < examples.size(); ++i) {
+      ids.clear();
+      if (s.multi_label) {
+        for (int32_t l : examples[i].label_set) ids.push_back(to_model[static_cast<size_t>(l)]);
+      } else {
+        ids.push_back(to_model[static_cast<size_t>(examples[i].label)]);
+      }
+      sink(examples[i].source_row, preds[i], ids);
+    }
   }
 }
 

@@ -51,7 +51,9 @@ struct PredictorOptions {
 struct Prediction {
   int64_t label = 0;          // argmax class id
   std::vector<float> logits;  // one per class
-  std::vector<float> probs;   // softmax of logits
+  std::vector<float> probs;   // softmax of logits; multi-label: sigmoid of each logit
+  // Multi-label: the labels at or over their decision threshold, most probable first.
+  std::vector<int64_t> labels;
 };
 
 // Counters since the Predictor was made; times are wall-clock seconds.
@@ -73,6 +75,9 @@ struct TableSpec {
   std::string text_column = "text";
   std::string pair_column;   // "" = single texts
   std::string label_column;  // "" = unlabeled
+  // Multi-label models: between the labels of a CSV/TSV label cell (a JSONL cell may also be a
+  // JSON array), as `berth prep --label-separator`.
+  std::string label_separator = "|";
 };
 
 class Predictor {
@@ -85,6 +90,10 @@ class Predictor {
   Predictor& operator=(const Predictor&) = delete;
 
   const std::vector<std::string>& label_names() const;
+  // From config.json's problem_type; multi-label models decide per label (thresholds()).
+  bool multi_label() const;
+  // Multi-label: each label's decision threshold (thresholds.json, else 0.5), in label order.
+  const std::vector<double>& thresholds() const;
   int max_length() const;
   const PredictStats& stats() const;
   // The model's tokenizer (thread-safe), for callers that tokenize on their own threads and
@@ -103,19 +112,23 @@ class Predictor {
   // With windows_stride >= 0 each record's prediction combines its text's windows (pairs are
   // refused).
   // Streams the table in windows and calls `sink` for every record, in file order, with its
-  // prediction and label id (-1 without a label column). Labels are read as label names, or as
-  // class ids when they are integers that are not names; anything else is a data_error naming
-  // the file, line and the known labels.
-  using Sink = std::function<void(const data::TableRow& row, const Prediction& p, int64_t label)>;
+  // prediction and label ids: one for a single-label model, the label set for a multi-label one
+  // (the cell read as by `berth prep --multi-label`), none without a label column. Labels are
+  // read as label names, or as class ids when they are integers that are not names; anything
+  // else is a data_error naming the file, line and the known labels.
+  using Sink = std::function<void(const data::TableRow& row, const Prediction& p,
+                                  const std::vector<int64_t>& labels)>;
   void predict_table(const TableSpec& spec, const Sink& sink);
 
   // Streams a labelled corpus written by `berth prep` (.h5) and calls `sink` for every example,
-  // in corpus order, with its source row, prediction and label as a class id of this model.
+  // in corpus order, with its source row, prediction and label ids of this model (one, or the
+  // label set of a multi-label corpus, which a multi-label model needs).
   // The corpus must have been tokenized with this model's tokenizer (same fingerprint) and its
   // labels are mapped by name onto the model's id2label; an unknown name, an unlabeled corpus or
   // another tokenizer is a data_error (before any compute). Examples are used as stored: the
   // corpus's truncation applies, not max_length.
-  using CorpusSink = std::function<void(int64_t source_row, const Prediction& p, int64_t label)>;
+  using CorpusSink = std::function<void(int64_t source_row, const Prediction& p,
+                                        const std::vector<int64_t>& labels)>;
   void predict_corpus(const std::string& path, const CorpusSink& sink);
 
  private:

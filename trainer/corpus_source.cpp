@@ -72,6 +72,9 @@ std::string corpus_path_for(const std::string& path, const TrainConfig& config,
     key_text += "|" + to_string(config.data.truncation) + ":" +
                 std::to_string(
                     truncation_rule(config).head_pieces(static_cast<int>(config.data.max_length)));
+  // Multi-label corpora differ in how the label cells are read (single-label keys are unchanged,
+  // so caches made before multi-label support stay valid).
+  if (config.data.multi_label) key_text += "|multi|" + config.data.label_separator;
   std::string dir = config.data.cache_dir.empty() ? default_cache_dir() : config.data.cache_dir;
   std::string out =
       dir + "/" + fs::path(path).stem().string() + "-" + sha256_hex(key_text).substr(0, 16) + ".h5";
@@ -93,6 +96,8 @@ std::string corpus_path_for(const std::string& path, const TrainConfig& config,
   o.label_column_required = true;
   o.text_pair_column = config.data.text_pair_column;
   o.labels_from = labels_from;
+  o.multi_label = config.data.multi_label;
+  o.label_separator = config.data.label_separator;
   o.max_length = static_cast<int>(config.data.max_length);
   o.truncation = truncation_rule(config);
   data::prep_corpus(o);
@@ -151,8 +156,16 @@ TrainingData open_training_data(const TrainConfig& config, const data::Tokenizer
     return c;
   };
   TrainingData d{open(train), std::nullopt, std::nullopt};
+  if (d.train.multi_label() != config.data.multi_label)
+    throw usage_error(
+        "config",
+        "'data.multi_label' is " + std::string(config.data.multi_label ? "true" : "false") +
+            " but the training corpus " + train + " is " +
+            (d.train.multi_label() ? "multi-label" : "single-label"),
+        "set data.multi_label = " + std::string(d.train.multi_label() ? "true" : "false") +
+            ", or prep the corpus again");
   auto check_labels = [&](const data::Corpus& c) {
-    if (c.label_names() != d.train.label_names()) {
+    if (c.label_names() != d.train.label_names() || c.multi_label() != d.train.multi_label()) {
       throw data_error("data", "corpus " + c.path() + " has another label map than " + train,
                        "prep dev/test corpora with --labels-from " + train);
     }

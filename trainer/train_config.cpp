@@ -13,6 +13,7 @@
 
 #include "common/error.h"
 #include "common/file_read.h"
+#include "data/corpus.h"
 
 namespace berth::trainer {
 
@@ -53,6 +54,8 @@ std::vector<Option> options(TrainConfig& c) {
       {"data.text_column", &c.data.text_column, R::kMustMatch},
       {"data.label_column", &c.data.label_column, R::kMustMatch},
       {"data.text_pair_column", &c.data.text_pair_column, R::kMustMatch},
+      {"data.multi_label", &c.data.multi_label, R::kMustMatch},
+      {"data.label_separator", &c.data.label_separator, R::kMustMatch},
       {"data.batch_size", &c.data.batch_size, R::kMustMatch},
       {"data.eval_batch_size", &c.data.eval_batch_size, R::kMayChange},
       {"data.max_length", &c.data.max_length, R::kMustMatch},
@@ -82,6 +85,7 @@ std::vector<Option> options(TrainConfig& c) {
       {"train.log_every", &c.train.log_every, R::kMayChange},
       {"train.early_stopping_patience", &c.train.early_stopping_patience, R::kMayChange},
       {"train.metric", &c.train.metric, R::kMustMatch},
+      {"train.tune_thresholds", &c.train.tune_thresholds, R::kMayChange},
       {"train.run_dir", &c.train.run_dir, R::kMayChange},
       {"train.deterministic", &c.train.deterministic, R::kMayChange},
       {"checkpoint.dir", &c.checkpoint.dir, R::kMayChange},
@@ -350,6 +354,12 @@ void TrainConfig::validate(const std::string& origin) const {
              std::to_string(data.max_length - 2),
          "the word pieces head_tail keeps from the start; the rest come from the end");
   if (data.bucket_batches < 1) fail("data.bucket_batches", "must be at least 1", "");
+  if (data.label_separator.empty())
+    fail("data.label_separator", "is empty", "the default is \"|\"");
+  // (A .h5 corpus carries its own kind: checked when it is opened.)
+  if (train.tune_thresholds && !data.multi_label && !data::is_corpus(data.train))
+    fail("train.tune_thresholds", "is set for a single-label run",
+         "set data.multi_label = true (thresholds are per label of a multi-label model)");
   if (!(optim.lr > 0) || !std::isfinite(optim.lr))
     fail("optim.lr", "must be a positive number", "typical: 2e-5 to 1e-4");
   if (!(optim.weight_decay >= 0)) fail("optim.weight_decay", "must be >= 0", "typical: 0.01");

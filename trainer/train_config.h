@@ -24,7 +24,11 @@ struct DataOptions {
   std::string text_column = "text";
   std::string label_column = "label";
   std::string text_pair_column;  // "" = single texts
-  int64_t batch_size = 32;       // per rank, per micro-step
+  // Multi-label: a label cell lists labels (JSON array in JSONL, else label_separator between
+  // them) when a table is prepped; a .h5 corpus carries its own kind, which must agree.
+  bool multi_label = false;
+  std::string label_separator = "|";
+  int64_t batch_size = 32;  // per rank, per micro-step
   int64_t eval_batch_size = 64;
   int64_t max_length = 128;
   // Which word pieces of a longer text are kept (data/truncation.h): head | tail | head_tail.
@@ -49,7 +53,9 @@ struct OptimOptions {
   Schedule schedule = Schedule::kLinear;  // linear | cosine | constant
   double max_grad_norm = 1.0;             // 0 = no clipping
   int64_t grad_accum = 1;
-  std::string class_weights = "none";  // none | auto | comma-separated list, one per label
+  // none | auto | comma-separated list, one per label. Multi-label: BCE's positive weights
+  // (auto: negatives / positives of each label in the training corpus).
+  std::string class_weights = "none";
   // AdamW as ATen's fused kernel (_fused_adamw_: one launch for all parameters, learning rate
   // and step count on the device); off: the multi-tensor (CUDA) or per-tensor (CPU) update.
   bool fused = true;
@@ -62,8 +68,11 @@ struct TrainOptions {
   Precision precision = Precision::kFp32;  // fp32 | bf16 | fp16
   int64_t eval_every = 0;                  // steps; 0 = at each epoch end only
   int64_t log_every = 10;
-  int64_t early_stopping_patience = 0;   // evaluations without improvement; 0 = off
-  Metric metric = Metric::kAccuracy;     // accuracy | macro_f1 | loss
+  int64_t early_stopping_patience = 0;  // evaluations without improvement; 0 = off
+  Metric metric = Metric::kAccuracy;    // accuracy | macro_f1 | micro_f1 | loss
+  // Multi-label: at each dev evaluation pick every label's decision threshold (grid 0.01..0.99,
+  // best F1 on dev); checkpoints store them (thresholds.json). Off: 0.5 for every label.
+  bool tune_thresholds = false;
   std::string run_dir = "runs/default";  // log, metrics.jsonl, checkpoints (by default)
   bool deterministic = true;
 };

@@ -6,6 +6,7 @@
 #include "common/error.h"
 #include "common/live_line.h"
 #include "common/log.h"
+#include "model/decision_thresholds.h"
 #include "trainer/evaluator.h"
 #include "trainer/stop_signal.h"
 #include "trainer/training_checkpoint.h"
@@ -19,25 +20,38 @@ void TrainingRun::evaluate_dev(const char* when) {
   if (!data_->dev) return;
   settle_device();
   auto r = evaluate(*model_.model, *data_->dev, cfg_.data.eval_batch_size, tokenizer_->pad_id(),
-                    device_, amp_, comm_);
+                    device_, amp_, comm_, {problem_, thresholds_, cfg_.train.tune_thresholds});
+  // The checkpoints written from now on carry the thresholds chosen on this evaluation.
+  if (cfg_.train.tune_thresholds) thresholds_ = r.report.thresholds;
   double m = r.metric(cfg_.train.metric);
   bool better = is_better(cfg_.train.metric, m, state_.best_metric);
   // The epoch of the last step (1-based): right after an epoch ends, the one that just ended.
   const int64_t epoch = state_.position == 0 && state_.epoch > 0 ? state_.epoch : state_.epoch + 1;
-  log_->info("eval ({}) epoch {} step {}: loss {:.4f} accuracy {:.4f} macro_f1 {:.4f}{}", when,
-             epoch, state_.step, r.loss, r.report.accuracy, r.report.macro_f1,
+  const bool multi = problem_ == ProblemType::kMultiLabel;
+  log_->info("eval ({}) epoch {} step {}: loss {:.4f} {} {:.4f}{} macro_f1 {:.4f}{}{}", when, epoch,
+             state_.step, r.loss, multi ? "subset_accuracy" : "accuracy", r.report.accuracy,
+             multi ? fmt::format(" micro_f1 {:.4f}", r.report.micro_f1) : std::string(),
+             r.report.macro_f1,
+             multi && cfg_.train.tune_thresholds ? " (thresholds tuned on dev)" : "",
              better ? " (best so far)" : "");
   nlohmann::json per_class_f1 = nlohmann::json::object();
   for (const auto& c : r.report.per_class) per_class_f1[c.name] = c.f1;
-  metrics_.write({{"type", "eval"},
-                  {"split", "dev"},
-                  {"step", state_.step},
-                  {"epoch", epoch},
-                  {"loss", r.loss},
-                  {"accuracy", r.report.accuracy},
-                  {"macro_f1", r.report.macro_f1},
-                  {"per_class_f1", per_class_f1},
-                  {"examples", r.report.total}});
+  nlohmann::json rec = {{"type", "eval"},
+                        {"split", "dev"},
+                        {"step", state_.step},
+                        {"epoch", epoch},
+                        {"loss", r.loss},
+                        {"accuracy", r.report.accuracy},
+                        {"macro_f1", r.report.macro_f1},
+                        {"per_class_f1", per_class_f1},
+                        {"examples", r.report.total}};
+  if (multi) {
+    rec["problem_type"] = to_string(problem_);
+    rec["subset_accuracy"] = r.report.accuracy;
+    rec["micro_f1"] = r.report.micro_f1;
+    rec["thresholds_tuned"] = cfg_.train.tune_thresholds;
+  }
+  metrics_.write(rec);
   last_dev_ = fmt::format("dev {} {:.4f}", to_string(cfg_.train.metric), m);
   if (better) {
     state_.best_metric = m;
@@ -72,7 +86,8 @@ void TrainingRun::save_checkpoint(const char* why) {
                        cfg_.model.path,
                        optim_.get(),
                        &state_,
-                       &cfg_};
+                       &cfg_,
+                       &thresholds_};
   fs::path written;
   if (writer_) {
     written = writer_->write(
@@ -153,18 +168,26 @@ void TrainingRun::final_test() {
   }
   // Ranks agree on the source (rank 0 holds the writer).
   comm_.broadcast_string(source, 0);
+  std::vector<double> thresholds = thresholds_;
   if (source != "final weights") {
-    auto best = model::load_classifier((fs::path(cfg_.checkpoint_dir()) / "best").string(),
-                                       static_cast<int64_t>(model_.label_names.size()), device_);
+    const std::string best_dir = (fs::path(cfg_.checkpoint_dir()) / "best").string();
+    auto best =
+        model::load_classifier(best_dir, static_cast<int64_t>(model_.label_names.size()), device_);
+    if (problem_ == ProblemType::kMultiLabel)
+      thresholds = model::read_thresholds(best_dir, model_.label_names);
     c10::NoGradGuard ng;
     auto dst = model_.model->parameters();
     auto src = best.model->parameters();
     for (size_t i = 0; i < dst.size(); ++i) dst[i].copy_(src[i]);
   }
   auto r = evaluate(*model_.model, *data_->test, cfg_.data.eval_batch_size, tokenizer_->pad_id(),
-                    device_, amp_, comm_);
-  log_->info("test ({}): loss {:.4f} accuracy {:.4f} macro_f1 {:.4f}", source, r.loss,
-             r.report.accuracy, r.report.macro_f1);
+                    device_, amp_, comm_, {problem_, thresholds, false});
+  if (problem_ == ProblemType::kMultiLabel)
+    log_->info("test ({}): loss {:.4f} micro_f1 {:.4f} macro_f1 {:.4f} subset_accuracy {:.4f}",
+               source, r.loss, r.report.micro_f1, r.report.macro_f1, r.report.accuracy);
+  else
+    log_->info("test ({}): loss {:.4f} accuracy {:.4f} macro_f1 {:.4f}", source, r.loss,
+               r.report.accuracy, r.report.macro_f1);
   auto rec = r.report.to_json();
   rec["type"] = "test";
   rec["split"] = "test";

@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "common/file_read.h"
 #include "common/log.h"
+#include "model/decision_thresholds.h"
 #include "model/pretrained.h"
 #include "model/safetensors.h"
 
@@ -97,6 +98,10 @@ void write_training_checkpoint(const std::string& dir, const CheckpointContents&
     checkpoint::write_file_durably(dir + "/rng-rank-" + std::to_string(r) + ".bin", rng[r]);
   checkpoint::write_file_durably(dir + "/trainer_state.json", c.state->to_json().dump(2) + "\n");
   checkpoint::write_file_durably(dir + "/config.toml", c.config->to_toml());
+  if (c.thresholds && !c.thresholds->empty())
+    checkpoint::write_file_durably(
+        dir + "/" + model::kThresholdsFile,
+        model::thresholds_json(*c.label_names, *c.thresholds, {{"tuned_on", "dev"}}));
 }
 
 TrainState read_training_state(const std::string& dir) {

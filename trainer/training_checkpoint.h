@@ -3,6 +3,7 @@
 //   optimizer.safetensors AdamW moments by parameter name (fp32)
 //   rng-rank-<r>.bin      each rank's generator states (CPU, then CUDA when used)
 //   config.toml           the resolved config of the run
+//   thresholds.json       multi-label runs that tuned their decision thresholds on dev
 // (docs/checkpoint-format.md). Rank 0 writes; every rank contributes its RNG state.
 #pragma once
 
@@ -25,6 +26,8 @@ struct CheckpointContents {
   const AdamW* optimizer;
   const TrainState* state;
   const TrainConfig* config;
+  // Multi-label decision thresholds chosen on dev (label order); empty: none tuned (0.5 each).
+  const std::vector<double>* thresholds = nullptr;
 };
 
 // Fills `dir` (a checkpoint writer's temporary directory) on rank 0; collects RNG states from

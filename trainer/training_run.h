@@ -95,7 +95,11 @@ class TrainingRun {
   std::unique_ptr<LrSchedule> schedule_;
   std::unique_ptr<LossScaler> scaler_;
   std::unique_ptr<dist::GradientReducer> reducer_;
-  std::optional<size_t> word_embeddings_;    // index into params_
+  std::optional<size_t> word_embeddings_;            // index into params_
+  ProblemType problem_ = ProblemType::kSingleLabel;  // from the training corpus
+  int64_t label_count_ = 0;  // multi-label: labels per multi-hot row (collate); 0 single-label
+  // Multi-label decision thresholds chosen on dev (train.tune_thresholds); empty: 0.5 each.
+  std::vector<double> thresholds_;
   at::Tensor class_weights_;                 // (labels) on the device, for the loss
   std::vector<double> class_weight_values_;  // the same, on the host, for the normaliser
   std::unique_ptr<checkpoint::CheckpointWriter> writer_;

@@ -12,6 +12,7 @@
 #include "dist/device_choice.h"
 #include "model/attention_backend.h"
 #include "model/autocast_guard.h"
+#include "model/decision_thresholds.h"
 #include "trainer/preflight.h"
 #include "trainer/tensorboard_sink.h"
 #include "trainer/training_checkpoint.h"
@@ -28,7 +29,14 @@ at::Tensor class_weights(const TrainConfig& cfg, const data::Corpus& train) {
   const int64_t k = static_cast<int64_t>(train.label_names().size());
   if (spec == "none") return {};
   std::vector<double> w;
-  if (spec == "auto") {  // n / (k * count_c), as scikit-learn's "balanced"
+  if (spec == "auto" && train.multi_label()) {
+    // BCE's pos_weight: negatives / positives of each label (1 for a label never present).
+    std::vector<int64_t> count(k, 0);
+    for (int64_t i = 0; i < train.size(); ++i)
+      for (int32_t c : train.label_set(i)) ++count[c];
+    for (int64_t c = 0; c < k; ++c)
+      w.push_back(count[c] ? double(train.size() - count[c]) / double(count[c]) : 1.0);
+  } else if (spec == "auto") {  // n / (k * count_c), as scikit-learn's "balanced"
     std::vector<int64_t> count(k, 0);
     for (int64_t i = 0; i < train.size(); ++i) ++count[train.label(i)];
     for (int64_t c = 0; c < k; ++c)
@@ -121,9 +129,17 @@ void TrainingRun::open_data() {
   lengths_.resize(train.size());
   for (int64_t i = 0; i < train.size(); ++i) lengths_[i] = train.length(i);
   const auto& labels = train.label_names();
+  problem_ = train.multi_label() ? ProblemType::kMultiLabel : ProblemType::kSingleLabel;
+  label_count_ =
+      problem_ == ProblemType::kMultiLabel ? static_cast<int64_t>(train.label_names().size()) : 0;
+  if (cfg_.train.tune_thresholds && problem_ != ProblemType::kMultiLabel)
+    throw usage_error(
+        "config",
+        "'train.tune_thresholds' is set but " + train.path() + " is a single-label corpus",
+        "thresholds are per label of a multi-label model: drop the option");
   preflight_labels(labels, cfg_.data.train, cfg_);
-  log_->info("train: {} examples, {} labels [{}]{}{}", train.size(), labels.size(),
-             fmt::join(labels, ", "),
+  log_->info("train: {} examples, {} labels{} [{}]{}{}", train.size(), labels.size(),
+             problem_ == ProblemType::kMultiLabel ? " (multi-label)" : "", fmt::join(labels, ", "),
              data_->dev ? fmt::format(", dev: {}", data_->dev->size()) : std::string(),
              data_->test ? fmt::format(", test: {}", data_->test->size()) : std::string());
 }
@@ -175,10 +191,17 @@ void TrainingRun::load_weights(const std::string& resume_dir) {
       throw data_error("trainer", "checkpoint " + resume_dir + " was trained with other labels",
                        "resume with the training data it was trained on");
     }
+    if (problem_ == ProblemType::kMultiLabel)
+      thresholds_ = model::read_thresholds(resume_dir, labels);
   } else {
     model_ = model::load_classifier(cfg_.model.path, lo, device_);
   }
   model_.label_names = labels;
+  // config.json tells transformers (and Berth's predictor) how to read the logits.
+  if (problem_ == ProblemType::kMultiLabel)
+    model_.config.problem_type = to_string(ProblemType::kMultiLabel);
+  else if (model_.config.problem_type == to_string(ProblemType::kMultiLabel))
+    model_.config.problem_type = to_string(ProblemType::kSingleLabel);
   model_.model->train();
   for (auto& p : model_.model->parameters()) {
     comm_.broadcast(p, 0);  // identical starting weights on every rank
@@ -210,11 +233,12 @@ void TrainingRun::set_up_optimization() {
     if (params_[i].is_same(words)) word_embeddings_ = i, reduce.row_sparse.push_back(i);
   reducer_ = std::make_unique<dist::GradientReducer>(params_, comm_, reduce);
   class_weights_ = class_weights(cfg_, train);
-  if (class_weights_.defined()) {
+  // Multi-label weights are BCE's pos_weight: the loss is still a mean over the examples.
+  if (class_weights_.defined() && problem_ == ProblemType::kSingleLabel) {
     auto w = class_weights_.contiguous();
     class_weight_values_.assign(w.data_ptr<float>(), w.data_ptr<float>() + w.numel());
-    class_weights_ = class_weights_.to(device_);
   }
+  if (class_weights_.defined()) class_weights_ = class_weights_.to(device_);
 
   EpochPlan probe(lengths_, 0, {cfg_.data.batch_size, 0, false, 1});
   steps_per_epoch_ =

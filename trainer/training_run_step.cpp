@@ -7,6 +7,7 @@
 #include "common/live_line.h"
 #include "model/autocast_guard.h"
 #include "model/batch_tensors.h"
+#include "model/classification_loss.h"
 #include "trainer/stop_signal.h"
 #include "trainer/training_run.h"
 
@@ -47,7 +48,8 @@ void TrainingRun::train_step() {
   for (const auto& mb : micro) {
     const auto& mine = mb.per_rank[comm_.rank()];
     if (trace_.is_open()) trace_ << nlohmann::json(mine).dump() << "\n";
-    batches.push_back(data::collate(data_->train.read(mine), tokenizer_->pad_id(), pad_multiple_));
+    batches.push_back(
+        data::collate(data_->train.read(mine), tokenizer_->pad_id(), pad_multiple_, label_count_));
     const auto& b = batches.back();
     window_.padded += static_cast<int64_t>(b.input_ids.size());
     tokens += std::accumulate(b.attention_mask.begin(), b.attention_mask.end(), int64_t{0});
@@ -63,7 +65,8 @@ void TrainingRun::train_step() {
     at::Tensor host = model::pack_batch(b, /*pinned=*/true);
     at::Tensor input = graphs_->input_buffer(shape, host.numel());
     input.copy_(host, /*non_blocking=*/true);
-    model::BatchTensors t = model::unpack_batch(input, b.batch_size, b.seq_len, shape.masked);
+    model::BatchTensors t =
+        model::unpack_batch(input, b.batch_size, b.seq_len, shape.masked, b.label_count);
     graphs_->run(shape, [&] {
       zero_grads();
       step_loss_.zero_();
@@ -78,7 +81,7 @@ void TrainingRun::train_step() {
       model::BatchTensors t;
       if (device_.is_cuda() && cfg_.data.prefetch) {
         t = model::unpack_batch(model::pack_batch(b, true).to(device_, /*non_blocking=*/true),
-                                b.batch_size, b.seq_len, model::has_padding(b));
+                                b.batch_size, b.seq_len, model::has_padding(b), b.label_count);
       } else {
         t = model::to_tensors(b, device_);
         if (!model::has_padding(b)) t.attention_mask = at::Tensor();
@@ -141,9 +144,9 @@ void TrainingRun::forward_backward(const model::BatchTensors& t) {
     auto logits = model_.model->forward(t.input_ids, t.attention_mask, t.token_type_ids).logits;
     // Sum over this rank's examples divided by the global normaliser: summing gradients over
     // ranks then gives exactly the gradient of the global batch's mean loss.
-    loss = at::cross_entropy_loss(logits.to(at::kFloat), t.labels, class_weights_,
-                                  at::Reduction::Sum) /
-           normaliser_;
+    loss =
+        model::classification_loss_sum(logits.to(at::kFloat), t.labels, problem_, class_weights_) /
+        normaliser_;
   }
   auto tb = Clock::now();
   scaler_->scale_loss(loss).backward();

@@ -1,9 +1,11 @@
 // Berth's BERT classifier against Hugging Face transformers (tests/python/model_oracle.py):
-// parameter names, forward outputs, gradients, and checkpoints going both ways.
+// parameter names, forward outputs, gradients, and checkpoints going both ways; the multi-label
+// loss and its gradients.
 #include <gtest/gtest.h>
 
 #include <iostream>
 
+#include "model/classification_loss.h"
 #include "model/pretrained.h"
 #include "tests/model/model_test_util.h"
 
@@ -136,6 +138,70 @@ TEST(HfParity, TransformersCheckpointLoadsInBerthWithSameLogitsAndGradients) {
     double d_loss = max_abs_diff(loss.reshape({1}), oracle.get(i, "loss"));
     std::cout << "grad batch " << i << ": loss diff " << d_loss;
     EXPECT_LE(d_loss, kTol);
+    for (auto& name : grads) {
+      at::Tensor g = params[name].grad();
+      ASSERT_TRUE(g.defined()) << name;
+      double rel = max_rel_diff(g, oracle.get(i, "grad." + name));
+      std::cout << ", " << name << " " << rel;
+      EXPECT_LE(rel, kTol) << "gradient of " << name << " batch " << i;
+    }
+    std::cout << std::endl;
+  }
+}
+
+// (c) Multi-label: a Berth checkpoint whose config.json says problem_type =
+// multi_label_classification loads in transformers as multi-label, and Berth's training loss
+// (model/classification_loss.h, summed then divided by the examples as the trainer does) and
+// its gradients equal transformers' own (BCEWithLogitsLoss over batch x labels).
+TEST(HfParity, MultiLabelLossAndGradientsMatchTransformers) {
+  LoadOptions o;
+  o.num_labels = 5;
+  o.init_seed = 99;
+  auto loaded = load_classifier(default_model().string(), o, c10::Device(c10::kCPU));
+  loaded.config.problem_type = "multi_label_classification";
+  TempDir tmp;
+  const std::vector<std::string> labels = {"a", "b", "c", "d", "e"};
+  save_pretrained((tmp / "ml").string(), *loaded.model, loaded.config, labels,
+                  default_model().string());
+
+  const std::vector<std::string> grads = {
+      "classifier.weight",
+      "classifier.bias",
+      "bert.pooler.dense.weight",
+      "bert.encoder.layer.5.output.LayerNorm.weight",
+      "bert.encoder.layer.0.attention.self.query.weight",
+      "bert.embeddings.word_embeddings.weight",
+  };
+  // Multi-hot targets: a fixed pattern with empty, single and several-label rows.
+  auto batches = parity_batches(0);
+  for (size_t i = 0; i < batches.size(); ++i) {
+    const int64_t n = batches[i].ids.size(0);
+    batches[i].labels = at::zeros({n, 5}, at::kLong);
+    for (int64_t r = 0; r < n; ++r)
+      for (int64_t c = 0; c < 5; ++c)
+        if ((r * 3 + c * 2 + static_cast<int64_t>(i)) % 4 == 0) batches[i].labels[r][c] = 1;
+  }
+  std::vector<nlohmann::json> js;
+  for (auto& b : batches) js.push_back(batch_to_json(b, grads));
+  auto oracle = run_oracle_forward((tmp / "ml").string(), js);
+  expect_clean_hf_load(oracle);
+  EXPECT_EQ(oracle.info["problem_type"], "multi_label_classification");
+  expect_outputs_match(*loaded.model, batches, oracle, "multi-label");
+
+  auto again = load_classifier((tmp / "ml").string());
+  auto params = again.model->named_parameters();
+  for (size_t i = 0; i < batches.size(); ++i) {
+    auto& b = batches[i];
+    again.model->zero_grad();
+    auto out = again.model->forward(b.ids, b.mask, b.types);
+    auto loss = model::classification_loss_sum(out.logits, b.labels, ProblemType::kMultiLabel, {}) /
+                static_cast<double>(b.ids.size(0));
+    loss.backward();
+    double d_loss = max_abs_diff(loss.reshape({1}), oracle.get(i, "loss"));
+    std::cout << "multi-label batch " << i << ": loss " << loss.item<double>() << " diff "
+              << d_loss;
+    EXPECT_LE(d_loss, kTol);
+    EXPECT_GT(loss.item<double>(), 0.1);  // not a vacuous comparison
     for (auto& name : grads) {
       at::Tensor g = params[name].grad();
       ASSERT_TRUE(g.defined()) << name;

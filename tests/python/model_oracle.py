@@ -54,7 +54,10 @@ def forward(model_dir, input_path, output_path):
         ids = torch.tensor(batch["input_ids"], dtype=torch.long)
         mask = torch.tensor(batch["attention_mask"], dtype=torch.long)
         types = torch.tensor(batch["token_type_ids"], dtype=torch.long)
-        labels = torch.tensor(batch["labels"], dtype=torch.long) if "labels" in batch else None
+        # Multi-label heads take multi-hot float targets (BCEWithLogitsLoss), others class ids.
+        multi = model.config.problem_type == "multi_label_classification"
+        labels = (torch.tensor(batch["labels"], dtype=torch.float if multi else torch.long)
+                  if "labels" in batch else None)
         model.zero_grad(set_to_none=True)
         with torch.set_grad_enabled(labels is not None):
             r = model(input_ids=ids, attention_mask=mask, token_type_ids=types, labels=labels,
@@ -76,6 +79,7 @@ def forward(model_dir, input_path, output_path):
         "mismatched_keys": [str(k) for k in info["mismatched_keys"]],
         "attn_implementation": model.config._attn_implementation,
         "num_labels": model.config.num_labels,
+        "problem_type": model.config.problem_type,
         "id2label": {str(k): v for k, v in model.config.id2label.items()},
         "tokenizer": type(tokenizer).__name__,
     }))

@@ -5,6 +5,9 @@ trace (one JSON list of example indices per micro-batch), and does the same opti
 loss = sum of cross-entropy over the step's examples / their number (Berth's normalisation,
 equal to the mean for full batches), AdamW with no decay on biases and LayerNorm weights,
 transformers' linear warm-up schedule, clip_grad_norm_. Prints the per-step losses as JSON.
+A multi-label corpus (label_set_ids/label_set_offsets) trains the model as
+problem_type="multi_label_classification" with transformers' own loss (BCEWithLogitsLoss, the
+mean over batch x labels), scaled by batch/count as Berth normalises by the step's examples.
 Usage: training_oracle.py MODEL_DIR CORPUS TRACE STEPS ACCUM LR WARMUP TOTAL WD CLIP
 """
 import json
@@ -22,10 +25,18 @@ torch.manual_seed(0)
 torch.use_deterministic_algorithms(True)
 
 with h5py.File(corpus, "r") as f:
-    ids, offsets, labels = f["input_ids"][:], f["offsets"][:], f["labels"][:]
+    ids, offsets = f["input_ids"][:], f["offsets"][:]
+    multi_label = "label_set_ids" in f
+    if multi_label:
+        set_ids, set_offsets = f["label_set_ids"][:], f["label_set_offsets"][:]
+        num_labels = len(f["label_names"])
+    else:
+        labels = f["labels"][:]
 batches = [json.loads(line) for line in open(trace)]
 
-model = BertForSequenceClassification.from_pretrained(model_dir, attn_implementation="sdpa")
+model = BertForSequenceClassification.from_pretrained(
+    model_dir, attn_implementation="sdpa",
+    **({"problem_type": "multi_label_classification"} if multi_label else {}))
 model.train()
 decay, no_decay = [], []
 for name, p in model.named_parameters():
@@ -43,6 +54,11 @@ def collate(idx):
     for r, s in enumerate(seqs):
         input_ids[r, :len(s)] = torch.from_numpy(s)
         mask[r, :len(s)] = 1
+    if multi_label:
+        y = torch.zeros(len(idx), num_labels)
+        for r, i in enumerate(idx):
+            y[r, set_ids[set_offsets[i]:set_offsets[i + 1]]] = 1.0
+        return input_ids, mask, y
     return input_ids, mask, torch.tensor([int(labels[i]) for i in idx])
 
 
@@ -54,9 +70,14 @@ for step in range(steps):
     total_loss = 0.0
     for m in micro:
         input_ids, mask, y = collate(m)
-        logits = model(input_ids=input_ids, attention_mask=mask,
-                       token_type_ids=torch.zeros_like(input_ids)).logits
-        loss = torch.nn.functional.cross_entropy(logits.float(), y, reduction="sum") / count
+        if multi_label:
+            out = model(input_ids=input_ids, attention_mask=mask,
+                        token_type_ids=torch.zeros_like(input_ids), labels=y)
+            loss = out.loss * len(m) / count
+        else:
+            logits = model(input_ids=input_ids, attention_mask=mask,
+                           token_type_ids=torch.zeros_like(input_ids)).logits
+            loss = torch.nn.functional.cross_entropy(logits.float(), y, reduction="sum") / count
         loss.backward()
         total_loss += loss.item()
     torch.nn.utils.clip_grad_norm_(model.parameters(), clip)

@@ -126,7 +126,7 @@ TEST(TrainConfig, BadNamesNameKeyAndAllowedValues) {
                {"runtime.device=\"cuda:-1\"", "runtime.device", "cpu, cuda or cuda:N"},
                {"runtime.device=gpu", "runtime.device", "cpu, cuda or cuda:N"},
                {"train.precision=fp8", "train.precision", "fp32, bf16 or fp16"},
-               {"train.metric=f1", "train.metric", "accuracy, macro_f1 or loss"},
+               {"train.metric=f1", "train.metric", "accuracy, macro_f1, loss or micro_f1"},
                {"optim.schedule=step", "optim.schedule", "linear, cosine or constant"},
                {"data.truncation=middle", "data.truncation", "head, tail or head_tail"}};
   for (const auto& c : cases) {
