@@ -3,9 +3,9 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <filesystem>
 #include <stdexcept>
 
+#include "common/durable_fs.h"
 #include "common/error.h"
 #include "data/corpus_hdf5.h"
 
@@ -200,12 +200,10 @@ void CorpusWriter::commit(const CorpusInfo& info, const std::vector<std::string>
   } catch (const std::runtime_error& e) {
     m.fail(e.what());
   }
-  std::error_code ec;
-  std::filesystem::rename(m.tmp, m.path, ec);
-  if (ec) {
-    throw data_error("data", "cannot move " + m.tmp + " to " + m.path + ": " + ec.message(),
-                     "check that the output directory is writable");
-  }
+  // HDF5 wrote and closed the file; common's durable writer fsyncs it, renames it into place
+  // and fsyncs the directory (a corpus that vanishes after a crash would be found missing only
+  // when training starts).
+  durable::commit_file(m.tmp, m.path, {"data", ExitCode::kData});
   m.committed = true;
 }
 
