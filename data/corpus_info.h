@@ -9,7 +9,7 @@ namespace berth::data {
 
 inline constexpr const char* kCorpusFormatName = "berth-corpus";
 // Bump when a reader of the old version would misread the new layout.
-inline constexpr int kCorpusFormatVersion = 1;
+inline constexpr int kCorpusFormatVersion = 2;  // 2: the checksum block (corpus_checksum.h)
 
 struct CorpusInfo {
   int format_version = kCorpusFormatVersion;

@@ -12,7 +12,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   using namespace berth::data;
-  CorpusWriter w(argv[1], CorpusLayout{/*labeled=*/true, /*pairs=*/true});
+  CorpusLayout layout;
+  layout.pairs = true;
+  layout.id_chunk = 8;  // a few KB instead of ~330 KB of empty chunks
+  layout.row_chunk = 2;
+  CorpusWriter w(argv[1], layout);
   std::vector<Example> ex(3);
   ex[0] = {{101, 7592, 102, 2088, 102}, {0, 0, 0, 1, 1}, 0, 2};
   ex[1] = {{101, 2204, 102, 102}, {0, 0, 0, 1}, 1, 3};

@@ -52,7 +52,12 @@ void run_predict(const PredictArgs& a) {
     auto type = std::filesystem::status(a.output, ec).type();
     if (type == std::filesystem::file_type::not_found ||
         type == std::filesystem::file_type::regular) {
-      file.emplace(a.output, durable::Blame{"predict", ExitCode::kData});
+      try {
+        file.emplace(a.output, durable::Blame{"predict", ExitCode::kData});
+      } catch (const Error& e) {  // not created at all: the option is at fault, not the data
+        throw usage_error("predict", e.message(),
+                          "check --output: its directory must exist and be writable");
+      }
     } else {
       stream.open(a.output, std::ios::trunc);
       if (!stream) throw usage_error("predict", "cannot write " + a.output);

@@ -82,7 +82,7 @@ SafetensorsHeader parse_safetensors_header(const uint8_t* bytes, uint64_t size,
     e.name = name;
     if (!v["dtype"].is_string()) fail(path, where + ": dtype is not a string");
     e.dtype = v["dtype"].get<std::string>();
-    sizet elem = safetensors_dtype_size(e.dtype);
+    size_t elem = safetensors_dtype_size(e.dtype);
     if (elem == 0) fail(path, where + ": unknown dtype \"" + e.dtype + "\"");
     if (!v["shape"].is_array()) fail(path, where + ": shape is not an array");
     uint64_t count = 1;
@@ -119,7 +119,7 @@ SafetensorsHeader parse_safetensors_header(const uint8_t* bytes, uint64_t size,
   std::sort(by_offset.begin(), by_offset.end(), [](auto* a, auto* b) {
     return a->begin != b->begin ? a->begin < b->begin : a->end < b->end;
   });
-  for (sizet i = 1; i < by_offset.size(); ++i) {
+  for (size_t i = 1; i < by_offset.size(); ++i) {
     const auto* prev = by_offset[i - 1];
     const auto* cur = by_offset[i];
     if (cur->begin < prev->end && cur->end > cur->begin)

@@ -35,7 +35,10 @@ for t in "${targets[@]}"; do
     largest=$(find "${seeds[0]}" -type f -printf '%s\n' | sort -n | tail -n 1)
     ((2 * ${largest:-0} > max_len)) && max_len=$((2 * largest))
   fi
-  if "$build/$t" "$build/corpus/$t" "${seeds[@]}" -max_total_time="$seconds" -max_len="$max_len" \
+  # A target's own LeakSanitizer suppressions (a library's leaks, each explained in the file).
+  lsan=${LSAN_OPTIONS:-}
+  [[ -f fuzz/$t.lsan.supp ]] && lsan="suppressions=fuzz/$t.lsan.supp:print_suppressions=0"
+  if LSAN_OPTIONS=$lsan "$build/$t" "$build/corpus/$t" "${seeds[@]}" -max_total_time="$seconds" -max_len="$max_len" \
       -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 ${FUZZ_SEED:+-seed=$FUZZ_SEED} \
       -artifact_prefix="$build/artifacts/$t-" >"$log" 2>&1; then
     runs=$(awk '/stat::number_of_executed_units/ {print $2}' "$log")
