@@ -66,10 +66,10 @@ SafetensorsHeader parse_safetensors_header(const uint8_t* bytes, uint64_t size,
   if (!header.is_object()) fail(path, "header is not a JSON object");
 
   for (auto& [name, v] : header.items()) {
-    if (name == "__h.metadata_") {
-      if (!v.is_object()) fail(path, "__h.metadata_ is not an object");
+    if (name == "__metadata__") {
+      if (!v.is_object()) fail(path, "__metadata__ is not an object");
       for (auto& [k, mv] : v.items()) {
-        if (!mv.is_string()) fail(path, "__h.metadata_ value for \"" + k + "\" is not a string");
+        if (!mv.is_string()) fail(path, "__metadata__ value for \"" + k + "\" is not a string");
         h.metadata[k] = mv.get<std::string>();
       }
       continue;
