@@ -75,7 +75,11 @@ CorpusWriter::CorpusWriter(std::string path, CorpusLayout layout) : impl_(new Im
       H5Pset_userblock(fcpl.get(), static_cast<hsize_t>(kCorpusUserBlockBytes)) < 0)
     m.fail("cannot set up the file's checksum block");
   m.file = h5::Handle(H5Fcreate(m.tmp.c_str(), H5F_ACC_TRUNC, fcpl.get(), H5P_DEFAULT), H5Fclose);
-  if (!m.file.valid()) m.fail("cannot create the file");
+  if (!m.file.valid()) {
+    // HDF5 may have created the file before a write failed (a full disk): no trace is left.
+    std::remove(m.tmp.c_str());
+    m.fail("cannot create the file");
+  }
   try {
     hid_t f = m.file.get();
     const auto id_chunk = static_cast<hsize_t>(layout.id_chunk);
