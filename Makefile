@@ -7,7 +7,7 @@ CMAKE_ARGS ?=
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: setup configure build test test-unit demo bench test-slurm fuzz format clean
+.PHONY: setup configure build test test-unit test-asan test-tsan demo bench test-slurm fuzz format clean
 
 setup:
 	@bash scripts/setup.sh
@@ -42,6 +42,15 @@ bench:
 
 test-slurm: build
 	cd $(BUILD) && ctest --output-on-failure -L slurm
+
+# Sanitizers (scripts/sanitize.sh), each in its own build directory (build-asan, build-tsan):
+# ASan + UBSan over the unit and single-process end-to-end tests; TSan over the MPI
+# communicator's thread and the gradient reducer. A full instrumented build: tens of minutes.
+test-asan: setup
+	JOBS=$(JOBS) bash scripts/sanitize.sh asan
+
+test-tsan: setup
+	JOBS=$(JOBS) bash scripts/sanitize.sh tsan
 
 FUZZ_SECONDS ?= 600
 fuzz: setup

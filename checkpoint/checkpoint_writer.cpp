@@ -2,9 +2,9 @@
 
 #include <unistd.h>
 
-#include "checkpoint/durable_fs.h"
 #include "checkpoint/layout.h"
 #include "checkpoint/manifest.h"
+#include "common/durable_fs.h"
 #include "common/error.h"
 #include "common/log.h"
 
@@ -40,7 +40,7 @@ CheckpointWriter::CheckpointWriter(fs::path root) : root_(std::move(root)) {
         "check checkpoint.dir in the config and the permissions of its parent");
   }
   // A new root's own entry must survive a crash too, or its first checkpoint vanishes with it.
-  if (created) fsync_dir(fs::absolute(root_).parent_path());
+  if (created) durable::fsync_dir(fs::absolute(root_).parent_path());
   check_pointers();
   recover();
   for (const auto& s : list_step_dirs(root_))
@@ -90,12 +90,12 @@ void CheckpointWriter::recover() {
       } else {
         log->warn("restoring {} from {}: its replacement was interrupted", *step_name,
                   entry.path().string());
-        rename_path(entry.path(), root_ / *step_name);
+        durable::rename_path(entry.path(), root_ / *step_name);
       }
       changed = true;
     }
   }
-  if (changed) fsync_dir(root_);
+  if (changed) durable::fsync_dir(root_);
 }
 
 fs::path CheckpointWriter::begin(std::int64_t step) {
@@ -119,16 +119,16 @@ fs::path CheckpointWriter::begin(std::int64_t step) {
 
 void CheckpointWriter::install(const fs::path& tmp, const fs::path& final_dir) {
   if (!fs::exists(fs::symlink_status(final_dir))) {
-    rename_path(tmp, final_dir);
-    fsync_dir(root_);
+    durable::rename_path(tmp, final_dir);
+    durable::fsync_dir(root_);
     return;
   }
   // Re-saving a step (e.g. after a resume). An atomic exchange never lets step-X be absent;
   // where the file system cannot exchange, move the old one aside first: recover() puts it
   // back if we die before the new one is in place.
   log::get("checkpoint")->info("replacing existing {}", final_dir.string());
-  if (use_exchange_ && exchange_paths(tmp, final_dir)) {
-    fsync_dir(root_);
+  if (use_exchange_ && durable::exchange_paths(tmp, final_dir)) {
+    durable::fsync_dir(root_);
     if (hook_) hook_("replaced");
     fs::remove_all(tmp);  // now holds the old checkpoint
     return;
@@ -136,10 +136,10 @@ void CheckpointWriter::install(const fs::path& tmp, const fs::path& final_dir) {
   fs::path aside = root_ / (std::string(kOldPrefix) + final_dir.filename().string() + "-" +
                             std::to_string(::getpid()));
   fs::remove_all(aside);
-  rename_path(final_dir, aside);
+  durable::rename_path(final_dir, aside);
   if (hook_) hook_("moved_aside");
-  rename_path(tmp, final_dir);
-  fsync_dir(root_);
+  durable::rename_path(tmp, final_dir);
+  durable::fsync_dir(root_);
   if (hook_) hook_("replaced");
   fs::remove_all(aside);
 }
@@ -160,8 +160,8 @@ fs::path CheckpointWriter::commit(const nlohmann::json& metadata) {
   // before the manifest that vouches for it exists.
   m.files = hash_directory(tmp_, /*fsync_files=*/true);
   if (hook_) hook_("files_synced");
-  write_file_durably(tmp_ / kManifestName, manifest_to_json(m));
-  fsync_dir(tmp_);
+  durable::write_file_durably(tmp_ / kManifestName, manifest_to_json(m));
+  durable::fsync_dir(tmp_);
   if (hook_) hook_("manifest_written");
 
   std::string name = step_dir_name(*step_);
@@ -172,7 +172,7 @@ fs::path CheckpointWriter::commit(const nlohmann::json& metadata) {
   if (hook_) hook_("installed");
 
   // Only now that step-X is durable may `latest` name it.
-  replace_symlink(root_, kLatestPointer, name);
+  durable::replace_symlink(root_, kLatestPointer, name);
   if (hook_) hook_("latest_updated");
 
   std::uint64_t bytes = 0;
@@ -220,7 +220,7 @@ void CheckpointWriter::mark_best(std::int64_t step) {
                 "cannot mark " + (root_ / name).string() + " as best: it does not exist",
                 "mark_best() takes the step of a committed checkpoint");
   }
-  replace_symlink(root_, kBestPointer, name);
+  durable::replace_symlink(root_, kBestPointer, name);
   log::get("checkpoint")->info("best checkpoint is now {}", name);
 }
 

@@ -6,8 +6,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "checkpoint/durable_fs.h"
 #include "checkpoint/layout.h"
+#include "common/durable_fs.h"
 #include "common/error.h"
 #include "common/file_read.h"
 #include "common/sha256.h"
@@ -44,7 +44,7 @@ std::vector<ManifestEntry> hash_directory(const fs::path& dir, bool fsync_files)
     auto status = entry.symlink_status();
     std::string rel = fs::relative(entry.path(), dir).generic_string();
     if (fs::is_directory(status)) {
-      if (fsync_files) fsync_dir(entry.path());
+      if (fsync_files) durable::fsync_dir(entry.path());
       continue;
     }
     if (!fs::is_regular_file(status)) {
@@ -52,7 +52,7 @@ std::vector<ManifestEntry> hash_directory(const fs::path& dir, bool fsync_files)
                         "the trainer must write plain files into a checkpoint (no symlinks)");
     }
     if (rel == kManifestName) continue;
-    if (fsync_files) fsync_file(entry.path());
+    if (fsync_files) durable::fsync_file(entry.path());
     out.push_back({rel, static_cast<std::uint64_t>(entry.file_size()), sha256_file(entry.path())});
   }
   std::sort(out.begin(), out.end(),

@@ -6,8 +6,8 @@
 #include <cmath>
 #include <set>
 
-#include "checkpoint/durable_fs.h"
 #include "checkpoint/layout.h"
+#include "common/durable_fs.h"
 #include "common/log.h"
 
 namespace berth::checkpoint {
@@ -71,8 +71,8 @@ RetentionResult apply_retention(const fs::path& root, const RetentionPolicy& pol
               policy.keep_last,
               policy.keep_best ? " nor the " + std::to_string(policy.keep_best) + " best" : "",
               has_metric ? "; metric " + std::to_string(*it->second) : "");
-    rename_path(dir, doomed);
-    fsync_dir(root);
+    durable::rename_path(dir, doomed);
+    durable::fsync_dir(root);
     fs::remove_all(doomed);
   }
   return r;

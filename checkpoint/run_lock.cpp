@@ -8,7 +8,7 @@
 #include <cstring>
 #include <ctime>
 
-#include "checkpoint/durable_fs.h"
+#include "common/durable_fs.h"
 #include "common/error.h"
 #include "common/log.h"
 
@@ -40,7 +40,7 @@ std::string read_holder(int fd) {
 RunLock RunLock::acquire(const fs::path& dir, const std::string& key) {
   std::error_code ec;
   // A new directory's own entry is made durable, as the checkpoint writer does for its root.
-  if (fs::create_directories(dir, ec) && !ec) fsync_dir(fs::absolute(dir).parent_path());
+  if (fs::create_directories(dir, ec) && !ec) durable::fsync_dir(fs::absolute(dir).parent_path());
   fs::path path = dir / ".berth.lock";
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "common/error.h"
+#include "data/corpus_checksum.h"
 #include "data/corpus_hdf5.h"
 
 namespace berth::data {
@@ -99,6 +100,9 @@ Corpus Corpus::open(const std::string& path, const CorpusOpenOptions& options) {
     throw data_error("data", "corpus " + path + " does not exist or is not a file",
                      "create it with `berth prep --model DIR --input FILE --out " + path + "`");
   }
+  // Verified before HDF5 parses anything: the library is not safe on damaged files.
+  if (std::string problem = corpus_checksum_problem(path); !problem.empty())
+    throw data_error("data", "corpus " + path + " " + problem, kRemakeHint);
   auto impl = std::make_shared<Impl>();
   Impl& m = *impl;
   m.path = path;

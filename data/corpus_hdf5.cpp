@@ -126,6 +126,21 @@ int64_t dataset_length(hid_t dset, const char* name) {
   }
   hsize_t n = 0;
   H5Sget_simple_extent_dims(space.get(), &n, nullptr);
+  // A damaged header may claim any length, and HDF5 reads chunks that were never written as
+  // fill values: a 20 KB file claiming 2^28 offsets made the reader allocate gigabytes (found by
+  // fuzz_corpus). Without compression a dataset cannot hold more elements than the bytes the
+  // file stores for it; with a filter the stored size says nothing, so it is not checked.
+  Handle type(H5Dget_type(dset), H5Tclose);
+  Handle dcpl(H5Dget_create_plist(dset), H5Pclose);
+  const size_t elem = type.valid() ? H5Tget_size(type.get()) : 0;
+  if (elem > 0 && dcpl.valid() && H5Pget_nfilters(dcpl.get()) == 0) {
+    const hsize_t stored = H5Dget_storage_size(dset);
+    if (n > stored / elem) {
+      throw std::runtime_error(std::string("dataset '") + name + "' claims " + std::to_string(n) +
+                               " elements but the file stores only " + std::to_string(stored) +
+                               " bytes of it (the file is truncated or damaged)");
+    }
+  }
   return static_cast<int64_t>(n);
 }
 

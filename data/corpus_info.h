@@ -8,11 +8,12 @@
 namespace berth::data {
 
 inline constexpr const char* kCorpusFormatName = "berth-corpus";
-// Bump when a reader of the old version would misread the new layout. Version 2 adds label sets
-// (multi-label); a single-label or unlabeled corpus is still written as version 1, which every
-// reader since the first reads, and this reader reads both.
-inline constexpr int kCorpusFormatVersion = 1;
-inline constexpr int kCorpusFormatVersionMultiLabel = 2;
+// Bump when a reader of the old version would misread the new layout. Version 2 adds the
+// checksum block (corpus_checksum.h: corpora without it are refused, prep makes them again);
+// version 3 is version 2 with label sets (multi-label). A single-label or unlabeled corpus is
+// still written as version 2, so a berth that predates multi-label reads it.
+inline constexpr int kCorpusFormatVersion = 2;
+inline constexpr int kCorpusFormatVersionMultiLabel = 3;
 inline constexpr const char* kMultiLabelProblem = "multi_label_classification";
 
 struct CorpusInfo {

@@ -4,10 +4,11 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
 #include <stdexcept>
 
+#include "common/durable_fs.h"
 #include "common/error.h"
+#include "data/corpus_checksum.h"
 #include "data/corpus_hdf5.h"
 
 namespace berth::data {
@@ -15,8 +16,6 @@ namespace berth::data {
 namespace {
 // Chunks of 128 KiB of ids: big enough for fast sequential writes, small enough that a reader
 // fetching one random example does not drag in megabytes.
-constexpr hsize_t kIdChunk = 1 << 15;
-constexpr hsize_t kRowChunk = 1 << 13;
 
 h5::Handle create_extendible(hid_t file, const char* name, hid_t type, hsize_t chunk) {
   hsize_t zero = 0, unlimited = H5S_UNLIMITED;
@@ -72,21 +71,32 @@ CorpusWriter::CorpusWriter(std::string path, CorpusLayout layout) : impl_(new Im
   m.layout = layout;
   std::lock_guard<std::mutex> lock(h5::mutex());
   h5::silence_errors();
-  m.file = h5::Handle(H5Fcreate(m.tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
-  if (!m.file.valid()) m.fail("cannot create the file");
+  // The user block that sign_corpus() fills once the file is closed (data/corpus_checksum.h).
+  h5::Handle fcpl(H5Pcreate(H5P_FILE_CREATE), H5Pclose);
+  if (!fcpl.valid() ||
+      H5Pset_userblock(fcpl.get(), static_cast<hsize_t>(kCorpusUserBlockBytes)) < 0)
+    m.fail("cannot set up the file's checksum block");
+  m.file = h5::Handle(H5Fcreate(m.tmp.c_str(), H5F_ACC_TRUNC, fcpl.get(), H5P_DEFAULT), H5Fclose);
+  if (!m.file.valid()) {
+    // HDF5 may have created the file before a write failed (a full disk): no trace is left.
+    std::remove(m.tmp.c_str());
+    m.fail("cannot create the file");
+  }
   try {
     hid_t f = m.file.get();
-    m.ids = create_extendible(f, "input_ids", H5T_STD_I32LE, kIdChunk);
-    if (layout.pairs) m.types = create_extendible(f, "token_type_ids", H5T_STD_I8LE, kIdChunk);
-    m.offsets = create_extendible(f, "offsets", H5T_STD_I64LE, kRowChunk);
+    const auto id_chunk = static_cast<hsize_t>(layout.id_chunk);
+    const auto row_chunk = static_cast<hsize_t>(layout.row_chunk);
+    m.ids = create_extendible(f, "input_ids", H5T_STD_I32LE, id_chunk);
+    if (layout.pairs) m.types = create_extendible(f, "token_type_ids", H5T_STD_I8LE, id_chunk);
+    m.offsets = create_extendible(f, "offsets", H5T_STD_I64LE, row_chunk);
     const bool sets = layout.labeled && layout.multi_label;
     if (layout.labeled && !sets)
-      m.labels = create_extendible(f, "labels", H5T_STD_I32LE, kRowChunk);
+      m.labels = create_extendible(f, "labels", H5T_STD_I32LE, row_chunk);
     if (sets) {
-      m.set_ids = create_extendible(f, "label_set_ids", H5T_STD_I32LE, kRowChunk);
-      m.set_offsets = create_extendible(f, "label_set_offsets", H5T_STD_I64LE, kRowChunk);
+      m.set_ids = create_extendible(f, "label_set_ids", H5T_STD_I32LE, row_chunk);
+      m.set_offsets = create_extendible(f, "label_set_offsets", H5T_STD_I64LE, row_chunk);
     }
-    m.rows = create_extendible(f, "source_rows", H5T_STD_I64LE, kRowChunk);
+    m.rows = create_extendible(f, "source_rows", H5T_STD_I64LE, row_chunk);
     int64_t zero = 0;
     append_to(m.offsets.get(), H5T_NATIVE_INT64, 0, &zero, 1);
     if (sets) append_to(m.set_offsets.get(), H5T_NATIVE_INT64, 0, &zero, 1);
@@ -243,15 +253,14 @@ void CorpusWriter::commit(const CorpusInfo& info, const std::vector<std::string>
     m.set_offsets.close();
     m.rows.close();
     if (!m.file.close()) throw std::runtime_error("cannot close (flush) the file");
+    sign_corpus(m.tmp);
   } catch (const std::runtime_error& e) {
     m.fail(e.what());
   }
-  std::error_code ec;
-  std::filesystem::rename(m.tmp, m.path, ec);
-  if (ec) {
-    throw data_error("data", "cannot move " + m.tmp + " to " + m.path + ": " + ec.message(),
-                     "check that the output directory is writable");
-  }
+  // HDF5 wrote and closed the file; common's durable writer fsyncs it, renames it into place
+  // and fsyncs the directory (a corpus that vanishes after a crash would be found missing only
+  // when training starts).
+  durable::commit_file(m.tmp, m.path, {"data", ExitCode::kData});
   m.committed = true;
 }
 

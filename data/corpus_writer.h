@@ -19,6 +19,11 @@ struct CorpusLayout {
   bool labeled = true;       // write labels + label_names
   bool pairs = false;        // write token_type_ids
   bool multi_label = false;  // labeled with label sets: label_set_ids/offsets instead of labels
+  // HDF5 chunk lengths (tokens; rows). Each dataset takes at least one whole chunk on disk, so
+  // the defaults (good for streaming large corpora) make any corpus ~330 KB; the fuzzer's seed
+  // (fuzz/make_corpus_seed.cpp) uses tiny chunks to stay a few KB.
+  int64_t id_chunk = int64_t{1} << 15;
+  int64_t row_chunk = int64_t{1} << 13;
 };
 
 class CorpusWriter {

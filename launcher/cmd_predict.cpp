@@ -17,11 +17,14 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 
+#include "common/durable_fs.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/progress_meter.h"
@@ -44,12 +47,28 @@ struct PredictArgs {
 void run_predict(const PredictArgs& a) {
   const auto start = std::chrono::steady_clock::now();
   model::Predictor predictor(a.options);
-  std::ofstream file;
+  // A file output appears only whole (common's durable writer): a full disk or an error
+  // mid-way leaves no partial predictions under the name, nor removes an earlier file there.
+  // A device or a FIFO (--output /dev/stdout, a named pipe) cannot be replaced: written as is.
+  std::optional<durable::AtomicFile> file;
+  std::ofstream stream;
+  std::error_code ec;
   if (!a.output.empty()) {
-    file.open(a.output, std::ios::trunc);
-    if (!file) throw usage_error("predict", "cannot write " + a.output);
+    auto type = std::filesystem::status(a.output, ec).type();
+    if (type == std::filesystem::file_type::not_found ||
+        type == std::filesystem::file_type::regular) {
+      try {
+        file.emplace(a.output, durable::Blame{"predict", ExitCode::kData});
+      } catch (const Error& e) {  // not created at all: the option is at fault, not the data
+        throw usage_error("predict", e.message(),
+                          "check --output: its directory must exist and be writable");
+      }
+    } else {
+      stream.open(a.output, std::ios::trunc);
+      if (!stream) throw usage_error("predict", "cannot write " + a.output);
+    }
   }
-  std::ostream& out = a.output.empty() ? std::cout : file;
+  std::ostream& out = stream.is_open() ? stream : std::cout;
   const auto& names = predictor.label_names();
   std::string line;
   log::ProgressMeter meter(log::get("predict"), "predict", "texts");
@@ -76,10 +95,17 @@ void run_predict(const PredictArgs& a) {
     j["row"] = row.record;
     line = j.dump();
     line += '\n';
-    out.write(line.data(), static_cast<std::streamsize>(line.size()));
+    if (file)
+      file->write(line);
+    else
+      out.write(line.data(), static_cast<std::streamsize>(line.size()));
   });
-  out.flush();
-  if (!out) throw data_error("predict", "cannot write the predictions", "is the disk full?");
+  if (file) {
+    file->commit();
+  } else {
+    out.flush();
+    if (!out) throw data_error("predict", "cannot write the predictions", "is the disk full?");
+  }
 
   const double total_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "common/durable_fs.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "launcher/commands.h"
@@ -29,15 +30,9 @@ void run_report(ReportArgs a) {
   std::string html = report::render_report(a.options);
   fs::path out =
       a.output.empty() ? fs::path(a.options.run_dir) / "report.html" : fs::path(a.output);
-  // Written aside and renamed: a browser reloading the page never sees half of it.
-  fs::path tmp = out;
-  tmp += ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::trunc | std::ios::binary);
-    f << html;
-    if (!f) throw usage_error("report", "cannot write " + tmp.string(), "check --output");
-  }
-  fs::rename(tmp, out);
+  // Written aside and renamed (common's durable writer): a browser reloading the page never
+  // sees half of it, and a full disk leaves the previous report in place.
+  durable::write_file_atomically(out, html, {"report", ExitCode::kUsage});
   log::get("report")->info("wrote {} ({} KB)", out.string(), html.size() / 1024);
   std::cout << out.string() << std::endl;
 }

@@ -1,16 +1,13 @@
 #include "model/pretrained.h"
 
 #include <ATen/CPUGeneratorImpl.h>
-#include <fcntl.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
 
+#include "common/durable_fs.h"
 #include "common/error.h"
 #include "common/file_read.h"
 #include "model/model_log.h"
@@ -105,51 +102,10 @@ void refuse_other_problem_types(const BertConfig& config, const fs::path& dir,
                           " with two or more labels; fine-tune it with berth train first");
 }
 
-// fsync(2) of a file (or, with `directory`, of a directory's entries); false with errno set.
-bool fsync_path(const fs::path& p, bool directory) {
-  int fd = ::open(p.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
-  if (fd < 0) return false;
-  int rc = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  errno = err;
-  return rc == 0;
-}
-
-void sync_parent_dir(const fs::path& file) {
-  fs::path dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
-  if (!fsync_path(dir, true)) {
-    throw model_error("model",
-                      "cannot flush the directory " + dir.string() + ": " + std::strerror(errno),
-                      "the file was written but its name may not survive a crash; check the disk");
-  }
-}
-
+// The model directory's files go through common's one durable writer (temporary, fsync,
+// rename, fsync of the directory), as the checkpoint protocol's do.
 void write_file_atomically(const fs::path& path, const std::string& content) {
-  fs::path tmp =
-      path.parent_path() / ("." + path.filename().string() + ".tmp." + std::to_string(::getpid()));
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f << content;
-    f.flush();
-    if (!f) throw model_error("model", "cannot write " + tmp.string(), "is the disk full?");
-  }
-  // The contents, then the name, made durable: a crash after "saved" must not leave an empty
-  // or missing file (as checkpoint/durable_fs does for the checkpoint protocol).
-  std::error_code ec;
-  if (!fsync_path(tmp, false)) {
-    int err = errno;
-    fs::remove(tmp, ec);
-    throw model_error("model", "cannot flush " + tmp.string() + " to disk: " + std::strerror(err),
-                      "is the disk full or the file system read-only?");
-  }
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw model_error("model",
-                      "cannot move " + tmp.string() + " to " + path.string() + ": " + ec.message());
-  }
-  sync_parent_dir(path);
+  durable::write_file_atomically(path, content, {"model", ExitCode::kModel});
 }
 
 std::string read_whole(const fs::path& p) {

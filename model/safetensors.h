@@ -12,15 +12,9 @@
 #include <utility>
 #include <vector>
 
-namespace berth::model {
+#include "model/safetensors_header.h"
 
-struct SafetensorsEntry {
-  std::string name;
-  std::string dtype;  // as written: "F32", "BF16", "I64", ...
-  std::vector<int64_t> shape;
-  uint64_t begin = 0;  // byte range in the data section
-  uint64_t end = 0;
-};
+namespace berth::model {
 
 // Opens and validates the whole header up front (so that a damaged file fails before any weight
 // is used): every error is a berth::model_error naming the file and, where one is at fault, the
@@ -59,8 +53,5 @@ class SafetensorsFile {
 void write_safetensors(const std::string& path,
                        const std::vector<std::pair<std::string, at::Tensor>>& tensors,
                        const std::map<std::string, std::string>& metadata = {});
-
-// Bytes per element for a safetensors dtype name; 0 for names the format does not define.
-size_t safetensors_dtype_size(const std::string& dtype);
 
 }  // namespace berth::model

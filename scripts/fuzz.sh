@@ -28,7 +28,17 @@ for t in "${targets[@]}"; do
   seeds=()
   [[ -d fuzz/corpus/$t ]] && seeds=("fuzz/corpus/$t")
   log=$build/$t.log
-  if "$build/$t" "$build/corpus/$t" "${seeds[@]}" -max_total_time="$seconds" -max_len=4096 \
+  # Inputs up to 4 KiB, or twice the largest seed (a corpus file is larger), so that the seeds
+  # are not cut before they are mutated.
+  max_len=4096
+  if [[ ${#seeds[@]} -gt 0 ]]; then
+    largest=$(find "${seeds[0]}" -type f -printf '%s\n' | sort -n | tail -n 1)
+    ((2 * ${largest:-0} > max_len)) && max_len=$((2 * largest))
+  fi
+  # A target's own LeakSanitizer suppressions (a library's leaks, each explained in the file).
+  lsan=${LSAN_OPTIONS:-}
+  [[ -f fuzz/$t.lsan.supp ]] && lsan="suppressions=fuzz/$t.lsan.supp:print_suppressions=0"
+  if LSAN_OPTIONS=$lsan "$build/$t" "$build/corpus/$t" "${seeds[@]}" -max_total_time="$seconds" -max_len="$max_len" \
       -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 ${FUZZ_SEED:+-seed=$FUZZ_SEED} \
       -artifact_prefix="$build/artifacts/$t-" >"$log" 2>&1; then
     runs=$(awk '/stat::number_of_executed_units/ {print $2}' "$log")

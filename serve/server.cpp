@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "common/durable_fs.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "data/tokenizer.h"
@@ -220,9 +221,8 @@ void run(model::Predictor& predictor, const model::PredictorOptions& model_optio
                       "is the port in use? pick another with --port (0: any free port)");
   if (!options.port_file.empty()) {
     // Written whole under another name, then renamed: a reader never sees half a number.
-    const std::string tmp = options.port_file + ".tmp";
-    std::ofstream(tmp) << port << "\n";
-    std::rename(tmp.c_str(), options.port_file.c_str());
+    durable::write_file_atomically(options.port_file, std::to_string(port) + "\n",
+                                   {"serve", ExitCode::kUsage});
   }
 
   // The stop signals are blocked in every thread (block_stop_signals() ran before any thread

@@ -62,7 +62,9 @@ std::string corpus_path_for(const std::string& path, const TrainConfig& config,
   }
   // The key covers everything that changes the corpus: content, tokenizer, columns, length, and
   // the label map it borrows.
+  // (and the corpus format: a new berth prepares the cache again rather than refusing it).
   std::string key_text = content_hash(path) + "|" + tokenizer.fingerprint() + "|" +
+                         std::to_string(data::kCorpusFormatVersion) + "|" +
                          config.data.text_column + "|" + config.data.label_column + "|" +
                          config.data.text_pair_column + "|" +
                          std::to_string(config.data.max_length) + "|" + labels_key;

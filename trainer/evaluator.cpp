@@ -3,7 +3,10 @@
 #include <c10/core/GradMode.h>
 
 #include <cmath>
+#include <optional>
 
+#include "common/log.h"
+#include "common/progress_meter.h"
 #include "model/autocast_guard.h"
 #include "model/batch_tensors.h"
 #include "model/eval_accumulator.h"
@@ -44,7 +47,15 @@ EvalResult evaluate(model::BertClassifier& model, const data::Corpus& corpus, in
   const auto label_count = multi ? static_cast<int64_t>(corpus.label_names().size()) : 0;
   model::EvalAccumulator acc(corpus.label_names(), options.problem, options.thresholds,
                              multi && options.tune_thresholds);
+  // Rank 0's slice stands for the whole: an evaluation of a large test set takes minutes and
+  // was silent (after 3 s: the live line on a terminal, else a log line every 30 s).
+  std::optional<log::ProgressMeter> meter;
+  if (rank == 0) meter.emplace(log::get("eval"), "eval", "examples");
   for (int64_t start = begin; start < end; start += batch_size) {
+    if (meter) {
+      const double f = static_cast<double>(start - begin) / static_cast<double>(end - begin);
+      meter->update(static_cast<int64_t>(f * static_cast<double>(n)), f);
+    }
     std::vector<int64_t> idx;
     for (int64_t i = start; i < std::min(end, start + batch_size); ++i) idx.push_back(i);
     auto batch = data::collate(corpus.read(idx), pad_id, 1, label_count);

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "trainer/loss_scale_state.h"
+
 namespace berth::trainer {
 
 struct LossScalerOptions {
@@ -39,12 +41,8 @@ class LossScaler {
   double scale() const;
   int64_t skipped_steps() const;
 
-  // For checkpoints.
-  struct State {
-    double scale;
-    int64_t growth_tracker;
-    int64_t skipped;
-  };
+  // For checkpoints (its own torch-free header, so that trainer_state.json's reader is too).
+  using State = LossScaleState;
   State state() const;
   void load_state(const State& s);
 

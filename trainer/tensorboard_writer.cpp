@@ -6,6 +6,7 @@
 #include <chrono>
 #include <map>
 
+#include "common/durable_fs.h"
 #include "common/error.h"
 
 namespace berth::trainer {
@@ -84,17 +85,14 @@ void TensorBoardWriter::rewrite(const std::vector<tfevents::Scalar>& keep) {
                     host_name() + "." + std::to_string(getpid()) + "." +
                     std::to_string(++rewrites_) + ".berth";
   const fs::path tmp = dir_ / ".writing.tmp";  // no "tfevents": TensorBoard ignores it
-  {
-    std::ofstream o(tmp, std::ios::binary | std::ios::trunc);
-    o << tfevents::frame_record(tfevents::file_version_event(t));
-    for (const auto& s : keep) o << tfevents::frame_record(tfevents::scalar_event(s));
-    o.flush();
-    if (!o) throw not_writable(dir_, "write " + tmp.filename().string());
-  }
+  std::string content = tfevents::frame_record(tfevents::file_version_event(t));
+  for (const auto& s : keep) content += tfevents::frame_record(tfevents::scalar_event(s));
+  // Durable before the old files go: a crash must leave the old curves or the new, not neither.
+  const durable::Blame blame{"tensorboard", ExitCode::kUsage};
+  durable::write_file_durably(tmp, content, blame);
   const auto old = event_files(dir_);
+  durable::commit_file(tmp, dir_ / name, blame);
   std::error_code ec;
-  fs::rename(tmp, dir_ / name, ec);
-  if (ec) throw not_writable(dir_, "rename " + tmp.filename().string());
   // Until the old files are gone a crash leaves both; the next open merges them again.
   for (const auto& f : old)
     if (f.filename() != name) fs::remove(f, ec);

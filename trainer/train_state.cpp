@@ -78,4 +78,15 @@ TrainState TrainState::from_json(const nlohmann::json& j, const std::string& sou
   }
 }
 
+TrainState TrainState::parse(const std::string& text, const std::string& source) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {  // also out_of_range: a number too large
+    throw model_error("checkpoint", source + " is not valid JSON: " + e.what(),
+                      "resume from another checkpoint (--resume auto skips damaged ones)");
+  }
+  return from_json(j, source);
+}
+
 }  // namespace berth::trainer

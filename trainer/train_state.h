@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "trainer/loss_scaler.h"
+#include "trainer/loss_scale_state.h"
 
 namespace berth::trainer {
 
@@ -24,7 +24,7 @@ struct TrainState {
   bool early_stopped = false;
   double train_seconds = 0;  // time spent in training steps only (for the ETA)
   int64_t restarts = 0;      // how many times this run was resumed
-  LossScaler::State scaler{65536.0, 0, 0};
+  LossScaleState scaler{65536.0, 0, 0};
   std::string config_hash;
   // EpochPlan::kOrderVersion of the build that wrote the state (1: before the field existed).
   int epoch_order_version = 1;
@@ -33,6 +33,9 @@ struct TrainState {
 
   nlohmann::json to_json() const;
   static TrainState from_json(const nlohmann::json& j, const std::string& source);
+  // The text of a trainer_state.json (untrusted: fuzzed by fuzz/fuzz_train_state.cpp): the state,
+  // or a berth::model_error naming `source`.
+  static TrainState parse(const std::string& text, const std::string& source);
 };
 
 }  // namespace berth::trainer

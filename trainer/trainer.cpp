@@ -180,6 +180,9 @@ void TrainingRun::final_test() {
     auto src = best.model->parameters();
     for (size_t i = 0; i < dst.size(); ++i) dst[i].copy_(src[i]);
   }
+  // Said before it starts: on a large test set this is minutes after the last step (the
+  // evaluator's meter then shows its progress).
+  log_->info("test: scoring {} examples with the {}", data_->test->size(), source);
   auto r = evaluate(*model_.model, *data_->test, cfg_.data.eval_batch_size, tokenizer_->pad_id(),
                     device_, amp_, comm_, {problem_, thresholds, false});
   if (problem_ == ProblemType::kMultiLabel)

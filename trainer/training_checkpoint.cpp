@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "checkpoint/durable_fs.h"
+#include "common/durable_fs.h"
 #include "common/error.h"
 #include "common/file_read.h"
 #include "common/log.h"
@@ -95,25 +95,18 @@ void write_training_checkpoint(const std::string& dir, const CheckpointContents&
   model::write_safetensors(dir + "/optimizer.safetensors", c.optimizer->state(),
                            {{"steps", std::to_string(c.optimizer->steps_taken())}});
   for (int r = 0; r < comm.world_size(); ++r)
-    checkpoint::write_file_durably(dir + "/rng-rank-" + std::to_string(r) + ".bin", rng[r]);
-  checkpoint::write_file_durably(dir + "/trainer_state.json", c.state->to_json().dump(2) + "\n");
-  checkpoint::write_file_durably(dir + "/config.toml", c.config->to_toml());
+    durable::write_file_durably(dir + "/rng-rank-" + std::to_string(r) + ".bin", rng[r]);
+  durable::write_file_durably(dir + "/trainer_state.json", c.state->to_json().dump(2) + "\n");
+  durable::write_file_durably(dir + "/config.toml", c.config->to_toml());
   if (c.thresholds && !c.thresholds->empty())
-    checkpoint::write_file_durably(
+    durable::write_file_durably(
         dir + "/" + model::kThresholdsFile,
         model::thresholds_json(*c.label_names, *c.thresholds, {{"tuned_on", "dev"}}));
 }
 
 TrainState read_training_state(const std::string& dir) {
   std::string path = dir + "/trainer_state.json";
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_all(path, "trainer state"));
-  } catch (const nlohmann::json::exception& e) {  // also out_of_range: a number too large
-    throw model_error("checkpoint", path + " is not valid JSON: " + e.what(),
-                      "resume from another checkpoint (--resume auto skips damaged ones)");
-  }
-  return TrainState::from_json(j, path);
+  return TrainState::parse(read_all(path, "trainer state"), path);
 }
 
 TrainConfig read_saved_config(const std::string& dir) {

@@ -107,8 +107,13 @@ def check(tok, args, corpus, source, labels_from):
             sha = hashlib.sha256(s.read()).hexdigest()
         if a["source_sha256"] != sha or int(a["source_size"]) != os.path.getsize(source):
             fail(f"{corpus}: source_sha256/size do not match {source}")
-        if a["format"] != "berth-corpus" or int(a["format_version"]) != 1:
+        if a["format"] != "berth-corpus" or int(a["format_version"]) not in (2, 3):
             fail(f"{corpus}: bad format attributes")
+        with open(corpus, "rb") as c:
+            block, body = c.read(512), c.read()
+        want_block = ("berth-corpus-sha256 " + hashlib.sha256(body).hexdigest() + "\n").encode()
+        if block != want_block.ljust(512, b"\0"):
+            fail(f"{corpus}: the checksum block is not SHA-256 of the bytes after it")
         if int(a["max_length"]) != args.max_length:
             fail(f"{corpus}: max_length {a['max_length']}")
         offsets = f["offsets"][:]

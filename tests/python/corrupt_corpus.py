@@ -3,6 +3,7 @@
 usage: corrupt_corpus.py GOOD.h5 OUTDIR
 Writes OUTDIR/<case>.h5 for each case below and prints the case names.
 """
+import hashlib
 import os
 import shutil
 import sys
@@ -11,15 +12,35 @@ import h5py
 import numpy as np
 
 
+def sign(path):
+    """Rewrites the checksum block (data/corpus_checksum.h), as a buggy writer would have: so
+    that the reader's structural checks behind the checksum are what these cases exercise."""
+    with open(path, "r+b") as f:
+        f.seek(512)
+        digest = hashlib.sha256(f.read()).hexdigest()
+        f.seek(0)
+        f.write(("berth-corpus-sha256 " + digest + "\n").encode().ljust(512, b"\0"))
+
+
 def edit(src, dst, fn):
     shutil.copyfile(src, dst)
     with h5py.File(dst, "r+") as f:
         fn(f)
+    sign(dst)
 
 
 def replace(f, name, data):
     del f[name]
     f.create_dataset(name, data=data)
+
+
+def claim_more_than_stored(f):
+    # A header that claims 2^28 offsets (and as many rows) with no data written: HDF5 would read
+    # the missing chunks as zeros, 2 GB of them (fuzz_corpus found this with one mutated byte).
+    n = 1 << 28
+    del f["offsets"]
+    f.create_dataset("offsets", shape=(n,), dtype=np.int64, chunks=(1024,))
+    f.attrs["rows_written"] = np.int64(n - 1)
 
 
 CASES = {
@@ -35,6 +56,7 @@ CASES = {
     "wrong_version": lambda f: f.attrs.__setitem__("format_version", np.int64(99)),
     "not_a_corpus": lambda f: f.attrs.__delitem__("format"),
     "float_ids": lambda f: replace(f, "input_ids", f["input_ids"][:].astype(np.float32)),
+    "claims_more_than_stored": claim_more_than_stored,
 }
 
 

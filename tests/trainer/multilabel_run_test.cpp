@@ -109,7 +109,7 @@ TEST_F(MultiLabelRun, PrepStoresLabelSetsFromJsonArraysAndSeparatedCells) {
   EXPECT_EQ(j["n"], 21);
   EXPECT_EQ(j["first"], json({2}));     // dev row 0: set (0 + 3) % 7 + 1 = 4 = {c2}
   EXPECT_EQ(j["third"], json({1, 2}));  // dev row 2: set 6 = {c1, c2}
-  EXPECT_EQ(j["version"], 2);
+  EXPECT_EQ(j["version"], 3);
   EXPECT_EQ(j["problem"], "multi_label_classification");
   EXPECT_EQ(j["labels"], false);
 }

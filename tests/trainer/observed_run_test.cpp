@@ -166,6 +166,11 @@ TEST_F(ObservedRun, ProgressIsALiveLineOnATerminalAndPlainLinesInAFile) {
   EXPECT_EQ(file.err.find('\r'), std::string::npos);
   for (const char* step : {"step 2/6 loss", "step 4/6 loss", "step 6/6 loss"})
     EXPECT_NE(file.err.find(step), std::string::npos) << step << "\n" << file.err;
+  // The test-set evaluation after the last step says what it does before it starts (its
+  // progress meter appears after 3 s; this one is shorter).
+  const auto scoring = file.err.find("test: scoring 12 examples with the ");
+  EXPECT_NE(scoring, std::string::npos) << file.err;
+  EXPECT_LT(scoring, file.err.find("test (")) << file.err;
 }
 
 }  // namespace
