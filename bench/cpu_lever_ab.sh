@@ -6,6 +6,9 @@
 # usage: bench/cpu_lever_ab.sh ROWS REPS THREADS VARIANT...
 #   VARIANT = "name|ENV=value ...|berth options", e.g.
 #   bench/cpu_lever_ab.sh 1600 2 2 "default||" "aten-dropout||--set runtime.fast_dropout=false"
+# With 1 thread, the CPU time of the steps (metrics "cpu_seconds") measures the work a lever
+# saves even on a loaded machine (no spinning OpenMP threads; only cache and memory-bandwidth
+# sharing disturb it), where samples/s mostly measures the other processes.
 # Prints one JSON line per run (samples/s over training-step time, the load average before it,
 # the CPU seconds other processes took during it: more than a second or two and the run is not a
 # measurement) and a Markdown row per variant (runs, mean, mean relative to the first variant).
@@ -55,7 +58,9 @@ for rep in $(seq 1 "$REPS"); do
 import json
 recs = [json.loads(l) for l in open('$run/metrics.jsonl')]
 d = [r for r in recs if r.get('type') == 'done'][-1]
+tr = [r for r in recs if r.get('type') == 'train']
 print(json.dumps({'variant': '$name', 'rep': $rep, 'samples_per_s': round(d['samples_seen'] / d['train_seconds'], 2),
+                  'cpu_ms_per_step': round(1e3 * sum(r['cpu_seconds'] for r in tr) / d['step'], 1),
                   'steps': d['step'], 'load_before': $load,
                   'other_cpu_s': round($b1 - $b0 - ($c1 - $c0), 1)}))" | tee -a "$TMP/all.jsonl"
   done
@@ -66,10 +71,14 @@ import json, sys
 by = {}
 for l in open(sys.argv[1]):
     r = json.loads(l)
-    by.setdefault(r["variant"], []).append(r["samples_per_s"])
+    by.setdefault(r["variant"], []).append(r)
 first = None
-for name, v in by.items():
-    m = sum(v) / len(v)
+print("| variant | samples/s per run | CPU ms per step per run | mean CPU ms per step | relative to the first |")
+print("| --- | --- | --- | ---: | ---: |")
+for name, rs in by.items():
+    c = [r["cpu_ms_per_step"] for r in rs]
+    m = sum(c) / len(c)
     first = first or m
-    print(f"| {name} | {', '.join(f'{x:.1f}' for x in v)} | {m:.1f} | {m / first:.3f} |")
+    print(f"| {name} | {', '.join(str(r['samples_per_s']) for r in rs)} | "
+          f"{', '.join(f'{x:.0f}' for x in c)} | {m:.0f} | {m / first:.3f} |")
 PYEOF

@@ -19,7 +19,8 @@
 # Prints the load average and CPU flags before and after, the CPU seconds other processes took
 # during each run ("other_cpu_s": more than a second or two means the figure is not a
 # measurement), and the table (mean, min-max per system, ratio of means to the grouped loop and
-# its range over the runs' pairings).
+# its range over the runs' pairings; the CPU time of the steps per step, the steadier figure on
+# a loaded machine, best taken with THREADS=1; padded positions over real tokens).
 set -euo pipefail
 RUNS=${1:-3}
 ROWS=${2:-3200}
@@ -89,7 +90,9 @@ recs = [json.loads(l) for l in open('$run/metrics.jsonl')]
 d = [r for r in recs if r.get('type') == 'done'][-1]
 tr = [r for r in recs if r.get('type') == 'train']
 print(json.dumps({'samples_per_s': d['samples_seen'] / d['train_seconds'],
-                  'tokens': sum(r['tokens'] for r in tr), 'seconds': d['train_seconds'],
+                  'tokens': sum(r['tokens'] for r in tr),
+                  'padded_tokens': sum(r['padded_tokens'] for r in tr), 'seconds': d['train_seconds'],
+                  'cpu_seconds': sum(r['cpu_seconds'] for r in tr), 'samples': d['samples_seen'],
                   'steps': d['step']}))" >"$out"
   else
     "$PY" bench/hf_train.py --model models/default --train "$DATA" --test "$DEV" --epochs 1 \
@@ -97,7 +100,8 @@ print(json.dumps({'samples_per_s': d['samples_seen'] / d['train_seconds'],
 import json, sys
 r = json.loads(sys.stdin.read())
 print(json.dumps({'samples_per_s': r['train_samples_per_s'], 'tokens': r['train_tokens'],
-                  'padded_tokens': r['padded_tokens'], 'steps': r['steps']}))" >"$out"
+                  'padded_tokens': r['padded_tokens'], 'cpu_seconds': r['train_cpu_seconds'],
+                  'steps': r['steps']}))" >"$out"
   fi
   b1=$(busy_s); children_cpu
   "$PY" - "$out" "$sys" "$seed" "$b0" "$b1" "$c0" "$CHILDREN_CPU" "$load" <<PYEOF | tee -a "$RESULTS"
@@ -129,13 +133,19 @@ for r in rows:
 base = "transformers, length-grouped"
 bm = sum(r["samples_per_s"] for r in by[base]) / len(by[base])
 print(f"load average (1 min) before {sys.argv[2]}, after {sys.argv[3]}; CPU flags: {sys.argv[4]}")
-print("| system | samples/s per run | mean | min-max | ratio to length-grouped (mean; range over runs) | other CPU s per run |")
-print("| --- | --- | ---: | ---: | ---: | --- |")
+# CPU time of the training steps per step (the process's, all threads): on a loaded machine
+# the steadier figure; with more than one thread it includes OpenMP threads spinning.
+cpu = lambda r: 1e3 * r["cpu_seconds"] / r["steps"]
+bc = sum(cpu(r) for r in by[base]) / len(by[base])
+print("| system | samples/s per run | mean | min-max | ratio to length-grouped (mean; range over runs) | CPU ms per step (mean; ratio) | padding | other CPU s per run |")
+print("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |")
 for name, rs in by.items():
     v = [r["samples_per_s"] for r in rs]
     m = sum(v) / len(v)
     pair = [r["samples_per_s"] / b["samples_per_s"] for r, b in zip(rs, by[base])]
+    c = sum(cpu(r) for r in rs) / len(rs)
+    pad = sum(r["padded_tokens"] for r in rs) / sum(r["tokens"] for r in rs) - 1
     print(f"| {name} | {', '.join(f'{x:.1f}' for x in v)} | {m:.1f} | {min(v):.1f}-{max(v):.1f} | "
-          f"{m / bm:.2f}x ({min(pair):.2f}-{max(pair):.2f}) | "
-          f"{', '.join(str(r['other_cpu_s']) for r in rs)} |")
+          f"{m / bm:.2f}x ({min(pair):.2f}-{max(pair):.2f}) | {c:.0f} ({bc / c:.2f}x) | "
+          f"{100 * pad:.1f} % | {', '.join(str(r['other_cpu_s']) for r in rs)} |")
 PYEOF

@@ -123,7 +123,7 @@ def evaluate(path):
 model.train()
 g = torch.Generator().manual_seed(a.seed)
 step, train_time, samples, best, best_state = 0, 0.0, 0, None, None
-tokens, padded = 0, 0
+tokens, padded, train_cpu = 0, 0, 0.0
 lengths = [len(s) for s in train_ids]
 for epoch in range(a.epochs):
     if a.order == "grouped":
@@ -142,7 +142,7 @@ for epoch in range(a.epochs):
             prof = torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU])
             prof.__enter__()
         sync()
-        t0 = time.time()
+        t0, c0 = time.time(), time.process_time()
         with torch.profiler.record_function("forward"):
             with amp:
                 logits = model(input_ids=x, attention_mask=m).logits
@@ -161,6 +161,7 @@ for epoch in range(a.epochs):
             prof.export_chrome_trace(a.profile)
         else:
             train_time += time.time() - t0
+            train_cpu += time.process_time() - c0
             samples += len(idx)
             tokens += int(m.sum())
             padded += m.numel()
@@ -176,4 +177,4 @@ print(json.dumps({"system": "transformers", "seed": a.seed, "test_accuracy": acc
                   "dev_best_accuracy": best, "steps": step, "train_samples_per_s": samples / train_time,
                   "seconds": time.time() - t_start, "precision": a.precision, "order": a.order,
                   "optim": a.optim, "threads": torch.get_num_threads(), "train_tokens": tokens,
-                  "padded_tokens": padded}))
+                  "padded_tokens": padded, "train_cpu_seconds": train_cpu}))

@@ -1,7 +1,6 @@
 #include "model/bert_layers.h"
 
 #include <cmath>
-#include <cstdlib>  // AB-TEMP
 #include <string>
 
 #include "model/fast_dropout.h"
@@ -78,8 +77,6 @@ BertSelfAttention::BertSelfAttention(const BertConfig& c)
   query = register_module("query", std::make_shared<Dense>(c.hidden_size, c.hidden_size));
   key = register_module("key", std::make_shared<Dense>(c.hidden_size, c.hidden_size));
   value = register_module("value", std::make_shared<Dense>(c.hidden_size, c.hidden_size));
-  fused_qkv = !std::getenv("BERTH_AB_NO_QKV");                // AB-TEMP
-  composed_attention = !std::getenv("BERTH_AB_NO_COMPOSED");  // AB-TEMP
 }
 
 at::Tensor BertSelfAttention::forward(const at::Tensor& hidden, const at::Tensor& mask) {

@@ -1,14 +1,14 @@
 // Dropout on CPU with masks from a counter-based generator instead of ATen's bernoulli_.
 //
-// ATen draws CPU dropout masks one element at a time from a locked mt19937 (its MKL path is taken
-// on Intel CPUs only): about 10 ns an element, single-threaded, which on a 2-core AMD EPYC was
-// ~15 % of a training step of the default model (BENCHMARKS.md, "Where the time goes"). Here one
+// ATen's CPU bernoulli_ (what at::dropout draws its mask with) took about 10 ns an element on the
+// 2-core AMD EPYC build machine (profiles in BENCHMARKS.md; its vectorised MKL path is for Intel
+// CPUs), several million elements a training step of the default model. Here one
 // 64-bit seed is drawn from the default CPU generator per call (so train.seed, per-rank seeds
 // and the generator state saved in checkpoints still decide the masks, and resume stays exact),
 // and element i keeps its value where a hash of (seed, i) is at or above p: parallel, the same
-// for any number of threads, ~0.5 ns an element. Kept values are scaled by 1 / (1 - p), in the
-// input's dtype, as at::dropout does. The masks differ from ATen's, so a run with it on follows
-// another (equally distributed) dropout sequence than one with it off.
+// for any number of threads, a few multiplications per two elements. Kept values are scaled by 1 /
+// (1 - p), in the input's dtype, as at::dropout does. The masks differ from ATen's, so a run with
+// it on follows another (equally distributed) dropout sequence than one with it off.
 #pragma once
 
 #include <ATen/ATen.h>

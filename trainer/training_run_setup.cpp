@@ -1,7 +1,6 @@
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
 
-#include <cstdlib>  // AB-TEMP
 #include <filesystem>
 #include <sstream>
 #include <thread>
@@ -75,10 +74,9 @@ void TrainingRun::set_up_runtime() {
     at::globalContext().setDeterministicAlgorithms(true, true);
     // Deterministic mode also fills every fresh tensor with NaN (a debugging aid against reads
     // of uninitialised memory, which no kernel used here does; results do not depend on it):
-    // one more write per allocation, off. On CPU that was ~10 % of a training step of the
-    // default model (every at::empty of an activation or gradient; BENCHMARKS.md).
-    if (!std::getenv("BERTH_AB_FILL"))  // AB-TEMP
-      at::globalContext().setDeterministicFillUninitializedMemory(false);
+    // one more write per allocation, off. On CPU those fills were 9 % of the op time of a
+    // profiled training step of the default model (every at::empty; BENCHMARKS.md).
+    at::globalContext().setDeterministicFillUninitializedMemory(false);
   }
   // Dropout differs per rank (seed + rank) yet is reproducible.
   at::manual_seed(static_cast<uint64_t>(cfg_.train.seed) + comm_.rank());

@@ -2,7 +2,7 @@
 #include <c10/core/GradMode.h>
 
 #include <cmath>
-#include <cstdlib>  // AB-TEMP
+#include <ctime>
 #include <numeric>
 
 #include "common/error.h"
@@ -24,6 +24,7 @@ void TrainingRun::train_step() {
     profiler.emplace(fmt::format("{}/profile-step-{}-rank-{}.json", cfg_.train.run_dir,
                                  state_.step + 1, comm_.rank()));
   auto t0 = Clock::now();
+  const std::clock_t cpu0 = std::clock();
   if (plan_epoch_ != state_.epoch) {
     plan_.emplace(lengths_, state_.epoch,
                   EpochPlanOptions{cfg_.data.batch_size, static_cast<uint64_t>(cfg_.train.seed),
@@ -121,6 +122,7 @@ void TrainingRun::train_step() {
   // Reading the losses back waits for the queued steps: that wait is training time.
   if (log_now) flush_losses();
   double dt = seconds_since(t0);
+  window_.cpu_seconds += static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;
   if (profiler) {
     settle_device();
     log_->info("step {} profiled ({:.3f} s with the profiler's cost): {}", state_.step, dt,
@@ -174,11 +176,6 @@ void TrainingRun::optimizer_update(double lr) {
   for (auto& p : params_) grads.push_back(p.grad());
   at::Tensor found_inf = scaler_->unscale_on_device(grads);
   if (found_inf.defined()) step_loss_.narrow(0, 1, 1).copy_(found_inf);
-  if (optim_->fused() && std::getenv("BERTH_AB_NO_CLIPFUSE")) {               // AB-TEMP
-    clip_grad_norm_on_device(params_, cfg_.optim.max_grad_norm, grad_norm_);  // AB-TEMP
-    optim_->step_on_device(found_inf);                                        // AB-TEMP
-    return;                                                                   // AB-TEMP
-  }                                                                           // AB-TEMP
   if (optim_->fused()) {
     // The clipping factor is applied inside the kernel (as a divisor of the gradients) rather
     // than by a pass of its own over every gradient: one read and write of 91 MB fewer per step
@@ -267,6 +264,8 @@ void TrainingRun::log_progress(double lr) {
                         {"samples", window_.samples},
                         {"tokens", window_.tokens},
                         {"seconds", window_.seconds},
+                        {"cpu_seconds", window_.cpu_seconds},
+                        {"padded_tokens", window_.padded * comm_.world_size()},
                         {"stepped", last_stepped_},
                         {"eta_s", eta}};
   rec["grad_norm"] = std::isfinite(grad_norm) ? nlohmann::json(grad_norm) : nlohmann::json();

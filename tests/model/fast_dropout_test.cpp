@@ -48,7 +48,7 @@ TEST(FastDropout, SameSeedSameMaskForAnyThreadCount) {
 TEST(FastDropout, GradientGoesThroughTheSameMask) {
   at::manual_seed(3);
   at::Tensor x = at::randn({64, 48}).set_requires_grad(true);
-  at::Tensor y = dropout(x, 0.2, /*train=*/true);
+  at::Tensor y = model::dropout(x, 0.2, /*train=*/true);
   at::Tensor g = at::randn({64, 48});
   y.backward(g);
   // Where kept, y = x * 1.25 and dy/dx = 1.25; where dropped, both are 0.
@@ -61,10 +61,10 @@ TEST(FastDropout, GradientGoesThroughTheSameMask) {
 TEST(FastDropout, SeededByTheGlobalGeneratorAndKeepsDtype) {
   at::Tensor x = at::ones({1000}, at::kBFloat16);
   at::manual_seed(5);
-  at::Tensor a = dropout(x, 0.1, true);
-  at::Tensor a2 = dropout(x, 0.1, true);
+  at::Tensor a = model::dropout(x, 0.1, true);
+  at::Tensor a2 = model::dropout(x, 0.1, true);
   at::manual_seed(5);
-  at::Tensor b = dropout(x, 0.1, true);
+  at::Tensor b = model::dropout(x, 0.1, true);
   EXPECT_EQ(a.scalar_type(), at::kBFloat16);
   EXPECT_TRUE(at::equal(a, b));
   EXPECT_FALSE(at::equal(a, a2));  // each call draws a new seed
@@ -72,11 +72,11 @@ TEST(FastDropout, SeededByTheGlobalGeneratorAndKeepsDtype) {
 
 TEST(FastDropout, IdentityOutsideTrainingAndAtenWhenOff) {
   at::Tensor x = at::randn({100});
-  EXPECT_TRUE(dropout(x, 0.1, /*train=*/false).is_same(x));
-  EXPECT_TRUE(dropout(x, 0.0, /*train=*/true).is_same(x));
+  EXPECT_TRUE(model::dropout(x, 0.1, /*train=*/false).is_same(x));
+  EXPECT_TRUE(model::dropout(x, 0.0, /*train=*/true).is_same(x));
   set_fast_dropout(false);
   at::manual_seed(9);
-  at::Tensor off = dropout(x, 0.3, true);
+  at::Tensor off = model::dropout(x, 0.3, true);
   at::manual_seed(9);
   at::Tensor aten = at::dropout(x, 0.3, true);
   set_fast_dropout(true);
