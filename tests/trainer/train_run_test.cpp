@@ -338,6 +338,20 @@ TEST_F(TrainRun, FastDropoutTrainsLikeAtenDropout) {
   }
 }
 
+// train.profile_step: that step (only) is written as a Chrome trace with the phases that
+// bench/profile_table.py sums by, and the ATen ops inside them.
+TEST_F(TrainRun, ProfileStepWritesATraceOfThatStep) {
+  auto r = train(config("profiled", "tiny-dropout"),
+                 "--set train.max_steps=3 --set train.profile_step=2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(fs::exists(*dir_ / "profiled" / "profile-step-1-rank-0.json"));
+  auto trace = read_file(*dir_ / "profiled" / "profile-step-2-rank-0.json");
+  for (const char* name :
+       {"\"forward\"", "\"backward\"", "\"optimizer\"", "aten::addmm", "aten::_fused_adamw_"})
+    EXPECT_NE(trace.find(name), std::string::npos) << name;
+  EXPECT_EQ(losses("profiled").size(), 3u);
+}
+
 // A second run on a run directory in use stops at once, naming the holder; the holder's files
 // are untouched. Once the holder is gone the same command runs.
 TEST_F(TrainRun, ARunDirectoryInUseIsRefusedAtStart) {
