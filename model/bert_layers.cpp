@@ -1,7 +1,9 @@
 #include "model/bert_layers.h"
 
+#include <cmath>
 #include <string>
 
+#include "model/fast_dropout.h"
 #include "model/int8_linear.h"
 
 namespace berth::model {
@@ -65,7 +67,7 @@ at::Tensor BertEmbeddings::forward(const at::Tensor& input_ids, const at::Tensor
                  token_type_embeddings->forward(token_type_ids);  // (batch, seq, hidden)
   x = x + position_embeddings->forward(positions);
   x = LayerNorm_->forward(x);
-  return at::dropout(x, dropout, is_training());
+  return model::dropout(x, dropout, is_training());
 }
 
 BertSelfAttention::BertSelfAttention(const BertConfig& c)
@@ -82,9 +84,28 @@ at::Tensor BertSelfAttention::forward(const at::Tensor& hidden, const at::Tensor
   auto split_heads = [&](const at::Tensor& t) {
     return t.view({batch, seq, heads, head_dim}).transpose(1, 2);  // (batch, heads, seq, head_dim)
   };
-  at::Tensor q = split_heads(query->forward(hidden));
-  at::Tensor k = split_heads(key->forward(hidden));
-  at::Tensor v = split_heads(value->forward(hidden));
+  at::Tensor q, k, v;
+  if (fused_qkv && !query->packed && !key->packed && !value->packed) {
+    at::Tensor w = at::cat({query->weight, key->weight, value->weight});  // (3 x hidden, hidden)
+    at::Tensor b = at::cat({query->bias, key->bias, value->bias});        // (3 x hidden)
+    // Three (batch, seq, hidden) views of the one product (batch, seq, 3 x hidden); split's
+    // backward is one concatenation of the three gradients (select's would zero-fill the whole
+    // product's gradient once per view, then add them).
+    auto parts = at::linear(hidden, w, b).split(heads * head_dim, -1);
+    q = split_heads(parts[0]), k = split_heads(parts[1]), v = split_heads(parts[2]);
+  } else {
+    q = split_heads(query->forward(hidden));
+    k = split_heads(key->forward(hidden));
+    v = split_heads(value->forward(hidden));
+  }
+  if (composed_attention && is_training() && dropout > 0 && hidden.is_cpu()) {
+    const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
+    at::Tensor scores = at::matmul(q, k.transpose(-2, -1)).mul_(scale);  // (batch, heads, seq, seq)
+    if (mask.defined()) scores.add_(mask);
+    at::Tensor probs = model::dropout(at::softmax(scores, -1), dropout, /*train=*/true);
+    at::Tensor out = at::matmul(probs, v);  // (batch, heads, seq, head_dim)
+    return out.transpose(1, 2).reshape({batch, seq, heads * head_dim});  // (batch, seq, hidden)
+  }
   std::optional<at::Tensor> attn_mask;
   if (mask.defined()) attn_mask = mask;
   // Attention-probability dropout happens inside the kernel, as in HF's sdpa path.
@@ -101,7 +122,7 @@ BertResidualOutput::BertResidualOutput(int64_t in, int64_t hidden, double eps, d
 }
 
 at::Tensor BertResidualOutput::forward(const at::Tensor& x, const at::Tensor& residual) {
-  at::Tensor h = at::dropout(dense->forward(x), dropout, is_training());  // (batch, seq, hidden)
+  at::Tensor h = model::dropout(dense->forward(x), dropout, is_training());  // (batch, seq, hidden)
   return LayerNorm_->forward(h + residual);
 }
 

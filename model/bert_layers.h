@@ -85,6 +85,16 @@ class BertSelfAttention : public torch::nn::Module {
   std::shared_ptr<Dense> query, key, value;
   int64_t heads, head_dim;
   double dropout;
+  // q, k and v from one GEMM over the concatenated weights (hidden -> 3 x hidden) instead of
+  // three: one pass over the input, a wider GEMM, and in backward one input-gradient GEMM instead
+  // of three plus two sums. The parameters stay the three HF tensors (the concatenation is
+  // differentiated through). Off for int8-packed layers (inference); tests compare both paths.
+  bool fused_qkv = true;
+  // Training on CPU: attention as matmul / softmax / dropout / matmul with the probabilities'
+  // dropout mask from model::dropout, instead of scaled_dot_product_attention, whose CPU path
+  // with dropout (the math fallback; the fused CPU kernel has no dropout) draws that mask with
+  // ATen's per-element bernoulli_. Same arithmetic as that fallback otherwise.
+  bool composed_attention = true;
 };
 
 // Dense + dropout + residual + LayerNorm; used after attention ("attention.output") and after

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "common/error.h"
+#include "model/fast_dropout.h"
 
 namespace berth::model {
 
@@ -95,8 +96,8 @@ void BertClassifier::reset_classifier(std::optional<at::Generator> gen) {
 BertOutput BertClassifier::forward(const at::Tensor& input_ids, const at::Tensor& attention_mask,
                                    const at::Tensor& token_type_ids) {
   BertOutput out = bert->forward(input_ids, attention_mask, token_type_ids);
-  at::Tensor h = at::dropout(out.pooled, classifier_dropout, is_training());  // (batch, hidden)
-  out.logits = classifier->forward(h);                                        // (batch, num_labels)
+  at::Tensor h = model::dropout(out.pooled, classifier_dropout, is_training());  // (batch, hidden)
+  out.logits = classifier->forward(h);  // (batch, num_labels)
   return out;
 }
 

@@ -45,7 +45,7 @@ int64_t AdamW::steps_taken() const {
 // torch.optim.AdamW(fused=True)'s arithmetic: each group (with and without weight decay) in one
 // kernel; the step count is advanced before the update (bias correction uses the new count) and
 // taken back where found_inf says the step was skipped, as torch does.
-void AdamW::step_on_device(const at::Tensor& found_inf) {
+void AdamW::step_on_device(const at::Tensor& found_inf, const at::Tensor& grad_divisor) {
   c10::NoGradGuard no_grad;
   if (!opt_.fused || params_.empty()) {
     throw Error("optimizer", "step_on_device() needs the fused AdamW", "", ExitCode::kInternal);
@@ -61,15 +61,16 @@ void AdamW::step_on_device(const at::Tensor& found_inf) {
     v[k].push_back(exp_avg_sq_[i]);
   }
   device_step_.add_(1);
-  std::optional<at::Tensor> inf;
+  std::optional<at::Tensor> inf, divisor;
   if (found_inf.defined()) inf = found_inf;
+  if (grad_divisor.defined()) divisor = grad_divisor;
   for (int k = 0; k < 2; ++k) {
     if (p[k].empty()) continue;
     // One step tensor for every parameter: the kernel only reads it.
     std::vector<at::Tensor> steps(p[k].size(), device_step_);
     at::_fused_adamw_(p[k], g[k], m[k], v[k], /*max_exp_avg_sqs=*/{}, steps, lr_, opt_.beta1,
                       opt_.beta2, k == 1 ? opt_.weight_decay : 0.0, opt_.eps, /*amsgrad=*/false,
-                      /*maximize=*/false, /*grad_scale=*/std::nullopt, inf);
+                      /*maximize=*/false, /*grad_scale=*/divisor, inf);
   }
   if (found_inf.defined()) device_step_.sub_(found_inf.reshape({}));
 }
@@ -165,22 +166,31 @@ void AdamW::load_state(const std::vector<std::pair<std::string, at::Tensor>>& st
   if (device_step_.defined()) device_step_.fill_(static_cast<double>(steps));
 }
 
-void clip_grad_norm_on_device(const std::vector<at::Tensor>& params, double max_norm,
-                              at::Tensor& norm_out) {
+at::Tensor clip_coef_on_device(const std::vector<at::Tensor>& params, double max_norm,
+                               at::Tensor& norm_out) {
   c10::NoGradGuard no_grad;
   std::vector<at::Tensor> grads;
   for (const auto& p : params)
     if (p.grad().defined()) grads.push_back(p.grad());
   if (grads.empty()) {
     norm_out.zero_();
-    return;
+    return {};
   }
   auto total = at::stack(at::_foreach_norm(grads, 2)).to(at::kFloat).norm(2);
   norm_out.copy_(total.reshape(norm_out.sizes()));
-  if (max_norm > 0) {
-    auto coef = (max_norm / (total + 1e-6)).clamp_max(1.0);  // 0-dim, on the gradients' device
-    at::_foreach_mul_(grads, coef);
-  }
+  if (max_norm <= 0) return {};
+  return (max_norm / (total + 1e-6)).clamp_max(1.0);  // 0-dim, on the gradients' device
+}
+
+void clip_grad_norm_on_device(const std::vector<at::Tensor>& params, double max_norm,
+                              at::Tensor& norm_out) {
+  at::Tensor coef = clip_coef_on_device(params, max_norm, norm_out);
+  if (!coef.defined()) return;
+  c10::NoGradGuard no_grad;
+  std::vector<at::Tensor> grads;
+  for (const auto& p : params)
+    if (p.grad().defined()) grads.push_back(p.grad());
+  at::_foreach_mul_(grads, coef);
 }
 
 double clip_grad_norm(const std::vector<at::Tensor>& params, double max_norm) {

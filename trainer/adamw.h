@@ -39,8 +39,11 @@ class AdamW {
   // The fused update with the learning rate already set by set_lr(); where `found_inf` (a
   // 1-element float tensor, fp16 loss scaling) is non-zero the kernel leaves everything as it
   // was and the step count is not advanced. Reads no host value: capturable in a CUDA graph.
+  // `grad_divisor` (a 0-dim float tensor, optional): every gradient is divided by it inside the
+  // kernel (and stored so), which is how gradient clipping joins the update instead of taking a
+  // pass of its own over all gradients (clip_coef_on_device).
   void set_lr(double lr);
-  void step_on_device(const at::Tensor& found_inf = {});
+  void step_on_device(const at::Tensor& found_inf = {}, const at::Tensor& grad_divisor = {});
   bool fused() const { return opt_.fused; }
   // Updates applied so far (the fused path keeps the count on the device: this reads it back).
   int64_t steps_taken() const;
@@ -75,5 +78,10 @@ double clip_grad_norm(const std::vector<at::Tensor>& params, double max_norm);
 // 1-element float tensor) and nothing is read back, so it can run inside a CUDA graph.
 void clip_grad_norm_on_device(const std::vector<at::Tensor>& params, double max_norm,
                               at::Tensor& norm_out);
+// The measuring half of clip_grad_norm_on_device: writes the norm and returns the factor the
+// gradients are to be multiplied by (0-dim, at most 1), without touching them; undefined when
+// max_norm <= 0 or no parameter has a gradient.
+at::Tensor clip_coef_on_device(const std::vector<at::Tensor>& params, double max_norm,
+                               at::Tensor& norm_out);
 
 }  // namespace berth::trainer

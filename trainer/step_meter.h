@@ -14,6 +14,9 @@ struct StepMeter {
   int64_t padded = 0;   // this rank's padded positions (ids in its batches)
   double seconds = 0;   // wall time of the steps, loss reads included
   double loss = 0;      // sum of the steps' mean losses
+  // Process CPU time of the steps (all threads): on a shared machine far less disturbed by
+  // other processes than wall time (bench/cpu_lever_ab.sh compares levers by it).
+  double cpu_seconds = 0;
   // Where this rank's step time went (debug log), and how long backward waited for gradient
   // all-reduces.
   double forward = 0, backward = 0, finish = 0, optimizer = 0, comm_wait = 0;

@@ -88,6 +88,7 @@ std::vector<Option> options(TrainConfig& c) {
       {"train.tune_thresholds", &c.train.tune_thresholds, R::kMayChange},
       {"train.run_dir", &c.train.run_dir, R::kMayChange},
       {"train.deterministic", &c.train.deterministic, R::kMayChange},
+      {"train.profile_step", &c.train.profile_step, R::kMayChange},
       {"checkpoint.dir", &c.checkpoint.dir, R::kMayChange},
       {"checkpoint.every_steps", &c.checkpoint.every_steps, R::kMayChange},
       {"checkpoint.every_minutes", &c.checkpoint.every_minutes, R::kMayChange},
@@ -99,6 +100,7 @@ std::vector<Option> options(TrainConfig& c) {
       {"runtime.comm_timeout_s", &c.runtime.comm_timeout_s, R::kMayChange},
       {"runtime.log_level", &c.runtime.log_level, R::kMayChange},
       {"runtime.cudnn_attention", &c.runtime.cudnn_attention, R::kMayChange},
+      {"runtime.fast_dropout", &c.runtime.fast_dropout, R::kMayChange},
       {"runtime.cuda_graphs", &c.runtime.cuda_graphs, R::kMayChange},
       {"runtime.graph_length_multiple", &c.runtime.graph_length_multiple, R::kMayChange},
       {"runtime.graph_warmup_steps", &c.runtime.graph_warmup_steps, R::kMayChange},
@@ -389,6 +391,8 @@ void TrainConfig::validate(const std::string& origin) const {
   if (train.eval_every < 0) fail("train.eval_every", "must be >= 0 (0 = epoch ends)", "");
   if (train.log_every < 1) fail("train.log_every", "must be at least 1", "");
   if (train.early_stopping_patience < 0) fail("train.early_stopping_patience", "must be >= 0", "");
+  if (train.profile_step < 0)
+    fail("train.profile_step", "must be >= 0 (0 = off)", "e.g. --set train.profile_step=20");
   if (train.run_dir.empty()) fail("train.run_dir", "is empty", "e.g. runs/sst2");
   if (checkpoint.every_steps < 0) fail("checkpoint.every_steps", "must be >= 0 (0 = off)", "");
   if (!(checkpoint.every_minutes >= 0)) fail("checkpoint.every_minutes", "must be >= 0", "");

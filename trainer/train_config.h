@@ -75,6 +75,9 @@ struct TrainOptions {
   bool tune_thresholds = false;
   std::string run_dir = "runs/default";  // log, metrics.jsonl, checkpoints (by default)
   bool deterministic = true;
+  // Record optimizer step N (1-based) with LibTorch's profiler into
+  // <run_dir>/profile-step-N-rank-R.json (bench/profile_table.py summarises it); 0 = off.
+  int64_t profile_step = 0;
 };
 
 struct CheckpointOptions {
@@ -92,6 +95,9 @@ struct RuntimeOptions {
   double comm_timeout_s = 300;
   std::string log_level = "info";
   bool cudnn_attention = false;  // let SDPA use cuDNN on CUDA (slow on new shapes; see docs)
+  // CPU dropout masks from Berth's counter-based generator (model/fast_dropout.h) rather than
+  // ATen's per-element bernoulli_; false gives ATen's masks.
+  bool fast_dropout = true;
   // CUDA, one rank: capture each step (forward, backward, clipping, AdamW) as a CUDA graph per
   // padded batch shape and replay it; needs optim.fused. Lengths are rounded up to a multiple
   // of graph_length_multiple so that a handful of shapes cover a run.

@@ -13,6 +13,7 @@
 #include "model/attention_backend.h"
 #include "model/autocast_guard.h"
 #include "model/decision_thresholds.h"
+#include "model/fast_dropout.h"
 #include "trainer/preflight.h"
 #include "trainer/tensorboard_sink.h"
 #include "trainer/training_checkpoint.h"
@@ -74,14 +75,16 @@ void TrainingRun::set_up_runtime() {
                                   {comm_.rank(), comm_.local_rank(), comm_.local_size()}, gpus);
   }
   if (device_.is_cuda()) model::set_cudnn_attention(cfg_.runtime.cudnn_attention);
+  model::set_fast_dropout(cfg_.runtime.fast_dropout);
   amp_ = model::autocast_dtype(cfg_.train.precision);
   warn_if_slow_bf16("trainer", to_string(cfg_.train.precision), device_.str());
   if (cfg_.train.deterministic) {
     at::globalContext().setDeterministicAlgorithms(true, true);
-    // Deterministic mode also fills every fresh CUDA tensor with NaN (a debugging aid against
-    // reads of uninitialised memory, which no kernel used here does): one more launch and one
-    // more write per allocation, off on the GPU.
-    if (device_.is_cuda()) at::globalContext().setDeterministicFillUninitializedMemory(false);
+    // Deterministic mode also fills every fresh tensor with NaN (a debugging aid against reads
+    // of uninitialised memory, which no kernel used here does; results do not depend on it):
+    // one more write per allocation, off. On CPU those fills were 9 % of the op time of a
+    // profiled training step of the default model (every at::empty; BENCHMARKS.md).
+    at::globalContext().setDeterministicFillUninitializedMemory(false);
   }
   // Dropout differs per rank (seed + rank) yet is reproducible.
   at::manual_seed(static_cast<uint64_t>(cfg_.train.seed) + comm_.rank());

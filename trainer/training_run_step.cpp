@@ -1,6 +1,8 @@
+#include <ATen/record_function.h>
 #include <c10/core/GradMode.h>
 
 #include <cmath>
+#include <ctime>
 #include <numeric>
 
 #include "common/error.h"
@@ -8,6 +10,7 @@
 #include "model/autocast_guard.h"
 #include "model/batch_tensors.h"
 #include "model/classification_loss.h"
+#include "trainer/step_profiler.h"
 #include "trainer/stop_signal.h"
 #include "trainer/training_run.h"
 
@@ -17,7 +20,12 @@ namespace berth::trainer {
 // norm and the fp16 overflow flag stay there (step_loss_, grad_norm_) and are read once per
 // logging window by flush_losses(), so a GPU is never left waiting for the CPU to launch work.
 void TrainingRun::train_step() {
+  std::optional<StepProfiler> profiler;
+  if (cfg_.train.profile_step == state_.step + 1)
+    profiler.emplace(fmt::format("{}/profile-step-{}-rank-{}.json", cfg_.train.run_dir,
+                                 state_.step + 1, comm_.rank()));
   auto t0 = Clock::now();
+  const std::clock_t cpu0 = std::clock();
   if (plan_epoch_ != state_.epoch) {
     plan_.emplace(lengths_, state_.epoch,
                   EpochPlanOptions{cfg_.data.batch_size, static_cast<uint64_t>(cfg_.train.seed),
@@ -95,6 +103,7 @@ void TrainingRun::train_step() {
     window_.finish += seconds_since(tw);
     window_.comm_wait += reducer_->take_wait_seconds();
     auto to = Clock::now();
+    RECORD_USER_SCOPE("optimizer");
     optimizer_update(lr);
     // The reducer's buckets are free again once the .grad views are dropped (several ranks).
     if (!persistent_grads_)
@@ -116,6 +125,12 @@ void TrainingRun::train_step() {
   // Reading the losses back waits for the queued steps: that wait is training time.
   if (log_now) flush_losses();
   double dt = seconds_since(t0);
+  window_.cpu_seconds += static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;
+  if (profiler) {
+    settle_device();
+    log_->info("step {} profiled ({:.3f} s with the profiler's cost): {}", state_.step, dt,
+               profiler->stop());
+  }
   state_.train_seconds += dt;
   session_.seconds += dt;
   session_.steps += 1;
@@ -140,6 +155,7 @@ void TrainingRun::forward_backward(const model::BatchTensors& t) {
   auto tf = Clock::now();
   at::Tensor loss;
   {
+    RECORD_USER_SCOPE("forward");
     model::AutocastGuard ac(device_.type(), amp_);
     auto logits = model_.model->forward(t.input_ids, t.attention_mask, t.token_type_ids).logits;
     // Sum over this rank's examples divided by the global normaliser: summing gradients over
@@ -149,7 +165,10 @@ void TrainingRun::forward_backward(const model::BatchTensors& t) {
         normaliser_;
   }
   auto tb = Clock::now();
-  scaler_->scale_loss(loss).backward();
+  {
+    RECORD_USER_SCOPE("backward");
+    scaler_->scale_loss(loss).backward();
+  }
   step_loss_.narrow(0, 0, 1).add_(loss.detach().reshape({1}));
   window_.forward += std::chrono::duration<double>(tb - tf).count();
   window_.backward += seconds_since(tb);
@@ -161,9 +180,12 @@ void TrainingRun::optimizer_update(double lr) {
   at::Tensor found_inf = scaler_->unscale_on_device(grads);
   if (found_inf.defined()) step_loss_.narrow(0, 1, 1).copy_(found_inf);
   if (optim_->fused()) {
-    // Clipping inf gradients gives NaN ones, which the fused kernel then skips with the step.
-    clip_grad_norm_on_device(params_, cfg_.optim.max_grad_norm, grad_norm_);
-    optim_->step_on_device(found_inf);
+    // The clipping factor is applied inside the kernel (as a divisor of the gradients) rather
+    // than by a pass of its own over every gradient: one read and write of 91 MB fewer per step
+    // for the default model. With fp16 an inf norm gives a NaN divisor, and the kernel skips
+    // the step on found_inf anyway.
+    at::Tensor coef = clip_coef_on_device(params_, cfg_.optim.max_grad_norm, grad_norm_);
+    optim_->step_on_device(found_inf, coef.defined() ? coef.reciprocal() : at::Tensor());
     return;
   }
   // The unfused update takes its decision on the host (the only read-back, fp16 only).
@@ -245,6 +267,8 @@ void TrainingRun::log_progress(double lr) {
                         {"samples", window_.samples},
                         {"tokens", window_.tokens},
                         {"seconds", window_.seconds},
+                        {"cpu_seconds", window_.cpu_seconds},
+                        {"padded_tokens", window_.padded * comm_.world_size()},
                         {"stepped", last_stepped_},
                         {"eta_s", eta}};
   rec["grad_norm"] = std::isfinite(grad_norm) ? nlohmann::json(grad_norm) : nlohmann::json();

@@ -192,6 +192,41 @@ TEST(AdamW, FusedContinuesExactlyFromLoadedState) {
   EXPECT_EQ(oc.steps_taken(), 6);
 }
 
+// The training step's path: the clipping factor handed to the fused kernel as a divisor of the
+// gradients, against clipping first (a pass of its own) and the plain fused update. Both with
+// the norm above the limit (clipping acts) and below it (factor 1).
+TEST(AdamW, ClipInsideTheFusedKernelEqualsClipThenStep) {
+  for (double max_norm : {0.5, 1e3}) {
+    SCOPED_TRACE(max_norm);
+    at::manual_seed(11);
+    auto init_w = at::randn({6, 5}), init_b = at::randn({5});
+    auto make = [&](const at::Tensor& t) { return t.clone().set_requires_grad(true); };
+    auto w1 = make(init_w), b1 = make(init_b), w2 = make(init_w), b2 = make(init_b);
+    AdamWOptions o{0.9, 0.999, 1e-8, 0.01};
+    o.fused = true;
+    AdamW first({{"dense.weight", w1}, {"dense.bias", b1}}, o);
+    AdamW inside({{"dense.weight", w2}, {"dense.bias", b2}}, o);
+    at::Tensor n1 = at::zeros({}), n2 = at::zeros({});
+    for (int step = 0; step < 4; ++step) {
+      auto gw = at::randn({6, 5}), gb = at::randn({5});
+      w1.mutable_grad() = gw.clone(), b1.mutable_grad() = gb.clone();
+      w2.mutable_grad() = gw.clone(), b2.mutable_grad() = gb.clone();
+      first.set_lr(1e-2), inside.set_lr(1e-2);
+      clip_grad_norm_on_device({w1, b1}, max_norm, n1);
+      first.step_on_device();
+      at::Tensor coef = clip_coef_on_device({w2, b2}, max_norm, n2);
+      ASSERT_TRUE(coef.defined());
+      inside.step_on_device({}, coef.reciprocal());
+      EXPECT_NEAR(n1.item<double>(), n2.item<double>(), 1e-6);
+      // The kernel leaves the gradients clipped, as the separate pass does.
+      EXPECT_LE((w1.grad() - w2.grad()).abs().max().item<double>(), 1e-6);
+    }
+    EXPECT_LE((w1.detach() - w2.detach()).abs().max().item<double>(), 1e-6);
+    EXPECT_LE((b1.detach() - b2.detach()).abs().max().item<double>(), 1e-6);
+    EXPECT_GT((w1.detach() - init_w).abs().max().item<double>(), 1e-3);  // it moved
+  }
+}
+
 TEST(ClipGradNorm, OnDeviceEqualsTheHostVersion) {
   auto p = at::zeros({3}).set_requires_grad(true);
   auto q = at::zeros({3}).set_requires_grad(true);

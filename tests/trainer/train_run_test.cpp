@@ -306,6 +306,52 @@ TEST_F(TrainRun, UnfusedAdamWTracksTheFusedOneOver200Steps) {
   EXPECT_GT(std::abs(a[1] - a[200]), 0.1) << "the loss never moved: the test proves nothing";
 }
 
+// runtime.fast_dropout (Berth's counter-based masks, the default) against ATen's masks: other
+// masks, so not the same curve, but the same training. Over the first steps the weights are still
+// nearly the same and only the masks differ (1e-2); later the curves drift apart as dropout noise
+// compounds (by up to ~0.3 a step on this 60-example set), but their means over the 40 steps
+// agree (0.05) and both fall. The same setting twice is bitwise repeatable (the masks come from
+// the seeded generator).
+TEST_F(TrainRun, FastDropoutTrainsLikeAtenDropout) {
+  const std::string steps =
+      "--set train.max_steps=40 --set optim.warmup_steps=4 --set optim.lr=5e-3";
+  ASSERT_EQ(train(config("fast-dropout", "tiny-dropout"), steps).exit_code, 0);
+  ASSERT_EQ(train(config("fast-dropout-again", "tiny-dropout"), steps).exit_code, 0);
+  auto r =
+      train(config("aten-dropout", "tiny-dropout"), steps + " --set runtime.fast_dropout=false");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto f = losses("fast-dropout"), again = losses("fast-dropout-again"), a = losses("aten-dropout");
+  ASSERT_EQ(f.size(), 40u);
+  ASSERT_EQ(a.size(), 40u);
+  double mean_fast = 0, mean_aten = 0;
+  for (int s = 1; s <= 40; ++s) {
+    EXPECT_EQ(f[s], again[s]) << "step " << s;
+    if (s <= 5) EXPECT_NEAR(f[s], a[s], 1e-2) << "step " << s;
+    mean_fast += f[s] / 40, mean_aten += a[s] / 40;
+  }
+  EXPECT_NEAR(mean_fast, mean_aten, 0.05);
+  EXPECT_NE(f[3], a[3]) << "the setting changed nothing: the test proves nothing";
+  for (auto* run : {&f, &a}) {
+    double first = 0, last = 0;
+    for (int s = 1; s <= 5; ++s) first += (*run)[s] / 5, last += (*run)[35 + s] / 5;
+    EXPECT_GT(first - last, 0.1) << "the loss never fell: the test proves nothing";
+  }
+}
+
+// train.profile_step: that step (only) is written as a Chrome trace with the phases that
+// bench/profile_table.py sums by, and the ATen ops inside them.
+TEST_F(TrainRun, ProfileStepWritesATraceOfThatStep) {
+  auto r = train(config("profiled", "tiny-dropout"),
+                 "--set train.max_steps=3 --set train.profile_step=2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(fs::exists(*dir_ / "profiled" / "profile-step-1-rank-0.json"));
+  auto trace = read_file(*dir_ / "profiled" / "profile-step-2-rank-0.json");
+  for (const char* name :
+       {"\"forward\"", "\"backward\"", "\"optimizer\"", "aten::addmm", "aten::_fused_adamw_"})
+    EXPECT_NE(trace.find(name), std::string::npos) << name;
+  EXPECT_EQ(losses("profiled").size(), 3u);
+}
+
 // A second run on a run directory in use stops at once, naming the holder; the holder's files
 // are untouched. Once the holder is gone the same command runs.
 TEST_F(TrainRun, ARunDirectoryInUseIsRefusedAtStart) {
