@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "common/cpu_features.h"
 #include "common/error.h"
+#include "common/log.h"
 #include "data/batch.h"
 #include "data/corpus.h"
 #include "data/label_list.h"
@@ -23,7 +24,6 @@
 #include "model/batch_tensors.h"
 #include "model/decision_thresholds.h"
 #include "model/int8_linear.h"
-#include "model/model_log.h"
 #include "model/multi_label_metrics.h"
 #include "model/pretrained.h"
 #include "model/window_aggregator.h"
@@ -199,7 +199,7 @@ Predictor::Predictor(const PredictorOptions& o) : impl_(std::make_unique<Impl>()
     // The classifier head stays fp32: it is a few hundred weights and its rounding would move
     // the scores directly.
     const int n = quantize_linears_int8(*s.loaded.model, {"classifier"});
-    logging::info("int8: " + std::to_string(n) + " linear layers quantised (fbgemm, per channel)");
+    log::get("model")->info("int8: {} linear layers quantised (fbgemm, per channel)", n);
   }
   s.max_length =
       static_cast<int>(std::min<int64_t>(o.max_length, s.loaded.config.max_position_embeddings));

@@ -10,7 +10,7 @@
 #include "common/durable_fs.h"
 #include "common/error.h"
 #include "common/file_read.h"
-#include "model/model_log.h"
+#include "common/log.h"
 #include "model/safetensors.h"
 
 namespace berth::model {
@@ -124,6 +124,7 @@ const std::vector<std::string>& tokenizer_file_names() {
 
 LoadedClassifier load_classifier(const std::string& dir_str, const LoadOptions& options,
                                  const c10::Device& device) {
+  const auto logger = log::get("model");
   const fs::path dir(dir_str);
   if (!fs::is_directory(dir))
     throw model_error("model", "model directory " + dir_str + " does not exist",
@@ -155,8 +156,8 @@ LoadedClassifier load_classifier(const std::string& dir_str, const LoadOptions& 
     } else if (ignorable_buffer(n)) {
       continue;
     } else if (!source_of.emplace(n, e.name).second) {
-      logging::warn(weights.string() + ": \"" + source_of[n] + "\" and \"" + e.name +
-                    "\" both map to " + n + "; using the first");
+      logger->warn("{}: \"{}\" and \"{}\" both map to {}; using the first", weights.string(),
+                   source_of[n], e.name, n);
     }
   }
 
@@ -216,25 +217,26 @@ LoadedClassifier load_classifier(const std::string& dir_str, const LoadOptions& 
     model->bert->pooler->dense->reset(config.initializer_range, gen);
     out.newly_initialised.push_back("bert.pooler.dense.weight");
     out.newly_initialised.push_back("bert.pooler.dense.bias");
-    logging::warn(weights.string() +
-                  ": no pooler weights; bert.pooler.dense initialised randomly (fine-tune before "
-                  "relying on the pooled output)");
+    logger->warn(
+        "{}: no pooler weights; bert.pooler.dense initialised randomly (fine-tune before relying "
+        "on the pooled output)",
+        weights.string());
   }
   if (head_missing) {
     model->reset_classifier(gen);
     out.newly_initialised.push_back("classifier.weight");
     out.newly_initialised.push_back("classifier.bias");
     if (head_discarded)
-      logging::warn(weights.string() + ": stored classifier head does not have " +
-                    std::to_string(num_labels) + " labels; discarded and initialised anew");
+      logger->warn(
+          "{}: stored classifier head does not have {} labels; discarded and initialised anew",
+          weights.string(), num_labels);
     else
-      logging::info(weights.string() + ": no classifier head; initialised a new one with " +
-                    std::to_string(num_labels) + " labels");
+      logger->info("{}: no classifier head; initialised a new one with {} labels", weights.string(),
+                   num_labels);
   }
   if (!unexpected.empty())
-    logging::info(
-        weights.string() + ": " + std::to_string(unexpected.size()) +
-        " tensor(s) not used by BertForSequenceClassification: " + join_names(unexpected));
+    logger->info("{}: {} tensor(s) not used by BertForSequenceClassification: {}", weights.string(),
+                 unexpected.size(), join_names(unexpected));
 
   model->to(device);
   model->eval();
@@ -271,8 +273,8 @@ void save_pretrained(const std::string& dir_str, BertClassifier& model, const Be
   if (!same_dir)
     for (const auto& name : tokenizer_file_names())
       if (fs::exists(src / name)) write_file_atomically(dir / name, read_whole(src / name));
-  logging::info("saved " + dir_str + " (" + std::to_string(label_names.size()) + " labels, " +
-                std::to_string(tensors.size()) + " tensors)");
+  log::get("model")->info("saved {} ({} labels, {} tensors)", dir_str, label_names.size(),
+                          tensors.size());
 }
 
 }  // namespace berth::model
