@@ -17,10 +17,18 @@ int main(int argc, char** argv) {
   layout.id_chunk = 8;  // a few KB instead of ~330 KB of empty chunks
   layout.row_chunk = 2;
   CorpusWriter w(argv[1], layout);
-  std::vector<Example> ex(3);
-  ex[0] = {{101, 7592, 102, 2088, 102}, {0, 0, 0, 1, 1}, 0, 2};
-  ex[1] = {{101, 2204, 102, 102}, {0, 0, 0, 1}, 1, 3};
-  ex[2] = {{101, 2919, 2143, 102, 2006, 102}, {0, 0, 0, 0, 1, 1}, 0, 5};
+  auto example = [](std::vector<int32_t> ids, std::vector<int8_t> types, int32_t label,
+                    int64_t row) {
+    Example e;
+    e.input_ids = std::move(ids);
+    e.token_type_ids = std::move(types);
+    e.label = label;
+    e.source_row = row;
+    return e;
+  };
+  std::vector<Example> ex = {example({101, 7592, 102, 2088, 102}, {0, 0, 0, 1, 1}, 0, 2),
+                             example({101, 2204, 102, 102}, {0, 0, 0, 1}, 1, 3),
+                             example({101, 2919, 2143, 102, 2006, 102}, {0, 0, 0, 0, 1, 1}, 0, 5)};
   w.append(ex);
   CorpusInfo info;
   info.tokenizer_fingerprint = "fuzz";

@@ -195,12 +195,19 @@ EOF
   # staging mount point, so slurm.conf, the munge socket and $S/shared stay where they were.
   local stage=/run/berth-slurm-stage
   mkdir -p "$stage"
+  # A checkout under /tmp (CI clones there) would vanish behind the node's own /tmp: bind it
+  # back the same way, as a cluster's software directory is visible on every node.
+  local repo repo_stage=/run/berth-slurm-repo-stage
+  repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+  mkdir -p "$repo_stage"
   for n in $(node_list); do
     nsenter --net=/run/netns/berth-$n unshare --uts --mount --propagation private -- bash -ec "
       hostname $n
       mount --bind '$S' '$stage'
+      case '$repo' in /tmp/*) mount --bind '$repo' '$repo_stage' ;; esac
       mount --bind '$S/nodes/$n/tmp' /tmp
       mkdir -p '$S' && mount --bind '$stage' '$S' && umount '$stage'
+      case '$repo' in /tmp/*) mkdir -p '$repo' && mount --bind '$repo_stage' '$repo' && umount '$repo_stage' ;; esac
       mount --bind '$S/hosts' /etc/hosts
       mkdir -p \"\$HOME/.cache/berth/corpora\" \"\$HOME/.cache/berth/verified\"
       mount --bind '$S/nodes/$n/cache/corpora' \"\$HOME/.cache/berth/corpora\"
