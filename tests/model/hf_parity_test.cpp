@@ -51,6 +51,18 @@ void expect_clean_hf_load(const OracleResult& oracle) {
   EXPECT_EQ(oracle.info["attn_implementation"], "sdpa");
 }
 
+// Relative difference of one parameter's gradient from the oracle's. The attention key bias
+// adds one constant to every score of a query, which softmax ignores: its gradient is zero up to
+// rounding on both sides, so its own scale is noise; it is measured against the same layer's
+// query-weight gradient instead.
+double gradient_rel_diff(const at::Tensor& g, OracleResult& oracle, size_t batch,
+                         const std::string& name) {
+  at::Tensor ref = oracle.get(batch, "grad." + name);
+  if (name.find("attention.self.key.bias") == std::string::npos) return max_rel_diff(g, ref);
+  const std::string query = "grad." + name.substr(0, name.find("key.bias")) + "query.weight";
+  return max_abs_diff(g, ref) / oracle.get(batch, query).abs().max().item<double>();
+}
+
 TEST(HfParity, ParameterNamesAndShapesAreHfStateDictKeys) {
   auto r = run_python("model_oracle.py names '" + default_model().string() + "' 3");
   auto hf = nlohmann::json::parse(r.out);
@@ -141,17 +153,7 @@ TEST(HfParity, TransformersCheckpointLoadsInBerthWithSameLogitsAndGradients) {
     for (auto& name : grads) {
       at::Tensor g = params[name].grad();
       ASSERT_TRUE(g.defined()) << name;
-      at::Tensor ref = oracle.get(i, "grad." + name);
-      // The attention key bias adds one constant to every score of a query, which softmax
-      // ignores: its gradient is zero up to rounding on both sides, so its own scale is noise.
-      // Measure it against the same layer's query-weight gradient instead.
-      double rel = name.find("attention.self.key.bias") == std::string::npos
-                       ? max_rel_diff(g, ref)
-                       : max_abs_diff(g, ref) /
-                             oracle.get(i, "grad.bert.encoder.layer.0.attention.self.query.weight")
-                                 .abs()
-                                 .max()
-                                 .item<double>();
+      double rel = gradient_rel_diff(g, oracle, i, name);
       std::cout << ", " << name << " " << rel;
       EXPECT_LE(rel, kTol) << "gradient of " << name << " batch " << i;
     }
@@ -215,17 +217,7 @@ TEST(HfParity, MultiLabelLossAndGradientsMatchTransformers) {
     for (auto& name : grads) {
       at::Tensor g = params[name].grad();
       ASSERT_TRUE(g.defined()) << name;
-      at::Tensor ref = oracle.get(i, "grad." + name);
-      // The attention key bias adds one constant to every score of a query, which softmax
-      // ignores: its gradient is zero up to rounding on both sides, so its own scale is noise.
-      // Measure it against the same layer's query-weight gradient instead.
-      double rel = name.find("attention.self.key.bias") == std::string::npos
-                       ? max_rel_diff(g, ref)
-                       : max_abs_diff(g, ref) /
-                             oracle.get(i, "grad.bert.encoder.layer.0.attention.self.query.weight")
-                                 .abs()
-                                 .max()
-                                 .item<double>();
+      double rel = gradient_rel_diff(g, oracle, i, name);
       std::cout << ", " << name << " " << rel;
       EXPECT_LE(rel, kTol) << "gradient of " << name << " batch " << i;
     }
