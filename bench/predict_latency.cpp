@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/error.h"
@@ -36,14 +37,33 @@ int main(int argc, char** argv) {
     if (texts.empty()) throw std::runtime_error(std::string("no texts in ") + argv[2]);
 
     berth::model::Predictor predictor(o);
-    for (size_t i = 0; i < warmup; ++i) predictor.predict({texts[i % texts.size()]});
     std::vector<double> ms;
-    for (size_t i = 0; i < std::min(count, texts.size()); ++i) {
-      const auto t0 = std::chrono::steady_clock::now();
-      auto p = predictor.predict({texts[i]});
-      const auto t1 = std::chrono::steady_clock::now();
-      if (p.size() != 1) throw std::runtime_error("expected one prediction");
-      ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    auto timed = [&] {
+      for (size_t i = 0; i < warmup; ++i) predictor.predict({texts[i % texts.size()]});
+      for (size_t i = 0; i < std::min(count, texts.size()); ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        auto p = predictor.predict({texts[i]});
+        const auto t1 = std::chrono::steady_clock::now();
+        if (p.size() != 1) throw std::runtime_error("expected one prediction");
+        ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+      }
+    };
+    // BERTH_LATENCY_ON_THREAD=1 times the loop on a second thread, as berth serve's batch worker
+    // runs it: isolates what the thread itself costs from what HTTP costs.
+    const char* on_thread = std::getenv("BERTH_LATENCY_ON_THREAD");
+    if (on_thread != nullptr && std::string(on_thread) == "1") {
+      std::exception_ptr failed;
+      std::thread worker([&] {
+        try {
+          timed();
+        } catch (...) {
+          failed = std::current_exception();
+        }
+      });
+      worker.join();
+      if (failed) std::rethrow_exception(failed);
+    } else {
+      timed();
     }
     double mean = 0;
     for (double m : ms) mean += m;

@@ -46,13 +46,7 @@ std::vector<std::vector<size_t>> split_by_length(const std::vector<data::Example
 }
 
 Batcher::Batcher(model::Predictor& predictor, BatchOptions options, Metrics& metrics)
-    : predictor_(predictor), options_(options), metrics_(metrics) {
-  worker_ = std::thread([this] { run(); });
-}
-
-Batcher::~Batcher() {
-  stop();
-}
+    : predictor_(predictor), options_(options), metrics_(metrics) {}
 
 void Batcher::announce() {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -88,11 +82,9 @@ std::vector<model::Prediction> Batcher::submit(std::vector<data::Example> exampl
 void Batcher::stop() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (stopping_ && !worker_.joinable()) return;
     stopping_ = true;
   }
   cv_.notify_all();
-  if (worker_.joinable()) worker_.join();
 }
 
 void Batcher::run() {

@@ -1,5 +1,5 @@
-// Dynamic batching for `berth serve`: request threads queue their tokenized examples; one worker
-// thread owns the Predictor and runs them in shared forward passes.
+// Dynamic batching for `berth serve`: request threads queue their tokenized examples; one thread
+// (the server's main thread, see run()) owns the Predictor and runs them in shared forward passes.
 //
 // When the model is free the worker takes queued requests in arrival order until the padded
 // token budget (texts x longest text) or the request limit is reached. It waits (at most
@@ -46,7 +46,6 @@ std::vector<std::vector<size_t>> split_by_length(const std::vector<data::Example
 class Batcher {
  public:
   Batcher(model::Predictor& predictor, BatchOptions options, Metrics& metrics);
-  ~Batcher();  // stop()
   Batcher(const Batcher&) = delete;
   Batcher& operator=(const Batcher&) = delete;
 
@@ -57,7 +56,12 @@ class Batcher {
   // Queues the examples of one announced request and blocks until their predictions are ready
   // (in order). Rethrows the error of a failed batch.
   std::vector<model::Prediction> submit(std::vector<data::Example> examples);
-  // Runs what is queued, then ends the worker. Later submits throw.
+  // Runs batches on the calling thread until stop() and the queue is empty. berth serve calls it
+  // from the thread that loaded the model: with 2 OpenMP threads, a batch-1 forward pass issued
+  // from a second thread measured 20-40 % slower than from the initial thread (libgomp's team
+  // of a non-initial thread; bench/predict_latency.cpp, BERTH_LATENCY_ON_THREAD=1).
+  void run();
+  // Lets run() return once what is queued has run. Later submits throw.
   void stop();
 
  private:
@@ -67,7 +71,6 @@ class Batcher {
     std::chrono::steady_clock::time_point queued;
     std::promise<std::vector<model::Prediction>> result;
   };
-  void run();
   void run_batch(std::vector<Job>& jobs);
 
   model::Predictor& predictor_;
@@ -78,7 +81,6 @@ class Batcher {
   std::deque<Job> queue_;
   int64_t announced_ = 0;  // announced and not yet queued or withdrawn
   bool stopping_ = false;
-  std::thread worker_;
 };
 
 }  // namespace berth::serve

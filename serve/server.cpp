@@ -86,6 +86,7 @@ class Service {
   }
 
   void start_draining() { draining_ = true; }
+  void run_batches() { batcher_.run(); }
   void finish() { batcher_.stop(); }
 
  private:
@@ -247,10 +248,34 @@ void run(model::Predictor& predictor, const model::PredictorOptions& model_optio
   });
   logger->info("listening on http://{}:{} (POST /predict, GET /health /info /metrics)",
                options.host, port);
-  http.listen_after_bind();  // returns after stop(), once every connection's thread finished
-  done = true;
+  // HTTP on its own thread, the forward passes on this one (the thread that loaded the model:
+  // Batcher::run says why).
+  std::exception_ptr listen_failed;
+  std::thread listener([&] {
+    try {
+      http.listen_after_bind();  // returns after stop(), once every connection's thread finished
+    } catch (...) {
+      listen_failed = std::current_exception();
+    }
+    done = true;
+    service.finish();  // in-flight requests have their answers; run_batches() returns
+  });
+  try {
+    service.run_batches();
+  } catch (...) {
+    // Not expected (a failed batch answers its requests and the loop goes on); never leave the
+    // listener running behind a dead batch loop.
+    while (!done) {
+      http.stop();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    listener.join();
+    signals.join();
+    throw;
+  }
+  listener.join();
   signals.join();
-  service.finish();
+  if (listen_failed) std::rethrow_exception(listen_failed);
   logger->info("stopped");
 }
 
