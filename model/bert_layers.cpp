@@ -79,40 +79,52 @@ BertSelfAttention::BertSelfAttention(const BertConfig& c)
   value = register_module("value", std::make_shared<Dense>(c.hidden_size, c.hidden_size));
 }
 
-at::Tensor BertSelfAttention::forward(const at::Tensor& hidden, const at::Tensor& mask) {
-  const int64_t batch = hidden.size(0), seq = hidden.size(1);
-  auto split_heads = [&](const at::Tensor& t) {
-    return t.view({batch, seq, heads, head_dim}).transpose(1, 2);  // (batch, heads, seq, head_dim)
+at::Tensor BertSelfAttention::forward(const at::Tensor& hidden, const at::Tensor& mask,
+                                      const at::Tensor& queries_from) {
+  const int64_t batch = hidden.size(0), seq = hidden.size(1), width = heads * head_dim;
+  const bool cls_only = queries_from.defined();
+  const int64_t queries = cls_only ? queries_from.size(1) : seq;
+  auto split_heads = [&](const at::Tensor& t, int64_t len) {
+    return t.view({batch, len, heads, head_dim}).transpose(1, 2);  // (batch, heads, len, head_dim)
   };
   at::Tensor q, k, v;
   if (fused_qkv && !query->packed && !key->packed && !value->packed) {
-    at::Tensor w = at::cat({query->weight, key->weight, value->weight});  // (3 x hidden, hidden)
-    at::Tensor b = at::cat({query->bias, key->bias, value->bias});        // (3 x hidden)
-    // Three (batch, seq, hidden) views of the one product (batch, seq, 3 x hidden); split's
-    // backward is one concatenation of the three gradients (select's would zero-fill the whole
-    // product's gradient once per view, then add them).
-    auto parts = at::linear(hidden, w, b).split(heads * head_dim, -1);
-    q = split_heads(parts[0]), k = split_heads(parts[1]), v = split_heads(parts[2]);
+    // One GEMM over the concatenated weights; split's backward is one concatenation of the
+    // gradients (select's would zero-fill the whole product's gradient once per view, then add).
+    if (cls_only) {
+      at::Tensor w = at::cat({key->weight, value->weight});  // (2 x hidden, hidden)
+      at::Tensor b = at::cat({key->bias, value->bias});
+      auto kv = at::linear(hidden, w, b).split(width, -1);  // 2 x (batch, seq, hidden)
+      k = split_heads(kv[0], seq), v = split_heads(kv[1], seq);
+      q = split_heads(at::linear(queries_from, query->weight, query->bias), queries);
+    } else {
+      at::Tensor w = at::cat({query->weight, key->weight, value->weight});  // (3 x hidden, hidden)
+      at::Tensor b = at::cat({query->bias, key->bias, value->bias});        // (3 x hidden)
+      auto parts = at::linear(hidden, w, b).split(width, -1);  // 3 x (batch, seq, hidden)
+      q = split_heads(parts[0], seq), k = split_heads(parts[1], seq),
+      v = split_heads(parts[2], seq);
+    }
   } else {
-    q = split_heads(query->forward(hidden));
-    k = split_heads(key->forward(hidden));
-    v = split_heads(value->forward(hidden));
+    q = split_heads(query->forward(cls_only ? queries_from : hidden), queries);
+    k = split_heads(key->forward(hidden), seq);
+    v = split_heads(value->forward(hidden), seq);
   }
   if (composed_attention && is_training() && dropout > 0 && hidden.is_cpu()) {
     const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
-    at::Tensor scores = at::matmul(q, k.transpose(-2, -1)).mul_(scale);  // (batch, heads, seq, seq)
+    // (batch, heads, queries, seq); the mask (batch, 1, 1, seq) broadcasts over heads and queries.
+    at::Tensor scores = at::matmul(q, k.transpose(-2, -1)).mul_(scale);
     if (mask.defined()) scores.add_(mask);
     at::Tensor probs = model::dropout(at::softmax(scores, -1), dropout, /*train=*/true);
-    at::Tensor out = at::matmul(probs, v);  // (batch, heads, seq, head_dim)
-    return out.transpose(1, 2).reshape({batch, seq, heads * head_dim});  // (batch, seq, hidden)
+    at::Tensor out = at::matmul(probs, v);  // (batch, heads, queries, head_dim)
+    return out.transpose(1, 2).reshape({batch, queries, width});  // (batch, queries, hidden)
   }
   std::optional<at::Tensor> attn_mask;
   if (mask.defined()) attn_mask = mask;
   // Attention-probability dropout happens inside the kernel, as in HF's sdpa path.
   at::Tensor out =
       at::scaled_dot_product_attention(q, k, v, attn_mask, is_training() ? dropout : 0.0,
-                                       /*is_causal=*/false);  // (batch, heads, seq, head_dim)
-  return out.transpose(1, 2).reshape({batch, seq, heads * head_dim});  // (batch, seq, hidden)
+                                       /*is_causal=*/false);    // (batch, heads, queries, head_dim)
+  return out.transpose(1, 2).reshape({batch, queries, width});  // (batch, queries, hidden)
 }
 
 BertResidualOutput::BertResidualOutput(int64_t in, int64_t hidden, double eps, double dropout)
@@ -133,8 +145,11 @@ BertAttention::BertAttention(const BertConfig& c) {
                                                      c.hidden_dropout_prob));
 }
 
-at::Tensor BertAttention::forward(const at::Tensor& hidden, const at::Tensor& mask) {
-  return output->forward(self->forward(hidden, mask), hidden);
+at::Tensor BertAttention::forward(const at::Tensor& hidden, const at::Tensor& mask, bool cls_only) {
+  // One narrow feeds both the queries and the residual: one zero-filled (batch, seq, hidden)
+  // gradient in backward instead of two.
+  const at::Tensor first = cls_only ? hidden.narrow(1, 0, 1) : at::Tensor();  // (batch, 1, hidden)
+  return output->forward(self->forward(hidden, mask, first), cls_only ? first : hidden);
 }
 
 BertIntermediate::BertIntermediate(const BertConfig& c) : activation(c.activation) {
@@ -164,8 +179,8 @@ BertLayer::BertLayer(const BertConfig& c) {
                                                      c.layer_norm_eps, c.hidden_dropout_prob));
 }
 
-at::Tensor BertLayer::forward(const at::Tensor& hidden, const at::Tensor& mask) {
-  at::Tensor a = attention->forward(hidden, mask);
+at::Tensor BertLayer::forward(const at::Tensor& hidden, const at::Tensor& mask, bool cls_only) {
+  at::Tensor a = attention->forward(hidden, mask, cls_only);
   return output->forward(intermediate->forward(a), a);
 }
 
@@ -176,8 +191,10 @@ BertEncoder::BertEncoder(const BertConfig& c) {
     layers.push_back(list->register_module(std::to_string(i), std::make_shared<BertLayer>(c)));
 }
 
-at::Tensor BertEncoder::forward(at::Tensor hidden, const at::Tensor& mask) {
-  for (auto& layer : layers) hidden = layer->forward(hidden, mask);
+at::Tensor BertEncoder::forward(at::Tensor hidden, const at::Tensor& mask,
+                                bool last_layer_cls_only) {
+  for (size_t i = 0; i < layers.size(); ++i)
+    hidden = layers[i]->forward(hidden, mask, last_layer_cls_only && i + 1 == layers.size());
   return hidden;
 }
 

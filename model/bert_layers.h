@@ -80,7 +80,10 @@ class BertSelfAttention : public torch::nn::Module {
  public:
   explicit BertSelfAttention(const BertConfig& c);
   // hidden: (batch, seq, hidden); mask: additive (batch, 1, 1, seq) or undefined for none.
-  at::Tensor forward(const at::Tensor& hidden, const at::Tensor& mask);
+  // Returns (batch, seq, hidden); given queries_from = hidden.narrow(1, 0, 1), (batch, 1,
+  // hidden): the [CLS] position's queries only, over every position's keys and values.
+  at::Tensor forward(const at::Tensor& hidden, const at::Tensor& mask,
+                     const at::Tensor& queries_from = {});
 
   std::shared_ptr<Dense> query, key, value;
   int64_t heads, head_dim;
@@ -112,7 +115,7 @@ class BertResidualOutput : public torch::nn::Module {
 class BertAttention : public torch::nn::Module {
  public:
   explicit BertAttention(const BertConfig& c);
-  at::Tensor forward(const at::Tensor& hidden, const at::Tensor& mask);
+  at::Tensor forward(const at::Tensor& hidden, const at::Tensor& mask, bool cls_only = false);
 
   std::shared_ptr<BertSelfAttention> self;
   std::shared_ptr<BertResidualOutput> output;
@@ -130,7 +133,9 @@ class BertIntermediate : public torch::nn::Module {
 class BertLayer : public torch::nn::Module {
  public:
   explicit BertLayer(const BertConfig& c);
-  at::Tensor forward(const at::Tensor& hidden, const at::Tensor& mask);
+  // cls_only: the layer's output at the [CLS] position alone, (batch, 1, hidden) (see
+  // BertEncoder::forward).
+  at::Tensor forward(const at::Tensor& hidden, const at::Tensor& mask, bool cls_only = false);
 
   std::shared_ptr<BertAttention> attention;
   std::shared_ptr<BertIntermediate> intermediate;
@@ -140,7 +145,12 @@ class BertLayer : public torch::nn::Module {
 class BertEncoder : public torch::nn::Module {
  public:
   explicit BertEncoder(const BertConfig& c);
-  at::Tensor forward(at::Tensor hidden, const at::Tensor& mask);
+  // last_layer_cls_only: the last layer computes the [CLS] position only, (batch, 1, hidden).
+  // A classifier reads nothing else of the last layer, whose other positions would cost its
+  // query projection, attention output, feed-forward and LayerNorms (10 of its 12 hidden^2
+  // GEMM terms per token, forward and backward) for nothing; keys and values still cover every
+  // position. Same logits and gradients (tests/model/compute_path_parity_test.cpp).
+  at::Tensor forward(at::Tensor hidden, const at::Tensor& mask, bool last_layer_cls_only = false);
 
   std::vector<std::shared_ptr<BertLayer>> layers;  // registered as "layer.<i>"
 };

@@ -75,8 +75,8 @@ BertOutput BertModel::forward(const at::Tensor& input_ids, const at::Tensor& att
   // The mask takes the embedding output's dtype as in HF (fp32 under autocast; autocast casts
   // it for the attention kernel).
   at::Tensor mask = additive_attention_mask(attention_mask, x.scalar_type());
-  out.last_hidden = encoder->forward(x, mask);    // (batch, seq, hidden)
-  out.pooled = pooler->forward(out.last_hidden);  // (batch, hidden)
+  out.last_hidden = encoder->forward(x, mask, last_layer_cls_only);  // (batch, seq or 1, hidden)
+  out.pooled = pooler->forward(out.last_hidden);                     // (batch, hidden)
   return out;
 }
 
@@ -85,6 +85,7 @@ BertClassifier::BertClassifier(const BertConfig& c, int64_t num_labels)
   if (num_labels <= 0)
     throw usage_error("model", "num_labels must be positive, got " + std::to_string(num_labels));
   bert = register_module("bert", std::make_shared<BertModel>(c));
+  bert->last_layer_cls_only = true;
   classifier = register_module("classifier", std::make_shared<Dense>(c.hidden_size, num_labels));
   reset_classifier(std::nullopt);
 }

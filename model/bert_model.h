@@ -19,9 +19,11 @@
 namespace berth::model {
 
 struct BertOutput {
-  at::Tensor last_hidden;  // (batch, seq, hidden), padded positions included
-  at::Tensor pooled;       // (batch, hidden): tanh(dense(last_hidden[:, 0]))
-  at::Tensor logits;       // (batch, num_labels); undefined from BertModel
+  // (batch, seq, hidden), padded positions included; (batch, 1, hidden), the [CLS] position,
+  // when the model's last_layer_cls_only is set (a BertClassifier's default).
+  at::Tensor last_hidden;
+  at::Tensor pooled;  // (batch, hidden): tanh(dense(last_hidden[:, 0]))
+  at::Tensor logits;  // (batch, num_labels); undefined from BertModel
 };
 
 class BertPooler : public torch::nn::Module {
@@ -44,6 +46,9 @@ class BertModel : public torch::nn::Module {
   std::shared_ptr<BertEncoder> encoder;
   std::shared_ptr<BertPooler> pooler;
   int64_t max_positions;
+  // The last encoder layer for the [CLS] position only (BertEncoder::forward): all that the
+  // pooler reads. BertClassifier turns it on; off gives every position's last hidden state.
+  bool last_layer_cls_only = false;
 };
 
 class BertClassifier : public torch::nn::Module {

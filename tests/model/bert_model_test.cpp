@@ -43,6 +43,7 @@ TEST(BertModel, DropoutOnlyInTrainMode) {
 
 TEST(BertModel, PaddingDoesNotChangeRealPositions) {
   auto m = std::make_shared<BertClassifier>(small_config(), 2);
+  m->bert->last_layer_cls_only = false;  // every position's last state, to compare them all
   m->eval();
   at::NoGradGuard no_grad;
   auto batch = make_batch({40, 9}, 2);

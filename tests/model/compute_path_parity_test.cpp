@@ -1,6 +1,7 @@
-// The faster compute paths of the encoder (model/bert_layers.h: fused q/k/v projection) against
-// the plain ones they replace: same logits, loss and gradients of every parameter within float
-// rounding, with dropout on (same seed, so the same masks) and off, padded batches included.
+// The faster compute paths of the encoder (model/bert_layers.h: fused q/k/v projection, the last
+// layer for [CLS] only) against the plain ones they replace: same logits, loss and gradients of
+// every parameter within float rounding, with dropout on (same seed, so the same masks) where the
+// masks can be the same, and off, padded batches included.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
@@ -83,6 +84,33 @@ TEST(ComputePathParity, FusedQkvMatchesThreeProjectionsWithoutDropout) {
 
 TEST(ComputePathParity, FusedQkvMatchesThreeProjectionsWithDropout) {
   expect_same_step(set_fused_qkv, 0.1);
+}
+
+void set_cls_only_last_layer(BertClassifier& m, bool on) {
+  m.bert->last_layer_cls_only = on;
+}
+
+// Without dropout only: with it, the [CLS]-only layer draws masks of other shapes.
+TEST(ComputePathParity, ClsOnlyLastLayerMatchesFullLastLayer) {
+  expect_same_step(set_cls_only_last_layer, 0.0);
+}
+
+TEST(ComputePathParity, ClsOnlyLastLayerMatchesWithThreeProjectionsAndInEvalMode) {
+  at::manual_seed(3);
+  auto m = std::make_shared<BertClassifier>(config(0.1), 3);
+  set_fused_qkv(*m, false);
+  auto b = make_batch({23, 9, 17, 4}, 5, 3);
+  m->eval();  // the inference path: dropout off, scaled_dot_product_attention
+  at::NoGradGuard no_grad;
+  set_cls_only_last_layer(*m, false);
+  auto full = m->forward(b.ids, b.mask, b.types);
+  set_cls_only_last_layer(*m, true);
+  auto cls = m->forward(b.ids, b.mask, b.types);
+  EXPECT_EQ(full.last_hidden.sizes(), (std::vector<int64_t>{4, 23, 48}));
+  EXPECT_EQ(cls.last_hidden.sizes(), (std::vector<int64_t>{4, 1, 48}));
+  EXPECT_LE(max_abs_diff(full.last_hidden.narrow(1, 0, 1), cls.last_hidden), 1e-5);
+  EXPECT_LE(max_abs_diff(full.logits, cls.logits), 1e-5);
+  EXPECT_GT(full.logits.abs().max().item<double>(), 1e-3);  // not vacuous
 }
 
 // With ATen's dropout masks (runtime.fast_dropout = false) the composed attention draws the

@@ -24,17 +24,29 @@ std::vector<TokenBatch> parity_batches(int64_t num_labels) {
   return {make_batch({512, 9, 130, 2}, 17, num_labels), make_batch({24, 24, 24}, 18, num_labels)};
 }
 
+// Both ways of running the last layer: for the [CLS] position only (the classifier's default;
+// its last_hidden is that position's) and for every position.
 void expect_outputs_match(BertClassifier& m, const std::vector<TokenBatch>& batches,
                           const OracleResult& oracle, const std::string& what) {
   at::NoGradGuard no_grad;
-  for (size_t i = 0; i < batches.size(); ++i) {
+  const bool cls_only = m.bert->last_layer_cls_only;
+  for (size_t k = 0; k < 2 * batches.size(); ++k) {
+    const size_t i = k % batches.size();
+    m.bert->last_layer_cls_only = k < batches.size() ? cls_only : !cls_only;
     auto& b = batches[i];
     auto out = m.forward(b.ids, b.mask, b.types);
-    double d_hidden = max_abs_diff(out.last_hidden, oracle.get(i, "last_hidden"));
+    at::Tensor ref_hidden = oracle.get(i, "last_hidden");
+    if (m.bert->last_layer_cls_only) {
+      ASSERT_EQ(out.last_hidden.size(1), 1);
+      ref_hidden = ref_hidden.narrow(1, 0, 1);
+    }
+    double d_hidden = max_abs_diff(out.last_hidden, ref_hidden);
     double d_pooled = max_abs_diff(out.pooled, oracle.get(i, "pooled"));
     double d_logits = max_abs_diff(out.logits, oracle.get(i, "logits"));
-    std::cout << what << " batch " << i << " " << b.ids.sizes() << ": max abs diff last_hidden "
-              << d_hidden << ", pooled " << d_pooled << ", logits " << d_logits << std::endl;
+    std::cout << what << " batch " << i << " " << b.ids.sizes()
+              << (m.bert->last_layer_cls_only ? " [CLS]-only last layer" : " full last layer")
+              << ": max abs diff last_hidden " << d_hidden << ", pooled " << d_pooled << ", logits "
+              << d_logits << std::endl;
     EXPECT_LE(d_hidden, kTol) << what << " batch " << i;
     EXPECT_LE(d_pooled, kTol) << what << " batch " << i;
     EXPECT_LE(d_logits, kTol) << what << " batch " << i;
@@ -42,6 +54,7 @@ void expect_outputs_match(BertClassifier& m, const std::vector<TokenBatch>& batc
     EXPECT_GT(out.logits.abs().max().item<double>(), 1e-3);
     EXPECT_GT(out.pooled.std().item<double>(), 1e-2);
   }
+  m.bert->last_layer_cls_only = cls_only;
 }
 
 void expect_clean_hf_load(const OracleResult& oracle) {
