@@ -13,7 +13,9 @@ mkdir -p "$OUT"
 "$PY" bench/debtags/make_debtags.py --out "$OUT/data"
 echo "== load $(uptime | sed 's/.*load average: //'); CPU flags: $(grep -o -w 'avx2\|avx512f\|avx512_bf16\|amx_tile' /proc/cpuinfo | sort -u | tr '\n' ' ')"
 # shellcheck disable=SC2086
-"$BERTH" train --config configs/debtags.toml --set train.run_dir="\"$OUT\"" ${SET:-}
+"$BERTH" train --config configs/debtags.toml --set train.run_dir="\"$OUT\"" \
+    --set data.train="\"$OUT/data/train.jsonl\"" --set data.dev="\"$OUT/data/dev.jsonl\"" \
+    --set data.test="\"$OUT/data/test.jsonl\"" ${SET:-}
 "$BERTH" eval --checkpoint "$OUT/checkpoints/best" --input "$OUT/data/test.jsonl" \
     --label-column labels --json --output "$OUT/test_eval.json" > /dev/null
 "$BERTH" eval --checkpoint "$OUT/checkpoints/best" --input "$OUT/data/dev.jsonl" \
