@@ -16,6 +16,9 @@
 # usage: bench/cpu_train_compare.sh [RUNS=3] [ROWS=3200] [THREADS=nproc] [BUILD=build]
 #   EXTRA="--set ..." adds Berth options (lever experiments); RESULTS=file.jsonl (default
 #   bench/results/cpu_train_compare.jsonl) gets one JSON line per run, LABEL=<text> tags them.
+#   BASE=path/to/another/berth adds a row "berth (base)" run the same way with that binary (a
+#   build of an earlier commit: one lever measured alone, interleaved with the rest).
+#   SYSTEMS="berth grouped" picks rows (default: berth, [base,] grouped, random).
 # Prints the load average and CPU flags before and after, the CPU seconds other processes took
 # during each run ("other_cpu_s": more than a second or two means the figure is not a
 # measurement), and the table (mean, min-max per system, ratio of means to the grouped loop and
@@ -28,6 +31,9 @@ THREADS=${3:-$(nproc)}
 BUILD=${4:-build}
 EXTRA=${EXTRA:-}
 LABEL=${LABEL:-}
+BASE=${BASE:-}
+if [[ -n $BASE ]]; then SYSTEMS=${SYSTEMS:-berth base grouped random}; else SYSTEMS=${SYSTEMS:-berth grouped random}; fi
+[[ -z $BASE || -x $BASE ]] || { echo "BASE=$BASE is not an executable" >&2; exit 2; }
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 BERTH="$ROOT/$BUILD/berth"
@@ -76,10 +82,11 @@ run_one() {  # system seed
   local sys=$1 seed=$2 out="$TMP/out.json" b0 c0 b1
   b0=$(busy_s); children_cpu; c0=$CHILDREN_CPU
   local load=$(cut -d' ' -f1 /proc/loadavg)
-  if [[ $sys == berth ]]; then
-    local run="$TMP/berth-$seed"
+  if [[ $sys == berth || $sys == base ]]; then
+    local run="$TMP/berth-$seed" bin=$BERTH
+    [[ $sys == base ]] && bin=$BASE
     # shellcheck disable=SC2086
-    "$BERTH" train --config configs/sst2.toml --resume never --set data.train="'$DATA'" \
+    "$bin" train --config configs/sst2.toml --resume never --set data.train="'$DATA'" \
       --set data.dev='""' --set data.test='""' --set data.cache_dir="'$TMP/cache'" \
       --set train.epochs=1 --set train.seed=$seed --set runtime.threads=$THREADS \
       --set train.run_dir="'$run'" --set checkpoint.every_minutes=0 --set checkpoint.keep_best=0 \
@@ -108,7 +115,7 @@ print(json.dumps({'samples_per_s': r['train_samples_per_s'], 'tokens': r['train_
 import json, sys
 out, sys_, seed, b0, b1, c0, c1, load = sys.argv[1:]
 r = json.load(open(out))
-r.update({"system": {"berth": "berth", "grouped": "transformers, length-grouped",
+r.update({"system": {"berth": "berth", "base": "berth (base)", "grouped": "transformers, length-grouped",
                      "random": "transformers, random batches"}[sys_], "seed": int(seed),
           "threads": $THREADS, "rows": $ROWS, "label": "$LABEL", "load_before": float(load),
           "other_cpu_s": round(float(b1) - float(b0) - (float(c1) - float(c0)), 1),
@@ -119,7 +126,7 @@ PYEOF
 
 : >"$TMP/all.jsonl"
 for seed in $(seq 1 "$RUNS"); do
-  for sys in berth grouped random; do
+  for sys in $SYSTEMS; do
     run_one "$sys" "$seed" | tee -a "$TMP/all.jsonl" >/dev/null
   done
 done

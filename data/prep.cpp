@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/progress_meter.h"
 #include "common/sha256.h"
+#include "common/short_list.h"
 #include "common/version.h"
 #include "data/corpus.h"
 #include "data/corpus_writer.h"
@@ -336,10 +337,10 @@ void log_summary(const PrepOptions& o, const RowSource& rows, const PrepStats& s
     log->warn("skipped {} of {} rows ({} with empty text, {} without a label)", stats.rows_skipped,
               stats.rows_read, rows.skipped_text(), rows.skipped_label());
   }
-  std::string label_text;
-  for (const auto& [name, count] : stats.label_counts) {
-    label_text += (label_text.empty() ? "" : ", ") + name + "=" + std::to_string(count);
-  }
+  std::vector<std::string> label_counts;
+  for (const auto& [name, count] : stats.label_counts)
+    label_counts.push_back(name + "=" + std::to_string(count));
+  const std::string label_text = short_list(label_counts);
   log->info(
       "prep {} -> {}: {} rows read, {} written, {} skipped; labels: {}; {:.2f} s, {:.0f} rows/s, "
       "{:.1f} MB/s ({} threads)",

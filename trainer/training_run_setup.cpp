@@ -9,6 +9,7 @@
 #include "common/cpu_features.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/short_list.h"
 #include "dist/device_choice.h"
 #include "model/attention_backend.h"
 #include "model/autocast_guard.h"
@@ -142,7 +143,7 @@ void TrainingRun::open_data() {
         "thresholds are per label of a multi-label model: drop the option");
   preflight_labels(labels, cfg_.data.train, cfg_);
   log_->info("train: {} examples, {} labels{} [{}]{}{}", train.size(), labels.size(),
-             problem_ == ProblemType::kMultiLabel ? " (multi-label)" : "", fmt::join(labels, ", "),
+             problem_ == ProblemType::kMultiLabel ? " (multi-label)" : "", short_list(labels),
              data_->dev ? fmt::format(", dev: {}", data_->dev->size()) : std::string(),
              data_->test ? fmt::format(", test: {}", data_->test->size()) : std::string());
 }
