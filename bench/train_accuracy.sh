@@ -13,6 +13,7 @@ seeds=${2:-"1 2 3"}
 precision=${3:-fp32}
 threads=${THREADS:-$(nproc)}
 systems=${SYSTEMS:-"berth transformers"}
+berth=${BERTH:-build/berth}  # BERTH=<a copy of the binary>: rebuilding meanwhile cannot touch it
 model=${MODEL:-models/default}
 max_steps=${MAX_STEPS:--1}
 if [ ! -f "$model/model.safetensors" ]; then
@@ -26,7 +27,7 @@ for ds in $datasets; do
     run=runs/bench/$ds-$precision-seed$seed
     if [[ " $systems " == *" berth "* ]]; then
     rm -rf "$run"; mkdir -p "$(dirname "$run")"
-    build/berth train --config configs/$ds.toml --resume never --set train.seed=$seed \
+    "$berth" train --config configs/$ds.toml --resume never --set train.seed=$seed \
       --set train.precision=\"$precision\" --set runtime.threads=$threads --set train.run_dir=\"$run\" \
       --set checkpoint.every_minutes=0 --set model.path=\"$model\" --set train.max_steps=$max_steps \
       2> "$run.log" || { tail -20 "$run.log"; exit 1; }
