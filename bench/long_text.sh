@@ -4,7 +4,8 @@
 # manual pages labelled by section (bench/manpages_csv.py builds the CSVs offline from the
 # packages manpages and manpages-dev; most pages are far longer than max_length).
 # Usage: bench/long_text.sh [MAX_LENGTH (128)] [EPOCHS (3)] [STRIDE (32)]
-# Env: SEED (42), THREADS ($(nproc)), RULES ("head tail head_tail"), OUT (runs/bench-longtext).
+# Env: SEED (42), THREADS ($(nproc)), RULES ("head tail head_tail"), OUT (runs/bench-longtext),
+# BERTH (build/berth).
 # Writes bench/results/long_text.jsonl (one line per evaluation) and prints a summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,7 @@ stride=${3:-32}
 seed=${SEED:-42}
 threads=${THREADS:-$(nproc)}
 rules=${RULES:-"head tail head_tail"}
+berth=${BERTH:-build/berth}  # BERTH=<a copy of the binary>, safe from rebuilds during the run
 out=${OUT:-runs/bench-longtext}
 results=bench/results/long_text.jsonl
 mkdir -p "$out" bench/results
@@ -47,7 +49,7 @@ for rule in $rules; do
   run=$out/$rule-$max_length
   rm -rf "$run"
   echo "== train $rule (max_length $max_length, $epochs epochs); load: $(cut -d' ' -f1-3 /proc/loadavg)"
-  build/berth train --config configs/quickstart.toml --resume never \
+  "$berth" train --config configs/quickstart.toml --resume never \
     --set data.train=\"$out/data/train.csv\" --set data.dev=\"$out/data/dev.csv\" \
     --set data.test=\"\" --set data.max_length=$max_length --set data.truncation=$rule \
     --set data.batch_size=16 --set optim.lr=1e-4 --set train.epochs=$epochs \
@@ -57,13 +59,13 @@ for rule in $rules; do
     2> "$run.log" || { tail -20 "$run.log"; exit 1; }
   ck=$run/checkpoints/best
   t0=$(date +%s.%N)
-  build/berth eval --checkpoint "$ck" --input "$out/data/test.csv" --json --threads "$threads" \
+  "$berth" eval --checkpoint "$ck" --input "$out/data/test.csv" --json --threads "$threads" \
     > "$run.test.json" 2> "$run.eval.log"
   record "$rule" "$run.test.json" "$(awk "BEGIN{print $(date +%s.%N) - $t0}")" "$run"
   if [ "$rule" = head ]; then
     for agg in mean max; do
       t0=$(date +%s.%N)
-      build/berth eval --checkpoint "$ck" --input "$out/data/test.csv" --json --threads "$threads" \
+      "$berth" eval --checkpoint "$ck" --input "$out/data/test.csv" --json --threads "$threads" \
         --windows "$stride" --window-aggregate $agg > "$run.windows-$agg.json" 2> "$run.windows-$agg.log"
       record "head+windows-$agg" "$run.windows-$agg.json" "$(awk "BEGIN{print $(date +%s.%N) - $t0}")" "$run"
     done
