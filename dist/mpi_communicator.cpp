@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
 #ifdef BERTH_WITH_NCCL
@@ -33,17 +34,11 @@ namespace berth::dist {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 // Tags on the control communicator (a duplicate of MPI_COMM_WORLD used for nothing else).
 constexpr int kTagAsk = 71;
 constexpr int kTagAnswer = 72;
 // MPI counts are ints; larger buffers go in several calls.
 constexpr int64_t kMaxChunk = int64_t(1) << 30;
-
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
 
 // What a rank answers when another one asks where it is (plain bytes: ranks share a binary).
 struct Whereabouts {

@@ -16,18 +16,13 @@
 #include <optional>
 #include <thread>
 
+#include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
 
 namespace berth::dist {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
 
 Error comm_error(const std::string& message, const std::string& hint) {
   return Error("comm", message, hint, ExitCode::kDistributed);
