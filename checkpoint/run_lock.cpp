@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -73,13 +74,26 @@ RunLock RunLock::acquire(const fs::path& dir, const std::string& key) {
   }
   RunLock lock;
   lock.fd_ = fd;
+  lock.dir_ = dir;
+  lock.key_ = key;
   return lock;
+}
+
+bool RunLock::in_place() const {
+  if (fd_ < 0) return true;
+  struct stat held {};
+  struct stat now {};
+  if (::fstat(fd_, &held) != 0) return true;  // cannot tell: do not stop a run on that
+  if (::stat((dir_ / ".berth.lock").c_str(), &now) != 0) return false;  // moved or deleted
+  return held.st_dev == now.st_dev && held.st_ino == now.st_ino;
 }
 
 RunLock& RunLock::operator=(RunLock&& o) noexcept {
   if (this != &o) {
     if (fd_ >= 0) ::close(fd_);
     fd_ = o.fd_;
+    dir_ = std::move(o.dir_);
+    key_ = std::move(o.key_);
     o.fd_ = -1;
   }
   return *this;

@@ -21,16 +21,27 @@ class RunLock {
   // Throws berth::Error (kUsage) naming the holder when another process has it.
   static RunLock acquire(const std::filesystem::path& dir, const std::string& key);
 
-  RunLock(RunLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  RunLock(RunLock&& o) noexcept : fd_(o.fd_), dir_(std::move(o.dir_)), key_(std::move(o.key_)) {
+    o.fd_ = -1;
+  }
   RunLock& operator=(RunLock&& o) noexcept;
   RunLock(const RunLock&) = delete;
   RunLock& operator=(const RunLock&) = delete;
   ~RunLock();
 
   bool held() const { return fd_ >= 0; }
+  // Whether <dir>/.berth.lock is still the file this lock holds. A run writes its checkpoints by
+  // path, so once its directory was renamed, deleted or replaced (another run started at the old
+  // path after a `mv`), writing there would put this run's checkpoint, and its retention's
+  // deletions, into a directory that is not its own. True when nothing is held.
+  bool in_place() const;
+  const std::filesystem::path& dir() const { return dir_; }
+  const std::string& key() const { return key_; }
 
  private:
   int fd_ = -1;
+  std::filesystem::path dir_;
+  std::string key_;
 };
 
 }  // namespace berth::checkpoint

@@ -73,9 +73,31 @@ void TrainingRun::evaluate_dev(const char* when) {
   }
 }
 
+// Checkpoints are written by path: if the run directory was moved or replaced while the run was
+// live (RunLock::in_place), stop instead of writing into what is now another directory. Every rank
+// learns it from rank 0 (the lock holder) before any rank starts writing.
+void TrainingRun::ensure_run_dirs_in_place(const char* why) {
+  const checkpoint::RunLock* moved = nullptr;
+  for (const auto* lock : {&run_lock_, &checkpoint_lock_})
+    if (!moved && !lock->in_place()) moved = lock;
+  if (!comm_.any(moved != nullptr)) return;
+  const std::string where =
+      moved ? moved->key() + " " + moved->dir().string() : std::string("the run directory");
+  throw Error("checkpoint",
+              where +
+                  " is no longer the directory this run locked at its start (it was moved, "
+                  "deleted or replaced while the run was live); the " +
+                  std::string(why) + " checkpoint of step " + std::to_string(state_.step) +
+                  " is not written there",
+              "the run's earlier checkpoints went wherever the directory went; resume from there "
+              "with --set train.run_dir=<its new path> (and checkpoint.dir if set)",
+              ExitCode::kUsage);
+}
+
 void TrainingRun::save_checkpoint(const char* why) {
   settle_device();
   if (last_saved_step_ == state_.step) return;
+  ensure_run_dirs_in_place(why);
   auto t0 = Clock::now();
   state_.scaler = scaler_->state();
   if (!state_.checkpoint_metrics.count(state_.step))

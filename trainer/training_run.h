@@ -72,6 +72,7 @@ class TrainingRun {
   void end_epoch();
   void evaluate_dev(const char* when);
   void save_checkpoint(const char* why);
+  void ensure_run_dirs_in_place(const char* why);
   void final_test();
   void log_progress(double lr);
   void show_live_progress();  // the live line on a terminal (training_run_progress.cpp)

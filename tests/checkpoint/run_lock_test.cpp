@@ -43,5 +43,22 @@ TEST(RunLock, AStaleLockFileDoesNotBlock) {
             std::string::npos);
 }
 
+// A run writes checkpoints by path: after a `mv` of its directory (and another run's directory
+// made at the old path) the lock tells that the path is no longer the run's.
+TEST(RunLock, InPlaceUntilTheDirectoryIsMovedOrReplaced) {
+  test::TempDir dir;
+  const auto run = dir.path() / "run";
+  auto lock = RunLock::acquire(run, "train.run_dir");
+  EXPECT_TRUE(lock.in_place());
+  std::filesystem::rename(run, dir.path() / "moved");
+  EXPECT_FALSE(lock.in_place());                        // nothing at the old path
+  auto other = RunLock::acquire(run, "train.run_dir");  // another run takes the old path
+  EXPECT_TRUE(other.in_place());
+  EXPECT_FALSE(lock.in_place());
+  EXPECT_EQ(lock.dir(), run);
+  EXPECT_EQ(lock.key(), "train.run_dir");
+  EXPECT_TRUE(RunLock().in_place());  // nothing held: nothing to check
+}
+
 }  // namespace
 }  // namespace berth::checkpoint

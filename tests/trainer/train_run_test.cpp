@@ -371,6 +371,35 @@ TEST_F(TrainRun, ARunDirectoryInUseIsRefusedAtStart) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
+// A run directory moved while its run is live (and a new one made at the old path, as another
+// run would): the run's next checkpoint is not written into the new directory; the run stops
+// with exit 2 naming the key, and what it wrote before the move is intact where it went.
+TEST_F(TrainRun, AMovedRunDirectoryGetsNoCheckpointOfThisRun) {
+  const auto cfg = config("moving", "tiny");
+  const std::string run = (*dir_ / "moving").string(), moved = run + ".moved";
+  // A first checkpoint (step 3), then the same run resumed with no checkpoint due before its
+  // stop: the move cannot fall in the middle of a checkpoint write, so the test is exact.
+  ASSERT_EQ(train(cfg, "--resume never --set train.max_steps=3").exit_code, 0);
+  auto r = run_command("'" + berth_binary() + "' train --config '" + cfg +
+                       "' --set train.max_steps=1000000 2> '" + run +
+                       ".err' & pid=$!\n"
+                       "for i in $(seq 1200); do [ $(grep -c '\"type\":\"train\"' '" +
+                       run +
+                       "/metrics.jsonl') -ge 5 ] && break; sleep 0.1; done\n"
+                       "mv '" +
+                       run + "' '" + moved + "' && mkdir '" + run +
+                       "'\n"
+                       "kill -TERM $pid; wait $pid; echo \"rc=$?\"");
+  const std::string err = read_file(run + ".err");
+  EXPECT_NE(r.out.find("rc=2"), std::string::npos) << r.out << err;
+  EXPECT_NE(err.find("train.run_dir " + run + " is no longer the directory this run locked"),
+            std::string::npos)
+      << err;
+  EXPECT_FALSE(fs::exists(fs::path(run) / "checkpoints")) << "written into the new directory";
+  EXPECT_TRUE(fs::exists(fs::path(moved) / "checkpoints" / "step-00000003" / "manifest.json"));
+  EXPECT_TRUE(fs::is_empty(run));
+}
+
 // What a run needs later is checked before step 1: each of these fails with its exit code and
 // names the key, and no training step was taken.
 TEST_F(TrainRun, PreflightRefusesBeforeTheFirstStep) {
