@@ -20,7 +20,7 @@ Json parse_object(const std::string& line, const std::string& where) {
   Json j;
   try {
     j = Json::parse(line);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // parse_error, and out_of_range for a number like 1e9999
     throw data_error("data", where + ": not valid JSON (" + std::string(e.what()) + ")",
                      "JSON Lines needs one complete JSON object per line, e.g. "
                      "{\"text\": \"great film\", \"label\": 1}");

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -11,10 +12,20 @@ namespace berth::data {
 
 namespace {
 constexpr size_t kChunk = 1 << 20;  // 1 MiB: large enough that fread overhead vanishes
+// A small regular file gets a buffer of its size: a 1 MiB buffer per reader (allocated and
+// zeroed) cost more than reading a few-KiB file, which is what a fuzzer or a test does
+// thousands of times. Not below a page, for files whose size stat() does not know (/proc).
+constexpr size_t kMinChunk = 4096;
+
+size_t chunk_for(const struct stat& st) {
+  if (!S_ISREG(st.st_mode)) return kChunk;  // a pipe or a device: its size is unknown
+  const auto size = static_cast<unsigned long long>(st.st_size);
+  return static_cast<size_t>(std::clamp<unsigned long long>(size, kMinChunk, kChunk));
 }
+}  // namespace
 
 TextInput::TextInput(const std::string& path, ByteObserver observer)
-    : path_(path), buf_(kChunk), observer_(std::move(observer)) {
+    : path_(path), observer_(std::move(observer)) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     throw data_error("data", "cannot open input file " + path + ": " + std::strerror(errno),
@@ -24,6 +35,7 @@ TextInput::TextInput(const std::string& path, ByteObserver observer)
     throw data_error("data", "input " + path + " is a directory, not a file",
                      "name the CSV/TSV/JSONL/TXT file inside it");
   }
+  buf_.resize(chunk_for(st));
   file_ = std::fopen(path.c_str(), "rb");
   if (!file_) {
     throw data_error("data", "cannot open input file " + path + ": " + std::strerror(errno),

@@ -18,11 +18,14 @@
 // `--model` is accepted as an alias of `--checkpoint`.
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 
+#include "common/durable_fs.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "data/corpus.h"
@@ -52,6 +55,28 @@ void run_eval(EvalArgs a) {
                       "--windows needs the texts, but " + a.table.path +
                           " is a tokenized corpus (its texts were cut when it was prepped)",
                       "evaluate the CSV/TSV/JSONL file it was prepped from");
+  // --output appears only whole, like predict's (common's durable writer): a full disk or an
+  // error leaves no partial report under the name, nor removes an earlier one. Opened before
+  // the evaluation so that a wrong directory is refused before minutes of scoring. A device or
+  // a FIFO (--output /dev/stdout, a named pipe) cannot be replaced: written as is.
+  std::optional<durable::AtomicFile> file;
+  std::ofstream stream;
+  if (!a.output.empty()) {
+    std::error_code ec;
+    auto type = std::filesystem::status(a.output, ec).type();
+    if (type == std::filesystem::file_type::not_found ||
+        type == std::filesystem::file_type::regular) {
+      try {
+        file.emplace(a.output, durable::Blame{"eval", ExitCode::kData});
+      } catch (const Error& e) {  // not created at all: the option is at fault, not the data
+        throw usage_error("eval", e.message(),
+                          "check --output: its directory must exist and be writable");
+      }
+    } else {
+      stream.open(a.output, std::ios::trunc);
+      if (!stream) throw usage_error("eval", "cannot write " + a.output);
+    }
+  }
   model::Predictor predictor(a.options);
   const bool multi = predictor.multi_label();
   model::EvalAccumulator acc(predictor.label_names(),
@@ -87,10 +112,12 @@ void run_eval(EvalArgs a) {
     std::cout << format_eval_table(report, loss) << std::flush;
   else
     std::cout << text << std::flush;
-  if (!a.output.empty()) {
-    std::ofstream f(a.output, std::ios::trunc);
-    f << text;
-    if (!f) throw usage_error("eval", "cannot write " + a.output);
+  if (file) {
+    file->write(text);
+    file->commit();
+  } else if (stream.is_open()) {
+    stream << text << std::flush;
+    if (!stream) throw data_error("eval", "cannot write " + a.output, "check the device or pipe");
   }
   const auto& st = predictor.stats();
   log::get("eval")->info(

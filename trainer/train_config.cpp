@@ -9,6 +9,7 @@
 #include <functional>
 #include <set>
 #include <sstream>
+#include <string_view>
 #include <variant>
 
 #include "common/error.h"
@@ -128,6 +129,10 @@ std::string suggest(const std::string& key, const std::vector<Option>& opts) {
   std::string best;
   size_t best_d = 4;  // only suggest close matches
   for (const auto& o : opts) {
+    // The distance is at least the difference in length: a long mistyped key (a pasted line,
+    // fuzzed bytes) is not compared cell by cell against every option.
+    const size_t len = std::string_view(o.key).size();
+    if ((key.size() > len ? key.size() - len : len - key.size()) >= best_d) continue;
     size_t d = edit_distance(key, o.key);
     if (d < best_d) best_d = d, best = o.key;
   }

@@ -1,6 +1,8 @@
 // CSV edge cases per RFC 4180, and the errors a malformed file must give (file, line, hint).
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "common/error.h"
 #include "data/table_reader.h"
 #include "tests/data/table_test_util.h"
@@ -136,6 +138,31 @@ TEST(CsvReader, StreamsLargeFilesAcrossBufferBoundaries) {
   ASSERT_EQ(rows.size(), static_cast<size_t>(n));
   EXPECT_EQ(rows[n - 1].values[0], "row " + std::to_string(n - 1) + ", \"quoted\"");
   EXPECT_EQ(rows[n - 1].line, n + 1);
+}
+
+TEST(CsvReader, AFileThatGrowsAfterOpeningIsReadWhole) {
+  // A small file gets a buffer of its size (a page at least): rows appended after open_table
+  // (a file still being written) are read in many page-sized refills, quoted fields and
+  // line counts straddling them.
+  TempDir d;
+  const auto path = (d / "growing.csv").string();
+  write_file(path, "text,label\n\"first\",0\n");
+  auto r = open_table(path);
+  std::string more;
+  const int n = 2000;
+  for (int i = 0; i < n; ++i) more += "\"row " + std::to_string(i) + ",\n\"\"q\"\"\",1\n";
+  {
+    std::ofstream f(path, std::ios::app | std::ios::binary);
+    f << more;
+  }
+  ASSERT_GT(more.size(), 8u * 4096u);
+  std::vector<TableRow> rows;
+  TableRow row;
+  while (r->next(row)) rows.push_back(row);
+  ASSERT_EQ(rows.size(), static_cast<size_t>(n + 1));
+  EXPECT_EQ(rows[0].values[0], "first");
+  EXPECT_EQ(rows[n].values[0], "row " + std::to_string(n - 1) + ",\n\"q\"");
+  EXPECT_EQ(rows[n].line, 3 + 2 * (n - 1));  // each appended record spans two lines
 }
 
 }  // namespace
