@@ -83,7 +83,7 @@ run_one() {  # system seed
   b0=$(busy_s); children_cpu; c0=$CHILDREN_CPU
   local load=$(cut -d' ' -f1 /proc/loadavg)
   if [[ $sys == berth || $sys == base ]]; then
-    local run="$TMP/berth-$seed" bin=$BERTH
+    local run="$TMP/$sys-$seed" bin=$BERTH  # one directory per system: metrics.jsonl appends
     [[ $sys == base ]] && bin=$BASE
     # shellcheck disable=SC2086
     "$bin" train --config configs/sst2.toml --resume never --set data.train="'$DATA'" \
