@@ -33,6 +33,7 @@
 #include "launcher/commands.h"
 #include "launcher/eval_table.h"
 #include "launcher/launch_env.h"
+#include "launcher/output_target.h"
 #include "launcher/predictor_options.h"
 #include "launcher/truncation_options.h"
 #include "model/eval_accumulator.h"
@@ -55,28 +56,11 @@ void run_eval(EvalArgs a) {
                       "--windows needs the texts, but " + a.table.path +
                           " is a tokenized corpus (its texts were cut when it was prepped)",
                       "evaluate the CSV/TSV/JSONL file it was prepped from");
-  // --output appears only whole, like predict's (common's durable writer): a full disk or an
-  // error leaves no partial report under the name, nor removes an earlier one. Opened before
-  // the evaluation so that a wrong directory is refused before minutes of scoring. A device or
-  // a FIFO (--output /dev/stdout, a named pipe) cannot be replaced: written as is.
-  std::optional<durable::AtomicFile> file;
-  std::ofstream stream;
-  if (!a.output.empty()) {
-    std::error_code ec;
-    auto type = std::filesystem::status(a.output, ec).type();
-    if (type == std::filesystem::file_type::not_found ||
-        type == std::filesystem::file_type::regular) {
-      try {
-        file.emplace(a.output, durable::Blame{"eval", ExitCode::kData});
-      } catch (const Error& e) {  // not created at all: the option is at fault, not the data
-        throw usage_error("eval", e.message(),
-                          "check --output: its directory must exist and be writable");
-      }
-    } else {
-      stream.open(a.output, std::ios::trunc);
-      if (!stream) throw usage_error("eval", "cannot write " + a.output);
-    }
-  }
+  // Opened before the evaluation: a wrong directory is refused before minutes of scoring.
+  OutputTarget target;
+  if (!a.output.empty()) open_output(a.output, "eval", target);
+  auto& file = target.file;
+  auto& stream = target.stream;
   model::Predictor predictor(a.options);
   const bool multi = predictor.multi_label();
   model::EvalAccumulator acc(predictor.label_names(),

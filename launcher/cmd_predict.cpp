@@ -31,6 +31,7 @@
 #include "launcher/checkpoint_use.h"
 #include "launcher/commands.h"
 #include "launcher/launch_env.h"
+#include "launcher/output_target.h"
 #include "launcher/predictor_options.h"
 #include "launcher/truncation_options.h"
 #include "model/predictor.h"
@@ -47,27 +48,11 @@ struct PredictArgs {
 void run_predict(const PredictArgs& a) {
   const auto start = std::chrono::steady_clock::now();
   model::Predictor predictor(a.options);
-  // A file output appears only whole (common's durable writer): a full disk or an error
-  // mid-way leaves no partial predictions under the name, nor removes an earlier file there.
-  // A device or a FIFO (--output /dev/stdout, a named pipe) cannot be replaced: written as is.
-  std::optional<durable::AtomicFile> file;
-  std::ofstream stream;
-  std::error_code ec;
-  if (!a.output.empty()) {
-    auto type = std::filesystem::status(a.output, ec).type();
-    if (type == std::filesystem::file_type::not_found ||
-        type == std::filesystem::file_type::regular) {
-      try {
-        file.emplace(a.output, durable::Blame{"predict", ExitCode::kData});
-      } catch (const Error& e) {  // not created at all: the option is at fault, not the data
-        throw usage_error("predict", e.message(),
-                          "check --output: its directory must exist and be writable");
-      }
-    } else {
-      stream.open(a.output, std::ios::trunc);
-      if (!stream) throw usage_error("predict", "cannot write " + a.output);
-    }
-  }
+  // A file appears only whole; a device or FIFO is written as is (launcher/output_target.h).
+  OutputTarget target;
+  if (!a.output.empty()) open_output(a.output, "predict", target);
+  auto& file = target.file;
+  auto& stream = target.stream;
   std::ostream& out = stream.is_open() ? stream : std::cout;
   const auto& names = predictor.label_names();
   std::string line;
