@@ -19,6 +19,10 @@
 #   BASE=path/to/another/berth adds a row "berth (base)" run the same way with that binary (a
 #   build of an earlier commit: one lever measured alone, interleaved with the rest).
 #   SYSTEMS="berth grouped" picks rows (default: berth, [base,] grouped, random).
+#   BERTH=binary, PY=python, MODEL=dir, SRC=train.csv, DEV=dev.csv override build/berth,
+#   .venv/bin/python, models/default and ../shared/data/sst2/{train,dev}.csv
+#   (a machine without the venv, e.g. a lent GPU machine's host CPU: bench/device_cpu_check.sh).
+#   Berth always runs with runtime.device=cpu, also where a GPU is present.
 # Prints the load average and CPU flags before and after, the CPU seconds other processes took
 # during each run ("other_cpu_s": more than a second or two means the figure is not a
 # measurement), and the table (mean, min-max per system, ratio of means to the grouped loop and
@@ -36,10 +40,11 @@ if [[ -n $BASE ]]; then SYSTEMS=${SYSTEMS:-berth base grouped random}; else SYST
 [[ -z $BASE || -x $BASE ]] || { echo "BASE=$BASE is not an executable" >&2; exit 2; }
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-BERTH="$ROOT/$BUILD/berth"
-PY="$ROOT/.venv/bin/python"
-SRC="$ROOT/../shared/data/sst2/train.csv"
-DEV="$ROOT/../shared/data/sst2/dev.csv"
+BERTH=${BERTH:-$ROOT/$BUILD/berth}
+PY=${PY:-$ROOT/.venv/bin/python}
+MODEL=${MODEL:-models/default}
+SRC=${SRC:-$ROOT/../shared/data/sst2/train.csv}
+DEV=${DEV:-$ROOT/../shared/data/sst2/dev.csv}
 RESULTS=${RESULTS:-$ROOT/bench/results/cpu_train_compare.jsonl}
 [[ -x "$BERTH" ]] || { echo "no $BERTH: build first (cmake --build $BUILD --target berth)" >&2; exit 2; }
 [[ -f "$SRC" ]] || { echo "needs $SRC" >&2; exit 2; }
@@ -74,6 +79,7 @@ print(sum(float(m) * 60 + float(s) for m, s in re.findall(r'(\d+)m([\d.]+)s', sy
 
 # Berth prepares its corpus cache once, outside the timed runs.
 "$BERTH" train --config configs/sst2.toml --resume never --set data.train="'$DATA'" \
+  --set model.path="'$MODEL'" --set runtime.device=cpu \
   --set data.dev='""' --set data.test='""' --set data.cache_dir="'$TMP/cache'" \
   --set train.max_steps=1 --set train.run_dir="'$TMP/prep'" --set checkpoint.every_minutes=0 \
   --set checkpoint.keep_best=0 >/dev/null 2>&1
@@ -87,7 +93,8 @@ run_one() {  # system seed
     [[ $sys == base ]] && bin=$BASE
     # shellcheck disable=SC2086
     "$bin" train --config configs/sst2.toml --resume never --set data.train="'$DATA'" \
-      --set data.dev='""' --set data.test='""' --set data.cache_dir="'$TMP/cache'" \
+      --set model.path="'$MODEL'" --set runtime.device=cpu \
+  --set data.dev='""' --set data.test='""' --set data.cache_dir="'$TMP/cache'" \
       --set train.epochs=1 --set train.seed=$seed --set runtime.threads=$THREADS \
       --set train.run_dir="'$run'" --set checkpoint.every_minutes=0 --set checkpoint.keep_best=0 \
       --set checkpoint.keep_last=1 $EXTRA >"$TMP/berth.log" 2>&1 || { tail "$TMP/berth.log" >&2; exit 1; }
@@ -102,7 +109,7 @@ print(json.dumps({'samples_per_s': d['samples_seen'] / d['train_seconds'],
                   'cpu_seconds': sum(r['cpu_seconds'] for r in tr), 'samples': d['samples_seen'],
                   'steps': d['step']}))" >"$out"
   else
-    "$PY" bench/hf_train.py --model models/default --train "$DATA" --test "$DEV" --epochs 1 \
+    "$PY" bench/hf_train.py --model "$MODEL" --train "$DATA" --test "$DEV" --epochs 1 \
       --threads "$THREADS" --seed "$seed" --order "$sys" 2>/dev/null | "$PY" -c "
 import json, sys
 r = json.loads(sys.stdin.read())
