@@ -25,6 +25,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BERTH=$(realpath "${1:-$ROOT/build/berth}")
 PY=${BERTH_PYTHON:-$ROOT/.venv/bin/python}
+# shellcheck source=tests/slurm/tiny_data.sh
+source "$ROOT/tests/slurm/tiny_data.sh"
 CLUSTER=$ROOT/tests/slurm/slurm_cluster.sh
 TIMEOUT=${BERTH_SLURM_COMM_TIMEOUT:-8}  # runtime.comm_timeout_s of the failure jobs
 # Seconds allowed beyond it for the job to end: the grace for the liveness question (2 s at 8 s),
@@ -89,22 +91,7 @@ chmod 755 "$W"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 
 say "tiny model and corpus in $W"
-"$PY" "$ROOT/tests/python/make_tiny_model.py" "$W/tiny" "$ROOT/models/default" 2 0.1 >/dev/null
-SST2=$ROOT/../shared/data/sst2/train.csv
-if [[ -f $SST2 ]]; then
-  head -n 401 "$SST2" >"$W/train.csv"
-else
-  python3 - "$W/train.csv" <<'EOF'
-import csv, sys
-words = [["sunny", "bright", "warm", "summer", "beach"], ["rain", "storm", "cold", "winter", "dark"]]
-with open(sys.argv[1], "w", newline="") as f:
-    w = csv.writer(f)
-    w.writerow(["text", "label"])
-    for i in range(400):
-        c = i % 2
-        w.writerow([" ".join(words[c][(i + k * 3) % 5] for k in range(3 + i % 9)), ["negative", "positive"][c]])
-EOF
-fi
+make_tiny_data "$W"
 write_config() {  # write_config FILE STEPS EVERY
   cat >"$1" <<EOF
 [model]

@@ -24,6 +24,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BERTH=$(realpath "${1:-$ROOT/build/berth}")
 PY=${BERTH_PYTHON:-$ROOT/.venv/bin/python}
+# shellcheck source=tests/slurm/tiny_data.sh
+source "$ROOT/tests/slurm/tiny_data.sh"
 CLUSTER=$ROOT/tests/slurm/slurm_cluster.sh
 NTASKS=${BERTH_SLURM_NTASKS:-2}
 LAUNCHER=${BERTH_SLURM_LAUNCHER:-mpirun}  # or srun (with SRUN_ARGS=--mpi=pmix for 2 ranks)
@@ -78,22 +80,7 @@ say "starting the cluster"
 bash "$CLUSTER" start
 
 say "tiny model and corpus in $W"
-"$PY" "$ROOT/tests/python/make_tiny_model.py" "$W/tiny" "$ROOT/models/default" 2 0.1 >/dev/null
-SST2=$ROOT/../shared/data/sst2/train.csv
-if [[ -f $SST2 ]]; then
-  head -n 401 "$SST2" >"$W/train.csv"
-else
-  python3 - "$W/train.csv" <<'EOF'
-import csv, sys
-words = [["sunny", "bright", "warm", "summer", "beach"], ["rain", "storm", "cold", "winter", "dark"]]
-with open(sys.argv[1], "w", newline="") as f:
-    w = csv.writer(f)
-    w.writerow(["text", "label"])
-    for i in range(400):
-        c = i % 2
-        w.writerow([" ".join(words[c][(i + k * 3) % 5] for k in range(3 + i % 9)), ["negative", "positive"][c]])
-EOF
-fi
+make_tiny_data "$W"
 cat >"$W/train.toml" <<EOF
 [model]
 path = '$W/tiny'
