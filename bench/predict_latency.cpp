@@ -2,8 +2,9 @@
 // per record: tokenize, one forward pass, softmax), for bench/predict_throughput.sh.
 //
 // usage: predict_latency CHECKPOINT_DIR TEXTS.txt [THREADS=0] [COUNT=500] [WARMUP=20]
-// Times predictor.predict({text}) for the first COUNT lines of TEXTS.txt after WARMUP untimed
-// calls and prints JSON: {"n", "p50_ms", "p99_ms", "mean_ms", "load_s"}.
+// Times predictor.predict({text}) for COUNT lines of TEXTS.txt after WARMUP untimed calls on the
+// lines before them (lines WARMUP.. WARMUP+COUNT-1, wrapping: the texts bench/serve_load.py
+// times) and prints JSON: {"n", "p50_ms", "p99_ms", "mean_ms", "load_s"}.
 // Built only with -DBERTH_BENCH=ON (bench/CMakeLists.txt).
 #include <algorithm>
 #include <chrono>
@@ -40,9 +41,9 @@ int main(int argc, char** argv) {
     std::vector<double> ms;
     auto timed = [&] {
       for (size_t i = 0; i < warmup; ++i) predictor.predict({texts[i % texts.size()]});
-      for (size_t i = 0; i < std::min(count, texts.size()); ++i) {
+      for (size_t i = 0; i < count; ++i) {
         const auto t0 = std::chrono::steady_clock::now();
-        auto p = predictor.predict({texts[i]});
+        auto p = predictor.predict({texts[(warmup + i) % texts.size()]});
         const auto t1 = std::chrono::steady_clock::now();
         if (p.size() != 1) throw std::runtime_error("expected one prediction");
         ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());

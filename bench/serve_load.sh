@@ -11,7 +11,9 @@
 # - For each client count (closed loop, keep-alive, bench/serve_load.py), berth serve then the
 #   baseline; each level stops after REQUESTS timed answers or SECONDS, after 20 warm-up answers.
 # - Batch-1 latency of `berth predict`'s path (BUILD/predict_latency, -DBERTH_BENCH=ON) on the
-#   same checkpoint and texts, for the 1-client target (p50 within 1 ms of it).
+#   same checkpoint and texts, for the 1-client target (p50 within 1 ms of it): LATENCY_REPS
+#   (default 3) pairs of predict_latency and one serve client, in turn, after the levels, each
+#   over LATENCY_REQUESTS (default REQUESTS) texts.
 # Results: one JSON line per (server, clients) appended to bench/results/serve_load.jsonl, and a
 # Markdown table on stdout. The load average and CPU flags are printed: the machine may be shared.
 set -euo pipefail
@@ -82,14 +84,28 @@ for c in $CLIENTS; do
   done
 done
 curl -s "http://127.0.0.1:$berth_port/metrics" | grep -E '^berth_(batches_total|texts_total|batch_texts_(sum|count))' || true
+
+# The 1-client target (serve p50 <= predict's batch-1 p50 + 1 ms), paired: this VM's batch-1
+# forward moves +-30 % from minute to minute, so predict's path and one serve client run in
+# turn, LATENCY_REPS times, on the same texts (20 warm-up, then REQUESTS, as serve_load.py),
+# while both servers idle; each pair's difference is reported and their median decides.
+pairs=()
+lat_n=${LATENCY_REQUESTS:-$REQUESTS}
+if [[ -x "$ROOT/$BUILD/predict_latency" ]]; then
+  for rep in $(seq "${LATENCY_REPS:-3}"); do
+    lat=$("$ROOT/$BUILD/predict_latency" "$TMP/ckpt" "$TMP/texts.txt" "$THREADS" "$lat_n" 20 \
+      2> /dev/null)
+    one=$("$PY" "$ROOT/bench/serve_load.py" "$berth_port" "$TMP/texts.txt" 1 "$lat_n" \
+      "$SECONDS_MAX" 20)
+    echo "  pair $rep: berth predict path, batch 1: $lat; berth serve, 1 client: $one"
+    pairs+=("{\"predict\": $lat, \"serve\": $one}")
+  done
+else
+  echo "no $BUILD/predict_latency (configure with -DBERTH_BENCH=ON): 1-client pairs skipped"
+fi
 kill -TERM "$berth_pid"
 wait "$berth_pid" && echo "berth serve drained and exited 0 on SIGTERM"
 
-lat=""
-if [[ -x "$ROOT/$BUILD/predict_latency" ]]; then
-  lat=$("$ROOT/$BUILD/predict_latency" "$TMP/ckpt" "$TMP/texts.txt" "$THREADS" 500 20 2> /dev/null)
-  echo "berth predict path, batch 1: $lat"
-fi
 echo "load after: $(uptime)"
 
 printf '%s\n' "${rows[@]}" | "$PY" -c '
@@ -109,3 +125,17 @@ for c in sorted({r["clients"] for r in rows}):
         print("| %d | %s | %d | %d | %.1f | %.2f | %.2f | %s |" % (
             c, name, r["requests"], r["errors"], r["throughput"], r["p50_ms"], r["p99_ms"], ratio))
 '
+if ((${#pairs[@]})); then
+  printf '%s\n' "${pairs[@]}" | "$PY" -c '
+import json, statistics, sys
+pairs = [json.loads(l) for l in sys.stdin]
+print()
+print("| pair | predict path p50 ms (batch 1) | serve p50 ms (1 client) | difference ms |")
+print("| ---: | ---: | ---: | ---: |")
+d = []
+for k, p in enumerate(pairs, 1):
+    d.append(p["serve"]["p50_ms"] - p["predict"]["p50_ms"])
+    print("| %d | %.2f | %.2f | %+.2f |" % (k, p["predict"]["p50_ms"], p["serve"]["p50_ms"], d[-1]))
+print("median difference %+.2f ms (target: at most +1 ms)" % statistics.median(d))
+'
+fi
