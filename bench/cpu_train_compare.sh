@@ -18,7 +18,8 @@
 #   bench/results/cpu_train_compare.jsonl) gets one JSON line per run, LABEL=<text> tags them.
 #   BASE=path/to/another/berth adds a row "berth (base)" run the same way with that binary (a
 #   build of an earlier commit: one lever measured alone, interleaved with the rest).
-#   SYSTEMS="berth grouped" picks rows (default: berth, [base,] grouped, random).
+#   SYSTEMS="berth grouped" picks rows (default: berth, [base,] grouped, random; also
+#   grouped-malloc: the grouped loop under glibc tunables equal to Berth's own heap policy).
 #   BERTH=binary, PY=python, MODEL=dir, SRC=train.csv, DEV=dev.csv override build/berth,
 #   .venv/bin/python, models/default and ../shared/data/sst2/{train,dev}.csv
 #   (a machine without the venv, e.g. a lent GPU machine's host CPU: bench/device_cpu_check.sh).
@@ -109,8 +110,14 @@ print(json.dumps({'samples_per_s': d['samples_seen'] / d['train_seconds'],
                   'cpu_seconds': sum(r['cpu_seconds'] for r in tr), 'samples': d['samples_seen'],
                   'steps': d['step']}))" >"$out"
   else
-    "$PY" bench/hf_train.py --model "$MODEL" --train "$DATA" --test "$DEV" --epochs 1 \
-      --threads "$THREADS" --seed "$seed" --order "$sys" 2>/dev/null | "$PY" -c "
+    local order=${sys%-malloc} tunables=${GLIBC_TUNABLES:-}
+    # grouped-malloc: the grouped loop with the heap policy Berth sets itself (common/
+    # allocator_policy.h), through glibc's environment: the same allocator for both sides.
+    [[ $sys == *-malloc ]] &&
+      tunables=glibc.malloc.mmap_threshold=268435456:glibc.malloc.trim_threshold=536870912
+    GLIBC_TUNABLES=$tunables "$PY" bench/hf_train.py --model "$MODEL" --train "$DATA" \
+      --test "$DEV" --epochs 1 --threads "$THREADS" --seed "$seed" --order "$order" \
+      2>/dev/null | "$PY" -c "
 import json, sys
 r = json.loads(sys.stdin.read())
 print(json.dumps({'samples_per_s': r['train_samples_per_s'], 'tokens': r['train_tokens'],
@@ -123,7 +130,8 @@ import json, sys
 out, sys_, seed, b0, b1, c0, c1, load = sys.argv[1:]
 r = json.load(open(out))
 r.update({"system": {"berth": "berth", "base": "berth (base)", "grouped": "transformers, length-grouped",
-                     "random": "transformers, random batches"}[sys_], "seed": int(seed),
+                     "random": "transformers, random batches",
+                     "grouped-malloc": "transformers, length-grouped, Berth's heap policy"}[sys_], "seed": int(seed),
           "threads": $THREADS, "rows": $ROWS, "label": "$LABEL", "load_before": float(load),
           "other_cpu_s": round(float(b1) - float(b0) - (float(c1) - float(c0)), 1),
           "flags": "$FLAGS".split(), "extra": "$EXTRA"})

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/allocator_policy.h"
 #include "common/error.h"
 #include "model/predictor.h"
 
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
                  "[WARMUP=20]\n";
     return 2;
   }
+  berth::apply_allocator_policy();  // as berth's main: the two sides of serve_load's pairs
   try {
     berth::model::PredictorOptions o;
     o.model_dir = argv[1];

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iostream>
 
+#include "common/allocator_policy.h"
 #include "common/error.h"
 #include "launcher/commands.h"
 #include "launcher/version_report.h"
@@ -20,6 +21,7 @@ int& exit_status() {
 
 int main(int argc, char** argv) {
   using namespace berth;
+  apply_allocator_policy();
   CLI::App app{"berth: fine-tune BERT text classifiers on clusters"};
   app.require_subcommand(1);
   app.set_version_flag("--version", launcher::version_report);

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "checkpoint/checkpoint_scan.h"
+#include "common/allocator_policy.h"
 #include "common/cpu_features.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -110,6 +111,7 @@ void TrainingRun::set_up_runtime() {
   log_->info("device {}, {} intra-op threads per rank, {} rank(s) via {}, precision {}",
              device_.str(), threads, comm_.world_size(), comm_.name(),
              to_string(cfg_.train.precision));
+  log_->info("heap: {}", allocator_policy().reason);
 }
 
 void TrainingRun::load_model_and_state() {

@@ -1,0 +1,32 @@
+// The process's heap policy, set once at start by every entry point (berth's main, the bench
+// tools), before the first large tensor.
+//
+// LibTorch's CPU tensors come from glibc malloc. glibc serves blocks over its mmap threshold
+// (at most 32 MiB even after its own adjustment) with a fresh mmap and returns them on free, and
+// trims the heap top above 128 KiB once the threshold is set by hand: a training step then
+// page-faults its large buffers anew each time (the 47 MB word-embedding gradient of the default
+// model alone is 11,500 pages a step). Measured on SST-2 with the default model, 2 threads:
+// 10,000 minor faults a step fewer and 10-15 % more samples/s (BENCHMARKS.md, "malloc").
+#pragma once
+
+#include <string>
+
+namespace berth {
+
+struct AllocatorPolicy {
+  bool applied = false;  // false: the user's own GLIBC_TUNABLES/MALLOC_* settings are kept
+  std::string reason;    // what was done or why not, for the start-up log
+};
+
+// Keeps freed memory in the heap for reuse (mmap threshold 256 MiB, trim threshold 512 MiB)
+// unless the environment sets glibc's malloc tunables itself (GLIBC_TUNABLES with
+// glibc.malloc.*, or MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_/MALLOC_TOP_PAD_) or
+// BERTH_MALLOC=default asks for glibc's defaults. Does nothing without glibc. Safe to call more
+// than once.
+AllocatorPolicy apply_allocator_policy();
+
+// What the last apply_allocator_policy() did (before any: not applied, "not set"), for the
+// start-up log.
+const AllocatorPolicy& allocator_policy();
+
+}  // namespace berth
