@@ -6,7 +6,8 @@
 // trims the heap top above 128 KiB once the threshold is set by hand: a training step then
 // page-faults its large buffers anew each time (the 47 MB word-embedding gradient of the default
 // model alone is 11,500 pages a step). Measured on SST-2 with the default model, 2 threads:
-// 10,000 minor faults a step fewer and 10-15 % more samples/s (BENCHMARKS.md, "malloc").
+// about 14,000 minor faults a step fewer and 3 to 15 % more samples/s depending on the run
+// (BENCHMARKS.md, "The heap").
 #pragma once
 
 #include <string>
