@@ -153,13 +153,15 @@ by = {}
 for r in rows:
     by.setdefault(r["system"], []).append(r)
 base = "transformers, length-grouped"
+if base not in by:  # SYSTEMS without "grouped": the rows alone, ratios against the first system
+    base = next(iter(by))
 bm = sum(r["samples_per_s"] for r in by[base]) / len(by[base])
 print(f"load average (1 min) before {sys.argv[2]}, after {sys.argv[3]}; CPU flags: {sys.argv[4]}")
 # CPU time of the training steps per step (the process's, all threads): on a loaded machine
 # the steadier figure; with more than one thread it includes OpenMP threads spinning.
 cpu = lambda r: 1e3 * r["cpu_seconds"] / r["steps"]
 bc = sum(cpu(r) for r in by[base]) / len(by[base])
-print("| system | samples/s per run | mean | min-max | ratio to length-grouped (mean; range over runs) | CPU ms per step (mean; ratio) | padding | other CPU s per run |")
+print(f"| system | samples/s per run | mean | min-max | ratio to {base} (mean; range over runs) | CPU ms per step (mean; ratio) | padding | other CPU s per run |")
 print("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |")
 for name, rs in by.items():
     v = [r["samples_per_s"] for r in rs]

@@ -5,9 +5,9 @@
 // (at most 32 MiB even after its own adjustment) with a fresh mmap and returns them on free, and
 // trims the heap top above 128 KiB once the threshold is set by hand: a training step then
 // page-faults its large buffers anew each time (the 47 MB word-embedding gradient of the default
-// model alone is 11,500 pages a step). Measured on SST-2 with the default model, 2 threads:
-// about 14,000 minor faults a step fewer and 3 to 15 % more samples/s depending on the run
-// (BENCHMARKS.md, "The heap").
+// model alone is 11,500 pages a step). Measured on SST-2 with the default model, 2 threads
+// (bench/heap_faults.sh): about 5,100 minor faults a step fewer and 3 to 17 % more samples/s
+// depending on the run (BENCHMARKS.md, "The heap").
 #pragma once
 
 #include <string>

@@ -18,14 +18,11 @@
 // `--model` is accepted as an alias of `--checkpoint`.
 #include <unistd.h>
 
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "common/durable_fs.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "data/corpus.h"
@@ -57,10 +54,8 @@ void run_eval(EvalArgs a) {
                           " is a tokenized corpus (its texts were cut when it was prepped)",
                       "evaluate the CSV/TSV/JSONL file it was prepped from");
   // Opened before the evaluation: a wrong directory is refused before minutes of scoring.
-  OutputTarget target;
-  if (!a.output.empty()) open_output(a.output, "eval", target);
-  auto& file = target.file;
-  auto& stream = target.stream;
+  std::optional<OutputTarget> out;
+  if (!a.output.empty()) out.emplace(a.output, "eval");
   model::Predictor predictor(a.options);
   const bool multi = predictor.multi_label();
   model::EvalAccumulator acc(predictor.label_names(),
@@ -96,12 +91,9 @@ void run_eval(EvalArgs a) {
     std::cout << format_eval_table(report, loss) << std::flush;
   else
     std::cout << text << std::flush;
-  if (file) {
-    file->write(text);
-    file->commit();
-  } else if (stream.is_open()) {
-    stream << text << std::flush;
-    if (!stream) throw data_error("eval", "cannot write " + a.output, "check the device or pipe");
+  if (out) {
+    out->write(text);
+    out->finish();
   }
   const auto& st = predictor.stats();
   log::get("eval")->info(

@@ -17,14 +17,10 @@
 
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <optional>
 
-#include "common/durable_fs.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/progress_meter.h"
@@ -49,11 +45,7 @@ void run_predict(const PredictArgs& a) {
   const auto start = std::chrono::steady_clock::now();
   model::Predictor predictor(a.options);
   // A file appears only whole; a device or FIFO is written as is (launcher/output_target.h).
-  OutputTarget target;
-  if (!a.output.empty()) open_output(a.output, "predict", target);
-  auto& file = target.file;
-  auto& stream = target.stream;
-  std::ostream& out = stream.is_open() ? stream : std::cout;
+  OutputTarget out(a.output, "predict");
   const auto& names = predictor.label_names();
   std::string line;
   log::ProgressMeter meter(log::get("predict"), "predict", "texts");
@@ -80,17 +72,9 @@ void run_predict(const PredictArgs& a) {
     j["row"] = row.record;
     line = j.dump();
     line += '\n';
-    if (file)
-      file->write(line);
-    else
-      out.write(line.data(), static_cast<std::streamsize>(line.size()));
+    out.write(line);
   });
-  if (file) {
-    file->commit();
-  } else {
-    out.flush();
-    if (!out) throw data_error("predict", "cannot write the predictions", "is the disk full?");
-  }
+  out.finish();
 
   const double total_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <sstream>
 #include <string>
 
@@ -102,6 +103,27 @@ class FullDisk : public ::testing::Test {
     return out;
   }
 
+  // With `out` written once (its content `before`), fills the disk and runs `write_to` again to
+  // `out` and to a new file: each must fail cleanly (exit 3, ENOSPC), `out` stay as it was, and
+  // only `out` and the filler be left.
+  static void expect_full_disk_keeps(const std::function<CommandResult(const fs::path&)>& write_to,
+                                     const fs::path& out, const std::string& before,
+                                     const std::string& fresh_name) {
+    fill_disk(0);
+    auto again = write_to(out);
+    EXPECT_EQ(again.exit_code, 3) << again.err;
+    EXPECT_NE(again.err.find("No space left on device"), std::string::npos) << again.err;
+    EXPECT_EQ(read_file(out), before) << "the earlier " << out.filename() << " was damaged";
+    auto fresh = write_to(disk() / fresh_name);
+    EXPECT_EQ(fresh.exit_code, 3) << fresh.err;
+    EXPECT_FALSE(fs::exists(disk() / fresh_name));
+    auto left = names_in(disk());
+    std::sort(left.begin(), left.end());
+    std::vector<std::string> expected{"filler", out.filename().string()};
+    std::sort(expected.begin(), expected.end());
+    EXPECT_EQ(left, expected) << "a temporary was left";
+  }
+
   static TempDir* dir_;
   static std::string mount_error_;
 };
@@ -139,18 +161,7 @@ TEST_F(FullDisk, PredictFailsCleanlyAndKeepsTheEarlierOutput) {
   const std::string before = read_file(out);
   ASSERT_FALSE(before.empty());
 
-  fill_disk(0);
-  auto again = predict(out);
-  EXPECT_EQ(again.exit_code, 3) << again.err;
-  EXPECT_NE(again.err.find("No space left on device"), std::string::npos) << again.err;
-  EXPECT_EQ(read_file(out), before) << "the earlier predictions were damaged";
-  auto fresh = predict(disk() / "new.jsonl");
-  EXPECT_EQ(fresh.exit_code, 3) << fresh.err;
-  EXPECT_FALSE(fs::exists(disk() / "new.jsonl"));
-  auto left = names_in(disk());
-  std::sort(left.begin(), left.end());
-  EXPECT_EQ(left, (std::vector<std::string>{"filler", "predictions.jsonl"}))
-      << "a temporary was left";
+  expect_full_disk_keeps(predict, out, before, "new.jsonl");
 }
 
 TEST_F(FullDisk, EvalFailsCleanlyAndKeepsTheEarlierReport) {
@@ -166,17 +177,7 @@ TEST_F(FullDisk, EvalFailsCleanlyAndKeepsTheEarlierReport) {
   const std::string before = read_file(out);
   ASSERT_NE(before.find("\"accuracy\""), std::string::npos) << before;
 
-  fill_disk(0);
-  auto again = eval(out);
-  EXPECT_EQ(again.exit_code, 3) << again.err;
-  EXPECT_NE(again.err.find("No space left on device"), std::string::npos) << again.err;
-  EXPECT_EQ(read_file(out), before) << "the earlier report was damaged";
-  auto fresh = eval(disk() / "new.json");
-  EXPECT_EQ(fresh.exit_code, 3) << fresh.err;
-  EXPECT_FALSE(fs::exists(disk() / "new.json"));
-  auto left = names_in(disk());
-  std::sort(left.begin(), left.end());
-  EXPECT_EQ(left, (std::vector<std::string>{"eval.json", "filler"})) << "a temporary was left";
+  expect_full_disk_keeps(eval, out, before, "new.json");
 
   // A directory that does not exist is refused before any scoring, naming the option.
   auto nowhere = eval(*dir_ / "no-such-dir" / "eval.json");
