@@ -2,9 +2,9 @@
 # sources may include only its own headers and those of the modules listed for it. A forbidden
 # #include fails the build naming the file, the line and the rule, before the module compiles.
 #
-#   common <- data <- model <- trainer <- launcher; checkpoint and dist beside, on common only.
+#   common <- data <- model <- trainer <- launcher; checkpoint and distributed beside, on common only.
 #
-# model/, data/ and checkpoint/ must never see dist/ (communicators, MPI, NCCL): the model runs
+# model/, data/ and checkpoint/ must never see distributed/ (communicators, MPI, NCCL): the model runs
 # the same in one process or in many, and the distributed parts stay in one place.
 #
 # Run as a script: cmake -DBERTH_SOURCE_DIR=<repo> -DSTAMP=<file> -P cmake/layering.cmake
@@ -13,11 +13,11 @@ set(BERTH_LAYERS
     "data:common"
     "model:common,data"
     "checkpoint:common"
-    "dist:common"
-    "trainer:common,data,model,checkpoint,dist"
+    "distributed:common"
+    "trainer:common,data,model,checkpoint,distributed"
     "report:common,checkpoint"
     "serve:common,data,model"
-    "launcher:common,data,model,checkpoint,dist,trainer,report,serve")
+    "launcher:common,data,model,checkpoint,distributed,trainer,report,serve")
 
 if(CMAKE_SCRIPT_MODE_FILE)
   cmake_policy(SET CMP0007 NEW)

@@ -1,5 +1,5 @@
 // runtime.device and --device: "cpu", "cuda" (the GPU that the rank's node-local rank picks, see
-// dist/device_choice.h) or "cuda:N". Parsed once, where the config or the command line is
+// distributed/device_choice.h) or "cuda:N". Parsed once, where the config or the command line is
 // validated; everything after that reads the parsed value. Torch-free so data/ and model/ options
 // can hold it too.
 #pragma once

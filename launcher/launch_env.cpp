@@ -8,7 +8,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
-#include "dist/mpi_communicator.h"
+#include "distributed/mpi_communicator.h"
 
 namespace berth::launcher {
 
@@ -17,7 +17,7 @@ namespace {
 // Every rank sends its own list of differences from rank 0 to everyone (one broadcast per rank,
 // only when something differs), so that every rank fails with the same complete message rather
 // than racing to abort with a partial one.
-void agree_on_config(dist::Communicator& comm, const trainer::TrainConfig& config,
+void agree_on_config(distributed::Communicator& comm, const trainer::TrainConfig& config,
                      const std::string& resume) {
   std::string reference = config.to_toml();
   std::string reference_resume = resume;
@@ -89,13 +89,13 @@ void require_single_process(const std::string& command) {
                     "slurm/predict.sbatch does); only 'berth train' uses several ranks");
 }
 
-std::unique_ptr<dist::Communicator> make_communicator() {
-  std::unique_ptr<dist::Communicator> comm;
+std::unique_ptr<distributed::Communicator> make_communicator() {
+  std::unique_ptr<distributed::Communicator> comm;
   auto info = detect_launch();
   if (info.mpi)
-    comm = std::make_unique<dist::MpiCommunicator>();
+    comm = std::make_unique<distributed::MpiCommunicator>();
   else
-    comm = std::make_unique<dist::SingleProcessCommunicator>();
+    comm = std::make_unique<distributed::SingleProcessCommunicator>();
   log::set_rank(comm->rank(), comm->world_size());
   if (info.mpi) {
     log::get("comm")->debug("launched by {}: rank {} of {} (local rank {})", info.launcher,
@@ -104,17 +104,17 @@ std::unique_ptr<dist::Communicator> make_communicator() {
   return comm;
 }
 
-void prepare_communicator(std::unique_ptr<dist::Communicator>& comm,
+void prepare_communicator(std::unique_ptr<distributed::Communicator>& comm,
                           const trainer::TrainConfig& config, const std::string& resume) {
   comm->set_timeout(config.runtime.comm_timeout_s);
   agree_on_config(*comm, config, resume);  // nothing to agree on for a single process
-  int gpus = config.runtime.device.is_cuda() ? dist::visible_gpus() : 0;
-  auto device = dist::choose_device(config.runtime.device,
+  int gpus = config.runtime.device.is_cuda() ? distributed::visible_gpus() : 0;
+  auto device = distributed::choose_device(config.runtime.device,
                                     {comm->rank(), comm->local_rank(), comm->local_size()}, gpus);
-  dist::Communicator::use_device(comm, device);
+  distributed::Communicator::use_device(comm, device);
 }
 
-void open_rank_log(const std::string& run_dir, const dist::Communicator& comm) {
+void open_rank_log(const std::string& run_dir, const distributed::Communicator& comm) {
   std::error_code ec;
   std::filesystem::create_directories(run_dir + "/logs", ec);
   if (ec) {
@@ -126,13 +126,13 @@ void open_rank_log(const std::string& run_dir, const dist::Communicator& comm) {
   log::add_file_sink(run_dir + "/logs/rank-" + std::to_string(comm.rank()) + ".log");
 }
 
-void log_rank_place(const dist::Communicator& comm) {
+void log_rank_place(const distributed::Communicator& comm) {
   log::get("launcher")
       ->info("rank {} on {}: {} (local rank {} of {} on this node)", comm.rank(),
              comm.host(comm.rank()), comm.device().str(), comm.local_rank(), comm.local_size());
 }
 
-int run_rank(const std::unique_ptr<dist::Communicator>& comm, const std::function<int()>& body) {
+int run_rank(const std::unique_ptr<distributed::Communicator>& comm, const std::function<int()>& body) {
   auto fail = [&](const std::string& text, ExitCode code) {
     if (!comm || comm->world_size() == 1) return false;
     // One write(2) call, so that ranks failing together do not interleave their messages.

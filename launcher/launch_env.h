@@ -7,8 +7,8 @@
 #include <memory>
 #include <string>
 
-#include "dist/communicator.h"
-#include "dist/device_choice.h"
+#include "distributed/communicator.h"
+#include "distributed/device_choice.h"
 #include "trainer/train_config.h"
 
 namespace berth::launcher {
@@ -30,28 +30,28 @@ void require_single_process(const std::string& command);
 
 // A single-process communicator when not launched by MPI; the MPI (CPU) one otherwise. Sets the
 // log's rank (ranks > 0 log warnings and errors only).
-std::unique_ptr<dist::Communicator> make_communicator();
+std::unique_ptr<distributed::Communicator> make_communicator();
 
 // Once every rank has loaded its config: every rank must hold rank 0's resolved config and the
 // same --resume (a difference fails on every rank, naming the keys and ranks); applies
-// runtime.comm_timeout_s; chooses this rank's device (dist::choose_device, the only place that
+// runtime.comm_timeout_s; chooses this rank's device (distributed::choose_device, the only place that
 // does) and gives it to the communicator, which in an MPI job on CUDA becomes an NCCL one on
 // that GPU. `comm` is replaced in place, and stays owned by the caller when this throws
 // (run_rank then still reaches it to end the job).
-void prepare_communicator(std::unique_ptr<dist::Communicator>& comm,
+void prepare_communicator(std::unique_ptr<distributed::Communicator>& comm,
                           const trainer::TrainConfig& config, const std::string& resume);
 
 // <run_dir>/logs/rank-<r>.log gets this rank's records (warnings and errors on ranks > 0).
-void open_rank_log(const std::string& run_dir, const dist::Communicator& comm);
+void open_rank_log(const std::string& run_dir, const distributed::Communicator& comm);
 
 // Logs where this rank runs and on what ("rank 3 on node-b: cuda:1 (local rank 1 of 2 on this
 // node)"), on every rank: its own rank log has it (ranks > 0 log INFO to that file only).
-void log_rank_place(const dist::Communicator& comm);
+void log_rank_place(const distributed::Communicator& comm);
 
 // Runs a rank's work and returns its exit status. In a job of several ranks an error is printed
 // and then ends every rank (MPI_Abort with the error's exit code), so the others do not wait for
 // this one until their timeout; with one rank it propagates to main() as usual. `comm` is read
 // when the error happens (the body may replace it, see prepare_communicator).
-int run_rank(const std::unique_ptr<dist::Communicator>& comm, const std::function<int()>& body);
+int run_rank(const std::unique_ptr<distributed::Communicator>& comm, const std::function<int()>& body);
 
 }  // namespace berth::launcher

@@ -7,7 +7,7 @@
 #                              fuzz and slurm left out), the unit tests and the end-to-end ones.
 #   scripts/sanitize.sh tsan   (make test-tsan) TSan, build-tsan/: the MPI communicator's
 #                              communication thread and the gradient reducer on 2 and 3 ranks
-#                              (tests/dist/reducer_mpi_check under mpirun).
+#                              (tests/distributed/reducer_mpi_check under mpirun).
 # A sanitizer report fails the test that caused it. JOBS (default 2) bounds the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -107,7 +107,7 @@ std::string corpus_path_for(const std::string& path, const TrainConfig& config,
 }
 
 TrainingData open_training_data(const TrainConfig& config, const data::Tokenizer& tokenizer,
-                                dist::Communicator& comm) {
+                                distributed::Communicator& comm) {
   const bool writer = comm.rank() == 0;
   // Rank 0 preps; everyone computes the same cache paths; errors on rank 0 reach the others
   // through the flag below rather than leaving them waiting at the barrier forever.

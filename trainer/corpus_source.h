@@ -9,7 +9,7 @@
 
 #include "data/corpus.h"
 #include "data/truncation.h"
-#include "dist/communicator.h"
+#include "distributed/communicator.h"
 #include "trainer/train_config.h"
 
 namespace berth::data {
@@ -26,7 +26,7 @@ struct TrainingData {
 
 // With several ranks, rank 0 preps and the others wait at a barrier, then all open the files.
 TrainingData open_training_data(const TrainConfig& config, const data::Tokenizer& tokenizer,
-                                dist::Communicator& comm);
+                                distributed::Communicator& comm);
 
 // The corpus for one path (prepping it into the cache if it is a table). `labels_from` is the
 // training corpus path for dev/test tables. Exposed for tests.

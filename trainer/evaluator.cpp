@@ -35,7 +35,7 @@ bool is_better(Metric metric, double candidate, std::optional<double> best) {
 
 EvalResult evaluate(model::BertClassifier& model, const data::Corpus& corpus, int64_t batch_size,
                     int32_t pad_id, const at::Device& device,
-                    std::optional<at::ScalarType> autocast_dtype, dist::Communicator& comm,
+                    std::optional<at::ScalarType> autocast_dtype, distributed::Communicator& comm,
                     const EvalOptions& options) {
   c10::NoGradGuard no_grad;
   bool was_training = model.is_training();

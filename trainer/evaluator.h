@@ -8,7 +8,7 @@
 
 #include "common/choices.h"
 #include "data/corpus.h"
-#include "dist/communicator.h"
+#include "distributed/communicator.h"
 #include "model/bert_model.h"
 #include "model/classification_metrics.h"
 
@@ -30,7 +30,7 @@ struct EvalOptions {
 
 EvalResult evaluate(model::BertClassifier& model, const data::Corpus& corpus, int64_t batch_size,
                     int32_t pad_id, const at::Device& device,
-                    std::optional<at::ScalarType> autocast_dtype, dist::Communicator& comm,
+                    std::optional<at::ScalarType> autocast_dtype, distributed::Communicator& comm,
                     const EvalOptions& options = {});
 
 // Higher is better for accuracy/macro_f1, lower for loss; NaN is never better.

@@ -272,7 +272,7 @@ int TrainingRun::execute() {
   return 0;
 }
 
-int train(const TrainConfig& config, const RunOptions& options, dist::Communicator& comm) {
+int train(const TrainConfig& config, const RunOptions& options, distributed::Communicator& comm) {
   TrainingRun run(config, options, comm);
   return run.execute();
 }

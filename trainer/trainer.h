@@ -1,11 +1,11 @@
-// `berth train`: the training loop, written for N ranks behind a dist::Communicator (a
+// `berth train`: the training loop, written for N ranks behind a distributed::Communicator (a
 // single-process one when not launched by MPI). Returns the exit status: 0 when training finished,
 // ExitCode::kStopped when a signal asked it to stop (after writing a checkpoint).
 #pragma once
 
 #include <string>
 
-#include "dist/communicator.h"
+#include "distributed/communicator.h"
 #include "trainer/train_config.h"
 
 namespace berth::trainer {
@@ -25,6 +25,6 @@ struct RunOptions {
   int64_t hang_after_step = 0;
 };
 
-int train(const TrainConfig& config, const RunOptions& options, dist::Communicator& comm);
+int train(const TrainConfig& config, const RunOptions& options, distributed::Communicator& comm);
 
 }  // namespace berth::trainer

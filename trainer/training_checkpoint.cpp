@@ -82,7 +82,7 @@ void restore_rng_state(const std::string& bytes, const at::Device& device,
 }
 
 void write_training_checkpoint(const std::string& dir, const CheckpointContents& c,
-                               dist::Communicator& comm, const at::Device& device) {
+                               distributed::Communicator& comm, const at::Device& device) {
   // Every rank's RNG state reaches rank 0, one broadcast per rank (small, rare).
   std::vector<std::string> rng(comm.world_size());
   for (int r = 0; r < comm.world_size(); ++r) {

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "dist/communicator.h"
+#include "distributed/communicator.h"
 #include "model/bert_model.h"
 #include "trainer/adamw.h"
 #include "trainer/train_config.h"
@@ -33,7 +33,7 @@ struct CheckpointContents {
 // Fills `dir` (a checkpoint writer's temporary directory) on rank 0; collects RNG states from
 // every rank. Must be called on all ranks together.
 void write_training_checkpoint(const std::string& dir, const CheckpointContents& c,
-                               dist::Communicator& comm, const at::Device& device);
+                               distributed::Communicator& comm, const at::Device& device);
 
 // This rank's generator state as bytes, and back.
 std::string rng_state_bytes(const at::Device& device);

@@ -20,8 +20,8 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "data/tokenizer.h"
-#include "dist/communicator.h"
-#include "dist/gradient_reducer.h"
+#include "distributed/communicator.h"
+#include "distributed/gradient_reducer.h"
 #include "model/batch_tensors.h"
 #include "model/pretrained.h"
 #include "trainer/adamw.h"
@@ -42,7 +42,7 @@ namespace berth::trainer {
 // The training run, one object so the loop reads as the steps it takes.
 class TrainingRun {
  public:
-  TrainingRun(const TrainConfig& cfg, const RunOptions& opts, dist::Communicator& comm)
+  TrainingRun(const TrainConfig& cfg, const RunOptions& opts, distributed::Communicator& comm)
       : cfg_(cfg), opts_(opts), comm_(comm), log_(log::get("trainer")) {}
 
   int execute();
@@ -82,7 +82,7 @@ class TrainingRun {
   RunOptions opts_;
   // Held by rank 0 for the run's life (see checkpoint/run_lock.h).
   checkpoint::RunLock run_lock_, checkpoint_lock_;
-  dist::Communicator& comm_;
+  distributed::Communicator& comm_;
   std::shared_ptr<spdlog::logger> log_;
   at::Device device_{at::kCPU};
   std::optional<at::ScalarType> amp_;
@@ -95,7 +95,7 @@ class TrainingRun {
   std::unique_ptr<AdamW> optim_;
   std::unique_ptr<LrSchedule> schedule_;
   std::unique_ptr<LossScaler> scaler_;
-  std::unique_ptr<dist::GradientReducer> reducer_;
+  std::unique_ptr<distributed::GradientReducer> reducer_;
   std::optional<size_t> word_embeddings_;            // index into params_
   ProblemType problem_ = ProblemType::kSingleLabel;  // from the training corpus
   int64_t label_count_ = 0;  // multi-label: labels per multi-hot row (collate); 0 single-label

@@ -11,7 +11,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/short_list.h"
-#include "dist/device_choice.h"
+#include "distributed/device_choice.h"
 #include "model/attention_backend.h"
 #include "model/autocast_guard.h"
 #include "model/decision_thresholds.h"
@@ -72,8 +72,8 @@ void TrainingRun::set_up_runtime() {
   if (comm_.device_chosen()) {
     device_ = comm_.device();
   } else {
-    int gpus = cfg_.runtime.device.is_cuda() ? dist::visible_gpus() : 0;
-    device_ = dist::choose_device(cfg_.runtime.device,
+    int gpus = cfg_.runtime.device.is_cuda() ? distributed::visible_gpus() : 0;
+    device_ = distributed::choose_device(cfg_.runtime.device,
                                   {comm_.rank(), comm_.local_rank(), comm_.local_size()}, gpus);
   }
   if (device_.is_cuda()) model::set_cudnn_attention(cfg_.runtime.cudnn_attention);
@@ -230,14 +230,14 @@ void TrainingRun::set_up_optimization() {
   grad_norm_ = at::zeros({}, on_device.dtype(at::kFloat));
   normaliser_ = at::ones({}, on_device.dtype(at::kFloat));
   scaler_ = std::make_unique<LossScaler>(cfg_.train.precision == Precision::kFp16, device_);
-  dist::GradientReducerOptions reduce;
+  distributed::GradientReducerOptions reduce;
   // The word embeddings are half of the gradient bytes but only the rows of the step's token ids
   // are non-zero: those alone are summed. On CPU only: on CUDA, sizing the union of rows needs a
   // host sync inside backward, and the path has not run on a GPU yet; NCCL sums the dense table.
   const auto& words = model_.model->bert->embeddings->word_embeddings->weight;
   for (size_t i = 0; i < params_.size() && device_.is_cpu(); ++i)
     if (params_[i].is_same(words)) word_embeddings_ = i, reduce.row_sparse.push_back(i);
-  reducer_ = std::make_unique<dist::GradientReducer>(params_, comm_, reduce);
+  reducer_ = std::make_unique<distributed::GradientReducer>(params_, comm_, reduce);
   class_weights_ = class_weights(cfg_, train);
   // Multi-label weights are BCE's pos_weight: the loss is still a mean over the examples.
   if (class_weights_.defined() && problem_ == ProblemType::kSingleLabel) {

@@ -15,7 +15,7 @@
 #include <sstream>
 #include <thread>
 
-#include "dist/communicator.h"
+#include "distributed/communicator.h"
 #include "model/safetensors.h"
 #include "tests/support/test_support.h"
 #include "trainer/tensorboard_writer.h"
@@ -433,7 +433,7 @@ TEST_F(DistributedTrain, HungRankTimesOutNamingCollectiveAndRank) {
   EXPECT_LT(seconds, 40) << "3 s timeout + grace + start-up";
   EXPECT_NE(r.err.find("did not complete within"), std::string::npos) << r.err;
   // Every rank runs on this host; the message names it with each rank.
-  const std::string host = dist::this_host();
+  const std::string host = distributed::this_host();
   EXPECT_NE(r.err.find("rank(s) not taking part: 1 on " + host + "."), std::string::npos) << r.err;
   EXPECT_NE(
       r.err.find("Alive but not at this collective (busy or hung in computation): rank 1 on " +
@@ -460,7 +460,7 @@ TEST_F(DistributedTrain, StoppedRankTimesOutNamingTheRank) {
   double seconds = std::chrono::duration<double>(Clock::now() - stopped_at).count();
   EXPECT_EQ(r.exit_code, 5) << r.err;
   EXPECT_LT(seconds, 30) << "3 s timeout + grace";
-  const std::string host = dist::this_host();
+  const std::string host = distributed::this_host();
   EXPECT_NE(r.err.find("rank(s) not taking part: 1 on " + host + "."), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("Not answering (stopped, killed, or frozen): rank 1 on " + host),
             std::string::npos)

@@ -1,4 +1,4 @@
-#include "dist/communicator.h"
+#include "distributed/communicator.h"
 
 #include <unistd.h>
 
@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-namespace berth::dist {
+namespace berth::distributed {
 
 namespace {
 class DoneWork : public CommWork {
@@ -42,4 +42,4 @@ void SingleProcessCommunicator::abort_job(int code) {
   std::_Exit(code);
 }
 
-}  // namespace berth::dist
+}  // namespace berth::distributed

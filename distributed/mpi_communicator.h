@@ -22,9 +22,9 @@
 #include <memory>
 #include <string>
 
-#include "dist/communicator.h"
+#include "distributed/communicator.h"
 
-namespace berth::dist {
+namespace berth::distributed {
 
 class MpiCommunicator : public Communicator {
  public:
@@ -65,4 +65,4 @@ class MpiCommunicator : public Communicator {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace berth::dist
+}  // namespace berth::distributed

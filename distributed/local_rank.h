@@ -1,12 +1,12 @@
 // Which rank on its node this process is, as its launcher says. The GPU a rank takes is numbered
 // by it (choose_device), so every launcher's variable is read here and nowhere else, and each is
-// tested with a fake environment (tests/dist/local_rank_test.cpp).
+// tested with a fake environment (tests/distributed/local_rank_test.cpp).
 #pragma once
 
 #include <functional>
 #include <string>
 
-namespace berth::dist {
+namespace berth::distributed {
 
 struct LauncherLocalRank {
   int local_rank = -1;   // -1: no launcher variable says (use MPI's node-local communicator)
@@ -20,4 +20,4 @@ struct LauncherLocalRank {
 // non-negative integer is ignored. `getenv` returns null for a variable that is not set.
 LauncherLocalRank local_rank_from_env(const std::function<const char*(const char*)>& getenv);
 
-}  // namespace berth::dist
+}  // namespace berth::distributed

@@ -1,9 +1,9 @@
-#include "dist/local_rank.h"
+#include "distributed/local_rank.h"
 
 #include <charconv>
 #include <cstring>
 
-namespace berth::dist {
+namespace berth::distributed {
 
 LauncherLocalRank local_rank_from_env(const std::function<const char*(const char*)>& getenv) {
   for (const char* name : {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID"}) {
@@ -18,4 +18,4 @@ LauncherLocalRank local_rank_from_env(const std::function<const char*(const char
   return {};
 }
 
-}  // namespace berth::dist
+}  // namespace berth::distributed

@@ -20,9 +20,9 @@
 #include <memory>
 #include <vector>
 
-#include "dist/communicator.h"
+#include "distributed/communicator.h"
 
-namespace berth::dist {
+namespace berth::distributed {
 
 struct GradientReducerOptions {
   double bucket_mb = 25.0;
@@ -59,4 +59,4 @@ class GradientReducer {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace berth::dist
+}  // namespace berth::distributed

@@ -1,4 +1,4 @@
-#include "dist/nccl_communicator.h"
+#include "distributed/nccl_communicator.h"
 
 #include <ATen/ATen.h>
 #include <c10/cuda/CUDACachingAllocator.h>
@@ -20,7 +20,7 @@
 #include "common/error.h"
 #include "common/log.h"
 
-namespace berth::dist {
+namespace berth::distributed {
 
 namespace {
 
@@ -367,4 +367,4 @@ bool NcclCommunicator::any(bool flag) {
   return impl_->mpi->any(flag);
 }
 
-}  // namespace berth::dist
+}  // namespace berth::distributed

@@ -1,4 +1,4 @@
-// GradientReducer over MPI (tests/dist/reducer_mpi_check.cpp under mpirun): the row-sparse
+// GradientReducer over MPI (tests/distributed/reducer_mpi_check.cpp under mpirun): the row-sparse
 // reduction of an embedding gradient equals the dense sum bit for bit on 2 and 3 ranks, with a
 // row that one rank alone touched, rows in no batch, gradient accumulation, and a dense weight
 // whose .grad becomes a view of its bucket.

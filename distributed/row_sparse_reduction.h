@@ -15,9 +15,9 @@
 
 #include <memory>
 
-#include "dist/communicator.h"
+#include "distributed/communicator.h"
 
-namespace berth::dist {
+namespace berth::distributed {
 
 class RowSparseReduction {
  public:
@@ -55,4 +55,4 @@ class RowSparseReduction {
   int64_t last_rows_ = 0;
 };
 
-}  // namespace berth::dist
+}  // namespace berth::distributed

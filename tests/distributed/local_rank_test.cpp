@@ -1,14 +1,14 @@
-// The node-local rank (dist/local_rank.h) from each launcher's environment, as they set it: Open
+// The node-local rank (distributed/local_rank.h) from each launcher's environment, as they set it: Open
 // MPI's mpirun (also inside a Slurm allocation), MPICH / Intel MPI Hydra, srun alone, and srun
 // --mpi=pmix (the environment below is what Slurm 22.05's mpi_pmix set on the test cluster).
-#include "dist/local_rank.h"
+#include "distributed/local_rank.h"
 
 #include <gtest/gtest.h>
 
 #include <map>
 #include <string>
 
-namespace berth::dist {
+namespace berth::distributed {
 namespace {
 
 LauncherLocalRank from(const std::map<std::string, std::string>& vars) {
@@ -74,4 +74,4 @@ TEST(LocalRank, GarbageIsIgnored) {
 }
 
 }  // namespace
-}  // namespace berth::dist
+}  // namespace berth::distributed

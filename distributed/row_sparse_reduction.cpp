@@ -1,6 +1,6 @@
-#include "dist/row_sparse_reduction.h"
+#include "distributed/row_sparse_reduction.h"
 
-namespace berth::dist {
+namespace berth::distributed {
 
 RowSparseReduction::RowSparseReduction(int64_t rows, at::Device device, Communicator& comm)
     : rows_(rows),
@@ -46,4 +46,4 @@ void RowSparseReduction::finish(at::Tensor& grad) {
   grad.index_copy_(0, index_, packed_);
 }
 
-}  // namespace berth::dist
+}  // namespace berth::distributed

@@ -1,14 +1,14 @@
-// The choice of a rank's device (dist/device_choice.h), made once per rank by the launcher, and
+// The choice of a rank's device (distributed/device_choice.h), made once per rank by the launcher, and
 // the parsing of runtime.device / --device it starts from (common/device_setting.h).
-#include "dist/device_choice.h"
+#include "distributed/device_choice.h"
 
 #include <gtest/gtest.h>
 
 #include "common/device_setting.h"
 #include "common/error.h"
-#include "dist/communicator.h"
+#include "distributed/communicator.h"
 
-namespace berth::dist {
+namespace berth::distributed {
 namespace {
 
 DeviceSetting setting(const std::string& text) {
@@ -95,4 +95,4 @@ TEST(Communicator, SingleProcessKeepsItselfAndRemembersTheDevice) {
 }
 
 }  // namespace
-}  // namespace berth::dist
+}  // namespace berth::distributed

@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "dist/gradient_reducer.h"
-#include "dist/mpi_communicator.h"
+#include "distributed/gradient_reducer.h"
+#include "distributed/mpi_communicator.h"
 
-using namespace berth::dist;
+using namespace berth::distributed;
 
 namespace {
 

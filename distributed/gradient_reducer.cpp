@@ -1,4 +1,4 @@
-#include "dist/gradient_reducer.h"
+#include "distributed/gradient_reducer.h"
 
 #include <torch/csrc/autograd/function_hook.h>
 #include <torch/csrc/autograd/variable.h>
@@ -10,9 +10,9 @@
 
 #include "common/error.h"
 #include "common/log.h"
-#include "dist/row_sparse_reduction.h"
+#include "distributed/row_sparse_reduction.h"
 
-namespace berth::dist {
+namespace berth::distributed {
 
 struct GradientReducer::Impl {
   struct Bucket {
@@ -263,4 +263,4 @@ int64_t GradientReducer::last_sparse_rows() const {
   return impl_->sparse_rows;
 }
 
-}  // namespace berth::dist
+}  // namespace berth::distributed

@@ -19,10 +19,10 @@
 #include <memory>
 #include <string>
 
-#include "dist/communicator.h"
-#include "dist/mpi_communicator.h"
+#include "distributed/communicator.h"
+#include "distributed/mpi_communicator.h"
 
-namespace berth::dist {
+namespace berth::distributed {
 
 class NcclCommunicator : public Communicator {
  public:
@@ -63,4 +63,4 @@ class NcclCommunicator : public Communicator {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace berth::dist
+}  // namespace berth::distributed

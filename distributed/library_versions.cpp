@@ -1,4 +1,4 @@
-#include "dist/library_versions.h"
+#include "distributed/library_versions.h"
 
 // The C API only: the deprecated C++ bindings would need libmpi_cxx.
 #define OMPI_SKIP_MPICXX 1
@@ -12,7 +12,7 @@
 #include <nccl.h>
 #endif
 
-namespace berth::dist {
+namespace berth::distributed {
 
 namespace {
 std::string dotted(int major, int minor) {
@@ -54,4 +54,4 @@ std::string cuda_runtime_version() {
 #endif
 }
 
-}  // namespace berth::dist
+}  // namespace berth::distributed

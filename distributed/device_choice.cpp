@@ -1,10 +1,10 @@
-#include "dist/device_choice.h"
+#include "distributed/device_choice.h"
 
 #include <torch/cuda.h>
 
 #include "common/error.h"
 
-namespace berth::dist {
+namespace berth::distributed {
 
 c10::Device choose_device(const DeviceSetting& setting, const RankPlace& place, int visible_gpus) {
   if (!setting.is_cuda()) return c10::Device(c10::kCPU);
@@ -32,4 +32,4 @@ int visible_gpus() {
   return static_cast<int>(torch::cuda::device_count());
 }
 
-}  // namespace berth::dist
+}  // namespace berth::distributed

@@ -1,4 +1,4 @@
-#include "dist/mpi_communicator.h"
+#include "distributed/mpi_communicator.h"
 
 #include <ATen/ATen.h>
 // The C API only: the deprecated C++ bindings would need libmpi_cxx.
@@ -26,11 +26,11 @@
 #include "common/error.h"
 #include "common/log.h"
 #ifdef BERTH_WITH_NCCL
-#include "dist/local_rank.h"
-#include "dist/nccl_communicator.h"
+#include "distributed/local_rank.h"
+#include "distributed/nccl_communicator.h"
 #endif
 
-namespace berth::dist {
+namespace berth::distributed {
 
 namespace {
 
@@ -656,4 +656,4 @@ bool MpiCommunicator::any(bool flag) {
   return *value != 0;
 }
 
-}  // namespace berth::dist
+}  // namespace berth::distributed

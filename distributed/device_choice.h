@@ -7,7 +7,7 @@
 
 #include "common/device_setting.h"
 
-namespace berth::dist {
+namespace berth::distributed {
 
 struct RankPlace {
   int rank = 0;
@@ -23,4 +23,4 @@ c10::Device choose_device(const DeviceSetting& setting, const RankPlace& place, 
 // The number of CUDA devices this process sees (0 in a build without CUDA or on a CPU node).
 int visible_gpus();
 
-}  // namespace berth::dist
+}  // namespace berth::distributed

@@ -13,7 +13,7 @@
 #include <memory>
 #include <string>
 
-namespace berth::dist {
+namespace berth::distributed {
 
 // A pending collective; wait() blocks until it completed (or throws on timeout / failure).
 class CommWork {
@@ -90,4 +90,4 @@ class SingleProcessCommunicator : public Communicator {
   [[noreturn]] void abort_job(int code) override;
 };
 
-}  // namespace berth::dist
+}  // namespace berth::distributed

@@ -9,19 +9,19 @@
 #include <set>
 #include <string>
 
-#include "dist/nccl_communicator.h"
+#include "distributed/nccl_communicator.h"
 
 namespace berth::test {
 namespace {
 
 TEST(DistributedNccl, LinkedLibraryMatchesTheHeaders) {
-  EXPECT_EQ(dist::NcclCommunicator::header_version(), NCCL_VERSION_CODE);
-  EXPECT_EQ(dist::NcclCommunicator::runtime_version(), dist::NcclCommunicator::header_version())
+  EXPECT_EQ(distributed::NcclCommunicator::header_version(), NCCL_VERSION_CODE);
+  EXPECT_EQ(distributed::NcclCommunicator::runtime_version(), distributed::NcclCommunicator::header_version())
       << "libnccl and nccl.h come from different NCCL releases";
 }
 
 TEST(DistributedNccl, OneNcclAndOneCudaRuntimePerProcess) {
-  dist::NcclCommunicator::runtime_version();  // make sure libnccl is in use
+  distributed::NcclCommunicator::runtime_version();  // make sure libnccl is in use
   std::set<std::string> nccl, cudart, torch_cuda;
   std::ifstream maps("/proc/self/maps");
   std::string line;

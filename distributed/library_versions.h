@@ -4,10 +4,10 @@
 
 #include <string>
 
-namespace berth::dist {
+namespace berth::distributed {
 
 std::string mpi_library_version();   // MPI_Get_library_version, first line ("Open MPI v4.1.6, ...")
 std::string nccl_version();          // "2.28.9", or why there is none
 std::string cuda_runtime_version();  // "13.0 (built with 13.0)", or why there is none
 
-}  // namespace berth::dist
+}  // namespace berth::distributed
