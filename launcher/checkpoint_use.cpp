@@ -1,10 +1,13 @@
 #include "launcher/checkpoint_use.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "checkpoint/checkpoint_scan.h"
 #include "checkpoint/layout.h"
@@ -23,25 +26,29 @@ fs::path verified_cache_dir() {
   return user_cache_dir("verified");
 }
 
-// A fingerprint of the directory as it is now: path, and name, size and mtime of every file.
-std::string fingerprint(const fs::path& dir) {
+}  // namespace
+
+std::string checkpoint_fingerprint(const std::string& dir_name) {
+  const fs::path dir(dir_name);
   std::ostringstream os;
   os << fs::weakly_canonical(dir).string() << '\n';
-  std::vector<fs::directory_entry> files;
+  std::vector<fs::path> files;
   for (const auto& e : fs::recursive_directory_iterator(dir))
-    if (e.is_regular_file()) files.push_back(e);
-  std::sort(files.begin(), files.end(),
-            [](const auto& a, const auto& b) { return a.path() < b.path(); });
-  for (const auto& e : files) {
-    os << e.path().lexically_relative(dir).string() << ' ' << e.file_size() << ' '
-       << e.last_write_time().time_since_epoch().count() << '\n';
+    if (e.is_regular_file()) files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) {
+    struct stat st {};
+    if (::stat(f.c_str(), &st) != 0) continue;  // gone meanwhile: verify() will say so
+    // Size and mtime alone missed an edit followed by `touch -r` (same size, mtime set back);
+    // the ctime cannot be set back, and a replaced file has another inode.
+    os << f.lexically_relative(dir).string() << ' ' << st.st_dev << ' ' << st.st_ino << ' '
+       << st.st_size << ' ' << st.st_mtim.tv_sec << '.' << st.st_mtim.tv_nsec << ' '
+       << st.st_ctim.tv_sec << '.' << st.st_ctim.tv_nsec << '\n';
   }
   return sha256_hex(os.str());  // names the cache entry
 }
 
-}  // namespace
-
-void check_checkpoint_for_use(const std::string& dir_name, bool verify) {
+void check_checkpoint_for_use(const std::string& dir_name, VerifyMode mode) {
   const fs::path dir(dir_name);
   if (!fs::exists(dir)) {
     std::string hint =
@@ -54,13 +61,13 @@ void check_checkpoint_for_use(const std::string& dir_name, bool verify) {
           (dir.parent_path() / checkpoint::kLatestPointer).string() + " instead";
     throw model_error("checkpoint", dir_name + " does not exist", hint);
   }
-  if (!verify || !fs::exists(dir / checkpoint::kManifestName)) return;
+  if (mode == VerifyMode::kNever || !fs::exists(dir / checkpoint::kManifestName)) return;
   fs::path cache = verified_cache_dir();
   std::string key;
   std::error_code ec;
   if (!cache.empty()) {
-    key = fingerprint(dir);
-    if (fs::exists(cache / key, ec)) return;
+    key = checkpoint_fingerprint(dir_name);
+    if (mode == VerifyMode::kAuto && fs::exists(cache / key, ec)) return;
   }
   auto r = checkpoint::verify(dir);
   if (!r.ok()) {
@@ -70,7 +77,7 @@ void check_checkpoint_for_use(const std::string& dir_name, bool verify) {
                       "the files changed since they were written (a copy cut short, a disk "
                       "error): use another checkpoint (`berth checkpoint verify " +
                           fs::absolute(dir).parent_path().string() +
-                          "` lists them), or pass --no-verify to use it anyway");
+                          "` lists them), or pass --verify never to use it anyway");
   }
   if (!cache.empty()) {
     fs::create_directories(cache, ec);
@@ -79,12 +86,25 @@ void check_checkpoint_for_use(const std::string& dir_name, bool verify) {
   log::get("checkpoint")->debug("{} verified against its manifest", dir_name);
 }
 
-std::shared_ptr<bool> add_verify_option(CLI::App* cmd) {
-  auto verify = std::make_shared<bool>(true);
+std::shared_ptr<VerifyMode> add_verify_option(CLI::App* cmd) {
+  auto mode = std::make_shared<VerifyMode>(VerifyMode::kAuto);
+  // Parsed here, once: a bad value is a usage error naming the option and the values.
+  auto* verify = cmd->add_option_function<std::string>(
+                        "--verify",
+                        [mode](const std::string& text) {
+                          auto m = parse_choice<VerifyMode>(text);
+                          if (!m)
+                            throw usage_error("checkpoint", "--verify is '" + text + "'",
+                                              "use " + allowed_choices<VerifyMode>());
+                          *mode = *m;
+                        },
+                        "Check the checkpoint's files against its manifest: auto (hash once, "
+                        "then only when a file changed), always (hash now), never")
+                    ->default_str("auto");
   cmd->add_flag_callback(
-      "--no-verify", [verify] { *verify = false; },
-      "Load a checkpoint without checking its files against its manifest");
-  return verify;
+         "--no-verify", [mode] { *mode = VerifyMode::kNever; }, "Same as --verify never")
+      ->excludes(verify);
+  return mode;
 }
 
 }  // namespace berth::launcher

@@ -25,10 +25,12 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/output_guard.h"
 #include "data/corpus.h"
 #include "launcher/checkpoint_use.h"
 #include "launcher/commands.h"
 #include "launcher/eval_table.h"
+#include "launcher/guarded_dirs.h"
 #include "launcher/launch_env.h"
 #include "launcher/output_target.h"
 #include "launcher/predictor_options.h"
@@ -142,6 +144,12 @@ void register_eval(CLI::App& app) {
   auto verify = add_verify_option(cmd);
   cmd->callback([a, format, text, pair, label, separator, max_length, verify, flags] {
     require_single_process("eval");
+    // Before anything is loaded: --output may not replace the labelled input or a checkpoint's
+    // or run's file.
+    OutputGuard guard("eval");
+    guard.protect(a->table.path, "--input");
+    guard_checkpoint(guard, a->options.model_dir, "--checkpoint");
+    guard.check(a->output, "--output");
     check_checkpoint_for_use(a->options.model_dir, *verify);
     use_checkpoint_text_settings(a->options.model_dir, flags, a->options);
     a->table_options_set = format->count() + text->count() + pair->count() + label->count() +

@@ -23,9 +23,11 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/output_guard.h"
 #include "common/progress_meter.h"
 #include "launcher/checkpoint_use.h"
 #include "launcher/commands.h"
+#include "launcher/guarded_dirs.h"
 #include "launcher/launch_env.h"
 #include "launcher/output_target.h"
 #include "launcher/predictor_options.h"
@@ -114,6 +116,11 @@ void register_predict(CLI::App& app) {
   auto verify = add_verify_option(cmd);
   cmd->callback([a, verify, flags] {
     require_single_process("predict");
+    // Before anything is loaded: --output may not replace what predict reads.
+    OutputGuard guard("predict");
+    guard.protect(a->table.path, "--input");
+    guard_checkpoint(guard, a->options.model_dir, "--checkpoint");
+    guard.check(a->output, "--output");
     check_checkpoint_for_use(a->options.model_dir, *verify);
     use_checkpoint_text_settings(a->options.model_dir, flags, a->options);
     run_predict(*a);

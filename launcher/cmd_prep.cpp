@@ -6,6 +6,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "data/prep.h"
+#include "common/output_guard.h"
 #include "launcher/commands.h"
 #include "launcher/launch_env.h"
 #include "launcher/truncation_options.h"
@@ -71,6 +72,12 @@ void register_prep(CLI::App& app) {
                         "add --multi-label (labels are lists), or drop --label-separator");
     o.label_column_required = label->count() > 0;
     if (!format->empty()) o.format = data::parse_table_format(*format);
+    // --out may not replace what prep reads: the table, the corpus whose labels it borrows, a
+    // file of the model directory.
+    OutputGuard guard("prep");
+    guard.protect(o.input, "--input").protect(o.labels_from, "--labels-from");
+    guard.protect(o.model_dir, "--model");
+    guard.check(o.output, "--out");
     check_max_length(o);
     auto stats = data::prep_corpus(o);
     if (stats.rows_written == 0) {

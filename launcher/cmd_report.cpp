@@ -9,7 +9,9 @@
 #include "common/durable_fs.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/output_guard.h"
 #include "launcher/commands.h"
+#include "launcher/guarded_dirs.h"
 #include "report/html_report.h"
 
 namespace berth::launcher {
@@ -27,9 +29,15 @@ void run_report(ReportArgs a) {
     throw usage_error("report", a.options.run_dir + " is not a directory",
                       "give a run directory (train.run_dir of the config)");
   a.options.verify = !a.no_verify;
+  const fs::path own = fs::path(a.options.run_dir) / "report.html";
+  const fs::path out = a.output.empty() ? own : fs::path(a.output);
+  // The page may go anywhere but over the run it describes (-o RUN/metrics.jsonl replaced the
+  // metrics with HTML); its own report.html is rewritten.
+  OutputGuard guard("report");
+  guard_run_dir(guard, a.options.run_dir, a.options.checkpoint_dir);
+  guard.allow(own.string());
+  guard.check(out.string(), "--output");
   std::string html = report::render_report(a.options);
-  fs::path out =
-      a.output.empty() ? fs::path(a.options.run_dir) / "report.html" : fs::path(a.output);
   // Written aside and renamed (common's durable writer): a browser reloading the page never
   // sees half of it, and a full disk leaves the previous report in place.
   durable::write_file_atomically(out, html, {"report", ExitCode::kUsage});

@@ -11,7 +11,9 @@
 #include <memory>
 
 #include "common/error.h"
+#include "common/output_guard.h"
 #include "launcher/commands.h"
+#include "launcher/guarded_dirs.h"
 #include "launcher/launch_env.h"
 #include "launcher/predictor_options.h"
 #include "model/predictor.h"
@@ -65,6 +67,9 @@ void register_serve(CLI::App& app) {
   add_predictor_options(cmd, a->model);
   cmd->callback([a] {
     require_single_process("serve");
+    OutputGuard guard("serve");
+    guard_checkpoint(guard, a->model.model_dir, "--checkpoint");
+    guard.check(a->serve.port_file, "--port-file");
     if (a->max_wait_us < 0) throw usage_error("serve", "--max-wait-us must be 0 or more");
     a->serve.batch.max_wait = std::chrono::microseconds(a->max_wait_us);
     // Before the model's thread pool starts: only the server's signal thread takes SIGTERM.

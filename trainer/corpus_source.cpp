@@ -10,6 +10,7 @@
 #include "data/corpus.h"
 #include "data/prep.h"
 #include "data/tokenizer.h"
+#include "trainer/corpus_agreement.h"
 
 namespace berth::trainer {
 
@@ -138,43 +139,23 @@ TrainingData open_training_data(const TrainConfig& config, const data::Tokenizer
             "data.train/dev/test");
   }
 
-  auto open = [&](const std::string& p) {
+  auto open = [&](const std::string& p, const char* key) {
     auto c = data::Corpus::open(p);
-    if (c.fingerprint() != tokenizer.fingerprint()) {
-      throw data_error("data",
-                       "corpus " + p + " was tokenized with another tokenizer (" + c.fingerprint() +
-                           ", model has " + tokenizer.fingerprint() + ")",
-                       "re-run 'berth prep --model " + config.model.path + "' for this corpus");
-    }
-    if (!c.labeled())
-      throw data_error("data", "corpus " + p + " has no labels", "prep it with a label column");
-    // The checkpoint's config.toml tells predict how to cut texts: it must be what the corpus did.
-    if (c.info().truncation != to_string(config.data.truncation))
-      throw data_error("data",
-                       "corpus " + p + " was prepped with truncation " + c.info().truncation +
-                           " but data.truncation is " + to_string(config.data.truncation),
-                       "set data.truncation = \"" + c.info().truncation +
-                           "\" (and data.head_tokens), or prep the corpus again");
+    // A header-only table preps into an empty cache file: name what the user wrote, data.train.
+    if (std::string(key) == "data.train" && c.size() == 0)
+      throw data_error("data", describe_corpus(c, "data.train", config) + " has no examples",
+                       data::is_corpus(config.data.train)
+                           ? "prep it from a file with data rows"
+                           : "data.train needs data rows under its header (rows with an empty "
+                             "text or label are skipped: see the warnings above)");
+    check_corpus_agrees(c, key, config, tokenizer);  // trainer/corpus_agreement.h
     return c;
   };
-  TrainingData d{open(train), std::nullopt, std::nullopt};
-  if (d.train.multi_label() != config.data.multi_label)
-    throw usage_error(
-        "config",
-        "'data.multi_label' is " + std::string(config.data.multi_label ? "true" : "false") +
-            " but the training corpus " + train + " is " +
-            (d.train.multi_label() ? "multi-label" : "single-label"),
-        "set data.multi_label = " + std::string(d.train.multi_label() ? "true" : "false") +
-            ", or prep the corpus again");
-  auto check_labels = [&](const data::Corpus& c) {
-    if (c.label_names() != d.train.label_names() || c.multi_label() != d.train.multi_label()) {
-      throw data_error("data", "corpus " + c.path() + " has another label map than " + train,
-                       "prep dev/test corpora with --labels-from " + train);
-    }
-  };
-  if (!dev.empty()) d.dev = open(dev), check_labels(*d.dev);
-  if (!test.empty()) d.test = open(test), check_labels(*d.test);
-  if (d.train.size() == 0) throw data_error("data", "training corpus " + train + " is empty", "");
+  TrainingData d{open(train, "data.train"), std::nullopt, std::nullopt};
+  check_problem_kind(d.train, config);
+  if (!dev.empty()) d.dev = open(dev, "data.dev"), check_same_labels(*d.dev, "data.dev", d.train, config);
+  if (!test.empty())
+    d.test = open(test, "data.test"), check_same_labels(*d.test, "data.test", d.train, config);
   return d;
 }
 
