@@ -185,7 +185,20 @@ class RowSource {
     std::vector<std::string> cols{o.text_column};
     if (pairs_) cols.push_back(o.text_pair_column);
     if (labeled_) cols.push_back(o.label_column);
-    reader_->select(cols);  // throws, listing the columns, when one is missing
+    // A missing column is named with the setting that names it (the reader's own error lists
+    // every option of every command).
+    const std::vector<std::pair<std::string, std::string>> wanted = {
+        {o.text_column, o.names.text_column},
+        {pairs_ ? o.text_pair_column : "", o.names.text_pair_column},
+        {labeled_ ? o.label_column : "", o.names.label_column}};
+    for (const auto& [column, setting] : wanted) {
+      if (column.empty() || reader_->has_column(column)) continue;
+      std::string have;
+      for (const auto& c : reader_->columns()) have += (have.empty() ? "'" : ", '") + c + "'";
+      throw data_error("prep", o.input + ": no column '" + column + "'; the columns are " + have,
+                       o.names.pick_one(setting) + ", or fix the header row");
+    }
+    reader_->select(cols);
     if (!labeled_) {
       log_->info("{} has no column '{}': writing an unlabeled corpus", o.input, o.label_column);
     }
@@ -237,7 +250,8 @@ class RowSource {
             throw data_error("prep",
                              where + ": the label of record " + std::to_string(r.record) +
                                  " is a list (" + label + ")",
-                             "pass --multi-label for a multi-label corpus");
+                             o_.names.turn_on(o_.names.multi_label) +
+                                 " for a multi-label corpus");
           p.labels.push_back(labels_.id(label, where, r.record));
         }
       }

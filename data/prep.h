@@ -34,6 +34,26 @@ namespace berth::data {
 
 class Tokenizer;
 
+// How the command that runs prep names the settings its hints tell the user to change: `berth
+// prep`'s flags by default; the trainer's config keys when it preps data.train on the fly (a
+// hint to pass --label-column to `berth train`, which has no such flag, misled).
+struct PrepSettingNames {
+  std::string text_column = "--text-column";
+  std::string label_column = "--label-column";
+  std::string text_pair_column = "--text-pair-column";
+  std::string multi_label = "--multi-label";
+  bool config_keys = false;  // the names are config keys (`set KEY = VALUE`), not flags
+
+  // "pass --multi-label" / "set data.multi_label = true".
+  std::string turn_on(const std::string& name) const {
+    return config_keys ? "set " + name + " = true" : "pass " + name;
+  }
+  // "pick one of those with --label-column" / "set data.label_column to one of those".
+  std::string pick_one(const std::string& name) const {
+    return config_keys ? "set " + name + " to one of those" : "pick one of those with " + name;
+  }
+};
+
 struct PrepOptions {
   std::string model_dir;                 // the tokenizer's directory (unless `tokenizer` is set)
   const Tokenizer* tokenizer = nullptr;  // reuse an already loaded tokenizer (not owned)
@@ -54,6 +74,7 @@ struct PrepOptions {
   bool strict = false;
   int threads = 0;  // 0: all cores
   int batch_rows = 4096;
+  PrepSettingNames names;  // for hints
 };
 
 struct PrepStats {

@@ -103,6 +103,12 @@ std::string corpus_path_for(const std::string& path, const TrainConfig& config,
   o.label_separator = config.data.label_separator;
   o.max_length = static_cast<int>(config.data.max_length);
   o.truncation = truncation_rule(config);
+  // Hints name what the user sets here: config keys, not prep's flags.
+  o.names.text_column = "data.text_column";
+  o.names.label_column = "data.label_column";
+  o.names.text_pair_column = "data.text_pair_column";
+  o.names.multi_label = "data.multi_label";
+  o.names.config_keys = true;
   data::prep_corpus(o);
   return out;
 }
