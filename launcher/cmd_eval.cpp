@@ -2,7 +2,7 @@
 //            [--output FILE.json] [--batch-size N] [--max-length N] [--truncation R]
 //            [--head-tokens K] [--windows STRIDE] [--window-aggregate mean|max]
 //            [--device cpu|cuda|cuda:N]
-//            [--precision fp32|bf16|fp16|int8] [--threads N] [--json]
+//            [--precision fp32|bf16|fp16|int8] [--threads N] [--json] [--verify auto|always|never]
 // Loss, accuracy, macro-F1 (fractions in [0, 1]), per-class precision/recall/F1/support and the
 // confusion matrix (labels in the checkpoint's label order) of a fine-tuned checkpoint on a
 // labelled file (multi-label checkpoints: micro/macro-F1, subset accuracy and per-label scores at

@@ -3,6 +3,7 @@
 //               [--max-length N] [--truncation head|tail|head_tail] [--head-tokens K]
 //               [--windows STRIDE] [--window-aggregate mean|max]
 //               [--device cpu|cuda|cuda:N] [--precision fp32|bf16|fp16|int8] [--threads N]
+//               [--verify auto|always|never]
 // Labels plain text (one text a line), CSV, TSV or JSONL with a fine-tuned checkpoint and writes
 // one JSON line per input record, in input order:
 //   {"label": "...", "score": p, "probs": {"label": p, ...}, "row": N}
