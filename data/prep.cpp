@@ -250,8 +250,7 @@ class RowSource {
             throw data_error("prep",
                              where + ": the label of record " + std::to_string(r.record) +
                                  " is a list (" + label + ")",
-                             o_.names.turn_on(o_.names.multi_label) +
-                                 " for a multi-label corpus");
+                             o_.names.turn_on(o_.names.multi_label) + " for a multi-label corpus");
           p.labels.push_back(labels_.id(label, where, r.record));
         }
       }

@@ -100,7 +100,7 @@ std::shared_ptr<VerifyMode> add_verify_option(CLI::App* cmd) {
                         },
                         "Check the checkpoint's files against its manifest: auto (hash once, "
                         "then only when a file changed), always (hash now), never")
-                    ->default_str("auto");
+                     ->default_str("auto");
   cmd->add_flag_callback(
          "--no-verify", [mode] { *mode = VerifyMode::kNever; }, "Same as --verify never")
       ->excludes(verify);

@@ -5,8 +5,8 @@
 
 #include "common/error.h"
 #include "common/log.h"
-#include "data/prep.h"
 #include "common/output_guard.h"
+#include "data/prep.h"
 #include "launcher/commands.h"
 #include "launcher/launch_env.h"
 #include "launcher/truncation_options.h"

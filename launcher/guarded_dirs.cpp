@@ -38,8 +38,7 @@ void guard_checkpoint(OutputGuard& guard, const std::string& dir, const std::str
     guard_run_dir(guard, root.parent_path().string(), root.string());
 }
 
-void guard_run_dir(OutputGuard& guard, const std::string& run_dir,
-                   const std::string& checkpoints) {
+void guard_run_dir(OutputGuard& guard, const std::string& run_dir, const std::string& checkpoints) {
   for (const char* const* e = run_dir_entries(); *e != nullptr; ++e)
     guard.protect((fs::path(run_dir) / *e).string(), "the run's");
   guard.seal(checkpoints.empty() ? (fs::path(run_dir) / kCheckpointsDir).string() : checkpoints,

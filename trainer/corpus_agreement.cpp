@@ -60,12 +60,11 @@ void check_corpus_agrees(const data::Corpus& c, const std::string& key, const Tr
     const int head = truncation_rule(config).head_pieces(max_length);
     if (info.head_tokens != head)
       throw data_error("data",
-                       what + " was prepped keeping the first " +
-                           std::to_string(info.head_tokens) + " word pieces (--head-tokens) " +
-                           "but data.head_tokens makes it " + std::to_string(head),
+                       what + " was prepped keeping the first " + std::to_string(info.head_tokens) +
+                           " word pieces (--head-tokens) " + "but data.head_tokens makes it " +
+                           std::to_string(head),
                        "set data.head_tokens = " + std::to_string(info.head_tokens) +
-                           ", or prep the corpus again with --head-tokens " +
-                           std::to_string(head));
+                           ", or prep the corpus again with --head-tokens " + std::to_string(head));
   }
 }
 

@@ -159,7 +159,8 @@ TrainingData open_training_data(const TrainConfig& config, const data::Tokenizer
   };
   TrainingData d{open(train, "data.train"), std::nullopt, std::nullopt};
   check_problem_kind(d.train, config);
-  if (!dev.empty()) d.dev = open(dev, "data.dev"), check_same_labels(*d.dev, "data.dev", d.train, config);
+  if (!dev.empty())
+    d.dev = open(dev, "data.dev"), check_same_labels(*d.dev, "data.dev", d.train, config);
   if (!test.empty())
     d.test = open(test, "data.test"), check_same_labels(*d.test, "data.test", d.train, config);
   return d;

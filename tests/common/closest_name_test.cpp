@@ -6,8 +6,8 @@
 namespace berth {
 namespace {
 
-const std::vector<std::string> kCommands = {"tokenize", "prep",   "train", "checkpoint",
-                                            "predict",  "eval",   "serve", "report"};
+const std::vector<std::string> kCommands = {"tokenize", "prep", "train", "checkpoint",
+                                            "predict",  "eval", "serve", "report"};
 
 TEST(ClosestName, SuggestsTheNearestCommand) {
   EXPECT_EQ(closest_name("trian", kCommands), "train");  // a transposition: 2 edits

@@ -82,7 +82,8 @@ TEST_F(OutputGuardTest, CheckpointsAreSealedAndRunFilesProtected) {
 TEST_F(OutputGuardTest, NewUnrelatedAndDeviceOutputsPass) {
   EXPECT_EQ(refusal(guard_, tmp_ / "predictions.jsonl"), "");
   test::write_file(tmp_ / "old-predictions.jsonl", "old\n");
-  EXPECT_EQ(refusal(guard_, tmp_ / "old-predictions.jsonl"), "") << "an earlier output is rewritten";
+  EXPECT_EQ(refusal(guard_, tmp_ / "old-predictions.jsonl"), "")
+      << "an earlier output is rewritten";
   EXPECT_EQ(refusal(guard_, ""), "") << "standard output";
   OutputGuard devices("predict");
   devices.protect("/dev/null", "--input");
@@ -100,8 +101,7 @@ TEST_F(OutputGuardTest, TheOwnArtefactIsRewrittenButNotThroughAHardLink) {
   // report.html made a hard link of metrics.jsonl: rewriting it would replace the metrics.
   fs::remove(tmp_ / "run" / "report.html");
   fs::create_hard_link(tmp_ / "run" / "metrics.jsonl", tmp_ / "run" / "report.html");
-  EXPECT_NE(refusal(guard_, tmp_ / "run" / "report.html").find("metrics.jsonl"),
-            std::string::npos);
+  EXPECT_NE(refusal(guard_, tmp_ / "run" / "report.html").find("metrics.jsonl"), std::string::npos);
   // ... or a symbolic link to it.
   fs::remove(tmp_ / "run" / "report.html");
   fs::create_symlink("metrics.jsonl", tmp_ / "run" / "report.html");

@@ -29,9 +29,9 @@ struct Case {
   // Placeholders: {berth} the binary, {dir} the suite's directory, {ck} the checkpoint
   // (RUN/checkpoints/step-00000002), {run} the run directory, {model} the tiny model.
   const char* args;
-  int exit_code;         // 2: refused; 0: a control that must work
-  const char* option;    // the option a refusal must name
-  const char* prepare;   // a file (path with placeholders) written as "old\n" first, or ""
+  int exit_code;        // 2: refused; 0: a control that must work
+  const char* option;   // the option a refusal must name
+  const char* prepare;  // a file (path with placeholders) written as "old\n" first, or ""
 };
 
 // A file's identity and state: an atomic replacement changes the inode, a write the mtime.
@@ -59,8 +59,8 @@ class TinyRun : public ::testing::Test {
       << (d / "cache").string() << "'\n[train]\nmax_steps = 2\nrun_dir = '" << (d / "run").string()
       << "'\n[runtime]\nthreads = 1\n";
     write_file(d / "run.toml", c.str());
-    auto t = run_command("'" + berth_binary() + "' train --config '" + (d / "run.toml").string() +
-                         "'");
+    auto t =
+        run_command("'" + berth_binary() + "' train --config '" + (d / "run.toml").string() + "'");
     ASSERT_EQ(t.exit_code, 0) << t.err;
     auto p = run_command("'" + berth_binary() + "' prep --model '" + (d / "tiny").string() +
                          "' --input '" + (d / "train.csv").string() + "' --out '" +
@@ -115,53 +115,107 @@ TEST_P(HostilePaths, OutputsNeverReplaceInputsOrRunFiles) {
     const auto after = stamps();
     for (const auto& [path, stamp] : before)
       EXPECT_TRUE(after.count(path) && after.at(path) == stamp) << path << " was changed";
-    for (const auto& [path, stamp] : after)
-      EXPECT_TRUE(before.count(path)) << path << " appeared";
+    for (const auto& [path, stamp] : after) EXPECT_TRUE(before.count(path)) << path << " appeared";
   }
 }
 
 const Case kCases[] = {
     // predict --output against --input, under every name.
-    {"predict_output_is_input", "predict --checkpoint {ck} --input {dir}/texts.txt --output {dir}/texts.txt", 2, "--output", ""},
-    {"predict_output_links_to_input", "predict --checkpoint {ck} --input {dir}/texts.txt --output {dir}/texts-link.txt", 2, "--output", ""},
-    {"predict_input_is_a_link_to_output", "predict --checkpoint {ck} --input {dir}/texts-link.txt --output {dir}/texts.txt", 2, "--output", ""},
-    {"predict_output_dotdot_to_input", "predict --checkpoint {ck} --input {dir}/texts.txt --output {dir}/sub/../texts.txt", 2, "--output", ""},
-    {"predict_output_hard_link_of_input", "predict --checkpoint {ck} --input {dir}/texts.txt --output {dir}/texts-hard.txt", 2, "--output", ""},
+    {"predict_output_is_input",
+     "predict --checkpoint {ck} --input {dir}/texts.txt --output {dir}/texts.txt", 2, "--output",
+     ""},
+    {"predict_output_links_to_input",
+     "predict --checkpoint {ck} --input {dir}/texts.txt --output {dir}/texts-link.txt", 2,
+     "--output", ""},
+    {"predict_input_is_a_link_to_output",
+     "predict --checkpoint {ck} --input {dir}/texts-link.txt --output {dir}/texts.txt", 2,
+     "--output", ""},
+    {"predict_output_dotdot_to_input",
+     "predict --checkpoint {ck} --input {dir}/texts.txt --output {dir}/sub/../texts.txt", 2,
+     "--output", ""},
+    {"predict_output_hard_link_of_input",
+     "predict --checkpoint {ck} --input {dir}/texts.txt --output {dir}/texts-hard.txt", 2,
+     "--output", ""},
     // predict --output against the checkpoint and its run.
-    {"predict_output_checkpoint_weights", "predict --checkpoint {ck} --input {dir}/texts.txt --output {ck}/model.safetensors", 2, "--output", ""},
-    {"predict_output_new_file_in_checkpoint", "predict --checkpoint {ck} --input {dir}/texts.txt --output {ck}/predictions.jsonl", 2, "--output", ""},
-    {"predict_output_through_latest", "predict --checkpoint {run}/checkpoints/latest --input {dir}/texts.txt --output {run}/checkpoints/latest/config.json", 2, "--output", ""},
-    {"predict_output_run_metrics", "predict --checkpoint {ck} --input {dir}/texts.txt --output {run}/metrics.jsonl", 2, "--output", ""},
-    {"predict_output_run_log", "predict --checkpoint {run}/checkpoints/latest --input {dir}/texts.txt --output {run}/logs/rank-0.log", 2, "--output", ""},
-    {"predict_input_and_output_a_checkpoint_file", "predict --checkpoint {ck} --input {ck}/vocab.txt --output {ck}/vocab.txt", 2, "--output", ""},
+    {"predict_output_checkpoint_weights",
+     "predict --checkpoint {ck} --input {dir}/texts.txt --output {ck}/model.safetensors", 2,
+     "--output", ""},
+    {"predict_output_new_file_in_checkpoint",
+     "predict --checkpoint {ck} --input {dir}/texts.txt --output {ck}/predictions.jsonl", 2,
+     "--output", ""},
+    {"predict_output_through_latest",
+     "predict --checkpoint {run}/checkpoints/latest --input {dir}/texts.txt --output "
+     "{run}/checkpoints/latest/config.json",
+     2, "--output", ""},
+    {"predict_output_run_metrics",
+     "predict --checkpoint {ck} --input {dir}/texts.txt --output {run}/metrics.jsonl", 2,
+     "--output", ""},
+    {"predict_output_run_log",
+     "predict --checkpoint {run}/checkpoints/latest --input {dir}/texts.txt --output "
+     "{run}/logs/rank-0.log",
+     2, "--output", ""},
+    {"predict_input_and_output_a_checkpoint_file",
+     "predict --checkpoint {ck} --input {ck}/vocab.txt --output {ck}/vocab.txt", 2, "--output", ""},
     // eval --output against its labelled input (table or corpus) and the checkpoint.
-    {"eval_output_is_labelled_input", "eval --checkpoint {ck} --input {dir}/labelled.csv --output {dir}/labelled.csv", 2, "--output", ""},
-    {"eval_output_is_corpus_input", "eval --checkpoint {ck} --input {dir}/corpus.h5 --output {dir}/corpus.h5", 2, "--output", ""},
-    {"eval_output_checkpoint_manifest", "eval --checkpoint {ck} --input {dir}/labelled.csv --output {ck}/manifest.json", 2, "--output", ""},
-    {"eval_output_run_metrics", "eval --checkpoint {ck} --input {dir}/labelled.csv --output {run}/metrics.jsonl", 2, "--output", ""},
+    {"eval_output_is_labelled_input",
+     "eval --checkpoint {ck} --input {dir}/labelled.csv --output {dir}/labelled.csv", 2, "--output",
+     ""},
+    {"eval_output_is_corpus_input",
+     "eval --checkpoint {ck} --input {dir}/corpus.h5 --output {dir}/corpus.h5", 2, "--output", ""},
+    {"eval_output_checkpoint_manifest",
+     "eval --checkpoint {ck} --input {dir}/labelled.csv --output {ck}/manifest.json", 2, "--output",
+     ""},
+    {"eval_output_run_metrics",
+     "eval --checkpoint {ck} --input {dir}/labelled.csv --output {run}/metrics.jsonl", 2,
+     "--output", ""},
     // report --output against the run it reads.
-    {"report_output_run_metrics", "report {run} -o {run}/metrics.jsonl --no-verify", 2, "--output", ""},
-    {"report_output_run_log", "report {run} --output {run}/logs/rank-0.log --no-verify", 2, "--output", ""},
-    {"report_output_in_checkpoint", "report {run} -o {ck}/report.html --no-verify", 2, "--output", ""},
-    {"report_output_in_checkpoint_root", "report {run} -o {run}/checkpoints/report.html --no-verify", 2, "--output", ""},
+    {"report_output_run_metrics", "report {run} -o {run}/metrics.jsonl --no-verify", 2, "--output",
+     ""},
+    {"report_output_run_log", "report {run} --output {run}/logs/rank-0.log --no-verify", 2,
+     "--output", ""},
+    {"report_output_in_checkpoint", "report {run} -o {ck}/report.html --no-verify", 2, "--output",
+     ""},
+    {"report_output_in_checkpoint_root",
+     "report {run} -o {run}/checkpoints/report.html --no-verify", 2, "--output", ""},
     // prep --out against --input, --labels-from and the model directory.
-    {"prep_out_is_input", "prep --model {model} --input {dir}/train.csv --out {dir}/train.csv", 2, "--out", ""},
-    {"prep_out_links_to_input", "prep --model {model} --input {dir}/train.csv --out {dir}/train-link.csv", 2, "--out", ""},
-    {"prep_out_is_labels_from", "prep --model {model} --input {dir}/labelled.csv --labels-from {dir}/corpus.h5 --out {dir}/corpus.h5", 2, "--out", ""},
-    {"prep_out_into_model", "prep --model {model} --input {dir}/train.csv --out {model}/vocab.txt", 2, "--out", ""},
-    {"prep_out_checkpoint_file", "prep --model {ck} --input {dir}/train.csv --out {ck}/config.json", 2, "--out", ""},
+    {"prep_out_is_input", "prep --model {model} --input {dir}/train.csv --out {dir}/train.csv", 2,
+     "--out", ""},
+    {"prep_out_links_to_input",
+     "prep --model {model} --input {dir}/train.csv --out {dir}/train-link.csv", 2, "--out", ""},
+    {"prep_out_is_labels_from",
+     "prep --model {model} --input {dir}/labelled.csv --labels-from {dir}/corpus.h5 --out "
+     "{dir}/corpus.h5",
+     2, "--out", ""},
+    {"prep_out_into_model", "prep --model {model} --input {dir}/train.csv --out {model}/vocab.txt",
+     2, "--out", ""},
+    {"prep_out_checkpoint_file", "prep --model {ck} --input {dir}/train.csv --out {ck}/config.json",
+     2, "--out", ""},
     // serve --port-file against the checkpoint and its run (refused before it listens).
-    {"serve_port_file_checkpoint_config", "serve --checkpoint {ck} --port 0 --port-file {ck}/config.json", 2, "--port-file", ""},
-    {"serve_port_file_run_metrics", "serve --checkpoint {ck} --port 0 --port-file {run}/metrics.jsonl", 2, "--port-file", ""},
+    {"serve_port_file_checkpoint_config",
+     "serve --checkpoint {ck} --port 0 --port-file {ck}/config.json", 2, "--port-file", ""},
+    {"serve_port_file_run_metrics",
+     "serve --checkpoint {ck} --port 0 --port-file {run}/metrics.jsonl", 2, "--port-file", ""},
     // Controls: what users do every day still works.
-    {"control_predict_new_file", "predict --checkpoint {ck} --input {dir}/texts.txt --output {dir}/out/predictions.jsonl", 0, "", ""},
-    {"control_predict_rewrites_earlier_output", "predict --checkpoint {ck} --input {dir}/texts.txt --output {dir}/out/old.jsonl", 0, "", "{dir}/out/old.jsonl"},
-    {"control_predict_new_file_beside_the_run", "predict --checkpoint {run}/checkpoints/latest --input {dir}/texts.txt --output {dir}/out/run-test.jsonl", 0, "", ""},
-    {"control_predict_to_a_device", "predict --checkpoint {ck} --input {dir}/texts.txt --output /dev/null", 0, "", ""},
-    {"control_eval_output", "eval --checkpoint {ck} --input {dir}/labelled.csv --output {dir}/out/eval.json", 0, "", ""},
+    {"control_predict_new_file",
+     "predict --checkpoint {ck} --input {dir}/texts.txt --output {dir}/out/predictions.jsonl", 0,
+     "", ""},
+    {"control_predict_rewrites_earlier_output",
+     "predict --checkpoint {ck} --input {dir}/texts.txt --output {dir}/out/old.jsonl", 0, "",
+     "{dir}/out/old.jsonl"},
+    {"control_predict_new_file_beside_the_run",
+     "predict --checkpoint {run}/checkpoints/latest --input {dir}/texts.txt --output "
+     "{dir}/out/run-test.jsonl",
+     0, "", ""},
+    {"control_predict_to_a_device",
+     "predict --checkpoint {ck} --input {dir}/texts.txt --output /dev/null", 0, "", ""},
+    {"control_eval_output",
+     "eval --checkpoint {ck} --input {dir}/labelled.csv --output {dir}/out/eval.json", 0, "", ""},
     {"control_report_default_page", "report {run} --no-verify", 0, "", ""},
     {"control_report_own_page_named", "report {run} -o {run}/report.html --no-verify", 0, "", ""},
-    {"control_prep_out", "prep --model {model} --input {dir}/labelled.csv --labels-from {dir}/corpus.h5 --out {dir}/out/dev.h5", 0, "", ""},
+    {"control_prep_out",
+     "prep --model {model} --input {dir}/labelled.csv --labels-from {dir}/corpus.h5 --out "
+     "{dir}/out/dev.h5",
+     0, "", ""},
 };
 
 INSTANTIATE_TEST_SUITE_P(Matrix, HostilePaths, ::testing::ValuesIn(kCases),

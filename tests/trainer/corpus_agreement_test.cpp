@@ -41,8 +41,8 @@ class CorpusAgreement : public ::testing::Test {
 
   static CommandResult prep(const fs::path& out, const std::string& flags) {
     return run_command("'" + berth_binary() + "' prep --model '" + (*dir_ / "tiny").string() +
-                       "' --input '" + (*dir_ / "train.csv").string() + "' --out '" +
-                       out.string() + "' " + flags);
+                       "' --input '" + (*dir_ / "train.csv").string() + "' --out '" + out.string() +
+                       "' " + flags);
   }
 
   static bool trained(const std::string& run) {
@@ -86,7 +86,7 @@ TEST_F(CorpusAgreement, AMissingLabelColumnHintNamesTheConfigKey) {
   EXPECT_NE(r.err.find("no column 'label'"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("set data.label_column to one of those"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("--label-column"), std::string::npos) << "train has no such flag:\n"
-                                                              << r.err;
+                                                             << r.err;
 }
 
 TEST_F(CorpusAgreement, AMultiLabelTableHintNamesTheConfigKey) {
@@ -96,16 +96,14 @@ TEST_F(CorpusAgreement, AMultiLabelTableHintNamesTheConfigKey) {
   auto r = train("multi", *dir_ / "tags.jsonl", "max_length = 32\n");
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_NE(r.err.find("set data.multi_label = true"), std::string::npos) << r.err;
-  EXPECT_EQ(r.err.find("--multi-label"), std::string::npos) << "train has no such flag:\n"
-                                                             << r.err;
+  EXPECT_EQ(r.err.find("--multi-label"), std::string::npos) << "train has no such flag:\n" << r.err;
 }
 
 TEST_F(CorpusAgreement, AHeaderOnlyTableIsNamedByItsKeyNotByTheCacheFile) {
   write_file(*dir_ / "empty.csv", "text,label\n");
   auto r = train("empty", *dir_ / "empty.csv", "max_length = 32\n");
   EXPECT_EQ(r.exit_code, 3) << r.err;
-  EXPECT_NE(r.err.find("data.train " + (*dir_ / "empty.csv").string()), std::string::npos)
-      << r.err;
+  EXPECT_NE(r.err.find("data.train " + (*dir_ / "empty.csv").string()), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("has no examples"), std::string::npos) << r.err;
 }
 
