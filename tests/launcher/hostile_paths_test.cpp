@@ -6,6 +6,7 @@
 // controls (a new file, an earlier output, a device, report's own page) must still work. Then
 // the verify cache: a change that keeps size and mtime is seen, and --verify always hashes what
 // the cache vouches for. One tiny checkpoint and corpus serve every case.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
