@@ -168,6 +168,8 @@ bah config \
 bah commit --quiet "$ctr" "$name:$tag" >/dev/null
 rm -f "$out"
 bah push --quiet "$name:$tag" "docker-archive:$out:$name:$tag"
+# Where the tests (tests/image) and `make image`'s callers find the newest archive.
+realpath "$out" >"$work/archive.path"
 size=$(du -h "$out" | cut -f1)
 bytes=$(stat -c %s "$out")
 say "image: $name:$tag"

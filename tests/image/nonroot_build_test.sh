@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Berth built by a user who is not root (docs/cluster.md, "Without a container"), in a copy of
+# the working tree, against the C++ dependencies already installed and a venv that exists:
+#  1. scripts/setup.sh as that user with a Debian package "missing" (a dpkg-query stub says so)
+#     and no usable sudo: it stops (exit 2) naming the package and SKIP_APT=1, and runs neither
+#     apt-get nor sudo beyond the probe `sudo -n true` (stubs record every call);
+#  2. SKIP_APT=1 make setup: the venv from BERTH_CACHE_DIR (the machine's, linked, not
+#     downloaded again) and the model, with no apt;
+#  3. make configure and a build of NONROOT_TARGETS (default: berth and the unit tests), then
+#     berth --version and the unit tier as that user. The whole build takes as long as a fresh
+#     one (no shared compiler cache across users): an hour on 2 cores.
+# CTest image_nonroot_build (label image); needs root to create the user; skipped otherwise.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+fail() { echo "FAIL: $*" >&2; exit 1; }
+[[ $(id -u) == 0 ]] || { echo "SKIP: needs root to create a build user"; exit 77; }
+user=${NONROOT_USER:-berthbuild}
+targets=${NONROOT_TARGETS:-berth berth_unit_tests}
+say() { echo "[nonroot_build_test +${SECONDS}s] $*"; }
+id "$user" >/dev/null 2>&1 || useradd --create-home --shell /bin/bash "$user"
+home=$(getent passwd "$user" | cut -d: -f6)
+W=${NONROOT_DIR:-/var/tmp/berth-nonroot}
+rm -rf "$W"
+mkdir -p "$W/tree" "$W/cache" "$W/stub"
+# A copy of the working tree as a fresh clone would have it (tracked and new files, no build).
+(cd "$ROOT" && git ls-files -co --exclude-standard -z | tar --null -cf - -T -) | tar -xf - -C "$W/tree"
+# The machine's venv, linked (hard links: same files, no copy, readable by the user) under the
+# user's cache, so setup.sh finds it complete and downloads nothing.
+venv=$(readlink -f "$ROOT/.venv")
+[[ -f $venv/.complete ]] || fail "no complete venv at $venv: run make setup first"
+cp -al "$venv" "$W/cache/$(basename "$venv")"
+chown -R "$user:" "$W"
+as_user() { su "$user" -s /bin/bash -c "cd '$W/tree' && $*"; }
+
+say "1. setup.sh as $user with libhdf5-dev 'missing' and no sudo"
+cat >"$W/stub/dpkg-query" <<'STUB'
+#!/bin/bash
+# Says every package is installed except libhdf5-dev.
+for a; do [[ $a == libhdf5-dev ]] && exit 1; done
+echo "install ok installed"
+STUB
+for t in sudo apt-get; do printf '#!/bin/bash\necho "$0 $*" >>%s/stub/called\nexit 1\n' "$W" >"$W/stub/$t"; done
+chmod +x "$W/stub"/*
+set +e
+out=$(as_user "PATH=$W/stub:\$PATH BERTH_CACHE_DIR=$W/cache bash scripts/setup.sh" 2>&1)
+rc=$?
+set -e
+echo "$out"
+[[ $rc == 2 ]] || fail "setup.sh exited $rc, expected 2 (missing packages, not root)"
+grep -q "not root.*libhdf5-dev" <<<"$out" || fail "setup.sh did not name the missing libhdf5-dev"
+grep -q "SKIP_APT=1" <<<"$out" || fail "setup.sh did not point to SKIP_APT=1"
+# The one sudo call allowed is the probe for password-less sudo (sudo -n true).
+if [[ -e $W/stub/called ]] && grep -v '/sudo -n true$' "$W/stub/called"; then
+  fail "setup.sh ran the above as a user without sudo"
+fi
+
+say "2. SKIP_APT=1 make setup"
+as_user "SKIP_APT=1 BERTH_CACHE_DIR=$W/cache make setup" || fail "SKIP_APT=1 make setup failed as $user"
+[[ -f $W/tree/models/default/model.safetensors ]] || fail "no models/default after setup"
+
+say "3. configure and build $targets as $user"
+as_user "SKIP_APT=1 BERTH_CACHE_DIR=$W/cache make configure" || fail "make configure failed as $user"
+as_user "CCACHE_DIR=$home/.ccache nice -n 10 cmake --build build -j ${JOBS:-1} --target $targets" ||
+  fail "the build failed as $user"
+if [[ " $targets " == *" berth "* ]]; then
+  as_user "build/berth --version" || fail "berth --version failed"
+  [[ $(stat -c %U "$W/tree/build/berth") == "$user" ]] || fail "build/berth is not $user's"
+fi
+for t in "$W"/tree/build/*_unit_tests; do
+  as_user "$t --gtest_brief=1" || fail "$(basename "$t") failed as $user"
+done
+say "PASS"
+[[ -n ${NONROOT_KEEP:-} ]] || rm -rf "$W"
