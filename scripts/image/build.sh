@@ -15,7 +15,7 @@
 # The intermediate trees are removed at the end; only the archive stays.
 #
 # usage: scripts/image/build.sh [BUILD_DIR=build]
-# Environment: IMAGE_NAME (default localhost/berth), IMAGE_TAG (default: berth's version and
+# Environment: IMAGE_WORK (default BUILD_DIR/image: staging, buildah storage, archive), IMAGE_NAME (default localhost/berth), IMAGE_TAG (default: berth's version and
 # commit), IMAGE_OUT (default BUILD_DIR/image/berth-TAG.docker.tar), DEBIAN_SUITE (bookworm:
 # must be the release berth was built on, or its libraries' sonames may not exist there),
 # DEBIAN_MIRROR (http://deb.debian.org/debian).
@@ -43,7 +43,7 @@ commit=$(sed -n 's/.*(commit \([^)]*\)).*/\1/p' <<<"$version_line")
 tag=${IMAGE_TAG:-$version${commit:+-$commit}}
 tag=${tag//[^A-Za-z0-9_.-]/-}
 name=${IMAGE_NAME:-localhost/berth}
-work=$build/image
+work=${IMAGE_WORK:-$build/image}
 out=${IMAGE_OUT:-$work/berth-$tag.docker.tar}
 stage=$work/stage
 rm -rf "$stage" "$work/rootfs.tar"
@@ -54,7 +54,8 @@ mkdir -p "$stage/opt/berth/bin" "$stage/opt/berth/lib" "$stage/opt/berth/share" 
 # The torch wheel's directory (where CMake found LibTorch); its nvidia-* wheels sit beside it.
 torch_lib=$(sed -n 's/^Torch_DIR:PATH=\(.*\)\/share\/cmake\/Torch$/\1/p' "$build/CMakeCache.txt")/lib
 [[ -f $torch_lib/libtorch_cpu.so ]] || die "no LibTorch under '$torch_lib' (from Torch_DIR in $build/CMakeCache.txt): reconfigure the build"
-site=$(cd "$torch_lib/../.." && pwd)
+site=$(cd "$torch_lib/../.." && pwd -P)
+torch_lib=$site/torch/lib
 # What berth links, and what LibTorch loads later by itself: libtorch_cuda (the CUDA kernels,
 # loaded when present), its linalg part and the NVRTC shim (dlopen'd on first use), cuDNN's
 # engine libraries (dlopen'd by libcudnn) and NVRTC's builtins (dlopen'd by libnvrtc).
@@ -77,8 +78,15 @@ while read -r soname path; do
         pkg=$(dpkg -S "$candidate" 2>/dev/null | head -1 | cut -d: -f1) || pkg=
         [[ -n $pkg ]] && break
       done
-      [[ -n $pkg ]] || die "$soname ($path) belongs to no Debian package and not to the torch wheel: install it from a package, or add it to scripts/image/build.sh by hand"
-      packages[$pkg]=1
+      if [[ -n $pkg ]]; then
+        packages[$pkg]=1
+        continue
+      fi
+      # Not Debian's: a CUDA toolkit under /usr/local links libcudart, which the wheels carry
+      # too (the same soname, so the same ABI); take the wheel's.
+      wheel_copy=$(ls "$site"/nvidia/*/lib/"$soname" "$torch_lib/$soname" 2>/dev/null | head -1 || true)
+      [[ -n $wheel_copy ]] || die "$soname ($path) belongs to no Debian package and is not in the torch wheels: install it from a Debian package, or add it to scripts/image/build.sh by hand"
+      wheel_libs[$(readlink -f "$wheel_copy")]=$soname
       ;;
   esac
 done < <(ldd "${roots[@]}" 2>/dev/null | awk '/=> \// {print $1, $3}' | sort -u)
