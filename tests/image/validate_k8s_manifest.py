@@ -79,7 +79,18 @@ if not crd_file:
           "Operator's CRD (manifests/base/kubeflow.org_mpijobs.yaml) as CRD_FILE")
     sys.exit(1 if errors else 0)
 
-import jsonschema  # noqa: E402  (only needed for the schema check)
+try:
+    import jsonschema  # noqa: E402  (only needed for the schema check)
+except ImportError:
+    # The project venv lacks it; Debian's python3-jsonschema (make image-deps) has it.
+    import subprocess
+    system = "/usr/bin/python3"
+    if sys.executable != system and subprocess.run([system, "-c", "import jsonschema, yaml"],
+                                                   capture_output=True).returncode == 0:
+        os.execv(system, [system, *sys.argv[:1], manifest, crd_file])
+    print("error: the schema check needs the Python module jsonschema: apt-get install "
+          "python3-jsonschema python3-yaml (make image-deps does), or pip install jsonschema")
+    sys.exit(1)
 
 crd = yaml.safe_load(open(crd_file))
 version = next(v for v in crd["spec"]["versions"] if v["name"] == "v2beta1")
