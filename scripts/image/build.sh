@@ -65,7 +65,8 @@ dlopened=("$site"/nvidia/cudnn/lib/libcudnn*.so* "$site"/nvidia/cu13/lib/libnvrt
 roots=("${roots[@]}" "${dlopened[@]}")
 declare -A packages=()
 declare -A wheel_libs=()
-for f in "${dlopened[@]}"; do [[ -e $f ]] && wheel_libs[$(readlink -f "$f")]=$(basename "$f"); done
+# The roots themselves (ldd lists only what they need), the berth executable aside.
+for f in "${roots[@]:1}"; do [[ -e $f ]] && wheel_libs[$(readlink -f "$f")]=$(basename "$f"); done
 while read -r soname path; do
   real=$(readlink -f "$path")
   case $real in

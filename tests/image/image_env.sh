@@ -61,6 +61,8 @@ in_image_cmd() {
   IMAGE_CMD=(unshare --mount --propagation private -- bash -c '
     r=$1; shift
     mount --rbind /proc "$r/proc" && mount --rbind /sys "$r/sys" && mount --rbind /dev "$r/dev" || exit 125
+    # The image has no /etc/hosts of its own (runtimes provide it): make the mount point.
+    [[ -e $r/etc/hosts ]] || : >"$r/etc/hosts"
     [[ -f /etc/hosts ]] && mount --bind /etc/hosts "$r/etc/hosts"
     while [[ $1 != -- ]]; do
       [[ -d $1 ]] && { mkdir -p "$r$1"; mount --rbind "$1" "$r$1"; }
