@@ -24,13 +24,27 @@ rm -rf "$W"
 mkdir -p "$W/tree" "$W/cache" "$W/stub"
 # A copy of the working tree as a fresh clone would have it (tracked and new files, no build).
 (cd "$ROOT" && git ls-files -co --exclude-standard -z | tar --null -cf - -T -) | tar -xf - -C "$W/tree"
-# The machine's venv, linked (hard links: same files, no copy, readable by the user) under the
-# user's cache, so setup.sh finds it complete and downloads nothing.
+# The machine's venv under the user's cache, so setup.sh finds it complete and downloads
+# nothing: hard links (no copy; the files are world-readable), never chown'd (that would change
+# the originals). Its interpreter is linked the same way when it lives where the user cannot
+# go (root's pyenv), and found through LD_LIBRARY_PATH, as a site's Python module does it.
 venv=$(readlink -f "$ROOT/.venv")
 [[ -f $venv/.complete ]] || fail "no complete venv at $venv: run make setup first"
-cp -al "$venv" "$W/cache/$(basename "$venv")"
-chown -R "$user:" "$W"
-as_user() { su "$user" -s /bin/bash -c "cd '$W/tree' && $*"; }
+uvenv=$W/cache/$(basename "$venv")
+cp -al "$venv" "$uvenv"
+py_home=$(sed -n 's/^home = //p' "$venv/pyvenv.cfg")
+py_env=
+if ! su "$user" -s /bin/bash -c "test -x '$py_home/python3'"; then
+  prefix=$(dirname "$py_home")
+  cp -al "$prefix" "$W/python"
+  rm "$uvenv/pyvenv.cfg" "$uvenv/bin/python3"
+  sed "s|$py_home|$W/python/bin|" "$venv/pyvenv.cfg" >"$uvenv/pyvenv.cfg"
+  ln -s "$W/python/bin/python3" "$uvenv/bin/python3"
+  py_env="PYTHON=$W/python/bin/python3 LD_LIBRARY_PATH=$W/python/lib"
+fi
+chown "$user:" "$W" "$W/cache"
+chown -R "$user:" "$W/tree" "$W/stub"
+as_user() { su "$user" -s /bin/bash -c "cd '$W/tree' && export $py_env BERTH_CACHE_DIR=$W/cache; $*"; }
 
 say "1. setup.sh as $user with libhdf5-dev 'missing' and no sudo"
 cat >"$W/stub/dpkg-query" <<'STUB'
@@ -42,7 +56,7 @@ STUB
 for t in sudo apt-get; do printf '#!/bin/bash\necho "$0 $*" >>%s/stub/called\nexit 1\n' "$W" >"$W/stub/$t"; done
 chmod +x "$W/stub"/*
 set +e
-out=$(as_user "PATH=$W/stub:\$PATH BERTH_CACHE_DIR=$W/cache bash scripts/setup.sh" 2>&1)
+out=$(as_user "PATH=$W/stub:\$PATH bash scripts/setup.sh" 2>&1)
 rc=$?
 set -e
 echo "$out"
@@ -55,11 +69,12 @@ if [[ -e $W/stub/called ]] && grep -v '/sudo -n true$' "$W/stub/called"; then
 fi
 
 say "2. SKIP_APT=1 make setup"
-as_user "SKIP_APT=1 BERTH_CACHE_DIR=$W/cache make setup" || fail "SKIP_APT=1 make setup failed as $user"
+as_user "SKIP_APT=1 make setup" || fail "SKIP_APT=1 make setup failed as $user"
+[[ $(readlink "$W/tree/.venv") == "$uvenv" ]] || fail "setup.sh made a new venv instead of using $uvenv"
 [[ -f $W/tree/models/default/model.safetensors ]] || fail "no models/default after setup"
 
 say "3. configure and build $targets as $user"
-as_user "SKIP_APT=1 BERTH_CACHE_DIR=$W/cache make configure" || fail "make configure failed as $user"
+as_user "SKIP_APT=1 make configure" || fail "make configure failed as $user"
 # The user's own compiler cache, seeded with a copy of the machine's (when there is one) to keep
 # the test's time down; paths relative to the tree, as the Makefile sets them, so it can hit.
 ccache_dir=$home/.cache/berth-test-ccache
