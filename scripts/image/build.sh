@@ -64,13 +64,13 @@ roots=("$build/berth" "$torch_lib"/libtorch_cuda.so "$torch_lib"/libtorch_cuda_l
 dlopened=("$site"/nvidia/cudnn/lib/libcudnn*.so* "$site"/nvidia/cu13/lib/libnvrtc-builtins*.so*)
 roots=("${roots[@]}" "${dlopened[@]}")
 declare -A packages=()
-declare -A wheel_libs=()
+declare -A wheel_libs=()  # soname -> the wheel's file
 # The roots themselves (ldd lists only what they need), the berth executable aside.
-for f in "${roots[@]:1}"; do [[ -e $f ]] && wheel_libs[$(readlink -f "$f")]=$(basename "$f"); done
+for f in "${roots[@]:1}"; do [[ -e $f ]] && wheel_libs[$(basename "$f")]=$(readlink -f "$f"); done
 while read -r soname path; do
   real=$(readlink -f "$path")
   case $real in
-    "$site"/*) wheel_libs[$real]=$soname ;;
+    "$site"/*) wheel_libs[$soname]=$real ;;
     *)
       # dpkg knows a file by the path its package installed it under: /lib or /usr/lib (merged
       # /usr makes both valid), the soname link or the real file.
@@ -87,14 +87,15 @@ while read -r soname path; do
       # too (the same soname, so the same ABI); take the wheel's.
       wheel_copy=$(ls "$site"/nvidia/*/lib/"$soname" "$torch_lib/$soname" 2>/dev/null | head -1 || true)
       [[ -n $wheel_copy ]] || die "$soname ($path) belongs to no Debian package and is not in the torch wheels: install it from a Debian package, or add it to scripts/image/build.sh by hand"
-      wheel_libs[$(readlink -f "$wheel_copy")]=$soname
+      wheel_libs[$soname]=$(readlink -f "$wheel_copy")
       ;;
   esac
 done < <(ldd "${roots[@]}" 2>/dev/null | awk '/=> \// {print $1, $3}' | sort -u)
 missing=$(ldd "$build/berth" | grep 'not found' || true)
 [[ -z $missing ]] || die "$build/berth has unresolved libraries: $missing"
-for real in "${!wheel_libs[@]}"; do
-  cp -L "$real" "$stage/opt/berth/lib/${wheel_libs[$real]}"
+# Under the name the loader looks for (the soname), whatever the wheel's file is called.
+for soname in "${!wheel_libs[@]}"; do
+  cp -L "${wheel_libs[$soname]}" "$stage/opt/berth/lib/$soname"
 done
 # Open MPI's launcher and PMIx for srun --mpi=pmix, which no library dependency names; ssh for
 # mpirun to reach other nodes and sshd for the MPI Operator's worker pods (deploy/k8s).
