@@ -21,6 +21,8 @@ id "$user" >/dev/null 2>&1 || useradd --create-home --shell /bin/bash "$user"
 home=$(getent passwd "$user" | cut -d: -f6)
 W=${NONROOT_DIR:-/var/tmp/berth-nonroot}
 rm -rf "$W"
+# Only links to the venv and the interpreter are removed with it (rm never follows them).
+trap '[[ -n ${NONROOT_KEEP:-} ]] || rm -rf "$W"' EXIT
 mkdir -p "$W/tree" "$W/cache" "$W/stub"
 # A copy of the working tree as a fresh clone would have it (tracked and new files, no build).
 (cd "$ROOT" && git ls-files -co --exclude-standard -z | tar --null -cf - -T -) | tar -xf - -C "$W/tree"
@@ -93,4 +95,3 @@ for t in "$W"/tree/build/*_unit_tests; do
   as_user "$t --gtest_brief=1" || fail "$(basename "$t") failed as $user"
 done
 say "PASS"
-[[ -n ${NONROOT_KEEP:-} ]] || rm -rf "$W"
