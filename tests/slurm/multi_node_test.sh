@@ -162,12 +162,13 @@ submit() {
   JOB=${JOB%%;*}
   say "$name: job $JOB (--nodes=$nodes $*)"
 }
-# Berth processes on a node: found by the node's network namespace and the executable.
+# Berth processes on a node: found by the node's network namespace and the executable
+# (BERTH_EXE when BERTH is a wrapper that runs another one: tests/image/slurm_in_image_test.sh).
 berth_pids_on() {  # berth_pids_on NODE
   local ns p
   ns=$(readlink "/proc/$(cat "$BERTH_SLURM_DIR/slurmd-$1.pid")/ns/net")
   for p in /proc/[0-9]*; do
-    [[ $(readlink "$p/exe" 2>/dev/null) == "$BERTH" && $(readlink "$p/ns/net" 2>/dev/null) == "$ns" ]] &&
+    [[ $(readlink "$p/exe" 2>/dev/null) == "${BERTH_EXE:-$BERTH}" && $(readlink "$p/ns/net" 2>/dev/null) == "$ns" ]] &&
       echo "${p#/proc/}"
   done
   return 0
