@@ -7,12 +7,18 @@
 #include <csignal>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "common/durable_fs.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/version.h"
 #include "data/tokenizer.h"
+#include "data/truncation.h"
+#include "serve/api_key.h"
+#include "serve/listen_address.h"
+#include "serve/openapi.h"
 #include "serve/tei.h"
 
 namespace berth::serve {
@@ -30,13 +36,34 @@ sigset_t stop_signals() {
   return set;
 }
 
-// Counts a /predict request as in flight for its lifetime.
+// Counts a classification request as in flight for its lifetime.
 struct InFlight {
   explicit InFlight(std::atomic<int64_t>& n) : n_(n), value(++n) {}
   ~InFlight() { --n_; }
   std::atomic<int64_t>& n_;
   const int64_t value;
 };
+
+// The routes and the methods each answers; any other path is "other" in /metrics.
+struct Route {
+  const char* path;
+  const char* method;
+};
+constexpr Route kRoutes[] = {
+    {"/", "POST"},       {"/predict", "POST"}, {"/tokenize", "POST"},
+    {"/health", "GET"},  {"/info", "GET"},     {"/metrics", "GET"},
+    {"/openapi.json", "GET"}, {"/api-doc/openapi.json", "GET"},
+};
+
+const Route* find_route(const std::string& path) {
+  for (const auto& r : kRoutes)
+    if (path == r.path) return &r;
+  return nullptr;
+}
+
+// When the request now being handled on this connection's thread had its headers read (set by
+// the pre-routing handler, read by the logger that every answer passes through).
+thread_local std::optional<Clock::time_point> t_request_start;
 
 class Service {
  public:
@@ -45,11 +72,28 @@ class Service {
       : predictor_(predictor),
         model_options_(model_options),
         options_(options),
+        api_key_(options.api_key),
         batcher_(predictor, options.batch, metrics_) {}
 
   void install(httplib::Server& http) {
-    http.Post("/predict",
-              [this](const httplib::Request& req, httplib::Response& res) { predict(req, res); });
+    http.Post("/", [this](const httplib::Request& req, httplib::Response& res,
+                          const httplib::ContentReader& reader) {
+      classify(req, res, reader, ApiShape::kInferenceApi);
+    });
+    http.Post("/predict", [this](const httplib::Request& req, httplib::Response& res,
+                                 const httplib::ContentReader& reader) {
+      classify(req, res, reader, ApiShape::kTei);
+    });
+    http.Post("/tokenize", [this](const httplib::Request&, httplib::Response& res,
+                                  const httplib::ContentReader& reader) {
+      try {
+        const std::string body = read_body(reader, res);
+        const TokenizeRequest r = parse_tokenize_request(body, options_.max_client_batch_size);
+        res.set_content(render_tokens(r, predictor_.tokenizer()), "application/json");
+      } catch (const HttpError& e) {
+        reply_error(res, e);
+      }
+    });
     http.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
       if (draining_) {
         reply_error(res, HttpError{503, "Unhealthy", "the server is draining"});
@@ -61,14 +105,49 @@ class Service {
       res.set_content(info().dump(), "application/json");
     });
     http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-      res.set_content(metrics_.render(), "text/plain; version=0.0.4");
+      res.set_content(metrics_.render(), "text/plain; version=0.0.4; charset=utf-8");
     });
-    // Unknown routes and methods answer JSON too, so that clients parse every error alike.
+    const std::string openapi = openapi_document(berth::version(), api_key_.required());
+    for (const char* path : {"/openapi.json", "/api-doc/openapi.json"})
+      http.Get(path, [openapi](const httplib::Request&, httplib::Response& res) {
+        res.set_content(openapi, "application/json");
+      });
+    // Before the body is read: the API key, then the method (405 names the one allowed).
+    http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      t_request_start = Clock::now();
+      const Route* route = find_route(req.path);
+      if (req.path != "/health" && !api_key_.admits(req.get_header_value("Authorization"))) {
+        res.set_header("WWW-Authenticate", "Bearer");
+        return refuse_unread(req, res,
+                             HttpError{401, "Unauthorized",
+                                       "send the server's API key as \"Authorization: Bearer "
+                                       "<key>\" (berth serve --api-key or BERTH_API_KEY)"});
+      }
+      if (route && req.method != route->method && !(req.method == "HEAD" && route->method ==
+                                                                                 std::string("GET"))) {
+        res.set_header("Allow", route->method);
+        return refuse_unread(req, res,
+                             HttpError{405, "Validation",
+                                       req.method + " " + req.path + " is not served; use " +
+                                           route->method});
+      }
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
+    // Every answer passes here, those the HTTP library gave on its own (413, 400) included.
+    http.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+      const double seconds =
+          t_request_start ? std::chrono::duration<double>(Clock::now() - *t_request_start).count()
+                          : 0.0;
+      t_request_start.reset();
+      metrics_.count_answer(find_route(req.path) ? req.path : "other", res.status, seconds);
+    });
+    // Unknown routes and refusals answer JSON too, so that clients parse every error alike.
     http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
       if (!res.body.empty()) return;
-      const std::string msg = res.status == 404
-                                  ? "no route " + req.method + " " + req.path
-                                  : "request refused (HTTP " + std::to_string(res.status) + ")";
+      const std::string msg =
+          res.status == 404   ? "no route " + req.method + " " + req.path
+          : res.status == 413 ? "the body is larger than the server's limit (--max-body-bytes)"
+                              : "request refused (HTTP " + std::to_string(res.status) + ")";
       res.set_content(render_error(HttpError{res.status, "Validation", msg}), "application/json");
     });
     http.set_exception_handler(
@@ -99,66 +178,109 @@ class Service {
     }
     return json{{"model_id", model_options_.model_dir},
                 {"model_type", {{"classifier", {{"id2label", id2label}, {"label2id", label2id}}}}},
+                {"problem_type", predictor_.multi_label() ? "multi_label_classification"
+                                                          : "single_label_classification"},
                 {"max_input_length", predictor_.max_length()},
+                {"truncation", model_options_.truncation.describe(predictor_.max_length())},
                 {"max_concurrent_requests", options_.max_concurrent_requests},
                 {"max_batch_tokens", options_.batch.max_batch_tokens},
                 {"max_batch_requests", options_.batch.max_batch_requests},
                 {"max_client_batch_size", options_.max_client_batch_size},
+                {"device", model_options_.device.str()},
                 {"precision",
                  model_options_.int8 ? std::string("int8") : to_string(model_options_.precision)},
                 {"threads", model_options_.threads},
-                {"version", "berth 0.1.0"}};
+                {"version", berth::version()},
+                {"sha", berth::commit()}};
   }
 
-  void reply_error(httplib::Response& res, const HttpError& e) {
+  static void reply_error(httplib::Response& res, const HttpError& e) {
     res.status = e.status;
     res.set_content(render_error(e), "application/json");
   }
 
-  void predict(const httplib::Request& req, httplib::Response& res) {
-    const auto start = Clock::now();
+  // A refusal before the body was read: the connection closes after the answer, so that an
+  // unread body is never parsed as the next request.
+  static httplib::Server::HandlerResponse refuse_unread(const httplib::Request& req,
+                                                        httplib::Response& res,
+                                                        const HttpError& e) {
+    if (req.has_header("Content-Length") || req.has_header("Transfer-Encoding"))
+      res.set_header("Connection", "close");
+    reply_error(res, e);
+    return httplib::Server::HandlerResponse::Handled;
+  }
+
+  // The whole body, whatever its content type (httplib alone caps form-encoded bodies at 8 KB),
+  // up to max_body_bytes; a chunked body is held to the same limit.
+  std::string read_body(const httplib::ContentReader& reader, httplib::Response& res) {
+    std::string body;
+    bool too_large = false;
+    const bool ok = reader([&](const char* data, size_t n) {
+      if (body.size() + n > options_.max_body_bytes) {
+        too_large = true;
+        return false;
+      }
+      body.append(data, n);
+      return true;
+    });
+    if (too_large || (!ok && res.status == 413))
+      throw HttpError{413, "Validation",
+                      "the body is larger than " + std::to_string(options_.max_body_bytes) +
+                          " bytes (--max-body-bytes)"};
+    if (!ok) throw HttpError{400, "Validation", "the body could not be read"};
+    return body;
+  }
+
+  void classify(const httplib::Request&, httplib::Response& res,
+                const httplib::ContentReader& reader, ApiShape shape) {
     InFlight inflight(metrics_.inflight);
-    auto answer_error = [&](const HttpError& e) {
-      reply_error(res, e);
-      metrics_.count_response(e.status);
-    };
-    if (draining_) return answer_error(HttpError{503, "Unhealthy", "the server is draining"});
+    if (draining_) return reply_error(res, HttpError{503, "Unhealthy", "the server is draining"});
     if (inflight.value > options_.max_concurrent_requests)
-      return answer_error(HttpError{429, "Overloaded",
-                                    "Model is overloaded: more than " +
-                                        std::to_string(options_.max_concurrent_requests) +
-                                        " requests in flight (--max-concurrent-requests)"});
+      return reply_error(res, HttpError{429, "Overloaded",
+                                        "Model is overloaded: more than " +
+                                            std::to_string(options_.max_concurrent_requests) +
+                                            " requests in flight (--max-concurrent-requests)"});
     batcher_.announce();
     bool submitted = false;
     try {
-      PredictRequest r = parse_predict_request(req.body, options_.max_client_batch_size);
+      const std::string body = read_body(reader, res);
+      PredictRequest r = parse_predict_request(body, options_.max_client_batch_size, shape);
       std::vector<data::Example> examples = tokenize(r);
       submitted = true;
       auto predictions = batcher_.submit(std::move(examples));
-      res.set_content(render_predictions(r, predictions, predictor_.label_names()),
+      res.status = 200;
+      res.set_content(render_predictions(r, predictions, predictor_.label_names(),
+                                         predictor_.multi_label()),
                       "application/json");
-      metrics_.count_response(200);
-      metrics_.request_seconds.observe(std::chrono::duration<double>(Clock::now() - start).count());
     } catch (const HttpError& e) {
       if (!submitted) batcher_.withdraw();
-      answer_error(e);
+      reply_error(res, e);
     } catch (const std::exception& e) {
       if (!submitted) batcher_.withdraw();
-      log::get("serve")->error("/predict failed: {}", e.what());
-      answer_error(HttpError{500, "Backend", e.what()});
+      log::get("serve")->error("{} failed: {}", shape == ApiShape::kTei ? "/predict" : "/",
+                               e.what());
+      reply_error(res, HttpError{500, "Backend", e.what()});
     }
   }
 
   // On the request's own thread: tokenizing is parallel across requests, off the model's path.
+  // Texts are cut as predict cuts them: the checkpoint's rule (data.truncation), unless the
+  // request names its truncation_direction.
   std::vector<data::Example> tokenize(const PredictRequest& r) {
     const data::Tokenizer& tok = predictor_.tokenizer();
     const int max_len = predictor_.max_length();
+    data::TruncationRule rule = model_options_.truncation;
+    if (r.direction) rule = data::TruncationRule{*r.direction, -1};
     // One token more than allowed tells "too long" from "exactly at the limit".
     const int limit = r.truncate ? max_len : max_len + 1;
     std::vector<data::Example> examples(r.texts.size());
     for (size_t i = 0; i < r.texts.size(); ++i) {
-      auto enc = r.pairs.empty() ? tok.encode(r.texts[i], limit)
-                                 : tok.encode_pair(r.texts[i], r.pairs[i], limit);
+      data::Encoding enc;
+      if (!r.pairs.empty())
+        enc = tok.encode_pair(r.texts[i], r.pairs[i], limit);  // longest_first, as predict
+      else
+        enc = r.truncate ? data::encode_truncated(tok, r.texts[i], max_len, rule)
+                         : tok.encode(r.texts[i], limit);
       if (static_cast<int>(enc.ids.size()) > max_len)
         throw HttpError{413, "Validation",
                         "input " + std::to_string(i) + " is longer than " +
@@ -180,6 +302,7 @@ class Service {
   model::Predictor& predictor_;
   const model::PredictorOptions& model_options_;
   const ServeOptions& options_;
+  const ApiKey api_key_;
   Metrics metrics_;
   Batcher batcher_;
   std::atomic<bool> draining_{false};
@@ -208,18 +331,17 @@ void run(model::Predictor& predictor, const model::PredictorOptions& model_optio
   http.set_payload_max_length(options.max_body_bytes);
   http.set_keep_alive_max_count(100000);
   http.set_tcp_nodelay(true);
+  http.set_socket_options(set_listen_socket_options);  // no SO_REUSEPORT: listen_address.h
   service.install(http);
 
+  check_listen_host(options.host);
   int port = options.port;
   if (port == 0) {
     port = http.bind_to_any_port(options.host);
   } else if (!http.bind_to_port(options.host, port)) {
     port = -1;
   }
-  if (port < 0)
-    throw usage_error("serve",
-                      "cannot listen on " + options.host + ":" + std::to_string(options.port),
-                      "is the port in use? pick another with --port (0: any free port)");
+  if (port < 0) throw_bind_failure(options.host, options.port);
   if (!options.port_file.empty()) {
     // Written whole under another name, then renamed: a reader never sees half a number.
     durable::write_file_atomically(options.port_file, std::to_string(port) + "\n",
@@ -246,8 +368,11 @@ void run(model::Predictor& predictor, const model::PredictorOptions& model_optio
       return;
     }
   });
-  logger->info("listening on http://{}:{} (POST /predict, GET /health /info /metrics)",
-               options.host, port);
+  logger->info(
+      "listening on http://{}:{} (POST / /predict /tokenize, GET /health /info /metrics "
+      "/openapi.json){}",
+      options.host, port,
+      options.api_key.empty() ? "" : "; every route but /health needs the API key");
   // HTTP on its own thread, the forward passes on this one (the thread that loaded the model:
   // Batcher::run says why).
   std::exception_ptr listen_failed;
