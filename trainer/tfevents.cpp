@@ -163,9 +163,9 @@ std::string scalar_event(const Scalar& s) {
   put_key(tensor, 1, kVarint);
   put_varint(tensor, kDtFloat);
   put_bytes(tensor, 2, "");
-  const float value = static_cast<float>(s.value);
+  const float rounded = static_cast<float>(s.value);
   uint32_t bits;
-  std::memcpy(&bits, &value, 4);
+  std::memcpy(&bits, &rounded, 4);
   put_le(packed, bits, 4);
   put_bytes(tensor, 5, packed);
   // SummaryMetadata{plugin_data: {plugin_name: "scalars"}, data_class: DATA_CLASS_SCALAR}
