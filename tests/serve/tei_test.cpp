@@ -41,7 +41,8 @@ TEST(Tei, FunctionToApplyAndRawScores) {
   const auto p = prediction();
   auto score_of = [&](const std::string& body, const std::string& label) {
     auto r = parse_predict_request(body, 4, ApiShape::kInferenceApi);
-    for (const auto& e : json::parse(render_predictions(r, {p}, kNames, false))[0])
+    const json out = json::parse(render_predictions(r, {p}, kNames, false));
+    for (const auto& e : out[0])
       if (e["label"] == label) return e["score"].get<double>();
     return std::nan("");
   };
