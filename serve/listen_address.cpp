@@ -69,17 +69,17 @@ void throw_bind_failure(const std::string& host, int port) {
   }
   if (err == EADDRINUSE)
     throw usage_error("serve",
-                      "cannot listen on " + where + ": the port is in use (another berth serve, "
-                                                    "or another program, listens there)",
+                      "cannot listen on " + where +
+                          ": the port is in use (another berth serve, "
+                          "or another program, listens there)",
                       "stop it, or pick another port with --port (0: any free port)");
   if (err == EADDRNOTAVAIL)
-    throw usage_error("serve",
-                      "cannot listen on " + where + ": --host " + host +
-                          " is not an address of this machine",
-                      kHostHint);
+    throw usage_error(
+        "serve",
+        "cannot listen on " + where + ": --host " + host + " is not an address of this machine",
+        kHostHint);
   if (err == EACCES)
-    throw usage_error("serve",
-                      "cannot listen on " + where + ": ports below 1024 need privileges",
+    throw usage_error("serve", "cannot listen on " + where + ": ports below 1024 need privileges",
                       "pick a port of 1024 or more with --port");
   throw usage_error("serve",
                     "cannot listen on " + where + ": " +

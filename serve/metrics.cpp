@@ -35,8 +35,7 @@ uint64_t Histogram::count() const {
   return count_;
 }
 
-void Histogram::render(const std::string& name, std::string& out,
-                       const std::string& labels) const {
+void Histogram::render(const std::string& name, std::string& out, const std::string& labels) const {
   std::lock_guard<std::mutex> lock(mutex_);
   const std::string with = labels.empty() ? "" : labels + ",";
   const std::string only = labels.empty() ? "" : "{" + labels + "}";
@@ -80,7 +79,8 @@ std::string Metrics::render() const {
       out += "berth_requests_total{" + labels(key) + "} " + std::to_string(h->count()) + "\n";
     head("berth_request_duration_seconds", "histogram",
          "HTTP request latency by route and status, headers read to answer.");
-    for (const auto& [key, h] : answers_) h->render("berth_request_duration_seconds", out, labels(key));
+    for (const auto& [key, h] : answers_)
+      h->render("berth_request_duration_seconds", out, labels(key));
   }
   head("berth_requests_in_flight", "gauge", "/predict requests admitted and not yet answered.");
   out += "berth_requests_in_flight " + std::to_string(inflight.load()) + "\n";

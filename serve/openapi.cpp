@@ -29,9 +29,9 @@ ordered_json post(const std::string& summary, const std::string& request,
   ordered_json responses = {{"200", {{"description", "OK"}}}};
   responses["200"].update(json_body(response));
   responses.update(errors());
-  return {{"post",
-           {{"summary", summary}, {"requestBody", json_body(ref(request))},
-            {"responses", responses}}}};
+  return {
+      {"post",
+       {{"summary", summary}, {"requestBody", json_body(ref(request))}, {"responses", responses}}}};
 }
 
 ordered_json get(const std::string& summary, const std::string& type) {
@@ -63,8 +63,7 @@ std::string openapi_document(const std::string& version, bool bearer_auth) {
       {"type", "object"},
       {"properties",
        {{"top_k", {{"type", "integer"}, {"minimum", 1}}},
-        {"function_to_apply",
-         {{"type", "string"}, {"enum", {"softmax", "sigmoid", "none"}}}}}}};
+        {"function_to_apply", {{"type", "string"}, {"enum", {"softmax", "sigmoid", "none"}}}}}}};
   const ordered_json score = {
       {"type", "object"},
       {"required", {"score", "label"}},
@@ -86,8 +85,7 @@ std::string openapi_document(const std::string& version, bool bearer_auth) {
       {"required", {"inputs"}},
       {"properties",
        {{"inputs",
-         {{"oneOf",
-           {{{"type", "string"}}, {{"type", "array"}, {"items", {{"type", "string"}}}}}}}},
+         {{"oneOf", {{{"type", "string"}}, {{"type", "array"}, {"items", {{"type", "string"}}}}}}}},
         {"add_special_tokens", {{"type", "boolean"}, {"default", true}}}}}};
   const ordered_json error = {
       {"type", "object"},
@@ -105,13 +103,12 @@ std::string openapi_document(const std::string& version, bool bearer_auth) {
       {"paths",
        {{"/", post("Classify (Inference API shape: a list per input)", "InferenceRequest",
                    {{"type", "array"}, {"items", scores}})},
-        {"/predict",
-         post("Classify (TEI shape)", "PredictRequest",
-              {{"oneOf", {scores, {{"type", "array"}, {"items", scores}}}}})},
+        {"/predict", post("Classify (TEI shape)", "PredictRequest",
+                          {{"oneOf", {scores, {{"type", "array"}, {"items", scores}}}}})},
         {"/tokenize", post("Tokenize (TEI shape)", "TokenizeRequest",
                            {{"type", "array"}, {"items", {{"type", "array"}, {"items", token}}}})},
-        {"/health", get("200 when ready, 503 while draining (no authentication)",
-                        "application/json")},
+        {"/health",
+         get("200 when ready, 503 while draining (no authentication)", "application/json")},
         {"/info", get("Model, labels, limits, version", "application/json")},
         {"/metrics", get("Prometheus text format", "text/plain")},
         {"/openapi.json", get("This document", "application/json")}}},

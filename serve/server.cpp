@@ -50,9 +50,14 @@ struct Route {
   const char* method;
 };
 constexpr Route kRoutes[] = {
-    {"/", "POST"},       {"/predict", "POST"}, {"/tokenize", "POST"},
-    {"/health", "GET"},  {"/info", "GET"},     {"/metrics", "GET"},
-    {"/openapi.json", "GET"}, {"/api-doc/openapi.json", "GET"},
+    {"/", "POST"},
+    {"/predict", "POST"},
+    {"/tokenize", "POST"},
+    {"/health", "GET"},
+    {"/info", "GET"},
+    {"/metrics", "GET"},
+    {"/openapi.json", "GET"},
+    {"/api-doc/openapi.json", "GET"},
 };
 
 const Route* find_route(const std::string& path) {
@@ -123,13 +128,13 @@ class Service {
                                        "send the server's API key as \"Authorization: Bearer "
                                        "<key>\" (berth serve --api-key or BERTH_API_KEY)"});
       }
-      if (route && req.method != route->method && !(req.method == "HEAD" && route->method ==
-                                                                                 std::string("GET"))) {
+      if (route && req.method != route->method &&
+          !(req.method == "HEAD" && route->method == std::string("GET"))) {
         res.set_header("Allow", route->method);
-        return refuse_unread(req, res,
-                             HttpError{405, "Validation",
-                                       req.method + " " + req.path + " is not served; use " +
-                                           route->method});
+        return refuse_unread(
+            req, res,
+            HttpError{405, "Validation",
+                      req.method + " " + req.path + " is not served; use " + route->method});
       }
       return httplib::Server::HandlerResponse::Unhandled;
     });
@@ -144,10 +149,10 @@ class Service {
     // Unknown routes and refusals answer JSON too, so that clients parse every error alike.
     http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
       if (!res.body.empty()) return;
-      const std::string msg =
-          res.status == 404   ? "no route " + req.method + " " + req.path
-          : res.status == 413 ? "the body is larger than the server's limit (--max-body-bytes)"
-                              : "request refused (HTTP " + std::to_string(res.status) + ")";
+      const std::string msg = res.status == 404 ? "no route " + req.method + " " + req.path
+                              : res.status == 413
+                                  ? "the body is larger than the server's limit (--max-body-bytes)"
+                                  : "request refused (HTTP " + std::to_string(res.status) + ")";
       res.set_content(render_error(HttpError{res.status, "Validation", msg}), "application/json");
     });
     http.set_exception_handler(
@@ -249,9 +254,9 @@ class Service {
       submitted = true;
       auto predictions = batcher_.submit(std::move(examples));
       res.status = 200;
-      res.set_content(render_predictions(r, predictions, predictor_.label_names(),
-                                         predictor_.multi_label()),
-                      "application/json");
+      res.set_content(
+          render_predictions(r, predictions, predictor_.label_names(), predictor_.multi_label()),
+          "application/json");
     } catch (const HttpError& e) {
       if (!submitted) batcher_.withdraw();
       reply_error(res, e);

@@ -81,8 +81,8 @@ void read_parameters(const json& j, PredictRequest& r) {
       throw invalid("\"parameters\": \"top_k\" must be a positive integer");
     r.top_k = p["top_k"].get<size_t>();
   }
-  if (auto f = read_choice(p, "\"parameters\": ", "function_to_apply",
-                           {"softmax", "sigmoid", "none"}))
+  if (auto f =
+          read_choice(p, "\"parameters\": ", "function_to_apply", {"softmax", "sigmoid", "none"}))
     r.scores = *f == "softmax"   ? ScoreFunction::kSoftmax
                : *f == "sigmoid" ? ScoreFunction::kSigmoid
                                  : ScoreFunction::kNone;
@@ -169,8 +169,8 @@ std::string render_predictions(const PredictRequest& request,
     for (size_t k : order) {
       nlohmann::ordered_json e{{"score", scores[k]}, {"label", label_names[k]}};
       if (multi_label)
-        e["predicted"] = std::find(p.labels.begin(), p.labels.end(), static_cast<int64_t>(k)) !=
-                         p.labels.end();
+        e["predicted"] =
+            std::find(p.labels.begin(), p.labels.end(), static_cast<int64_t>(k)) != p.labels.end();
       one.push_back(std::move(e));
     }
     all.push_back(std::move(one));

@@ -32,8 +32,7 @@ class ServeClients : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir();
-    run_python("make_tiny_model.py '" + model_dir() + "' '" + default_model().string() +
-               "' 3 0.0");
+    run_python("make_tiny_model.py '" + model_dir() + "' '" + default_model().string() + "' 3 0.0");
   }
   static void TearDownTestSuite() { delete dir_; }
   static std::string model_dir() { return (*dir_ / "tiny").string(); }
@@ -72,11 +71,10 @@ TempDir* ServeClients::dir_ = nullptr;
 TEST_F(ServeClients, HubRequestsAndPrometheusClientsWorkUnchanged) {
   TempDir tmp;
   // The key from the environment, as the README recommends (it stays out of `ps`).
-  ServerProcess server(model_dir(), {}, tmp.path(), true,
-                       {std::string("BERTH_API_KEY=") + kKey});
+  ServerProcess server(model_dir(), {}, tmp.path(), true, {std::string("BERTH_API_KEY=") + kKey});
   ASSERT_GT(server.port(), 0);
-  auto r = run_python("serve_clients.py http://127.0.0.1:" + std::to_string(server.port()) + " " +
-                      kKey);
+  auto r =
+      run_python("serve_clients.py http://127.0.0.1:" + std::to_string(server.port()) + " " + kKey);
   auto got = json::parse(r.out);
   ASSERT_GE(got["checks"].size(), 20u) << r.out;
   for (const auto& [name, result] : got["checks"].items())
@@ -168,8 +166,8 @@ TEST_F(ServeClients, MultiLabelAnswersSigmoidScoresAndTheThresholdsDecisions) {
   }
   EXPECT_GT(std::abs(sum - 1), 1e-3) << "sigmoid scores need not sum to 1: " << scores;
   // The Inference API route and softmax on request.
-  const json soft = post(server, "/", {{"inputs", text},
-                                       {"parameters", {{"function_to_apply", "softmax"}}}});
+  const json soft =
+      post(server, "/", {{"inputs", text}, {"parameters", {{"function_to_apply", "softmax"}}}});
   double soft_sum = 0;
   for (const auto& e : soft[0]) soft_sum += e["score"].get<double>();
   EXPECT_NEAR(soft_sum, 1, 1e-5);
@@ -200,9 +198,9 @@ TEST_F(ServeClients, TextsAreCutAsTheCheckpointWasTrained) {
   }
   EXPECT_GT(head_gap, 1e-4) << "head and tail must differ for the test to mean anything";
   // A request may name its direction, as TEI's truncation_direction: Right keeps the head.
-  const json right = post(server, "/predict", {{"inputs", text},
-                                               {"truncate", true},
-                                               {"truncation_direction", "Right"}});
+  const json right =
+      post(server, "/predict",
+           {{"inputs", text}, {"truncate", true}, {"truncation_direction", "Right"}});
   for (const auto& e : right)
     EXPECT_NEAR(e["score"].get<double>(), head["probs"][e["label"].get<std::string>()], 1e-5);
   // Too long without truncate: 413 at the checkpoint's 16 tokens.

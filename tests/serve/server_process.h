@@ -35,9 +35,9 @@ class ServerProcess {
     const auto port_file = dir / "port";
     log_ = dir / "serve.log";
     std::filesystem::remove(port_file);
-    std::vector<std::string> args = {berth_binary(), "serve",     "--checkpoint",
-                                     model,          "--port-file", port_file.string(),
-                                     "--threads",    "1"};
+    std::vector<std::string> args = {
+        berth_binary(), "serve", "--checkpoint", model, "--port-file", port_file.string(),
+        "--threads",    "1"};
     if (std::find(extra.begin(), extra.end(), "--port") == extra.end())
       args.insert(args.end(), {"--port", "0"});
     args.insert(args.end(), extra.begin(), extra.end());

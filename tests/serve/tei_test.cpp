@@ -53,10 +53,10 @@ TEST(Tei, FunctionToApplyAndRawScores) {
   EXPECT_NEAR(score_of(R"({"inputs": "x", "raw_scores": true})", "c"), 0.5, 1e-6);
   EXPECT_NEAR(score_of(R"({"inputs": "x", "parameters": {"function_to_apply": "softmax"}})", "a"),
               p.probs[0], 1e-6);
-  for (const char* bad : {R"({"inputs": "x", "parameters": {"function_to_apply": "relu"}})",
-                          R"({"inputs": "x", "parameters": {"top_k": 0}})",
-                          R"({"inputs": "x", "parameters": 3})",
-                          R"({"inputs": "x", "truncation_direction": "Up"})"}) {
+  for (const char* bad :
+       {R"({"inputs": "x", "parameters": {"function_to_apply": "relu"}})",
+        R"({"inputs": "x", "parameters": {"top_k": 0}})", R"({"inputs": "x", "parameters": 3})",
+        R"({"inputs": "x", "truncation_direction": "Up"})"}) {
     try {
       parse_predict_request(bad, 4, ApiShape::kInferenceApi);
       ADD_FAILURE() << bad;
@@ -68,12 +68,12 @@ TEST(Tei, FunctionToApplyAndRawScores) {
 
 TEST(Tei, TruncationDirectionReadsTeisSpelling) {
   EXPECT_FALSE(parse_predict_request(R"({"inputs": "x"})", 4).direction);
-  EXPECT_EQ(*parse_predict_request(R"({"inputs": "x", "truncation_direction": "Left"})", 4)
-                 .direction,
-            Truncation::kTail);
-  EXPECT_EQ(*parse_predict_request(R"({"inputs": "x", "truncation_direction": "Right"})", 4)
-                 .direction,
-            Truncation::kHead);
+  EXPECT_EQ(
+      *parse_predict_request(R"({"inputs": "x", "truncation_direction": "Left"})", 4).direction,
+      Truncation::kTail);
+  EXPECT_EQ(
+      *parse_predict_request(R"({"inputs": "x", "truncation_direction": "Right"})", 4).direction,
+      Truncation::kHead);
 }
 
 TEST(Tei, MultiLabelAnswersCarryEachLabelsDecision) {

@@ -1,7 +1,7 @@
 // Watching `berth train`: <run_dir>/tensorboard, read back with the tensorboard package's own
-// readers (tests/python/tensorboard_events.py), holds the values of metrics.jsonl (as float32) across
-// a stop and resume, a crash that abandons logged steps, and a rerun of a finished run; progress
-// is one live line on a terminal and plain lines in a file.
+// readers (tests/python/tensorboard_events.py), holds the values of metrics.jsonl (as float32)
+// across a stop and resume, a crash that abandons logged steps, and a rerun of a finished run;
+// progress is one live line on a terminal and plain lines in a file.
 #include <gtest/gtest.h>
 
 #include <fstream>
