@@ -70,6 +70,22 @@ const Route* find_route(const std::string& path) {
 // the pre-routing handler, read by the logger that every answer passes through).
 thread_local std::optional<Clock::time_point> t_request_start;
 
+// A refusal decided from the headers (the API key, the method) of a request that has a body:
+// answered by whichever handler runs once the body has been read, so that the body is never
+// left on a keep-alive connection to be parsed as the next request (httplib keeps the
+// connection open whatever the response's Connection header says).
+struct Refusal {
+  HttpError error;
+  std::string header, value;  // WWW-Authenticate or Allow
+};
+thread_local std::optional<Refusal> t_refusal;
+
+bool has_body(const httplib::Request& req) {
+  if (req.has_header("Transfer-Encoding")) return true;
+  const std::string length = req.get_header_value("Content-Length");
+  return !length.empty() && length != "0";
+}
+
 class Service {
  public:
   Service(model::Predictor& predictor, const model::PredictorOptions& model_options,
@@ -91,6 +107,7 @@ class Service {
     });
     http.Post("/tokenize", [this](const httplib::Request&, httplib::Response& res,
                                   const httplib::ContentReader& reader) {
+      if (t_refusal) return drain_and_refuse(reader, res);
       try {
         const std::string body = read_body(reader, res);
         const TokenizeRequest r = parse_tokenize_request(body, options_.max_client_batch_size);
@@ -100,6 +117,7 @@ class Service {
       }
     });
     http.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
+      if (t_refusal) return answer_refusal(res);
       if (draining_) {
         reply_error(res, HttpError{503, "Unhealthy", "the server is draining"});
         return;
@@ -107,36 +125,40 @@ class Service {
       res.set_content(R"({"status":"ok"})", "application/json");
     });
     http.Get("/info", [this](const httplib::Request&, httplib::Response& res) {
+      if (t_refusal) return answer_refusal(res);
       res.set_content(info().dump(), "application/json");
     });
     http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+      if (t_refusal) return answer_refusal(res);
       res.set_content(metrics_.render(), "text/plain; version=0.0.4; charset=utf-8");
     });
     const std::string openapi = openapi_document(berth::version(), api_key_.required());
     for (const char* path : {"/openapi.json", "/api-doc/openapi.json"})
       http.Get(path, [openapi](const httplib::Request&, httplib::Response& res) {
+        if (t_refusal) return answer_refusal(res);
         res.set_content(openapi, "application/json");
       });
-    // Before the body is read: the API key, then the method (405 names the one allowed).
+    // From the headers: the API key, then the method (405 names the one allowed). A request
+    // without a body is answered at once; one with a body once it is read (see Refusal).
     http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
       t_request_start = Clock::now();
+      t_refusal.reset();
       const Route* route = find_route(req.path);
       if (req.path != "/health" && !api_key_.admits(req.get_header_value("Authorization"))) {
-        res.set_header("WWW-Authenticate", "Bearer");
-        return refuse_unread(req, res,
-                             HttpError{401, "Unauthorized",
-                                       "send the server's API key as \"Authorization: Bearer "
-                                       "<key>\" (berth serve --api-key or BERTH_API_KEY)"});
+        t_refusal = Refusal{HttpError{401, "Unauthorized",
+                                      "send the server's API key as \"Authorization: Bearer "
+                                      "<key>\" (berth serve --api-key or BERTH_API_KEY)"},
+                            "WWW-Authenticate", "Bearer"};
+      } else if (route && req.method != route->method &&
+                 !(req.method == "HEAD" && route->method == std::string("GET"))) {
+        t_refusal =
+            Refusal{HttpError{405, "Validation",
+                              req.method + " " + req.path + " is not served; use " + route->method},
+                    "Allow", route->method};
       }
-      if (route && req.method != route->method &&
-          !(req.method == "HEAD" && route->method == std::string("GET"))) {
-        res.set_header("Allow", route->method);
-        return refuse_unread(
-            req, res,
-            HttpError{405, "Validation",
-                      req.method + " " + req.path + " is not served; use " + route->method});
-      }
-      return httplib::Server::HandlerResponse::Unhandled;
+      if (!t_refusal || has_body(req)) return httplib::Server::HandlerResponse::Unhandled;
+      answer_refusal(res);
+      return httplib::Server::HandlerResponse::Handled;
     });
     // Every answer passes here, those the HTTP library gave on its own (413, 400) included.
     http.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
@@ -144,10 +166,12 @@ class Service {
           t_request_start ? std::chrono::duration<double>(Clock::now() - *t_request_start).count()
                           : 0.0;
       t_request_start.reset();
+      t_refusal.reset();
       metrics_.count_answer(find_route(req.path) ? req.path : "other", res.status, seconds);
     });
     // Unknown routes and refusals answer JSON too, so that clients parse every error alike.
     http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+      if (t_refusal) return answer_refusal(res);  // e.g. a body sent to an unknown path
       if (!res.body.empty()) return;
       const std::string msg = res.status == 404 ? "no route " + req.method + " " + req.path
                               : res.status == 413
@@ -204,31 +228,37 @@ class Service {
     res.set_content(render_error(e), "application/json");
   }
 
-  // A refusal before the body was read: the connection closes after the answer, so that an
-  // unread body is never parsed as the next request.
-  static httplib::Server::HandlerResponse refuse_unread(const httplib::Request& req,
-                                                        httplib::Response& res,
-                                                        const HttpError& e) {
-    if (req.has_header("Content-Length") || req.has_header("Transfer-Encoding"))
-      res.set_header("Connection", "close");
-    reply_error(res, e);
-    return httplib::Server::HandlerResponse::Handled;
+  static void answer_refusal(httplib::Response& res) {
+    res.set_header(t_refusal->header.c_str(), t_refusal->value);
+    reply_error(res, t_refusal->error);
+  }
+
+  // Reads a body to its end without keeping it, so that the connection stays in step; a body
+  // beyond 16 times the limit is given up on (its rest is then read as garbage and refused).
+  bool drain(const httplib::ContentReader& reader) {
+    size_t drained = 0;
+    return reader([&](const char*, size_t n) {
+      drained += n;
+      return drained <= 16 * options_.max_body_bytes;
+    });
+  }
+
+  void drain_and_refuse(const httplib::ContentReader& reader, httplib::Response& res) {
+    drain(reader);
+    answer_refusal(res);
   }
 
   // The whole body, whatever its content type (httplib alone caps form-encoded bodies at 8 KB),
-  // up to max_body_bytes; a chunked body is held to the same limit.
+  // up to max_body_bytes; a chunked body is held to the same limit (and drained, see drain()).
   std::string read_body(const httplib::ContentReader& reader, httplib::Response& res) {
     std::string body;
-    bool too_large = false;
+    size_t received = 0;
     const bool ok = reader([&](const char* data, size_t n) {
-      if (body.size() + n > options_.max_body_bytes) {
-        too_large = true;
-        return false;
-      }
-      body.append(data, n);
-      return true;
+      received += n;
+      if (received <= options_.max_body_bytes) body.append(data, n);
+      return received <= 16 * options_.max_body_bytes;
     });
-    if (too_large || (!ok && res.status == 413))
+    if (received > options_.max_body_bytes || (!ok && res.status == 413))
       throw HttpError{413, "Validation",
                       "the body is larger than " + std::to_string(options_.max_body_bytes) +
                           " bytes (--max-body-bytes)"};
@@ -238,13 +268,20 @@ class Service {
 
   void classify(const httplib::Request&, httplib::Response& res,
                 const httplib::ContentReader& reader, ApiShape shape) {
+    if (t_refusal) return drain_and_refuse(reader, res);
     InFlight inflight(metrics_.inflight);
-    if (draining_) return reply_error(res, HttpError{503, "Unhealthy", "the server is draining"});
-    if (inflight.value > options_.max_concurrent_requests)
+    // Refusals drain the body first: left unread, it would be parsed as the next request.
+    if (draining_) {
+      drain(reader);
+      return reply_error(res, HttpError{503, "Unhealthy", "the server is draining"});
+    }
+    if (inflight.value > options_.max_concurrent_requests) {
+      drain(reader);
       return reply_error(res, HttpError{429, "Overloaded",
                                         "Model is overloaded: more than " +
                                             std::to_string(options_.max_concurrent_requests) +
                                             " requests in flight (--max-concurrent-requests)"});
+    }
     batcher_.announce();
     bool submitted = false;
     try {

@@ -6,13 +6,18 @@ InferenceClient, requests, and prometheus_client's text-format parser, plus host
 Usage: serve_clients.py URL API_KEY
 """
 import json
+import os
 import socket
 import sys
 import threading
 import time
 
-import requests
-from huggingface_hub import InferenceClient
+# The tests run offline (HF_HUB_OFFLINE=1), which would stop huggingface_hub from calling even a
+# loopback URL; the client is given the server's URL, so it needs no Hub.
+os.environ["HF_HUB_OFFLINE"] = "0"
+
+import requests  # noqa: E402
+from huggingface_hub import InferenceClient  # noqa: E402
 from prometheus_client.parser import text_string_to_metric_families
 
 url, key = sys.argv[1].rstrip("/"), sys.argv[2]
@@ -165,6 +170,9 @@ def metrics():
     counts = {(s.labels["route"], s.labels["code"]): s.value
               for s in families["berth_requests"].samples if s.name == "berth_requests_total"}
     check("/metrics counts both 413s", counts.get(("/predict", "413"), 0) >= 2, counts)
+    # A refused body is not left on the connection to be parsed as a next request.
+    check("no request was parsed out of a refused body",
+          not any(route == "other" for route, _ in counts), counts)
 
 
 for name, fn in [("inference client", inference_client), ("unauthorized", unauthorized),
