@@ -80,7 +80,10 @@ struct Refusal {
 };
 thread_local std::optional<Refusal> t_refusal;
 
+// Whether httplib will read a body for the request: it reads none for GET and HEAD (a body
+// sent with those is left on the connection, by httplib, whatever the server answers).
 bool has_body(const httplib::Request& req) {
+  if (req.method == "GET" || req.method == "HEAD") return false;
   if (req.has_header("Transfer-Encoding")) return true;
   const std::string length = req.get_header_value("Content-Length");
   return !length.empty() && length != "0";
@@ -229,7 +232,9 @@ class Service {
   }
 
   static void answer_refusal(httplib::Response& res) {
-    res.set_header(t_refusal->header.c_str(), t_refusal->value);
+    // Once: the error handler may see a refusal the pre-routing handler already answered.
+    if (!res.has_header(t_refusal->header.c_str()))
+      res.set_header(t_refusal->header.c_str(), t_refusal->value);
     reply_error(res, t_refusal->error);
   }
 

@@ -75,7 +75,8 @@ def unauthorized():
         check("hub: a wrong key is refused with 401", status == 401, f"{type(e).__name__} {status}")
     for path, method in [("/predict", "post"), ("/", "post"), ("/tokenize", "post"),
                          ("/metrics", "get"), ("/info", "get"), ("/openapi.json", "get")]:
-        r = getattr(requests, method)(f"{url}{path}", json={"inputs": "x"}, timeout=30)
+        body = {"json": {"inputs": "x"}} if method == "post" else {}
+        r = getattr(requests, method)(f"{url}{path}", timeout=30, **body)
         check(f"no key: {method.upper()} {path} is 401",
               r.status_code == 401 and r.headers.get("WWW-Authenticate", "").startswith("Bearer")
               and "error" in r.json(), f"{r.status_code} {r.text}")

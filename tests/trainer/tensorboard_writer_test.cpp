@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <map>
 
@@ -94,6 +95,30 @@ TEST(TensorBoardWriter, ReopeningKeepsOnlyStepsUpToTheResumedOneInOneFile) {
   EXPECT_EQ(event_files(d.path()), 1u);
   TensorBoardWriter fresh(d.path(), -1);  // a new run from scratch
   EXPECT_TRUE(scalars(d.path()).empty());
+}
+
+// Berth wrote DT_DOUBLE tensors before issue 30 (which TensorBoard's default loader drops):
+// such a file is still read, and reopening the directory (a resume) rewrites it as DT_FLOAT.
+TEST(TensorBoardWriter, ADoubleScalarFromAnOlderBuildIsReadAndRewrittenAsFloat) {
+  auto field = [](int key, const std::string& payload) {  // every length here is < 128
+    return std::string(1, static_cast<char>(key)) +
+           std::string(1, static_cast<char>(payload.size())) + payload;
+  };
+  const double v = 1.0 / 3;
+  std::string bits(8, '\0');
+  std::memcpy(bits.data(), &v, 8);
+  // TensorProto{dtype: DT_DOUBLE (2), tensor_shape: {}, double_val: [v]}
+  const std::string tensor = std::string("\x08\x02\x12\x00", 4) + field(0x32, bits);
+  const std::string value = field(0x0a, "train/loss") + field(0x42, tensor);
+  const std::string event = std::string("\x10\x07", 2) + field(0x2a, field(0x0a, value));
+  TempDir d;
+  write_file(d / "events.out.tfevents.1.old.1.1.berth", tfe::frame_record(event));
+  auto m = scalars(d.path());
+  EXPECT_EQ(at(m, "train/loss", 7), 1.0 / 3);  // the double, as written
+  TensorBoardWriter reopened(d.path(), 10);
+  m = scalars(d.path());
+  EXPECT_EQ(at(m, "train/loss", 7), f32(1.0 / 3));  // rewritten as float32
+  EXPECT_EQ(event_files(d.path()), 1u);
 }
 
 TEST(TensorBoardWriter, ATagWrittenAgainAtAStepReplacesTheEarlierValue) {
