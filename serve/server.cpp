@@ -377,6 +377,10 @@ void run(model::Predictor& predictor, const model::PredictorOptions& model_optio
   http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   http.set_payload_max_length(options.max_body_bytes);
   http.set_keep_alive_max_count(100000);
+  // httplib 0.11 ends an idle keep-alive connection only when its timeout passes, even on stop():
+  // SIGTERM's drain waits for it. 2 s (gunicorn's default) bounds that wait; clients reconnect
+  // after an idle gap as they do after any server's keep-alive timeout.
+  http.set_keep_alive_timeout(2);
   http.set_tcp_nodelay(true);
   http.set_socket_options(set_listen_socket_options);  // no SO_REUSEPORT: listen_address.h
   service.install(http);
