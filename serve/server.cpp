@@ -274,23 +274,24 @@ class Service {
   void classify(const httplib::Request&, httplib::Response& res,
                 const httplib::ContentReader& reader, ApiShape shape) {
     if (t_refusal) return drain_and_refuse(reader, res);
-    InFlight inflight(metrics_.inflight);
-    // Refusals drain the body first: left unread, it would be parsed as the next request.
-    if (draining_) {
-      drain(reader);
-      return reply_error(res, HttpError{503, "Unhealthy", "the server is draining"});
+    // The body first (a refusal must not leave it on the connection), then admission, as when
+    // httplib read bodies before the handler ran.
+    std::string body;
+    try {
+      body = read_body(reader, res);
+    } catch (const HttpError& e) {
+      return reply_error(res, e);
     }
-    if (inflight.value > options_.max_concurrent_requests) {
-      drain(reader);
+    InFlight inflight(metrics_.inflight);
+    if (draining_) return reply_error(res, HttpError{503, "Unhealthy", "the server is draining"});
+    if (inflight.value > options_.max_concurrent_requests)
       return reply_error(res, HttpError{429, "Overloaded",
                                         "Model is overloaded: more than " +
                                             std::to_string(options_.max_concurrent_requests) +
                                             " requests in flight (--max-concurrent-requests)"});
-    }
     batcher_.announce();
     bool submitted = false;
     try {
-      const std::string body = read_body(reader, res);
       PredictRequest r = parse_predict_request(body, options_.max_client_batch_size, shape);
       std::vector<data::Example> examples = tokenize(r);
       submitted = true;

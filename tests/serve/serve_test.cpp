@@ -316,7 +316,7 @@ TEST_F(Serve, SigtermDrainsInFlightRequestsThenExits) {
   EXPECT_EQ(server.wait_exit(std::chrono::seconds(30)), 0) << server.log();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  EXPECT_LT(seconds, 5.0);
+  EXPECT_LT(seconds, 5.0) << server.log();
   EXPECT_NE(server.log().find("draining"), std::string::npos);
   auto after = server.client()->Get("/health");
   EXPECT_FALSE(after);  // nobody listens any more
