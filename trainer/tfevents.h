@@ -1,8 +1,9 @@
 // The TensorBoard event file format, for scalars, without TensorFlow or protobuf: records framed
 // as TFRecord (uint64 length, masked CRC32C of it, the bytes, masked CRC32C of them, little
 // endian) holding Event protos encoded by hand. Each scalar is one Event with one Summary value:
-// a 0-d DT_DOUBLE tensor tagged for the "scalars" plugin, so readers get the double exactly
-// (simple_value would round every value to float32).
+// a 0-d DT_FLOAT tensor tagged for the "scalars" plugin, as tf.summary.scalar writes it. Values
+// are rounded to float32 (metrics.jsonl keeps the doubles): TensorBoard's default loader, the
+// Rust tensorboard-data-server, drops scalar tensors of any other dtype (DT_DOUBLE included).
 #pragma once
 
 #include <cstdint>

@@ -16,83 +16,15 @@
 #include <sstream>
 #include <thread>
 
+#include "common/version.h"
 #include "model/pretrained.h"
+#include "tests/serve/server_process.h"
 #include "tests/support/test_support.h"
-
-extern char** environ;
 
 namespace berth::test {
 namespace {
 
 using nlohmann::json;
-
-// A `berth serve` child process on a free port; SIGKILLed if still running at destruction.
-class ServerProcess {
- public:
-  ServerProcess(const std::string& model, const std::vector<std::string>& extra,
-                const std::filesystem::path& dir) {
-    const auto port_file = dir / "port";
-    log_ = dir / "serve.log";
-    std::filesystem::remove(port_file);
-    std::vector<std::string> args = {berth_binary(), "serve", "--checkpoint", model,
-                                     "--port",       "0",     "--port-file",  port_file.string(),
-                                     "--threads",    "1"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 2, log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    EXPECT_EQ(posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (!std::filesystem::exists(port_file) && std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        ADD_FAILURE() << "berth serve exited early:\n" << log();
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    std::ifstream(port_file) >> port_;
-    EXPECT_GT(port_, 0) << log();
-  }
-  ~ServerProcess() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  int port() const { return port_; }
-  std::string log() const { return read_file(log_); }
-  void signal(int sig) { kill(pid_, sig); }
-  // Exit status after waiting, or -1 on a signal death or a timeout.
-  int wait_exit(std::chrono::seconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return -1;
-  }
-  std::unique_ptr<httplib::Client> client() const {
-    auto c = std::make_unique<httplib::Client>("127.0.0.1", port_);
-    c->set_read_timeout(120, 0);
-    return c;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int port_ = 0;
-  std::filesystem::path log_;
-};
 
 const std::vector<std::string> kTexts = {
     "a stirring , funny and finally transporting re-imagining",
@@ -187,7 +119,7 @@ TEST_F(Serve, HealthInfoMetricsAndUnknownRoutes) {
   EXPECT_EQ(info["max_input_length"], 512);
   EXPECT_EQ(info["max_concurrent_requests"], 64);
   EXPECT_EQ(info["max_client_batch_size"], 4);
-  EXPECT_EQ(info["version"], "berth 0.1.0");
+  EXPECT_EQ(info["version"], berth::version());  // common/version.h, not a hard-coded string
   auto m = c->Get("/metrics");
   ASSERT_TRUE(m);
   EXPECT_EQ(m->status, 200);
@@ -384,7 +316,7 @@ TEST_F(Serve, SigtermDrainsInFlightRequestsThenExits) {
   EXPECT_EQ(server.wait_exit(std::chrono::seconds(30)), 0) << server.log();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  EXPECT_LT(seconds, 5.0);
+  EXPECT_LT(seconds, 5.0) << server.log();
   EXPECT_NE(server.log().find("draining"), std::string::npos);
   auto after = server.client()->Get("/health");
   EXPECT_FALSE(after);  // nobody listens any more

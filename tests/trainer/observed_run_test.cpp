@@ -1,7 +1,7 @@
 // Watching `berth train`: <run_dir>/tensorboard, read back with the tensorboard package's own
-// readers (tests/python/tensorboard_events.py), holds exactly the values of metrics.jsonl across
-// a stop and resume, a crash that abandons logged steps, and a rerun of a finished run; progress
-// is one live line on a terminal and plain lines in a file.
+// readers (tests/python/tensorboard_events.py), holds the values of metrics.jsonl (as float32)
+// across a stop and resume, a crash that abandons logged steps, and a rerun of a finished run;
+// progress is one live line on a terminal and plain lines in a file.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -55,7 +55,8 @@ class ObservedRun : public ::testing::Test {
     std::ifstream in(run / "metrics.jsonl");
     std::string line;
     auto put = [&](const std::string& tag, int64_t step, const nlohmann::json& v) {
-      if (v.is_number()) m[{tag, step}] = v.get<double>();
+      // Event files hold float32 (trainer/tfevents.h): the logged double, rounded.
+      if (v.is_number()) m[{tag, step}] = static_cast<float>(v.get<double>());
     };
     while (std::getline(in, line)) {
       auto r = nlohmann::json::parse(line);
@@ -84,7 +85,7 @@ class ObservedRun : public ::testing::Test {
   }
 
   // Reads the run's tensorboard directory with the tensorboard package and checks it against
-  // metrics.jsonl, value for value (doubles, compared exactly).
+  // metrics.jsonl, value for value (the doubles rounded to float32, compared exactly).
   static void check(const fs::path& run) {
     auto got = nlohmann::json::parse(
         run_python("tensorboard_events.py '" + (run / "tensorboard").string() + "'").out);

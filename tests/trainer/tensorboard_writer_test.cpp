@@ -1,11 +1,13 @@
 // The TensorBoard event writer: CRC32C, torn tails, and the one-file directory that a resumed
 // run rewrites (no step twice, nothing after the resumed step kept). The format itself is
-// checked against the tensorboard package's reader in tensorboard_run_test.cpp.
+// checked against the tensorboard package's readers in observed_run_test.cpp and against
+// TensorBoard's default loader (the data server) in tensorboard_server_test.cpp.
 #include "trainer/tensorboard_writer.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <map>
 
@@ -33,6 +35,10 @@ using Scalars = std::map<std::pair<std::string, int64_t>, double>;
 double at(const Scalars& m, const std::string& tag, int64_t step) {
   auto it = m.find({tag, step});
   return it == m.end() ? NAN : it->second;
+}
+// What a value reads back as: event files hold float32 (tfevents.h says why).
+double f32(double v) {
+  return static_cast<float>(v);
 }
 bool has(const Scalars& m, const std::string& tag, int64_t step) {
   return m.count({tag, step});
@@ -66,7 +72,7 @@ TEST(TfEvents, ScalarEventsRoundTripAndATornTailIsDropped) {
   ASSERT_TRUE(s);
   EXPECT_EQ(s->tag, "train/loss");
   EXPECT_EQ(s->step, 2);
-  EXPECT_EQ(s->value, 0.2);  // doubles, exactly
+  EXPECT_EQ(s->value, static_cast<float>(0.2));  // float32 (tfevents.h)
   EXPECT_EQ(s->wall_time, 1002.0);
   EXPECT_FALSE(tfe::parse_scalar_event(tfe::file_version_event(1.0)));
 }
@@ -83,12 +89,36 @@ TEST(TensorBoardWriter, ReopeningKeepsOnlyStepsUpToTheResumedOneInOneFile) {
   }
   auto m = scalars(d.path());
   ASSERT_EQ(m.size(), 5u);
-  EXPECT_EQ(at(m, "train/loss", 3), 1.0 / 3);
-  EXPECT_EQ(at(m, "train/loss", 4), 14.0);
-  EXPECT_EQ(at(m, "train/loss", 5), 15.0);
+  EXPECT_EQ(at(m, "train/loss", 3), f32(1.0 / 3));
+  EXPECT_EQ(at(m, "train/loss", 4), f32(14.0));
+  EXPECT_EQ(at(m, "train/loss", 5), f32(15.0));
   EXPECT_EQ(event_files(d.path()), 1u);
   TensorBoardWriter fresh(d.path(), -1);  // a new run from scratch
   EXPECT_TRUE(scalars(d.path()).empty());
+}
+
+// Berth wrote DT_DOUBLE tensors before issue 30 (which TensorBoard's default loader drops):
+// such a file is still read, and reopening the directory (a resume) rewrites it as DT_FLOAT.
+TEST(TensorBoardWriter, ADoubleScalarFromAnOlderBuildIsReadAndRewrittenAsFloat) {
+  auto field = [](int key, const std::string& payload) {  // every length here is < 128
+    return std::string(1, static_cast<char>(key)) +
+           std::string(1, static_cast<char>(payload.size())) + payload;
+  };
+  const double v = 1.0 / 3;
+  std::string bits(8, '\0');
+  std::memcpy(bits.data(), &v, 8);
+  // TensorProto{dtype: DT_DOUBLE (2), tensor_shape: {}, double_val: [v]}
+  const std::string tensor = std::string("\x08\x02\x12\x00", 4) + field(0x32, bits);
+  const std::string value = field(0x0a, "train/loss") + field(0x42, tensor);
+  const std::string event = std::string("\x10\x07", 2) + field(0x2a, field(0x0a, value));
+  TempDir d;
+  write_file(d / "events.out.tfevents.1.old.1.1.berth", tfe::frame_record(event));
+  auto m = scalars(d.path());
+  EXPECT_EQ(at(m, "train/loss", 7), 1.0 / 3);  // the double, as written
+  TensorBoardWriter reopened(d.path(), 10);
+  m = scalars(d.path());
+  EXPECT_EQ(at(m, "train/loss", 7), f32(1.0 / 3));  // rewritten as float32
+  EXPECT_EQ(event_files(d.path()), 1u);
 }
 
 TEST(TensorBoardWriter, ATagWrittenAgainAtAStepReplacesTheEarlierValue) {
@@ -99,7 +129,7 @@ TEST(TensorBoardWriter, ATagWrittenAgainAtAStepReplacesTheEarlierValue) {
   w.add({"dev/accuracy", 10, 0.75, 0});
   auto m = scalars(d.path());
   ASSERT_EQ(m.size(), 2u);
-  EXPECT_EQ(at(m, "dev/accuracy", 10), 0.75);
+  EXPECT_EQ(at(m, "dev/accuracy", 10), f32(0.75));
   EXPECT_EQ(event_files(d.path()), 1u);
 }
 
@@ -151,14 +181,14 @@ TEST(TensorBoardSink, MapsMetricsRecordsToTags) {
         {"macro_f1", 0.7},
         {"per_class", {{"a", {{"f1", 0.5}, {"precision", 1.0}}}}}});
   auto m = scalars(d / "tb");
-  EXPECT_EQ(at(m, "train/loss", 2), 0.5);  // the window's mean
-  EXPECT_EQ(at(m, "train/lr", 2), 1e-4);
+  EXPECT_EQ(at(m, "train/loss", 2), f32(0.5));  // the window's mean
+  EXPECT_EQ(at(m, "train/lr", 2), f32(1e-4));
   EXPECT_FALSE(has(m, "train/grad_norm", 2));  // null (an fp16 overflow) is not a value
-  EXPECT_EQ(at(m, "train/loss_scale", 2), 65536.0);
-  EXPECT_EQ(at(m, "train/comm_wait_fraction", 2), 0.25);
-  EXPECT_EQ(at(m, "dev/f1/b", 2), 0.8);
-  EXPECT_EQ(at(m, "test/f1/a", 2), 0.5);
-  EXPECT_EQ(at(m, "test/accuracy", 2), 0.75);
+  EXPECT_EQ(at(m, "train/loss_scale", 2), f32(65536.0));
+  EXPECT_EQ(at(m, "train/comm_wait_fraction", 2), f32(0.25));
+  EXPECT_EQ(at(m, "dev/f1/b", 2), f32(0.8));
+  EXPECT_EQ(at(m, "test/f1/a", 2), f32(0.5));
+  EXPECT_EQ(at(m, "test/accuracy", 2), f32(0.75));
   EXPECT_EQ(m.size(), 7u + 5u + 4u);
 }
 
