@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "launcher/commands.h"
 #include "report/html_report.h"
+#include "run_directory/run_layout.h"
 
 namespace berth::launcher {
 namespace {
@@ -29,7 +30,7 @@ void run_report(ReportArgs a) {
   a.options.verify = !a.no_verify;
   std::string html = report::render_report(a.options);
   fs::path out =
-      a.output.empty() ? fs::path(a.options.run_dir) / "report.html" : fs::path(a.output);
+      a.output.empty() ? run_directory::RunLayout(a.options.run_dir).report() : fs::path(a.output);
   // Written aside and renamed (common's durable writer): a browser reloading the page never
   // sees half of it, and a full disk leaves the previous report in place.
   durable::write_file_atomically(out, html, {"report", ExitCode::kUsage});

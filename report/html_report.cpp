@@ -6,14 +6,15 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "common/clock.h"
-#include "common/file_read.h"
 #include "report/checkpoint_inventory.h"
 #include "report/run_history.h"
 #include "report/svg_chart.h"
+#include "run_directory/curves.h"
+#include "run_directory/run_layout.h"
+#include "run_directory/saved_config.h"
 
 namespace berth::report {
 
@@ -78,39 +79,16 @@ std::string fmt_bytes(uint64_t b) {
   return buf;
 }
 
-std::string read_text(const fs::path& p) {
-  return read_file(p).value_or(std::string());
-}
-
-// The resolved config: saved in every checkpoint (the newest one that has it).
-std::string find_config(const CheckpointInventory& inv, std::string* from) {
-  for (auto it = inv.entries.rbegin(); it != inv.entries.rend(); ++it) {
-    auto p = inv.root / it->name / "config.toml";
-    auto text = read_text(p);
-    if (!text.empty()) {
-      *from = p.string();
-      return text;
-    }
-  }
-  return {};
-}
-
-// train.metric from the config text ("accuracy" when absent, the trainer's default).
-std::string metric_of(const std::string& config) {
-  std::istringstream in(config);
-  std::string line, section;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line[0] == '[') section = line;
-    auto eq = line.find('=');
-    if (section == "[train]" && eq != std::string::npos &&
-        line.substr(0, line.find_first_of(" =")) == "metric") {
-      // TOML strings: "basic" or 'literal' (the trainer saves literal ones).
-      auto q1 = line.find_first_of("\"'", eq);
-      auto q2 = q1 == std::string::npos ? q1 : line.find(line[q1], q1 + 1);
-      if (q2 != std::string::npos) return line.substr(q1 + 1, q2 - q1 - 1);
-    }
-  }
-  return "accuracy";
+// The evaluation curves that any of the evaluations carries, in the schema's order.
+std::vector<const run_directory::Curve*> curves_of(const std::vector<EvalPoint>& evals) {
+  std::vector<const run_directory::Curve*> out;
+  for (const auto& c : run_directory::curves(run_directory::RecordType::kEval))
+    for (const auto& e : evals)
+      if (e.values.count(c.name)) {
+        out.push_back(&c);
+        break;
+      }
+  return out;
 }
 
 std::string card(const std::string& value, const std::string& label) {
@@ -136,14 +114,16 @@ std::vector<Marker> resume_markers(const RunHistory& h, bool on_time, double t0)
 }  // namespace
 
 std::string render_report(const ReportOptions& opt) {
-  const fs::path run(opt.run_dir);
-  const auto h = read_run_history((run / "metrics.jsonl").string());
-  const fs::path root =
-      opt.checkpoint_dir.empty() ? run / "checkpoints" : fs::path(opt.checkpoint_dir);
+  const run_directory::RunLayout layout(opt.run_dir, opt.checkpoint_dir);
+  const fs::path& run = layout.root();
+  const auto h = read_run_history(layout.metrics());
+  const fs::path& root = layout.checkpoints();
   const auto inv = scan_checkpoints(root, opt.verify);
-  std::string config_from;
-  const std::string config = find_config(inv, &config_from);
-  const std::string metric = metric_of(config);
+  const auto saved = run_directory::find_saved_config(layout);
+  const std::string& config = saved.text;
+  const std::string config_from = saved.from.string();
+  const Metric metric = saved.metric;
+  const auto dev_curves = curves_of(h.evals);
   const double t0 = h.sessions.empty() ? 0 : h.sessions.front().time;
 
   std::ostringstream o;
@@ -169,20 +149,16 @@ std::string render_report(const ReportOptions& opt) {
   for (const auto& e : h.evals) {
     if (inv.best_step && e.step == *inv.best_step) best = &e;
   }
+  auto score = [&](const EvalPoint& p) { return run_directory::metric_value(p.values, metric); };
   if (!best && !h.evals.empty()) {  // no best pointer (keep_best = 0): the best by the metric
     for (const auto& e : h.evals) {
-      auto v = [&](const EvalPoint& p) {
-        return metric == "loss" ? -p.loss : metric == "macro_f1" ? p.macro_f1 : p.accuracy;
-      };
-      if (!best || v(e) > v(*best)) best = &e;
+      const double sign = metric == Metric::kLoss ? -1 : 1;
+      if (!best || sign * score(e) > sign * score(*best)) best = &e;
     }
   }
-  if (best) {
-    double v = metric == "loss"       ? best->loss
-               : metric == "macro_f1" ? best->macro_f1
-                                      : best->accuracy;
-    o << card(fmt(v) + " @ " + std::to_string(best->step), "best dev " + metric);
-  }
+  if (best)
+    o << card(fmt(score(*best)) + " @ " + std::to_string(best->step),
+              "best dev " + to_string(metric));
   if (h.test) {
     o << card(fmt(h.test->value("accuracy", NAN)), "test accuracy")
       << card(fmt(h.test->value("macro_f1", NAN)), "test macro-F1");
@@ -194,7 +170,7 @@ std::string render_report(const ReportOptions& opt) {
   LineChart loss{"Loss", "optimizer step", "loss", {}, step_markers};
   Series tl{"train (window mean)", kBlue, {}}, dl{"dev", kOrange, {}, true};
   for (const auto& p : h.train) tl.points.emplace_back(p.step, p.loss);
-  for (const auto& e : h.evals) dl.points.emplace_back(e.step, e.loss);
+  for (const auto& e : h.evals) dl.points.emplace_back(e.step, e.value("loss"));
   loss.series = {tl, dl};
   LineChart lr{"Learning rate", "optimizer step", "lr", {}, step_markers};
   Series lrs{"lr", kGreen, {}};
@@ -204,14 +180,18 @@ std::string render_report(const ReportOptions& opt) {
     << "</div>";
 
   LineChart dev{"Dev metrics per evaluation", "optimizer step", "score", {}, step_markers};
-  Series acc{"accuracy", kBlue, {}, true}, f1{"macro-F1", kOrange, {}, true};
-  for (const auto& e : h.evals)
-    acc.points.emplace_back(e.step, e.accuracy), f1.points.emplace_back(e.step, e.macro_f1);
-  dev.series = {acc, f1};
+  // Every score the evaluations carry (the loss has its own chart).
+  const char* const palette[] = {kBlue, kOrange, kGreen, kPurple, kRed};
+  for (const auto* c : dev_curves) {
+    if (std::string(c->name) == "loss") continue;
+    Series s{c->title, palette[dev.series.size() % 5], {}, true};
+    for (const auto& e : h.evals) s.points.emplace_back(e.step, e.value(c->name));
+    dev.series.push_back(s);
+  }
   if (best) {
     Marker m;
     m.x = best->step, m.has_y = true, m.color = kRed;
-    m.y = metric == "macro_f1" ? best->macro_f1 : best->accuracy;
+    m.y = metric == Metric::kLoss ? best->value("accuracy") : score(*best);
     m.label = inv.best_step ? "best checkpoint" : "best";
     dev.markers.push_back(m);
   }
@@ -238,14 +218,16 @@ std::string render_report(const ReportOptions& opt) {
   if (h.evals.empty()) {
     o << "<p class=\"sub\">no evaluation on a dev set (data.dev not set)</p>";
   } else {
-    o << "<table><tr><th>step</th><th>epoch</th><th>loss</th><th>accuracy</th><th>macro-F1</th>"
-         "<th class=\"l\"></th></tr>";
+    o << "<table><tr><th>step</th><th>epoch</th>";
+    for (const auto* c : dev_curves) o << "<th>" << html_escape(c->title) << "</th>";
+    o << "<th class=\"l\"></th></tr>";
     for (const auto& e : h.evals) {
       bool b = best && e.step == best->step;
       o << "<tr" << (b ? " class=\"best\"" : "") << "><td>" << e.step << "</td><td>" << e.epoch
-        << "</td><td>" << fmt(e.loss) << "</td><td>" << fmt(e.accuracy) << "</td><td>"
-        << fmt(e.macro_f1) << "</td><td class=\"l\">"
-        << (b ? (inv.best_step ? "best checkpoint" : "best") : "") << "</td></tr>";
+        << "</td>";
+      for (const auto* c : dev_curves) o << "<td>" << fmt(e.value(c->name)) << "</td>";
+      o << "<td class=\"l\">" << (b ? (inv.best_step ? "best checkpoint" : "best") : "")
+        << "</td></tr>";
     }
     o << "</table>";
   }

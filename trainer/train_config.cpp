@@ -15,6 +15,7 @@
 #include "common/error.h"
 #include "common/file_read.h"
 #include "data/corpus.h"
+#include "run_directory/run_layout.h"
 
 namespace berth::trainer {
 
@@ -447,7 +448,7 @@ std::string TrainConfig::hash() const {
 }
 
 std::string TrainConfig::checkpoint_dir() const {
-  return checkpoint.dir.empty() ? train.run_dir + "/checkpoints" : checkpoint.dir;
+  return run_directory::RunLayout(train.run_dir, checkpoint.dir).checkpoints().string();
 }
 
 ConfigDiff compare(const TrainConfig& saved, const TrainConfig& current) {

@@ -15,6 +15,7 @@
 namespace berth::trainer {
 
 namespace fs = std::filesystem;
+using run_directory::RecordType;
 
 void TrainingRun::evaluate_dev(const char* when) {
   if (!data_->dev) return;
@@ -36,9 +37,7 @@ void TrainingRun::evaluate_dev(const char* when) {
              better ? " (best so far)" : "");
   nlohmann::json per_class_f1 = nlohmann::json::object();
   for (const auto& c : r.report.per_class) per_class_f1[c.name] = c.f1;
-  nlohmann::json rec = {{"type", "eval"},
-                        {"split", "dev"},
-                        {"step", state_.step},
+  nlohmann::json rec = {{"split", "dev"},
                         {"epoch", epoch},
                         {"loss", r.loss},
                         {"accuracy", r.report.accuracy},
@@ -51,7 +50,7 @@ void TrainingRun::evaluate_dev(const char* when) {
     rec["micro_f1"] = r.report.micro_f1;
     rec["thresholds_tuned"] = cfg_.train.tune_thresholds;
   }
-  metrics_.write(rec);
+  metrics_.write(RecordType::kEval, state_.step, rec);
   last_dev_ = fmt::format("dev {} {:.4f}", to_string(cfg_.train.metric), m);
   if (better) {
     state_.best_metric = m;
@@ -125,7 +124,7 @@ void TrainingRun::save_checkpoint(const char* why) {
   last_save_time_ = Clock::now();
   if (writer_) {
     checkpoint::apply_retention(
-        cfg_.checkpoint_dir(),
+        layout_.checkpoints(),
         {static_cast<size_t>(cfg_.checkpoint.keep_last),
          static_cast<size_t>(cfg_.checkpoint.keep_best), cfg_.train.metric != Metric::kLoss},
         state_.checkpoint_metrics);
@@ -136,10 +135,9 @@ void TrainingRun::save_checkpoint(const char* why) {
   stop_cost_.checkpoint_s = std::max(stop_cost_.checkpoint_s, seconds);
   StopCost cost = stop_cost_;
   if (session_.steps == 1) cost.step_s = first_step_s_;
-  nlohmann::json rec = {
-      {"type", "checkpoint"}, {"step", state_.step}, {"reason", why}, {"seconds", seconds}};
+  nlohmann::json rec = {{"reason", why}, {"seconds", seconds}};
   if (cost.step_s > 0) rec["step_s"] = cost.step_s;  // read back by the next run's lead check
-  metrics_.write(rec);
+  metrics_.write(RecordType::kCheckpoint, state_.step, rec);
   if (comm_.rank() == 0 && !lead_checked_ && cost.known()) {
     lead_checked_ = true;  // once per process: when the first checkpoint's cost is known
     check_signal_lead(cost, "this run's");
@@ -185,14 +183,14 @@ void TrainingRun::final_test() {
   if (!data_->test) return;
   std::string source = "final weights";
   if (state_.best_step >= 0 && state_.best_step != state_.step && writer_ &&
-      fs::exists(fs::path(cfg_.checkpoint_dir()) / "best")) {
+      fs::exists(layout_.checkpoints() / "best")) {
     source = "best checkpoint (step " + std::to_string(state_.best_step) + ")";
   }
   // Ranks agree on the source (rank 0 holds the writer).
   comm_.broadcast_string(source, 0);
   std::vector<double> thresholds = thresholds_;
   if (source != "final weights") {
-    const std::string best_dir = (fs::path(cfg_.checkpoint_dir()) / "best").string();
+    const std::string best_dir = (layout_.checkpoints() / "best").string();
     auto best =
         model::load_classifier(best_dir, static_cast<int64_t>(model_.label_names.size()), device_);
     if (problem_ == ProblemType::kMultiLabel)
@@ -214,12 +212,10 @@ void TrainingRun::final_test() {
     log_->info("test ({}): loss {:.4f} accuracy {:.4f} macro_f1 {:.4f}", source, r.loss,
                r.report.accuracy, r.report.macro_f1);
   auto rec = r.report.to_json();
-  rec["type"] = "test";
   rec["split"] = "test";
   rec["loss"] = r.loss;
-  rec["step"] = state_.step;
   rec["weights"] = source;
-  metrics_.write(rec);
+  metrics_.write(RecordType::kTest, state_.step, rec);
 }
 
 int TrainingRun::execute() {
@@ -240,7 +236,7 @@ int TrainingRun::execute() {
       log_->warn("stop requested (signal {}): writing a checkpoint at step {}",
                  stop_signal_number(), state_.step);
       save_checkpoint("stop");
-      metrics_.write({{"type", "stopped"}, {"step", state_.step}});
+      metrics_.write(RecordType::kStopped, state_.step);
       return static_cast<int>(ExitCode::kStopped);
     }
     train_step();
@@ -254,9 +250,7 @@ int TrainingRun::execute() {
   if (cfg_.train.eval_every > 0 && state_.step % cfg_.train.eval_every != 0) evaluate_dev("end");
   save_checkpoint("end");
   final_test();
-  nlohmann::json done = {{"type", "done"},
-                         {"step", state_.step},
-                         {"train_seconds", state_.train_seconds},
+  nlohmann::json done = {{"train_seconds", state_.train_seconds},
                          {"samples_seen", state_.samples_seen}};
   if (graphs_) {
     done["cuda_graphs"] = graphs_->graphs();
@@ -266,7 +260,7 @@ int TrainingRun::execute() {
         session_.steps, graphs_->graphs(),
         graphs_->enabled() ? "" : " (graphs turned off: " + graphs_->disabled_reason() + ")");
   }
-  metrics_.write(done);
+  metrics_.write(RecordType::kDone, state_.step, done);
   log_->info("training done: {} steps, {} of training time", state_.step,
              format_duration(state_.train_seconds));
   return 0;

@@ -24,12 +24,13 @@
 #include "distributed/gradient_reducer.h"
 #include "model/batch_tensors.h"
 #include "model/pretrained.h"
+#include "run_directory/metrics_writer.h"
+#include "run_directory/run_layout.h"
 #include "trainer/adamw.h"
 #include "trainer/corpus_source.h"
 #include "trainer/epoch_plan.h"
 #include "trainer/loss_scaler.h"
 #include "trainer/lr_schedule.h"
-#include "trainer/metrics_log.h"
 #include "trainer/scheduler_env.h"
 #include "trainer/step_graphs.h"
 #include "trainer/step_meter.h"
@@ -43,7 +44,11 @@ namespace berth::trainer {
 class TrainingRun {
  public:
   TrainingRun(const TrainConfig& cfg, const RunOptions& opts, distributed::Communicator& comm)
-      : cfg_(cfg), opts_(opts), comm_(comm), log_(log::get("trainer")) {}
+      : cfg_(cfg),
+        opts_(opts),
+        layout_(cfg.train.run_dir, cfg.checkpoint.dir),
+        comm_(comm),
+        log_(log::get("trainer")) {}
 
   int execute();
 
@@ -80,6 +85,7 @@ class TrainingRun {
 
   const TrainConfig& cfg_;
   RunOptions opts_;
+  run_directory::RunLayout layout_;
   // Held by rank 0 for the run's life (see checkpoint/run_lock.h).
   checkpoint::RunLock run_lock_, checkpoint_lock_;
   distributed::Communicator& comm_;
@@ -104,7 +110,7 @@ class TrainingRun {
   at::Tensor class_weights_;                 // (labels) on the device, for the loss
   std::vector<double> class_weight_values_;  // the same, on the host, for the normaliser
   std::unique_ptr<checkpoint::CheckpointWriter> writer_;
-  MetricsLog metrics_;
+  run_directory::MetricsWriter metrics_;
   std::ofstream trace_;
 
   // Device-side step values (see training_run_step.cpp): the step's loss sum and fp16 skip flag

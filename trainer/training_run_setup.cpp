@@ -73,8 +73,8 @@ void TrainingRun::set_up_runtime() {
     device_ = comm_.device();
   } else {
     int gpus = cfg_.runtime.device.is_cuda() ? distributed::visible_gpus() : 0;
-    device_ = distributed::choose_device(cfg_.runtime.device,
-                                  {comm_.rank(), comm_.local_rank(), comm_.local_size()}, gpus);
+    device_ = distributed::choose_device(
+        cfg_.runtime.device, {comm_.rank(), comm_.local_rank(), comm_.local_size()}, gpus);
   }
   if (device_.is_cuda()) model::set_cudnn_attention(cfg_.runtime.cudnn_attention);
   model::set_fast_dropout(cfg_.runtime.fast_dropout);
@@ -102,9 +102,9 @@ void TrainingRun::set_up_runtime() {
   }
   preflight_model(cfg_);
   if (comm_.rank() == 0) {
-    metrics_ = MetricsLog(cfg_.train.run_dir + "/metrics.jsonl");
-    auto tensorboard = std::make_shared<TensorBoardSink>(cfg_.train.run_dir + "/tensorboard");
-    metrics_.add_sink([tensorboard](const nlohmann::json& r) { (*tensorboard)(r); });
+    metrics_ = run_directory::MetricsWriter(layout_.metrics());
+    auto tensorboard = std::make_shared<TensorBoardSink>(layout_.tensorboard().string());
+    metrics_.add_sink([tensorboard](const run_directory::Record& r) { (*tensorboard)(r); });
   }
   if (!opts_.batch_trace.empty())
     trace_.open(opts_.batch_trace + "." + std::to_string(comm_.rank()));
@@ -154,7 +154,7 @@ void TrainingRun::open_data() {
 std::string TrainingRun::choose_resume() {
   std::string resume_dir;
   if (comm_.rank() == 0 && opts_.resume != "never") {
-    auto r = checkpoint::resolve_resume(cfg_.checkpoint_dir(), opts_.resume);
+    auto r = checkpoint::resolve_resume(layout_.checkpoints(), opts_.resume);
     if (r) resume_dir = r->string();
   }
   comm_.broadcast_string(resume_dir, 0);
@@ -352,13 +352,13 @@ void TrainingRun::restore_progress(const std::string& resume_dir) {
 // Rank 0 alone writes checkpoints.
 void TrainingRun::open_checkpoint_writer() {
   if (comm_.rank() != 0) return;
-  writer_ = std::make_unique<checkpoint::CheckpointWriter>(cfg_.checkpoint_dir());
-  preflight_writable(cfg_.checkpoint_dir(),
+  writer_ = std::make_unique<checkpoint::CheckpointWriter>(layout_.checkpoints());
+  preflight_writable(layout_.checkpoints(),
                      cfg_.checkpoint.dir.empty() ? "train.run_dir" : "checkpoint.dir");
   // Weights and two AdamW moments, fp32.
   int64_t bytes = 0;
   for (const auto& p : params_) bytes += 3 * p.numel() * static_cast<int64_t>(sizeof(float));
-  preflight_disk_space(cfg_.checkpoint_dir(), bytes);
+  preflight_disk_space(layout_.checkpoints(), bytes);
   if (opts_.crash_at.empty()) return;
   auto colon = opts_.crash_at.find(':');
   int64_t crash_step = std::stoll(opts_.crash_at.substr(0, colon));
@@ -370,9 +370,7 @@ void TrainingRun::open_checkpoint_writer() {
 
 // The start (or resume) record, with what the scheduler told the job.
 void TrainingRun::announce_start(const std::string& resume_dir) {
-  nlohmann::json start = {{"type", resume_dir.empty() ? "start" : "resume"},
-                          {"step", state_.step},
-                          {"restart", state_.restarts},
+  nlohmann::json start = {{"restart", state_.restarts},
                           {"world_size", comm_.world_size()},
                           {"total_steps", total_steps_},
                           {"resumed_from", resume_dir},
@@ -391,10 +389,11 @@ void TrainingRun::announce_start(const std::string& resume_dir) {
                *signal_lead_s_);
     // Known before the first step when an earlier run of this run dir measured it.
     if (comm_.rank() == 0)
-      check_signal_lead(previous_stop_cost(cfg_.train.run_dir + "/metrics.jsonl"),
-                        "the previous run's");
+      check_signal_lead(previous_stop_cost(layout_.metrics()), "the previous run's");
   }
-  metrics_.write(start);
+  metrics_.write(
+      resume_dir.empty() ? run_directory::RecordType::kStart : run_directory::RecordType::kResume,
+      state_.step, start);
 }
 
 }  // namespace berth::trainer

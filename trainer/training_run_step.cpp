@@ -22,8 +22,7 @@ namespace berth::trainer {
 void TrainingRun::train_step() {
   std::optional<StepProfiler> profiler;
   if (cfg_.train.profile_step == state_.step + 1)
-    profiler.emplace(fmt::format("{}/profile-step-{}-rank-{}.json", cfg_.train.run_dir,
-                                 state_.step + 1, comm_.rank()));
+    profiler.emplace(layout_.profile(state_.step + 1, comm_.rank()).string());
   auto t0 = Clock::now();
   const std::clock_t cpu0 = std::clock();
   if (plan_epoch_ != state_.epoch) {
@@ -256,9 +255,7 @@ void TrainingRun::log_progress(double lr) {
                          state_.epoch + 1, state_.step, total_steps_, window_.loss / window_.steps,
                          smoothed_loss_, lr, grad_norm, sps, tps, format_duration(eta)));
   last_window_sps_ = sps, last_window_loss_ = window_.loss / window_.steps;
-  nlohmann::json rec = {{"type", "train"},
-                        {"step", state_.step},
-                        {"epoch", state_.epoch + 1},
+  nlohmann::json rec = {{"epoch", state_.epoch + 1},
                         {"loss", last_loss_},
                         {"mean_loss", window_.loss / window_.steps},
                         {"lr", lr},
@@ -278,7 +275,7 @@ void TrainingRun::log_progress(double lr) {
   if (scaler_->enabled())
     rec["loss_scale"] = scaler_->scale(), rec["skipped_steps"] = scaler_->skipped_steps();
   if (graphs_) rec["graph_replays"] = graphs_->replays();
-  metrics_.write(rec);
+  metrics_.write(run_directory::RecordType::kTrain, state_.step, rec);
   log_->debug(
       "per step over the last {}: {:.3f}s = forward {:.3f}s + backward {:.3f}s + gradient "
       "reduction {:.3f}s + optimizer {:.3f}s (host time; on a GPU the launches), {} tokens "
