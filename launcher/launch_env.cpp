@@ -8,7 +8,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
-#include "distributed/mpi_communicator.h"
+#include "distributed/communicator_factory.h"
 #include "run_directory/run_layout.h"
 
 namespace berth::launcher {
@@ -91,12 +91,8 @@ void require_single_process(const std::string& command) {
 }
 
 std::unique_ptr<distributed::Communicator> make_communicator() {
-  std::unique_ptr<distributed::Communicator> comm;
   auto info = detect_launch();
-  if (info.mpi)
-    comm = std::make_unique<distributed::MpiCommunicator>();
-  else
-    comm = std::make_unique<distributed::SingleProcessCommunicator>();
+  auto comm = distributed::start_communicator(info.mpi);
   log::set_rank(comm->rank(), comm->world_size());
   if (info.mpi) {
     log::get("comm")->debug("launched by {}: rank {} of {} (local rank {})", info.launcher,
@@ -109,10 +105,7 @@ void prepare_communicator(std::unique_ptr<distributed::Communicator>& comm,
                           const trainer::TrainConfig& config, const std::string& resume) {
   comm->set_timeout(config.runtime.comm_timeout_s);
   agree_on_config(*comm, config, resume);  // nothing to agree on for a single process
-  int gpus = config.runtime.device.is_cuda() ? distributed::visible_gpus() : 0;
-  auto device = distributed::choose_device(
-      config.runtime.device, {comm->rank(), comm->local_rank(), comm->local_size()}, gpus);
-  distributed::Communicator::use_device(comm, device);
+  distributed::place_on_device(comm, config.runtime.device, "runtime.device");
 }
 
 void open_rank_log(const std::string& run_dir, const distributed::Communicator& comm) {

@@ -11,7 +11,6 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/short_list.h"
-#include "distributed/device_choice.h"
 #include "model/attention_backend.h"
 #include "model/autocast_guard.h"
 #include "model/decision_thresholds.h"
@@ -67,15 +66,13 @@ void TrainingRun::set_up_runtime() {
     threads = std::max(1, cores / std::max(1, comm_.world_size()));
   }
   at::set_num_threads(threads);
-  // The launcher chose the device (prepare_communicator); a caller that did not gets the same
-  // choice here.
-  if (comm_.device_chosen()) {
-    device_ = comm_.device();
-  } else {
-    int gpus = cfg_.runtime.device.is_cuda() ? distributed::visible_gpus() : 0;
-    device_ = distributed::choose_device(
-        cfg_.runtime.device, {comm_.rank(), comm_.local_rank(), comm_.local_size()}, gpus);
+  // The communicator factory chose the device (distributed::place_on_device), once.
+  if (!comm_.device_chosen()) {
+    throw Error("trainer", "train() was given a communicator that no device was chosen for",
+                "build it with distributed::start_communicator and place_on_device (as `berth "
+                "train` does)");
   }
+  device_ = comm_.device();
   if (device_.is_cuda()) model::set_cudnn_attention(cfg_.runtime.cudnn_attention);
   model::set_fast_dropout(cfg_.runtime.fast_dropout);
   amp_ = model::autocast_dtype(cfg_.train.precision);
