@@ -49,7 +49,7 @@ CommandRegistrar reg(50, [](CLI::App& app) {
       auto overrides = args->set;
       if (args->tune_thresholds) overrides.push_back("train.tune_thresholds=true");
       auto config = trainer::TrainConfig::load(args->config, overrides);
-      log::set_level(config.runtime.log_level);
+      log::set_level(to_string(config.runtime.log_level));
       prepare_communicator(comm, config, args->run.resume);
       open_rank_log(config.train.run_dir, *comm);
       log_rank_place(*comm);

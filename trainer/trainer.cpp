@@ -51,7 +51,7 @@ void TrainingRun::evaluate_dev(const char* when) {
     rec["thresholds_tuned"] = cfg_.train.tune_thresholds;
   }
   metrics_.write(RecordType::kEval, state_.step, rec);
-  last_dev_ = fmt::format("dev {} {:.4f}", to_string(cfg_.train.metric), m);
+  progress_.set_last_dev(fmt::format("dev {} {:.4f}", to_string(cfg_.train.metric), m));
   if (better) {
     state_.best_metric = m;
     state_.best_step = state_.step;
@@ -95,17 +95,17 @@ void TrainingRun::ensure_run_dirs_in_place(const char* why) {
 
 void TrainingRun::save_checkpoint(const char* why) {
   settle_device();
-  if (last_saved_step_ == state_.step) return;
+  if (events_.saved_at(state_.step)) return;
   ensure_run_dirs_in_place(why);
   auto t0 = Clock::now();
-  state_.scaler = scaler_->state();
+  state_.scaler = step_->scaler().state();
   if (!state_.checkpoint_metrics.count(state_.step))
     state_.checkpoint_metrics[state_.step] = std::nullopt;
   CheckpointContents c{model_.model.get(),
                        &model_.config,
                        &model_.label_names,
                        cfg_.model.path,
-                       optim_.get(),
+                       &step_->optimizer(),
                        &state_,
                        &cfg_,
                        &thresholds_};
@@ -120,8 +120,7 @@ void TrainingRun::save_checkpoint(const char* why) {
   }
   // Every rank agrees the checkpoint is complete before it counts.
   comm_.barrier();
-  last_saved_step_ = state_.step;
-  last_save_time_ = Clock::now();
+  events_.saved(state_.step);
   if (writer_) {
     checkpoint::apply_retention(
         layout_.checkpoints(),
@@ -132,9 +131,8 @@ void TrainingRun::save_checkpoint(const char* why) {
                written.string(), seconds_since(t0));
   }
   double seconds = seconds_since(t0);
-  stop_cost_.checkpoint_s = std::max(stop_cost_.checkpoint_s, seconds);
-  StopCost cost = stop_cost_;
-  if (session_.steps == 1) cost.step_s = first_step_s_;
+  progress_.add_checkpoint_seconds(seconds);
+  const StopCost cost = progress_.stop_cost();
   nlohmann::json rec = {{"reason", why}, {"seconds", seconds}};
   if (cost.step_s > 0) rec["step_s"] = cost.step_s;  // read back by the next run's lead check
   metrics_.write(RecordType::kCheckpoint, state_.step, rec);
@@ -161,22 +159,16 @@ void TrainingRun::end_epoch() {
   log_->info("epoch {} done", state_.epoch + 1);
   state_.epoch += 1;
   state_.position = 0;
-  if (cfg_.train.eval_every == 0) evaluate_dev("epoch end");
 }
 
+// The events the schedule decides after a step, in this order: the epoch's end, an evaluation,
+// a checkpoint.
 void TrainingRun::after_step() {
-  if (state_.position >= plan_->size() ||
-      plan_->micro_batch(state_.position, comm_.world_size()).total == 0) {
-    end_epoch();
-  }
-  if (cfg_.train.eval_every > 0 && state_.step % cfg_.train.eval_every == 0)
-    evaluate_dev("interval");
-  bool due = cfg_.checkpoint.every_steps > 0 && state_.step % cfg_.checkpoint.every_steps == 0;
-  // Time-based saves: rank 0's clock decides for everyone.
-  bool timed = comm_.rank() == 0 && cfg_.checkpoint.every_minutes > 0 &&
-               seconds_since(last_save_time_) >= cfg_.checkpoint.every_minutes * 60;
-  if (comm_.world_size() > 1) timed = comm_.any(timed);
-  if (due || timed) save_checkpoint(due ? "interval" : "timer");
+  const bool epoch_ended = batches_->epoch_done(state_.epoch, state_.position);
+  if (epoch_ended) end_epoch();
+  if (events_.eval_due(state_.step, epoch_ended))
+    evaluate_dev(cfg_.train.eval_every > 0 ? "interval" : "epoch end");
+  if (const char* why = events_.save_due(state_.step)) save_checkpoint(why);
 }
 
 void TrainingRun::final_test() {
@@ -224,15 +216,14 @@ int TrainingRun::execute() {
   if (comm_.rank() == 0) log_->info("resolved configuration:\n{}", cfg_.to_toml());
   load_model_and_state();
   install_stop_handlers(cfg_.runtime.stop_signal);
-  if (state_.step >= total_steps_ || state_.early_stopped) {
+  if (events_.finished(state_)) {
     log_->info(
         "training is already complete at step {} ({}); raise train.max_steps or "
         "train.epochs to continue, or use --resume never to start again",
         state_.step, state_.early_stopped ? "early stopping" : "all steps done");
   }
-  while (state_.step < total_steps_ && !state_.early_stopped) {
-    bool injected = opts_.stop_after_step > 0 && state_.step == opts_.stop_after_step;
-    if (comm_.any(stop_requested() || injected)) {
+  while (!events_.finished(state_)) {
+    if (events_.stop_due(state_.step)) {
       log_->warn("stop requested (signal {}): writing a checkpoint at step {}",
                  stop_signal_number(), state_.step);
       save_checkpoint("stop");
@@ -247,23 +238,27 @@ int TrainingRun::execute() {
       for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
     }
   }
-  if (cfg_.train.eval_every > 0 && state_.step % cfg_.train.eval_every != 0) evaluate_dev("end");
+  finish();
+  return 0;
+}
+
+// After the last step: the last evaluation and checkpoint, the test, the done record.
+void TrainingRun::finish() {
+  if (events_.final_eval_due(state_.step)) evaluate_dev("end");
   save_checkpoint("end");
   final_test();
   nlohmann::json done = {{"train_seconds", state_.train_seconds},
                          {"samples_seen", state_.samples_seen}};
-  if (graphs_) {
-    done["cuda_graphs"] = graphs_->graphs();
-    done["graph_replays"] = graphs_->replays();
-    log_->info(
-        "{} of this session's {} steps were replays of {} CUDA graphs{}", graphs_->replays(),
-        session_.steps, graphs_->graphs(),
-        graphs_->enabled() ? "" : " (graphs turned off: " + graphs_->disabled_reason() + ")");
+  if (const StepGraphs* graphs = step_->graphs()) {
+    done["cuda_graphs"] = graphs->graphs();
+    done["graph_replays"] = graphs->replays();
+    log_->info("{} of this session's {} steps were replays of {} CUDA graphs{}", graphs->replays(),
+               progress_.session().steps, graphs->graphs(),
+               graphs->enabled() ? "" : " (graphs turned off: " + graphs->disabled_reason() + ")");
   }
   metrics_.write(RecordType::kDone, state_.step, done);
   log_->info("training done: {} steps, {} of training time", state_.step,
              format_duration(state_.train_seconds));
-  return 0;
 }
 
 int train(const TrainConfig& config, const RunOptions& options, distributed::Communicator& comm) {
