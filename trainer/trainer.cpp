@@ -1,6 +1,8 @@
 #include "trainer/trainer.h"
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "checkpoint/retention.h"
 #include "common/error.h"
