@@ -143,7 +143,7 @@ void TrainingRun::open_data() {
 // Rank 0 decides (it verifies manifests), everyone follows.
 std::string TrainingRun::choose_resume() {
   std::string resume_dir;
-  if (comm_.rank() == 0 && opts_.resume != "never") {
+  if (comm_.rank() == 0) {
     auto r = checkpoint::resolve_resume(layout_.checkpoints(), opts_.resume);
     if (r) resume_dir = r->string();
   }
