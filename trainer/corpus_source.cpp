@@ -149,11 +149,12 @@ TrainingData open_training_data(const TrainConfig& config, const data::Tokenizer
     if (!c.labeled())
       throw data_error("data", "corpus " + p + " has no labels", "prep it with a label column");
     // The checkpoint's config.toml tells predict how to cut texts: it must be what the corpus did.
-    if (c.info().truncation != to_string(config.data.truncation))
+    if (c.info().truncation != config.data.truncation)
       throw data_error("data",
-                       "corpus " + p + " was prepped with truncation " + c.info().truncation +
-                           " but data.truncation is " + to_string(config.data.truncation),
-                       "set data.truncation = \"" + c.info().truncation +
+                       "corpus " + p + " was prepped with truncation " +
+                           to_string(c.info().truncation) + " but data.truncation is " +
+                           to_string(config.data.truncation),
+                       "set data.truncation = \"" + to_string(c.info().truncation) +
                            "\" (and data.head_tokens), or prep the corpus again");
     return c;
   };
