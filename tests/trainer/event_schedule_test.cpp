@@ -53,9 +53,9 @@ TEST(EventSchedule, SavesAtIntervalsAndKnowsWhatIsSaved) {
   s.events.resumed_at(7);
   EXPECT_TRUE(s.events.saved_at(7));
   s.cfg.checkpoint.every_steps = 0;
-  s.cfg.checkpoint.every_minutes = 1e-5;  // 0.6 ms since the last save
+  s.cfg.checkpoint.every_minutes = 1e-3;  // 60 ms since the last save
   EXPECT_EQ(s.events.save_due(8), nullptr);
-  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::this_thread::sleep_for(std::chrono::milliseconds(120));
   EXPECT_STREQ(s.events.save_due(8), "timer");
 }
 
