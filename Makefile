@@ -35,11 +35,10 @@ test-unit: configure
 demo: build
 	@bash scripts/demo.sh
 
-# Each benchmark is its own script with its own inputs and takes minutes to hours; there is no
-# one run of them all. This lists them with the commands BENCHMARKS.md quotes.
+# The named benchmarks (bench/run.sh): `make bench` lists them, `make bench NAME=<name>
+# [ARGS="..."]` runs one with the arguments BENCHMARKS.md reports (minutes to hours each).
 bench:
-	@echo "Benchmarks (see BENCHMARKS.md for what each measures and the results):"
-	@grep -E '^(RESULTS=[^ ]+ LABEL=[^ ]+ )?(SYSTEMS=[^ ]+ (TAG=[^ ]+ )?)?(bench/|python3 bench/)' BENCHMARKS.md | sed -e 's/ *#.*//' -e 's/^/  /'
+	@NAME="$(NAME)" ARGS="$(ARGS)" bash bench/run.sh
 
 test-slurm: build
 	cd $(BUILD) && ctest --output-on-failure -L slurm

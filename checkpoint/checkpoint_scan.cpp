@@ -171,9 +171,12 @@ void require_valid(const fs::path& dir) {
                         "` to see them all");
 }
 
-std::optional<fs::path> resolve_resume(const fs::path& root, const std::string& spec) {
+std::optional<fs::path> resolve_resume(const fs::path& root, const ResumeFrom& from) {
+  using Kind = ResumeFrom::Kind;
   auto log = log::get("checkpoint");
-  if (spec == "auto") {
+  const std::string spec = from.str();
+  if (from.kind == Kind::kNever) return {};
+  if (from.kind == Kind::kAuto) {
     ResumeChoice c = find_resumable(root);
     for (const auto& s : c.skipped) {
       log->warn("skipping {}: {}", s.dir.string(), s.reason);
@@ -189,7 +192,7 @@ std::optional<fs::path> resolve_resume(const fs::path& root, const std::string& 
     return c.chosen->dir;
   }
   fs::path dir;
-  if (spec == kLatestPointer || spec == kBestPointer) {
+  if (from.kind == Kind::kLatest || from.kind == Kind::kBest) {
     auto target = read_pointer(root, spec);
     if (!target) {
       throw model_error(
@@ -202,7 +205,7 @@ std::optional<fs::path> resolve_resume(const fs::path& root, const std::string& 
     }
     dir = *target;
   } else {
-    dir = spec;
+    dir = from.dir;
     if (!fs::exists(dir)) {
       throw usage_error("checkpoint", "--resume " + spec + ": no such checkpoint directory",
                         "--resume takes auto, never, latest, best or a checkpoint directory such "

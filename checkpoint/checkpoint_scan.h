@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "checkpoint/resume_from.h"
+
 namespace berth::checkpoint {
 
 struct FileCheck {
@@ -52,14 +54,15 @@ struct ResumeChoice {
 // written after it was skipped. Earlier directories are not verified (hashing GBs costs minutes).
 ResumeChoice find_resumable(const std::filesystem::path& root);
 
-// What `--resume SPEC` resumes from, for checkpoint root `root`:
-//   "auto"          -> find_resumable(root), logging the choice and every skip; nullopt when
-//                      there is no valid checkpoint (the caller starts from scratch);
-//   "latest"/"best" -> the step directory that pointer names, which must verify;
-//   anything else   -> that directory, which must verify.
+// What `--resume` resumes from, for checkpoint root `root`:
+//   auto          -> find_resumable(root), logging the choice and every skip; nullopt when
+//                    there is no valid checkpoint (the caller starts from scratch);
+//   never         -> nullopt;
+//   latest, best  -> the step directory that pointer names, which must verify;
+//   a directory   -> that directory, which must verify.
 // A named checkpoint that does not verify is a berth::Error (kModel) saying what is wrong.
 std::optional<std::filesystem::path> resolve_resume(const std::filesystem::path& root,
-                                                    const std::string& spec);
+                                                    const ResumeFrom& from);
 
 // Throws berth::Error (kModel) listing what is wrong unless `dir` verifies.
 void require_valid(const std::filesystem::path& dir);

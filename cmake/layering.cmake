@@ -2,7 +2,9 @@
 # sources may include only its own headers and those of the modules listed for it. A forbidden
 # #include fails the build naming the file, the line and the rule, before the module compiles.
 #
-#   common <- data <- model <- trainer <- launcher; checkpoint and distributed beside, on common only.
+#   common <- data <- model <- trainer <- launcher; checkpoint and distributed beside, on common
+#   only; run_directory (what a run leaves on disk) on common and checkpoint, read by trainer,
+#   report and launcher.
 #
 # model/, data/ and checkpoint/ must never see distributed/ (communicators, MPI, NCCL): the model runs
 # the same in one process or in many, and the distributed parts stay in one place.
@@ -14,10 +16,11 @@ set(BERTH_LAYERS
     "model:common,data"
     "checkpoint:common"
     "distributed:common"
-    "trainer:common,data,model,checkpoint,distributed"
-    "report:common,checkpoint"
+    "run_directory:common,checkpoint"
+    "trainer:common,data,model,checkpoint,distributed,run_directory"
+    "report:common,checkpoint,run_directory"
     "serve:common,data,model"
-    "launcher:common,data,model,checkpoint,distributed,trainer,report,serve")
+    "launcher:common,data,model,checkpoint,distributed,run_directory,trainer,report,serve")
 
 if(CMAKE_SCRIPT_MODE_FILE)
   cmake_policy(SET CMP0007 NEW)

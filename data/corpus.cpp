@@ -134,7 +134,14 @@ Corpus Corpus::open(const std::string& path, const CorpusOpenOptions& options) {
     in.lowercase = h5::read_int_attr(f, "lowercase") != 0;
     in.strip_accents = h5::read_int_attr(f, "strip_accents") != 0;
     in.max_length = static_cast<int>(h5::read_int_attr(f, "max_length"));
-    if (h5::has_attr(f, "truncation")) in.truncation = h5::read_string_attr(f, "truncation");
+    if (h5::has_attr(f, "truncation")) {
+      const std::string side = h5::read_string_attr(f, "truncation");
+      auto parsed = parse_choice<Truncation>(side);
+      if (!parsed)
+        throw Invalid("attribute truncation is '" + side + "', not " +
+                      allowed_choices<Truncation>());
+      in.truncation = *parsed;
+    }
     if (h5::has_attr(f, "head_tokens"))
       in.head_tokens = static_cast<int>(h5::read_int_attr(f, "head_tokens"));
     in.source_file = h5::read_string_attr(f, "source_file");

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "common/choices.h"
+
 namespace berth::data {
 
 inline constexpr const char* kCorpusFormatName = "berth-corpus";
@@ -22,8 +24,8 @@ struct CorpusInfo {
   bool lowercase = true;
   bool strip_accents = true;
   int max_length = 0;
-  // data/truncation.h; corpora written before these attributes existed read as "head", 0.
-  std::string truncation = "head";
+  // data/truncation.h; corpora written before these attributes existed read as head, 0.
+  Truncation truncation = Truncation::kHead;
   int head_tokens = 0;        // head_tail: word pieces kept from the start (resolved); 0 otherwise
   std::string source_file;    // as given to prep
   int64_t source_size = 0;    // bytes

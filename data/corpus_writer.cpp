@@ -232,7 +232,7 @@ void CorpusWriter::commit(const CorpusInfo& info, const std::vector<std::string>
     h5::write_int_attr(f, "lowercase", info.lowercase ? 1 : 0);
     h5::write_int_attr(f, "strip_accents", info.strip_accents ? 1 : 0);
     h5::write_int_attr(f, "max_length", info.max_length);
-    h5::write_string_attr(f, "truncation", info.truncation);
+    h5::write_string_attr(f, "truncation", to_string(info.truncation));
     h5::write_int_attr(f, "head_tokens", info.head_tokens);
     h5::write_string_attr(f, "source_file", info.source_file);
     h5::write_int_attr(f, "source_size", info.source_size);

@@ -326,7 +326,7 @@ CorpusInfo describe(const PrepOptions& o, const Tokenizer& tok, RowSource& rows,
   info.lowercase = tok.settings().lowercase;
   info.strip_accents = tok.settings().strip_accents;
   info.max_length = o.max_length;
-  info.truncation = to_string(o.truncation.side);
+  info.truncation = o.truncation.side;
   info.head_tokens =
       o.truncation.side == Truncation::kHeadTail ? o.truncation.head_pieces(o.max_length) : 0;
   info.source_file = o.input;

@@ -21,18 +21,6 @@ std::string this_host() {
   return name;
 }
 
-void Communicator::use_device(std::unique_ptr<Communicator>& self, c10::Device device) {
-  if (device.is_cuda()) {
-    if (auto replacement = self->for_cuda(self, device.index())) self = std::move(replacement);
-  }
-  self->device_ = device;
-  self->device_chosen_ = true;
-}
-
-std::unique_ptr<Communicator> Communicator::for_cuda(std::unique_ptr<Communicator>&, int) {
-  return nullptr;
-}
-
 std::unique_ptr<CommWork> SingleProcessCommunicator::all_reduce_sum(at::Tensor&) {
   return std::make_unique<DoneWork>();
 }

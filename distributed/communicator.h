@@ -3,7 +3,8 @@
 //
 // It also answers what the launcher and the trainer need to know about this rank's place in the
 // job, so that neither looks behind the interface: its node-local rank, the device it computes
-// on (chosen once, by use_device), and how to end the whole job after an error on this rank.
+// on (chosen once, by communicator_factory.h), and how to end the whole job after an error on
+// this rank.
 // model/, data/ and checkpoint/ know nothing of it (the build checks, see cmake/layering.cmake).
 #pragma once
 
@@ -12,6 +13,8 @@
 
 #include <memory>
 #include <string>
+
+#include "common/device_setting.h"
 
 namespace berth::distributed {
 
@@ -54,21 +57,21 @@ class Communicator {
   // process just exits.
   [[noreturn]] virtual void abort_job(int code) = 0;
 
-  // The device this rank computes on: CPU until use_device() has run.
+  // The device this rank computes on: CPU until place_on_device() (communicator_factory.h)
+  // chose it.
   c10::Device device() const { return device_; }
   bool device_chosen() const { return device_chosen_; }
 
-  // Makes `device` (from choose_device(), see device_choice.h) this rank's device. A multi-rank
-  // job on a CUDA device needs NCCL for CUDA tensors: `self` (which owns this communicator) is
-  // then replaced by an NCCL communicator wrapping it. `self` stays valid when this throws.
-  static void use_device(std::unique_ptr<Communicator>& self, c10::Device device);
-
  protected:
-  // The communicator that carries CUDA tensors on GPU `index` for this job, taking over `self`
-  // (== this); null when this one can already do it (a single process).
-  virtual std::unique_ptr<Communicator> for_cuda(std::unique_ptr<Communicator>& self, int index);
+  void set_device(c10::Device device) {
+    device_ = device;
+    device_chosen_ = true;
+  }
 
  private:
+  friend void place_on_device(std::unique_ptr<Communicator>& comm, const DeviceSetting& setting,
+                              const std::string& key);
+
   c10::Device device_{c10::kCPU};
   bool device_chosen_ = false;
 };

@@ -1,9 +1,12 @@
-// The one place that decides which device a rank computes on. The launcher calls it once per
-// rank (before it builds an NCCL communicator on that GPU) and hands the answer to the
-// communicator (Communicator::use_device); the trainer reads it back from there.
+// The rule that decides which device a rank, or a one-process command, computes on. Only the
+// communicator factory (communicator_factory.h) calls it: a rank's communicator carries the
+// answer (the trainer reads it from there), a one-process command gets it from
+// process_device().
 #pragma once
 
 #include <c10/core/Device.h>
+
+#include <string>
 
 #include "common/device_setting.h"
 
@@ -17,8 +20,10 @@ struct RankPlace {
 
 // cpu -> CPU. cuda -> the GPU of the node-local rank, or GPU 0 when the rank sees one GPU only (a
 // launcher that gives each rank its own CUDA_VISIBLE_DEVICES). cuda:N -> GPU N. Throws a usage
-// error naming runtime.device when the node has no GPU or too few for the choice.
-c10::Device choose_device(const DeviceSetting& setting, const RankPlace& place, int visible_gpus);
+// error naming `key` (the setting: runtime.device, --device) when the node has no GPU or too few
+// for the choice.
+c10::Device choose_device(const DeviceSetting& setting, const RankPlace& place, int visible_gpus,
+                          const std::string& key = "runtime.device");
 
 // The number of CUDA devices this process sees (0 in a build without CUDA or on a CPU node).
 int visible_gpus();

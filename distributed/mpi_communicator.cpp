@@ -25,10 +25,7 @@
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/log.h"
-#ifdef BERTH_WITH_NCCL
 #include "distributed/local_rank.h"
-#include "distributed/nccl_communicator.h"
-#endif
 
 namespace berth::distributed {
 
@@ -538,22 +535,6 @@ void MpiCommunicator::abort_job(int code) {
     std::this_thread::sleep_for(std::chrono::seconds(30));
   }
   s.abort_now(code);
-}
-
-std::unique_ptr<Communicator> MpiCommunicator::for_cuda(std::unique_ptr<Communicator>& self,
-                                                        int index) {
-#ifdef BERTH_WITH_NCCL
-  // The NCCL communicator owns this one from here on (and ends the job if it cannot start).
-  std::unique_ptr<MpiCommunicator> owned(this);
-  self.release();
-  return std::make_unique<NcclCommunicator>(std::move(owned), index);
-#else
-  throw usage_error("launcher",
-                    "runtime.device is 'cuda:" + std::to_string(index) +
-                        "' in an MPI job, but this berth was built without NCCL",
-                    "build with a CUDA torch and the CUDA toolkit (-DBERTH_CUDA=ON), or use "
-                    "runtime.device=cpu");
-#endif
 }
 
 std::unique_ptr<CommWork> MpiCommunicator::all_reduce_sum(at::Tensor& t) {

@@ -57,10 +57,6 @@ class MpiCommunicator : public Communicator {
 
   struct Impl;
 
- protected:
-  // An NCCL communicator that takes this one over (CUDA builds; a usage error otherwise).
-  std::unique_ptr<Communicator> for_cuda(std::unique_ptr<Communicator>& self, int index) override;
-
  private:
   std::unique_ptr<Impl> impl_;
 };

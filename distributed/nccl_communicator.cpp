@@ -222,6 +222,7 @@ NcclCommunicator::NcclCommunicator(std::unique_ptr<MpiCommunicator> mpi, int dev
     : impl_(std::make_unique<Impl>()) {
   impl_->mpi = std::move(mpi);
   impl_->device = device_index;
+  set_device(c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(device_index)));
   try {
     init();
   } catch (const std::exception& e) {

@@ -13,6 +13,7 @@
 #include "launcher/commands.h"
 #include "launcher/guarded_dirs.h"
 #include "report/html_report.h"
+#include "run_directory/run_layout.h"
 
 namespace berth::launcher {
 namespace {
@@ -29,7 +30,7 @@ void run_report(ReportArgs a) {
     throw usage_error("report", a.options.run_dir + " is not a directory",
                       "give a run directory (train.run_dir of the config)");
   a.options.verify = !a.no_verify;
-  const fs::path own = fs::path(a.options.run_dir) / "report.html";
+  const fs::path own = run_directory::RunLayout(a.options.run_dir).report();
   const fs::path out = a.output.empty() ? own : fs::path(a.output);
   // The page may go anywhere but over the run it describes (-o RUN/metrics.jsonl replaced the
   // metrics with HTML); its own report.html is rewritten.

@@ -21,9 +21,13 @@ CommandRegistrar reg(50, [](CLI::App& app) {
   auto* cmd = app.add_subcommand("train", "Fine-tune a classifier from a TOML config (MPI-aware)");
   cmd->add_option("--config", args->config, "TOML config (see configs/)")->required();
   cmd->add_option("--set", args->set, "Override a key: --set section.key=value (repeatable)");
-  cmd->add_option("--resume", args->run.resume,
-                  "auto: newest valid checkpoint if any; never; latest; best; or a checkpoint dir")
-      ->capture_default_str();
+  cmd->add_option_function<std::string>(
+         "--resume",
+         [args](const std::string& text) {
+           args->run.resume = checkpoint::ResumeFrom::parse(text);
+         },
+         "auto: newest valid checkpoint if any; never; latest; best; or a checkpoint dir")
+      ->default_str("auto");
   cmd->add_flag("--tune-thresholds", args->tune_thresholds,
                 "Multi-label: pick each label's decision threshold on dev and store them in the "
                 "checkpoints (--set train.tune_thresholds=true)");
@@ -49,8 +53,8 @@ CommandRegistrar reg(50, [](CLI::App& app) {
       auto overrides = args->set;
       if (args->tune_thresholds) overrides.push_back("train.tune_thresholds=true");
       auto config = trainer::TrainConfig::load(args->config, overrides);
-      log::set_level(config.runtime.log_level);
-      prepare_communicator(comm, config, args->run.resume);
+      log::set_level(to_string(config.runtime.log_level));
+      prepare_communicator(comm, config, args->run.resume.str());
       open_rank_log(config.train.run_dir, *comm);
       log_rank_place(*comm);
       return trainer::train(config, args->run, *comm);

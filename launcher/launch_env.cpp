@@ -8,7 +8,8 @@
 
 #include "common/error.h"
 #include "common/log.h"
-#include "distributed/mpi_communicator.h"
+#include "distributed/communicator_factory.h"
+#include "run_directory/run_layout.h"
 
 namespace berth::launcher {
 
@@ -90,12 +91,8 @@ void require_single_process(const std::string& command) {
 }
 
 std::unique_ptr<distributed::Communicator> make_communicator() {
-  std::unique_ptr<distributed::Communicator> comm;
   auto info = detect_launch();
-  if (info.mpi)
-    comm = std::make_unique<distributed::MpiCommunicator>();
-  else
-    comm = std::make_unique<distributed::SingleProcessCommunicator>();
+  auto comm = distributed::start_communicator(info.mpi);
   log::set_rank(comm->rank(), comm->world_size());
   if (info.mpi) {
     log::get("comm")->debug("launched by {}: rank {} of {} (local rank {})", info.launcher,
@@ -108,22 +105,20 @@ void prepare_communicator(std::unique_ptr<distributed::Communicator>& comm,
                           const trainer::TrainConfig& config, const std::string& resume) {
   comm->set_timeout(config.runtime.comm_timeout_s);
   agree_on_config(*comm, config, resume);  // nothing to agree on for a single process
-  int gpus = config.runtime.device.is_cuda() ? distributed::visible_gpus() : 0;
-  auto device = distributed::choose_device(config.runtime.device,
-                                    {comm->rank(), comm->local_rank(), comm->local_size()}, gpus);
-  distributed::Communicator::use_device(comm, device);
+  distributed::place_on_device(comm, config.runtime.device, "runtime.device");
 }
 
 void open_rank_log(const std::string& run_dir, const distributed::Communicator& comm) {
+  const run_directory::RunLayout layout(run_dir);
   std::error_code ec;
-  std::filesystem::create_directories(run_dir + "/logs", ec);
+  std::filesystem::create_directories(layout.logs(), ec);
   if (ec) {
     throw usage_error("launcher",
                       "train.run_dir " + run_dir + " cannot be created: " + ec.message(),
                       "set train.run_dir to a writable directory (is a parent a file, or the file "
                       "system read-only?)");
   }
-  log::add_file_sink(run_dir + "/logs/rank-" + std::to_string(comm.rank()) + ".log");
+  log::add_file_sink(layout.rank_log(comm.rank()).string());
 }
 
 void log_rank_place(const distributed::Communicator& comm) {
@@ -132,7 +127,8 @@ void log_rank_place(const distributed::Communicator& comm) {
              comm.host(comm.rank()), comm.device().str(), comm.local_rank(), comm.local_size());
 }
 
-int run_rank(const std::unique_ptr<distributed::Communicator>& comm, const std::function<int()>& body) {
+int run_rank(const std::unique_ptr<distributed::Communicator>& comm,
+             const std::function<int()>& body) {
   auto fail = [&](const std::string& text, ExitCode code) {
     if (!comm || comm->world_size() == 1) return false;
     // One write(2) call, so that ranks failing together do not interleave their messages.

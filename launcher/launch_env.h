@@ -8,7 +8,6 @@
 #include <string>
 
 #include "distributed/communicator.h"
-#include "distributed/device_choice.h"
 #include "trainer/train_config.h"
 
 namespace berth::launcher {
@@ -34,10 +33,10 @@ std::unique_ptr<distributed::Communicator> make_communicator();
 
 // Once every rank has loaded its config: every rank must hold rank 0's resolved config and the
 // same --resume (a difference fails on every rank, naming the keys and ranks); applies
-// runtime.comm_timeout_s; chooses this rank's device (distributed::choose_device, the only place that
-// does) and gives it to the communicator, which in an MPI job on CUDA becomes an NCCL one on
-// that GPU. `comm` is replaced in place, and stays owned by the caller when this throws
-// (run_rank then still reaches it to end the job).
+// runtime.comm_timeout_s; places the communicator on this rank's device
+// (distributed::place_on_device: in an MPI job on CUDA `comm` becomes an NCCL one on that GPU).
+// `comm` stays owned by the caller when this throws (run_rank then still reaches it to end the
+// job).
 void prepare_communicator(std::unique_ptr<distributed::Communicator>& comm,
                           const trainer::TrainConfig& config, const std::string& resume);
 
@@ -52,6 +51,7 @@ void log_rank_place(const distributed::Communicator& comm);
 // and then ends every rank (MPI_Abort with the error's exit code), so the others do not wait for
 // this one until their timeout; with one rank it propagates to main() as usual. `comm` is read
 // when the error happens (the body may replace it, see prepare_communicator).
-int run_rank(const std::unique_ptr<distributed::Communicator>& comm, const std::function<int()>& body);
+int run_rank(const std::unique_ptr<distributed::Communicator>& comm,
+             const std::function<int()>& body);
 
 }  // namespace berth::launcher

@@ -1,6 +1,7 @@
 #include "launcher/predictor_options.h"
 
 #include "common/error.h"
+#include "distributed/communicator_factory.h"
 
 namespace berth::launcher {
 
@@ -15,10 +16,10 @@ void add_predictor_options(CLI::App* cmd, model::PredictorOptions& options) {
              throw usage_error("launcher", "--device is '" + text + "'",
                                std::string("use ") + DeviceSetting::kAllowed);
            }
-           options.device = *device;
+           options.device = distributed::process_device(*device, "--device");
          },
          "cpu, cuda or cuda:N")
-      ->default_str(options.device.str());
+      ->default_str("cpu");
   cmd->add_option_function<std::string>(
          "--precision",
          [&options](const std::string& text) {

@@ -38,16 +38,6 @@ constexpr size_t kWindowedTextBytes = 4 << 20;
 // Prediction batches are padded to a multiple of this on CUDA (tensor cores want multiples of 8).
 constexpr int kCudaLengthMultiple = 8;
 
-c10::Device to_device(const DeviceSetting& setting) {
-  if (!setting.is_cuda()) return c10::Device(c10::kCPU);
-  if (!at::hasCUDA()) {
-    throw usage_error("model",
-                      "device " + setting.str() + " requested but no CUDA device is available",
-                      "use --device cpu");
-  }
-  return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(setting.index));
-}
-
 }  // namespace
 
 struct Predictor::Impl {
@@ -172,7 +162,7 @@ Predictor::Predictor(const PredictorOptions& o) : impl_(std::make_unique<Impl>()
   if (o.max_length < 2)
     throw usage_error("model", "max length " + std::to_string(o.max_length) +
                                    " leaves no room for [CLS] and [SEP]");
-  s.device = to_device(o.device);
+  s.device = o.device;
   // Prediction batches have many different lengths: see attention_backend.h.
   if (s.device.is_cuda()) set_cudnn_attention(false);
   s.autocast = autocast_dtype(o.precision);

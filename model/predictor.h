@@ -9,6 +9,8 @@
 // padding is masked.
 #pragma once
 
+#include <c10/core/Device.h>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -16,7 +18,6 @@
 #include <vector>
 
 #include "common/choices.h"
-#include "common/device_setting.h"
 #include "data/corpus_example.h"
 #include "data/table_reader.h"
 #include "data/truncation.h"
@@ -29,7 +30,9 @@ namespace berth::model {
 
 struct PredictorOptions {
   std::string model_dir;
-  DeviceSetting device;                    // cpu, cuda, cuda:N
+  // Chosen from --device by the communicator factory (distributed::process_device), which
+  // decides every process's device.
+  c10::Device device{c10::kCPU};
   Precision precision = Precision::kFp32;  // fp32, or bf16/fp16 for autocast
   // CPU: dynamic int8 Linear layers (model/int8_linear.h); precision stays fp32.
   bool int8 = false;

@@ -6,14 +6,15 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "common/clock.h"
-#include "common/file_read.h"
 #include "report/checkpoint_inventory.h"
 #include "report/run_history.h"
 #include "report/svg_chart.h"
+#include "run_directory/curves.h"
+#include "run_directory/run_layout.h"
+#include "run_directory/saved_config.h"
 
 namespace berth::report {
 
@@ -78,39 +79,16 @@ std::string fmt_bytes(uint64_t b) {
   return buf;
 }
 
-std::string read_text(const fs::path& p) {
-  return read_file(p).value_or(std::string());
-}
-
-// The resolved config: saved in every checkpoint (the newest one that has it).
-std::string find_config(const CheckpointInventory& inv, std::string* from) {
-  for (auto it = inv.entries.rbegin(); it != inv.entries.rend(); ++it) {
-    auto p = inv.root / it->name / "config.toml";
-    auto text = read_text(p);
-    if (!text.empty()) {
-      *from = p.string();
-      return text;
-    }
-  }
-  return {};
-}
-
-// train.metric from the config text ("accuracy" when absent, the trainer's default).
-std::string metric_of(const std::string& config) {
-  std::istringstream in(config);
-  std::string line, section;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line[0] == '[') section = line;
-    auto eq = line.find('=');
-    if (section == "[train]" && eq != std::string::npos &&
-        line.substr(0, line.find_first_of(" =")) == "metric") {
-      // TOML strings: "basic" or 'literal' (the trainer saves literal ones).
-      auto q1 = line.find_first_of("\"'", eq);
-      auto q2 = q1 == std::string::npos ? q1 : line.find(line[q1], q1 + 1);
-      if (q2 != std::string::npos) return line.substr(q1 + 1, q2 - q1 - 1);
-    }
-  }
-  return "accuracy";
+// The evaluation curves that any of the evaluations carries, in the schema's order.
+std::vector<const run_directory::Curve*> curves_of(const std::vector<EvalPoint>& evals) {
+  std::vector<const run_directory::Curve*> out;
+  for (const auto& c : run_directory::curves(run_directory::RecordType::kEval))
+    for (const auto& e : evals)
+      if (e.values.count(c.name)) {
+        out.push_back(&c);
+        break;
+      }
+  return out;
 }
 
 std::string card(const std::string& value, const std::string& label) {
@@ -133,31 +111,34 @@ std::vector<Marker> resume_markers(const RunHistory& h, bool on_time, double t0)
   return m;
 }
 
-}  // namespace
+// What every section reads: the run's history, its checkpoints, the metric that ranks its
+// evaluations and the best of them.
+struct Page {
+  const RunHistory& h;
+  const CheckpointInventory& inv;
+  Metric metric;
+  std::vector<const run_directory::Curve*> dev_curves;
+  const EvalPoint* best;
+  double t0;  // the first start (Unix seconds)
+  double score(const EvalPoint& e) const { return run_directory::metric_value(e.values, metric); }
+};
 
-std::string render_report(const ReportOptions& opt) {
-  const fs::path run(opt.run_dir);
-  const auto h = read_run_history((run / "metrics.jsonl").string());
-  const fs::path root =
-      opt.checkpoint_dir.empty() ? run / "checkpoints" : fs::path(opt.checkpoint_dir);
-  const auto inv = scan_checkpoints(root, opt.verify);
-  std::string config_from;
-  const std::string config = find_config(inv, &config_from);
-  const std::string metric = metric_of(config);
-  const double t0 = h.sessions.empty() ? 0 : h.sessions.front().time;
+// The evaluation the best pointer names, else (keep_best = 0) the best by the metric.
+const EvalPoint* best_eval(const RunHistory& h, const CheckpointInventory& inv, Metric metric) {
+  const EvalPoint* best = nullptr;
+  for (const auto& e : h.evals)
+    if (inv.best_step && e.step == *inv.best_step) best = &e;
+  if (best) return best;
+  const double sign = metric == Metric::kLoss ? -1 : 1;
+  for (const auto& e : h.evals) {
+    const double v = run_directory::metric_value(e.values, metric);
+    if (!best || sign * v > sign * run_directory::metric_value(best->values, metric)) best = &e;
+  }
+  return best;
+}
 
-  std::ostringstream o;
-  o << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>berth report: "
-    << html_escape(run.filename().string()) << "</title><style>" << kStyle
-    << "</style></head><body>";
-  o << "<h1>Training run " << html_escape(run.string()) << "</h1>";
-  auto now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch());
-  o << "<div class=\"sub\">report written " << fmt_time(now.count())
-    << " by <code>berth report</code> from metrics.jsonl";
-  if (h.bad_lines) o << " (" << h.bad_lines << " unreadable line(s) skipped)";
-  o << "</div>";
-
-  // Summary.
+void summary(std::ostream& o, const Page& p) {
+  const auto& h = p.h;
   const int64_t last_step = h.train.empty() ? 0 : h.train.back().step;
   std::string status = h.sessions.empty() ? "no session" : h.sessions.back().ended;
   if (status == "interrupted") status = "running or interrupted";
@@ -165,54 +146,46 @@ std::string render_report(const ReportOptions& opt) {
     << card(std::to_string(last_step) + " / " + std::to_string(h.total_steps), "optimizer steps")
     << card(std::to_string(h.sessions.size() ? h.sessions.size() - 1 : 0), "resumes");
   if (h.done) o << card(format_duration(h.done->value("train_seconds", NAN), "–"), "training time");
-  const EvalPoint* best = nullptr;
-  for (const auto& e : h.evals) {
-    if (inv.best_step && e.step == *inv.best_step) best = &e;
-  }
-  if (!best && !h.evals.empty()) {  // no best pointer (keep_best = 0): the best by the metric
-    for (const auto& e : h.evals) {
-      auto v = [&](const EvalPoint& p) {
-        return metric == "loss" ? -p.loss : metric == "macro_f1" ? p.macro_f1 : p.accuracy;
-      };
-      if (!best || v(e) > v(*best)) best = &e;
-    }
-  }
-  if (best) {
-    double v = metric == "loss"       ? best->loss
-               : metric == "macro_f1" ? best->macro_f1
-                                      : best->accuracy;
-    o << card(fmt(v) + " @ " + std::to_string(best->step), "best dev " + metric);
-  }
+  if (p.best)
+    o << card(fmt(p.score(*p.best)) + " @ " + std::to_string(p.best->step),
+              "best dev " + to_string(p.metric));
   if (h.test) {
     o << card(fmt(h.test->value("accuracy", NAN)), "test accuracy")
       << card(fmt(h.test->value("macro_f1", NAN)), "test macro-F1");
   }
   o << "</div>";
+}
 
-  // Curves on the step axis.
-  auto step_markers = resume_markers(h, false, t0);
+void curves(std::ostream& o, const Page& p) {
+  const auto& h = p.h;
+  // On the step axis.
+  auto step_markers = resume_markers(h, false, p.t0);
   LineChart loss{"Loss", "optimizer step", "loss", {}, step_markers};
   Series tl{"train (window mean)", kBlue, {}}, dl{"dev", kOrange, {}, true};
-  for (const auto& p : h.train) tl.points.emplace_back(p.step, p.loss);
-  for (const auto& e : h.evals) dl.points.emplace_back(e.step, e.loss);
+  for (const auto& t : h.train) tl.points.emplace_back(t.step, t.loss);
+  for (const auto& e : h.evals) dl.points.emplace_back(e.step, e.value("loss"));
   loss.series = {tl, dl};
   LineChart lr{"Learning rate", "optimizer step", "lr", {}, step_markers};
   Series lrs{"lr", kGreen, {}};
-  for (const auto& p : h.train) lrs.points.emplace_back(p.step, p.lr);
+  for (const auto& t : h.train) lrs.points.emplace_back(t.step, t.lr);
   lr.series = {lrs};
   o << "<h2>Training curves</h2><div class=\"grid2\">" << render_svg(loss) << render_svg(lr)
     << "</div>";
 
   LineChart dev{"Dev metrics per evaluation", "optimizer step", "score", {}, step_markers};
-  Series acc{"accuracy", kBlue, {}, true}, f1{"macro-F1", kOrange, {}, true};
-  for (const auto& e : h.evals)
-    acc.points.emplace_back(e.step, e.accuracy), f1.points.emplace_back(e.step, e.macro_f1);
-  dev.series = {acc, f1};
-  if (best) {
+  // Every score the evaluations carry (the loss has its own chart).
+  const char* const palette[] = {kBlue, kOrange, kGreen, kPurple, kRed};
+  for (const auto* c : p.dev_curves) {
+    if (std::string(c->name) == "loss") continue;
+    Series s{c->title, palette[dev.series.size() % 5], {}, true};
+    for (const auto& e : h.evals) s.points.emplace_back(e.step, e.value(c->name));
+    dev.series.push_back(s);
+  }
+  if (p.best) {
     Marker m;
-    m.x = best->step, m.has_y = true, m.color = kRed;
-    m.y = metric == "macro_f1" ? best->macro_f1 : best->accuracy;
-    m.label = inv.best_step ? "best checkpoint" : "best";
+    m.x = p.best->step, m.has_y = true, m.color = kRed;
+    m.y = p.metric == Metric::kLoss ? p.best->value("accuracy") : p.score(*p.best);
+    m.label = p.inv.best_step ? "best checkpoint" : "best";
     dev.markers.push_back(m);
   }
   // Throughput on the wall-clock axis: gaps between sessions show the time a run was down.
@@ -220,71 +193,76 @@ std::string render_report(const ReportOptions& opt) {
                "minutes since the run started",
                "samples/s",
                {},
-               resume_markers(h, true, t0)};
+               resume_markers(h, true, p.t0)};
   Series sps{"samples/s", kPurple, {}};
-  for (const auto& p : h.train) sps.points.emplace_back((p.time - t0) / 60.0, p.samples_per_s);
+  for (const auto& t : h.train) sps.points.emplace_back((t.time - p.t0) / 60.0, t.samples_per_s);
   // A window spanning a resume is drawn apart from the previous session's points.
   for (size_t i = 1; i < h.sessions.size(); ++i) {
-    double cut = (h.sessions[i].time - t0) / 60.0;
+    double cut = (h.sessions[i].time - p.t0) / 60.0;
     auto it = std::lower_bound(sps.points.begin(), sps.points.end(), cut,
-                               [](const auto& p, double x) { return p.first < x; });
+                               [](const auto& q, double x) { return q.first < x; });
     sps.points.insert(it, {cut, NAN});
   }
   tp.series = {sps};
   o << "<div class=\"grid2\">" << render_svg(dev) << render_svg(tp) << "</div>";
+}
 
-  // Evaluations table.
+void evaluations(std::ostream& o, const Page& p) {
   o << "<h2>Dev evaluations</h2>";
-  if (h.evals.empty()) {
+  if (p.h.evals.empty()) {
     o << "<p class=\"sub\">no evaluation on a dev set (data.dev not set)</p>";
-  } else {
-    o << "<table><tr><th>step</th><th>epoch</th><th>loss</th><th>accuracy</th><th>macro-F1</th>"
-         "<th class=\"l\"></th></tr>";
-    for (const auto& e : h.evals) {
-      bool b = best && e.step == best->step;
-      o << "<tr" << (b ? " class=\"best\"" : "") << "><td>" << e.step << "</td><td>" << e.epoch
-        << "</td><td>" << fmt(e.loss) << "</td><td>" << fmt(e.accuracy) << "</td><td>"
-        << fmt(e.macro_f1) << "</td><td class=\"l\">"
-        << (b ? (inv.best_step ? "best checkpoint" : "best") : "") << "</td></tr>";
-    }
-    o << "</table>";
+    return;
   }
+  o << "<table><tr><th>step</th><th>epoch</th>";
+  for (const auto* c : p.dev_curves) o << "<th>" << html_escape(c->title) << "</th>";
+  o << "<th class=\"l\"></th></tr>";
+  for (const auto& e : p.h.evals) {
+    bool b = p.best && e.step == p.best->step;
+    o << "<tr" << (b ? " class=\"best\"" : "") << "><td>" << e.step << "</td><td>" << e.epoch
+      << "</td>";
+    for (const auto* c : p.dev_curves) o << "<td>" << fmt(e.value(c->name)) << "</td>";
+    o << "<td class=\"l\">" << (b ? (p.inv.best_step ? "best checkpoint" : "best") : "")
+      << "</td></tr>";
+  }
+  o << "</table>";
+}
 
-  // Final test.
+void final_test(std::ostream& o, const Page& p) {
   o << "<h2>Test</h2>";
-  if (!h.test) {
+  if (!p.h.test) {
     o << "<p class=\"sub\">no test evaluation (data.test not set, or the run has not finished)"
          "</p>";
-  } else {
-    const auto& t = *h.test;
-    o << "<p class=\"sub\">" << t.value("total", int64_t{0}) << " examples, "
-      << html_escape(t.value("weights", std::string("final weights"))) << ", loss "
-      << fmt(t.value("loss", NAN)) << "</p><div class=\"flex\"><table><tr><th class=\"l\">label"
-      << "</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>";
-    std::vector<std::string> labels;
-    if (t.contains("labels"))
-      for (const auto& l : t["labels"]) labels.push_back(l.get<std::string>());
-    for (const auto& l : labels) {
-      const auto& c = t["per_class"][l];
-      o << "<tr><td class=\"l\">" << html_escape(l) << "</td><td>" << fmt(c.value("precision", NAN))
-        << "</td><td>" << fmt(c.value("recall", NAN)) << "</td><td>" << fmt(c.value("f1", NAN))
-        << "</td><td>" << c.value("support", 0) << "</td></tr>";
-    }
-    o << "<tr><th class=\"l\">accuracy</th><td></td><td></td><td>" << fmt(t.value("accuracy", NAN))
-      << "</td><td>" << t.value("total", 0)
-      << "</td></tr><tr><th class=\"l\">macro avg</th><td></td><td></td><td>"
-      << fmt(t.value("macro_f1", NAN)) << "</td><td></td></tr></table>";
-    std::vector<std::vector<long long>> cm;
-    if (t.contains("confusion_matrix"))
-      for (const auto& row : t["confusion_matrix"]) cm.push_back(row.get<std::vector<long long>>());
-    o << render_heat_map(cm, labels) << "</div>";
+    return;
   }
+  const auto& t = *p.h.test;
+  o << "<p class=\"sub\">" << t.value("total", int64_t{0}) << " examples, "
+    << html_escape(t.value("weights", std::string("final weights"))) << ", loss "
+    << fmt(t.value("loss", NAN)) << "</p><div class=\"flex\"><table><tr><th class=\"l\">label"
+    << "</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>";
+  std::vector<std::string> labels;
+  if (t.contains("labels"))
+    for (const auto& l : t["labels"]) labels.push_back(l.get<std::string>());
+  for (const auto& l : labels) {
+    const auto& c = t["per_class"][l];
+    o << "<tr><td class=\"l\">" << html_escape(l) << "</td><td>" << fmt(c.value("precision", NAN))
+      << "</td><td>" << fmt(c.value("recall", NAN)) << "</td><td>" << fmt(c.value("f1", NAN))
+      << "</td><td>" << c.value("support", 0) << "</td></tr>";
+  }
+  o << "<tr><th class=\"l\">accuracy</th><td></td><td></td><td>" << fmt(t.value("accuracy", NAN))
+    << "</td><td>" << t.value("total", 0)
+    << "</td></tr><tr><th class=\"l\">macro avg</th><td></td><td></td><td>"
+    << fmt(t.value("macro_f1", NAN)) << "</td><td></td></tr></table>";
+  std::vector<std::vector<long long>> cm;
+  if (t.contains("confusion_matrix"))
+    for (const auto& row : t["confusion_matrix"]) cm.push_back(row.get<std::vector<long long>>());
+  o << render_heat_map(cm, labels) << "</div>";
+}
 
-  // Sessions.
+void sessions(std::ostream& o, const Page& p) {
   o << "<h2>Sessions (starts, resumes, requeues)</h2><table><tr><th class=\"l\">kind</th>"
        "<th class=\"l\">started</th><th>from step</th><th>to step</th><th class=\"l\">ended</th>"
        "<th>ranks</th><th class=\"l\">Slurm job</th><th class=\"l\">resumed from</th></tr>";
-  for (const auto& s : h.sessions) {
+  for (const auto& s : p.h.sessions) {
     o << "<tr><td class=\"l\">" << s.kind << (s.restart ? " #" + std::to_string(s.restart) : "")
       << "</td><td class=\"l\">" << fmt_time(s.time) << "</td><td>" << s.step << "</td><td>"
       << s.end_step << "</td><td class=\"l\">" << s.ended << "</td><td>" << s.world_size
@@ -296,33 +274,69 @@ std::string render_report(const ReportOptions& opt) {
       << "</td></tr>";
   }
   o << "</table>";
+}
 
-  // Checkpoints.
-  o << "<h2>Checkpoints on disk</h2><p class=\"sub\">" << html_escape(root.string()) << "</p>";
+void checkpoints(std::ostream& o, const CheckpointInventory& inv) {
+  o << "<h2>Checkpoints on disk</h2><p class=\"sub\">" << html_escape(inv.root.string()) << "</p>";
   if (inv.entries.empty()) {
     o << "<p class=\"sub\">none</p>";
-  } else {
-    o << "<table><tr><th class=\"l\">checkpoint</th><th>step</th><th class=\"l\">reason</th>"
-         "<th>size</th><th class=\"l\">pointers</th><th class=\"l\">verify</th></tr>";
-    for (const auto& e : inv.entries) {
-      std::string ptr = std::string(e.latest ? "latest " : "") + (e.best ? "best" : "");
-      o << "<tr><td class=\"l\">" << html_escape(e.name) << "</td><td>" << e.step
-        << "</td><td class=\"l\">" << html_escape(e.reason) << "</td><td>" << fmt_bytes(e.bytes)
-        << "</td><td class=\"l\">" << ptr << "</td><td class=\"l\">"
-        << (e.verified ? "<span class=\"ok\">OK</span>"
-                       : "<span class=\"bad\">" + html_escape(e.problem) + "</span>")
-        << "</td></tr>";
-    }
-    o << "</table>";
+    return;
   }
+  o << "<table><tr><th class=\"l\">checkpoint</th><th>step</th><th class=\"l\">reason</th>"
+       "<th>size</th><th class=\"l\">pointers</th><th class=\"l\">verify</th></tr>";
+  for (const auto& e : inv.entries) {
+    std::string ptr = std::string(e.latest ? "latest " : "") + (e.best ? "best" : "");
+    o << "<tr><td class=\"l\">" << html_escape(e.name) << "</td><td>" << e.step
+      << "</td><td class=\"l\">" << html_escape(e.reason) << "</td><td>" << fmt_bytes(e.bytes)
+      << "</td><td class=\"l\">" << ptr << "</td><td class=\"l\">"
+      << (e.verified ? "<span class=\"ok\">OK</span>"
+                     : "<span class=\"bad\">" + html_escape(e.problem) + "</span>")
+      << "</td></tr>";
+  }
+  o << "</table>";
+}
 
-  // Config.
+void configuration(std::ostream& o, const run_directory::SavedConfig& saved) {
   o << "<h2>Configuration</h2>";
-  if (config.empty())
+  if (saved.text.empty())
     o << "<p class=\"sub\">no checkpoint holds a config.toml</p>";
   else
-    o << "<p class=\"sub\">" << html_escape(config_from) << "</p><pre>" << html_escape(config)
-      << "</pre>";
+    o << "<p class=\"sub\">" << html_escape(saved.from.string()) << "</p><pre>"
+      << html_escape(saved.text) << "</pre>";
+}
+
+}  // namespace
+
+std::string render_report(const ReportOptions& opt) {
+  const run_directory::RunLayout layout(opt.run_dir, opt.checkpoint_dir);
+  const auto h = read_run_history(layout.metrics());
+  const auto inv = scan_checkpoints(layout.checkpoints(), opt.verify);
+  const auto saved = run_directory::find_saved_config(layout);
+  const Page page{h,
+                  inv,
+                  saved.metric,
+                  curves_of(h.evals),
+                  best_eval(h, inv, saved.metric),
+                  h.sessions.empty() ? 0 : h.sessions.front().time};
+
+  std::ostringstream o;
+  const fs::path& run = layout.root();
+  o << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>berth report: "
+    << html_escape(run.filename().string()) << "</title><style>" << kStyle
+    << "</style></head><body>";
+  o << "<h1>Training run " << html_escape(run.string()) << "</h1>";
+  auto now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch());
+  o << "<div class=\"sub\">report written " << fmt_time(now.count())
+    << " by <code>berth report</code> from metrics.jsonl";
+  if (h.bad_lines) o << " (" << h.bad_lines << " unreadable line(s) skipped)";
+  o << "</div>";
+  summary(o, page);
+  curves(o, page);
+  evaluations(o, page);
+  final_test(o, page);
+  sessions(o, page);
+  checkpoints(o, inv);
+  configuration(o, saved);
   o << "</body></html>\n";
   return o.str();
 }

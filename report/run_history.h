@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -23,13 +25,13 @@ struct TrainPoint {
   double time = 0;  // Unix seconds
 };
 
+// A dev evaluation: its curves (run_directory/curves.h) by name, whichever the trainer wrote.
 struct EvalPoint {
   int64_t step = 0;
   int64_t epoch = 0;
-  double loss = 0;
-  double accuracy = 0;
-  double macro_f1 = 0;
+  std::map<std::string, double> values;
   double time = 0;
+  double value(const std::string& name) const;  // NaN when the record has no such curve
 };
 
 // One process of the run: a start or a resume, and how it ended.
@@ -57,7 +59,8 @@ struct RunHistory {
   int64_t bad_lines = 0;               // lines that are not JSON (a torn last line after a crash)
 };
 
-// Reads <run_dir>/metrics.jsonl; throws berth::Error (data) when it is missing.
-RunHistory read_run_history(const std::string& metrics_path);
+// Reads a run's metrics.jsonl (run_directory::RunLayout::metrics()); throws berth::Error (data)
+// when it is missing.
+RunHistory read_run_history(const std::filesystem::path& metrics_path);
 
 }  // namespace berth::report

@@ -50,11 +50,11 @@ void check_corpus_agrees(const data::Corpus& c, const std::string& key, const Tr
             ", or prep the corpus again with --max-length " + std::to_string(max_length) +
             " (or name the table " + (info.source_file.empty() ? "itself" : info.source_file) +
             " in " + key + ": it is prepped with the config's settings)");
-  if (info.truncation != to_string(config.data.truncation))
+  if (info.truncation != config.data.truncation)
     throw data_error("data",
-                     what + " was prepped with truncation " + info.truncation + " but " +
-                         "data.truncation is " + to_string(config.data.truncation),
-                     "set data.truncation = \"" + info.truncation +
+                     what + " was prepped with truncation " + to_string(info.truncation) +
+                         " but data.truncation is " + to_string(config.data.truncation),
+                     "set data.truncation = \"" + to_string(info.truncation) +
                          "\" (and data.head_tokens), or prep the corpus again");
   if (config.data.truncation == Truncation::kHeadTail) {
     const int head = truncation_rule(config).head_pieces(max_length);

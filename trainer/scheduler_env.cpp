@@ -4,10 +4,9 @@
 
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
-#include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "run_directory/metrics_reader.h"
 
 namespace berth::trainer {
 
@@ -47,18 +46,15 @@ std::optional<double> signal_lead_from_env() {
   return s;
 }
 
-StopCost previous_stop_cost(const std::string& metrics_path) {
+StopCost previous_stop_cost(const std::filesystem::path& metrics_path) {
   StopCost cost;
-  std::ifstream in(metrics_path);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.find("\"step_s\"") == std::string::npos) continue;  // cheap filter before parsing
-    auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (!j.is_object() || j.value("type", "") != "checkpoint") continue;
-    if (!j["step_s"].is_number() || !j["seconds"].is_number()) continue;
-    cost.step_s = j["step_s"].get<double>();
-    cost.checkpoint_s = j["seconds"].get<double>();
-  }
+  run_directory::for_each_record(metrics_path, [&](const run_directory::Record& r) {
+    if (r.type != run_directory::RecordType::kCheckpoint) return;
+    const double step_s = r.number("step_s"), seconds = r.number("seconds");
+    if (std::isnan(step_s) || std::isnan(seconds)) return;
+    cost.step_s = step_s;
+    cost.checkpoint_s = seconds;
+  });
   return cost;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 
@@ -28,9 +29,9 @@ struct StopCost {
   bool known() const { return step_s > 0 && checkpoint_s > 0; }
 };
 
-// The stop cost recorded by the previous run in metrics.jsonl (its last "checkpoint" record that
+// The stop cost recorded by the previous run in metrics.jsonl (its last checkpoint record that
 // carries "step_s"); unknown (zeros) if the file or such a record is missing.
-StopCost previous_stop_cost(const std::string& metrics_path);
+StopCost previous_stop_cost(const std::filesystem::path& metrics_path);
 
 // A warning when `lead_s` cannot cover `cost` (one step plus one checkpoint write), else "".
 std::string lead_time_warning(double lead_s, const StopCost& cost);

@@ -24,23 +24,32 @@ extern "C" void on_stop_signal(int sig) {
 }
 }  // namespace
 
-int signal_from_name(const std::string& name) {
-  if (name == "USR1") return SIGUSR1;
-  if (name == "USR2") return SIGUSR2;
-  if (name == "TERM") return SIGTERM;
-  if (name == "INT") return SIGINT;
-  if (name == "HUP") return SIGHUP;
-  if (name == "URG") return SIGURG;
-  if (name == "XCPU") return SIGXCPU;
-  throw usage_error("signal", "unknown signal name '" + name + "'", "use USR1, USR2, TERM, ...");
+int signal_number(StopSignal signal) {
+  switch (signal) {
+    case StopSignal::kUsr1:
+      return SIGUSR1;
+    case StopSignal::kUsr2:
+      return SIGUSR2;
+    case StopSignal::kTerm:
+      return SIGTERM;
+    case StopSignal::kInt:
+      return SIGINT;
+    case StopSignal::kHup:
+      return SIGHUP;
+    case StopSignal::kUrg:
+      return SIGURG;
+    case StopSignal::kXcpu:
+      break;
+  }
+  return SIGXCPU;
 }
 
-void install_stop_handlers(const std::string& extra_signal) {
+void install_stop_handlers(StopSignal extra_signal) {
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART;
-  for (int sig : {SIGTERM, SIGINT, signal_from_name(extra_signal)}) sigaction(sig, &sa, nullptr);
+  for (int sig : {SIGTERM, SIGINT, signal_number(extra_signal)}) sigaction(sig, &sa, nullptr);
 }
 
 bool stop_requested() {

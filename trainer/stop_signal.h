@@ -3,17 +3,17 @@
 // aborts at once with ExitCode::kAborted.
 #pragma once
 
-#include <string>
+#include "trainer/train_config.h"
 
 namespace berth::trainer {
 
-// Installs the handlers; `extra_signal` is a name such as "USR1" (validated by the config).
-void install_stop_handlers(const std::string& extra_signal);
+// Installs the handlers for SIGTERM, SIGINT and `extra_signal` (runtime.stop_signal).
+void install_stop_handlers(StopSignal extra_signal);
 bool stop_requested();
 // The signal that asked for the stop (0 if none), for the log.
 int stop_signal_number();
 // For tests: forget a previous request.
 void reset_stop_request();
-int signal_from_name(const std::string& name);
+int signal_number(StopSignal signal);
 
 }  // namespace berth::trainer

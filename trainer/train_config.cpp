@@ -15,6 +15,7 @@
 #include "common/error.h"
 #include "common/file_read.h"
 #include "data/corpus.h"
+#include "run_directory/run_layout.h"
 
 namespace berth::trainer {
 
@@ -25,11 +26,12 @@ enum class OnResume { kMayChange, kMustMatch };
 
 // Strings, numbers, booleans, and the settings with a closed set of names (read from strings).
 using Value = std::variant<std::string*, int64_t*, double*, bool*, Precision*, Metric*, Schedule*,
-                           Truncation*, DeviceSetting*>;
+                           Truncation*, StopSignal*, LogLevel*, DeviceSetting*, ClassWeights*>;
 
 template <class T>
-constexpr bool kIsName = std::is_same_v<T, Precision> || std::is_same_v<T, Metric> ||
-                         std::is_same_v<T, Schedule> || std::is_same_v<T, Truncation>;
+constexpr bool kIsName =
+    std::is_same_v<T, Precision> || std::is_same_v<T, Metric> || std::is_same_v<T, Schedule> ||
+    std::is_same_v<T, Truncation> || std::is_same_v<T, StopSignal> || std::is_same_v<T, LogLevel>;
 
 // Written as a TOML string: the plain strings and the named settings.
 bool is_text(const Value& v) {
@@ -146,6 +148,7 @@ std::string type_name(const Value& v) {
         using T = std::remove_pointer_t<decltype(p)>;
         if constexpr (std::is_same_v<T, std::string>) return "a string";
         if constexpr (kIsName<T> || std::is_same_v<T, DeviceSetting>) return "a string";
+        if constexpr (std::is_same_v<T, ClassWeights>) return "a string or a list of numbers";
         if constexpr (std::is_same_v<T, int64_t>) return "an integer";
         if constexpr (std::is_same_v<T, double>) return "a number";
         return "true or false";
@@ -166,19 +169,30 @@ void assign(const Option& opt, const toml::node& n, const std::string& origin) {
         using T = std::remove_pointer_t<decltype(p)>;
         if constexpr (std::is_same_v<T, std::string>) {
           if (auto s = n.value_exact<std::string>()) return *p = *s, true;
-          // class_weights may be written as a list of numbers.
-          if (auto arr = n.as_array(); arr && std::string(opt.key) == "optim.class_weights") {
-            std::string out;
+          return false;
+        } else if constexpr (std::is_same_v<T, ClassWeights>) {
+          std::string text;
+          if (auto s = n.value_exact<std::string>()) {
+            text = *s;
+          } else if (auto arr = n.as_array()) {  // a list of numbers, kept as "w1,w2,..."
             for (const auto& e : *arr) {
               auto d = e.value<double>();
               if (!d) return false;
               char buf[64];
               std::snprintf(buf, sizeof buf, "%.17g", *d);
-              out += (out.empty() ? "" : ",") + std::string(buf);
+              text += (text.empty() ? "" : ",") + std::string(buf);
             }
-            return *p = out, true;
+          } else {
+            return false;
           }
-          return false;
+          auto v = ClassWeights::parse(text);
+          if (!v) {
+            throw usage_error(
+                "config", where(n, origin) + ": '" + opt.key + "' is '" + text + "'",
+                "use \"none\", \"auto\" or a list of one non-negative weight per label, e.g. "
+                "[1.0, 2.5]");
+          }
+          return *p = *v, true;
         } else if constexpr (kIsName<T>) {
           auto s = n.value_exact<std::string>();
           if (!s) return false;
@@ -295,6 +309,10 @@ std::string format_value(const Value& v) {
           return "\"" + to_string(*p) + "\"";
         } else if constexpr (std::is_same_v<T, DeviceSetting>) {
           return "\"" + p->str() + "\"";
+        } else if constexpr (std::is_same_v<T, ClassWeights>) {
+          std::ostringstream os;
+          os << toml::value<std::string>(p->text);
+          return os.str();
         } else if constexpr (std::is_same_v<T, int64_t>) {
           return std::to_string(*p);
         } else if constexpr (std::is_same_v<T, double>) {
@@ -306,13 +324,25 @@ std::string format_value(const Value& v) {
       v);
 }
 
-bool one_of(const std::string& v, std::initializer_list<const char*> allowed) {
-  for (const char* a : allowed)
-    if (v == a) return true;
-  return false;
-}
-
 }  // namespace
+
+std::optional<ClassWeights> ClassWeights::parse(const std::string& text) {
+  ClassWeights w;
+  w.text = text;
+  if (text == "none") return w;
+  if (text == "auto") return w.kind = Kind::kAuto, w;
+  w.kind = Kind::kGiven;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    char* end = nullptr;
+    double v = std::strtod(item.c_str(), &end);
+    if (end == item.c_str() || !(v >= 0) || !std::isfinite(v)) return std::nullopt;
+    w.given.push_back(v);
+  }
+  if (w.given.empty()) return std::nullopt;
+  return w;
+}
 
 TrainConfig TrainConfig::parse(const std::string& toml_text, const std::string& origin,
                                const std::vector<std::string>& overrides) {
@@ -378,17 +408,6 @@ void TrainConfig::validate(const std::string& origin) const {
     fail("optim.warmup_ratio", "must be in [0, 1]", "typical: 0.1");
   if (!(optim.max_grad_norm >= 0)) fail("optim.max_grad_norm", "must be >= 0 (0 = off)", "1.0");
   if (optim.grad_accum < 1) fail("optim.grad_accum", "must be at least 1", "");
-  if (optim.class_weights != "none" && optim.class_weights != "auto") {
-    std::stringstream ss(optim.class_weights);
-    std::string item;
-    while (std::getline(ss, item, ',')) {
-      char* end = nullptr;
-      double w = std::strtod(item.c_str(), &end);
-      if (end == item.c_str() || !(w >= 0) || !std::isfinite(w))
-        fail("optim.class_weights", "has '" + item + "', not a non-negative number",
-             "use \"none\", \"auto\" or a list of one weight per label, e.g. [1.0, 2.5]");
-    }
-  }
   if (train.epochs < 1 && train.max_steps < 1)
     fail("train.epochs", "must be at least 1 unless train.max_steps is set", "");
   if (train.max_steps == 0 || train.max_steps < -1)
@@ -404,9 +423,6 @@ void TrainConfig::validate(const std::string& origin) const {
   if (checkpoint.keep_last < 0) fail("checkpoint.keep_last", "must be >= 0 (0 = all)", "");
   if (checkpoint.keep_best < 0) fail("checkpoint.keep_best", "must be >= 0", "");
   if (runtime.threads < 0) fail("runtime.threads", "must be >= 0 (0 = automatic)", "");
-  if (!one_of(runtime.stop_signal, {"USR1", "USR2", "TERM", "INT", "HUP", "URG", "XCPU"}))
-    fail("runtime.stop_signal", "is '" + runtime.stop_signal + "'",
-         "use a signal name without SIG: USR1, USR2, TERM, INT, HUP, URG or XCPU");
   if (runtime.graph_length_multiple < 1 || runtime.graph_length_multiple > 512)
     fail("runtime.graph_length_multiple", "must be between 1 and 512",
          "8 or 16: each multiple up to data.max_length is one captured graph");
@@ -414,8 +430,6 @@ void TrainConfig::validate(const std::string& origin) const {
     fail("runtime.graph_warmup_steps", "must be at least 1",
          "a shape runs eagerly at least once before its capture (lazy CUDA initialisation)");
   if (!(runtime.comm_timeout_s > 0)) fail("runtime.comm_timeout_s", "must be > 0", "e.g. 300");
-  if (!one_of(runtime.log_level, {"debug", "info", "warn", "error"}))
-    fail("runtime.log_level", "is '" + runtime.log_level + "'", "use debug, info, warn or error");
 }
 
 std::string TrainConfig::to_toml() const {
@@ -447,7 +461,7 @@ std::string TrainConfig::hash() const {
 }
 
 std::string TrainConfig::checkpoint_dir() const {
-  return checkpoint.dir.empty() ? train.run_dir + "/checkpoints" : checkpoint.dir;
+  return run_directory::RunLayout(train.run_dir, checkpoint.dir).checkpoints().string();
 }
 
 ConfigDiff compare(const TrainConfig& saved, const TrainConfig& current) {

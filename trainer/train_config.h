@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,24 @@
 #include "common/device_setting.h"
 
 namespace berth::trainer {
+
+// runtime.stop_signal: the signal (besides TERM and INT) that asks a run to stop at the next step
+// boundary and write a checkpoint; Slurm's --signal names it (trainer/stop_signal.h).
+enum class StopSignal { kUsr1, kUsr2, kTerm, kInt, kHup, kUrg, kXcpu };
+// runtime.log_level: the least severe record logged.
+enum class LogLevel { kDebug, kInfo, kWarn, kError };
+
+// optim.class_weights: none | auto | a list, one weight per label (TOML array or comma-separated
+// string). Multi-label: BCE's positive weights (auto: negatives / positives of each label in the
+// training corpus); single-label: auto is scikit-learn's "balanced".
+struct ClassWeights {
+  enum class Kind { kNone, kAuto, kGiven };
+  Kind kind = Kind::kNone;
+  std::vector<double> given;  // kGiven: the weights, in label order
+  std::string text = "none";  // as written (the config's TOML keeps it)
+  // Null unless "none", "auto" or non-negative numbers separated by commas.
+  static std::optional<ClassWeights> parse(const std::string& text);
+};
 
 struct ModelOptions {
   std::string path = "models/default";  // Hugging Face BERT directory (or a Berth checkpoint)
@@ -53,9 +72,7 @@ struct OptimOptions {
   Schedule schedule = Schedule::kLinear;  // linear | cosine | constant
   double max_grad_norm = 1.0;             // 0 = no clipping
   int64_t grad_accum = 1;
-  // none | auto | comma-separated list, one per label. Multi-label: BCE's positive weights
-  // (auto: negatives / positives of each label in the training corpus).
-  std::string class_weights = "none";
+  ClassWeights class_weights;
   // AdamW as ATen's fused kernel (_fused_adamw_: one launch for all parameters, learning rate
   // and step count on the device); off: the multi-tensor (CUDA) or per-tensor (CPU) update.
   bool fused = true;
@@ -91,9 +108,9 @@ struct CheckpointOptions {
 struct RuntimeOptions {
   DeviceSetting device;  // cpu | cuda | cuda:N
   int64_t threads = 0;   // intra-op threads per rank; 0 = cores / local ranks
-  std::string stop_signal = "USR1";
+  StopSignal stop_signal = StopSignal::kUsr1;
   double comm_timeout_s = 300;
-  std::string log_level = "info";
+  LogLevel log_level = LogLevel::kInfo;
   bool cudnn_attention = false;  // let SDPA use cuDNN on CUDA (slow on new shapes; see docs)
   // CPU dropout masks from Berth's counter-based generator (model/fast_dropout.h) rather than
   // ATen's per-element bernoulli_; false gives ATen's masks.
@@ -141,3 +158,15 @@ struct ConfigDiff {
 ConfigDiff compare(const TrainConfig& saved, const TrainConfig& current);
 
 }  // namespace berth::trainer
+
+namespace berth {
+template <>
+struct ChoiceNames<trainer::StopSignal> {
+  static constexpr std::array<const char*, 7> names{"USR1", "USR2", "TERM", "INT",
+                                                    "HUP",  "URG",  "XCPU"};
+};
+template <>
+struct ChoiceNames<trainer::LogLevel> {
+  static constexpr std::array<const char*, 4> names{"debug", "info", "warn", "error"};
+};
+}  // namespace berth

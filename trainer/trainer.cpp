@@ -1,6 +1,8 @@
 #include "trainer/trainer.h"
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "checkpoint/retention.h"
 #include "common/error.h"
@@ -15,6 +17,7 @@
 namespace berth::trainer {
 
 namespace fs = std::filesystem;
+using run_directory::RecordType;
 
 void TrainingRun::evaluate_dev(const char* when) {
   if (!data_->dev) return;
@@ -36,9 +39,7 @@ void TrainingRun::evaluate_dev(const char* when) {
              better ? " (best so far)" : "");
   nlohmann::json per_class_f1 = nlohmann::json::object();
   for (const auto& c : r.report.per_class) per_class_f1[c.name] = c.f1;
-  nlohmann::json rec = {{"type", "eval"},
-                        {"split", "dev"},
-                        {"step", state_.step},
+  nlohmann::json rec = {{"split", "dev"},
                         {"epoch", epoch},
                         {"loss", r.loss},
                         {"accuracy", r.report.accuracy},
@@ -51,8 +52,8 @@ void TrainingRun::evaluate_dev(const char* when) {
     rec["micro_f1"] = r.report.micro_f1;
     rec["thresholds_tuned"] = cfg_.train.tune_thresholds;
   }
-  metrics_.write(rec);
-  last_dev_ = fmt::format("dev {} {:.4f}", to_string(cfg_.train.metric), m);
+  metrics_.write(RecordType::kEval, state_.step, rec);
+  progress_.set_last_dev(fmt::format("dev {} {:.4f}", to_string(cfg_.train.metric), m));
   if (better) {
     state_.best_metric = m;
     state_.best_step = state_.step;
@@ -96,17 +97,17 @@ void TrainingRun::ensure_run_dirs_in_place(const char* why) {
 
 void TrainingRun::save_checkpoint(const char* why) {
   settle_device();
-  if (last_saved_step_ == state_.step) return;
+  if (events_.saved_at(state_.step)) return;
   ensure_run_dirs_in_place(why);
   auto t0 = Clock::now();
-  state_.scaler = scaler_->state();
+  state_.scaler = step_->scaler().state();
   if (!state_.checkpoint_metrics.count(state_.step))
     state_.checkpoint_metrics[state_.step] = std::nullopt;
   CheckpointContents c{model_.model.get(),
                        &model_.config,
                        &model_.label_names,
                        cfg_.model.path,
-                       optim_.get(),
+                       &step_->optimizer(),
                        &state_,
                        &cfg_,
                        &thresholds_};
@@ -121,11 +122,10 @@ void TrainingRun::save_checkpoint(const char* why) {
   }
   // Every rank agrees the checkpoint is complete before it counts.
   comm_.barrier();
-  last_saved_step_ = state_.step;
-  last_save_time_ = Clock::now();
+  events_.saved(state_.step);
   if (writer_) {
     checkpoint::apply_retention(
-        cfg_.checkpoint_dir(),
+        layout_.checkpoints(),
         {static_cast<size_t>(cfg_.checkpoint.keep_last),
          static_cast<size_t>(cfg_.checkpoint.keep_best), cfg_.train.metric != Metric::kLoss},
         state_.checkpoint_metrics);
@@ -133,13 +133,11 @@ void TrainingRun::save_checkpoint(const char* why) {
                written.string(), seconds_since(t0));
   }
   double seconds = seconds_since(t0);
-  stop_cost_.checkpoint_s = std::max(stop_cost_.checkpoint_s, seconds);
-  StopCost cost = stop_cost_;
-  if (session_.steps == 1) cost.step_s = first_step_s_;
-  nlohmann::json rec = {
-      {"type", "checkpoint"}, {"step", state_.step}, {"reason", why}, {"seconds", seconds}};
+  progress_.add_checkpoint_seconds(seconds);
+  const StopCost cost = progress_.stop_cost();
+  nlohmann::json rec = {{"reason", why}, {"seconds", seconds}};
   if (cost.step_s > 0) rec["step_s"] = cost.step_s;  // read back by the next run's lead check
-  metrics_.write(rec);
+  metrics_.write(RecordType::kCheckpoint, state_.step, rec);
   if (comm_.rank() == 0 && !lead_checked_ && cost.known()) {
     lead_checked_ = true;  // once per process: when the first checkpoint's cost is known
     check_signal_lead(cost, "this run's");
@@ -163,36 +161,30 @@ void TrainingRun::end_epoch() {
   log_->info("epoch {} done", state_.epoch + 1);
   state_.epoch += 1;
   state_.position = 0;
-  if (cfg_.train.eval_every == 0) evaluate_dev("epoch end");
 }
 
+// The events the schedule decides after a step, in this order: the epoch's end, an evaluation,
+// a checkpoint.
 void TrainingRun::after_step() {
-  if (state_.position >= plan_->size() ||
-      plan_->micro_batch(state_.position, comm_.world_size()).total == 0) {
-    end_epoch();
-  }
-  if (cfg_.train.eval_every > 0 && state_.step % cfg_.train.eval_every == 0)
-    evaluate_dev("interval");
-  bool due = cfg_.checkpoint.every_steps > 0 && state_.step % cfg_.checkpoint.every_steps == 0;
-  // Time-based saves: rank 0's clock decides for everyone.
-  bool timed = comm_.rank() == 0 && cfg_.checkpoint.every_minutes > 0 &&
-               seconds_since(last_save_time_) >= cfg_.checkpoint.every_minutes * 60;
-  if (comm_.world_size() > 1) timed = comm_.any(timed);
-  if (due || timed) save_checkpoint(due ? "interval" : "timer");
+  const bool epoch_ended = batches_->epoch_done(state_.epoch, state_.position);
+  if (epoch_ended) end_epoch();
+  if (events_.eval_due(state_.step, epoch_ended))
+    evaluate_dev(cfg_.train.eval_every > 0 ? "interval" : "epoch end");
+  if (const char* why = events_.save_due(state_.step)) save_checkpoint(why);
 }
 
 void TrainingRun::final_test() {
   if (!data_->test) return;
   std::string source = "final weights";
   if (state_.best_step >= 0 && state_.best_step != state_.step && writer_ &&
-      fs::exists(fs::path(cfg_.checkpoint_dir()) / "best")) {
+      fs::exists(layout_.checkpoints() / "best")) {
     source = "best checkpoint (step " + std::to_string(state_.best_step) + ")";
   }
   // Ranks agree on the source (rank 0 holds the writer).
   comm_.broadcast_string(source, 0);
   std::vector<double> thresholds = thresholds_;
   if (source != "final weights") {
-    const std::string best_dir = (fs::path(cfg_.checkpoint_dir()) / "best").string();
+    const std::string best_dir = (layout_.checkpoints() / "best").string();
     auto best =
         model::load_classifier(best_dir, static_cast<int64_t>(model_.label_names.size()), device_);
     if (problem_ == ProblemType::kMultiLabel)
@@ -214,12 +206,10 @@ void TrainingRun::final_test() {
     log_->info("test ({}): loss {:.4f} accuracy {:.4f} macro_f1 {:.4f}", source, r.loss,
                r.report.accuracy, r.report.macro_f1);
   auto rec = r.report.to_json();
-  rec["type"] = "test";
   rec["split"] = "test";
   rec["loss"] = r.loss;
-  rec["step"] = state_.step;
   rec["weights"] = source;
-  metrics_.write(rec);
+  metrics_.write(RecordType::kTest, state_.step, rec);
 }
 
 int TrainingRun::execute() {
@@ -228,19 +218,18 @@ int TrainingRun::execute() {
   if (comm_.rank() == 0) log_->info("resolved configuration:\n{}", cfg_.to_toml());
   load_model_and_state();
   install_stop_handlers(cfg_.runtime.stop_signal);
-  if (state_.step >= total_steps_ || state_.early_stopped) {
+  if (events_.finished(state_)) {
     log_->info(
         "training is already complete at step {} ({}); raise train.max_steps or "
         "train.epochs to continue, or use --resume never to start again",
         state_.step, state_.early_stopped ? "early stopping" : "all steps done");
   }
-  while (state_.step < total_steps_ && !state_.early_stopped) {
-    bool injected = opts_.stop_after_step > 0 && state_.step == opts_.stop_after_step;
-    if (comm_.any(stop_requested() || injected)) {
+  while (!events_.finished(state_)) {
+    if (events_.stop_due(state_.step)) {
       log_->warn("stop requested (signal {}): writing a checkpoint at step {}",
                  stop_signal_number(), state_.step);
       save_checkpoint("stop");
-      metrics_.write({{"type", "stopped"}, {"step", state_.step}});
+      metrics_.write(RecordType::kStopped, state_.step);
       return static_cast<int>(ExitCode::kStopped);
     }
     train_step();
@@ -251,25 +240,27 @@ int TrainingRun::execute() {
       for (;;) std::this_thread::sleep_for(std::chrono::hours(1));
     }
   }
-  if (cfg_.train.eval_every > 0 && state_.step % cfg_.train.eval_every != 0) evaluate_dev("end");
+  finish();
+  return 0;
+}
+
+// After the last step: the last evaluation and checkpoint, the test, the done record.
+void TrainingRun::finish() {
+  if (events_.final_eval_due(state_.step)) evaluate_dev("end");
   save_checkpoint("end");
   final_test();
-  nlohmann::json done = {{"type", "done"},
-                         {"step", state_.step},
-                         {"train_seconds", state_.train_seconds},
+  nlohmann::json done = {{"train_seconds", state_.train_seconds},
                          {"samples_seen", state_.samples_seen}};
-  if (graphs_) {
-    done["cuda_graphs"] = graphs_->graphs();
-    done["graph_replays"] = graphs_->replays();
-    log_->info(
-        "{} of this session's {} steps were replays of {} CUDA graphs{}", graphs_->replays(),
-        session_.steps, graphs_->graphs(),
-        graphs_->enabled() ? "" : " (graphs turned off: " + graphs_->disabled_reason() + ")");
+  if (const StepGraphs* graphs = step_->graphs()) {
+    done["cuda_graphs"] = graphs->graphs();
+    done["graph_replays"] = graphs->replays();
+    log_->info("{} of this session's {} steps were replays of {} CUDA graphs{}", graphs->replays(),
+               progress_.session().steps, graphs->graphs(),
+               graphs->enabled() ? "" : " (graphs turned off: " + graphs->disabled_reason() + ")");
   }
-  metrics_.write(done);
+  metrics_.write(RecordType::kDone, state_.step, done);
   log_->info("training done: {} steps, {} of training time", state_.step,
              format_duration(state_.train_seconds));
-  return 0;
 }
 
 int train(const TrainConfig& config, const RunOptions& options, distributed::Communicator& comm) {

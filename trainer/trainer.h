@@ -5,13 +5,14 @@
 
 #include <string>
 
+#include "checkpoint/resume_from.h"
 #include "distributed/communicator.h"
 #include "trainer/train_config.h"
 
 namespace berth::trainer {
 
 struct RunOptions {
-  std::string resume = "auto";  // auto | never | latest | best | <checkpoint dir>
+  checkpoint::ResumeFrom resume;  // --resume
   // Test hook: file that receives the example indices of every micro-batch of this rank
   // (one JSON array a line), so a Python reference can replay the same batches.
   std::string batch_trace;

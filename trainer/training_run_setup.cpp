@@ -11,7 +11,6 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/short_list.h"
-#include "distributed/device_choice.h"
 #include "model/attention_backend.h"
 #include "model/autocast_guard.h"
 #include "model/decision_thresholds.h"
@@ -28,26 +27,25 @@ namespace fs = std::filesystem;
 namespace {
 
 at::Tensor class_weights(const TrainConfig& cfg, const data::Corpus& train) {
+  using Kind = ClassWeights::Kind;
   const auto& spec = cfg.optim.class_weights;
   const int64_t k = static_cast<int64_t>(train.label_names().size());
-  if (spec == "none") return {};
+  if (spec.kind == Kind::kNone) return {};
   std::vector<double> w;
-  if (spec == "auto" && train.multi_label()) {
+  if (spec.kind == Kind::kAuto && train.multi_label()) {
     // BCE's pos_weight: negatives / positives of each label (1 for a label never present).
     std::vector<int64_t> count(k, 0);
     for (int64_t i = 0; i < train.size(); ++i)
       for (int32_t c : train.label_set(i)) ++count[c];
     for (int64_t c = 0; c < k; ++c)
       w.push_back(count[c] ? double(train.size() - count[c]) / double(count[c]) : 1.0);
-  } else if (spec == "auto") {  // n / (k * count_c), as scikit-learn's "balanced"
+  } else if (spec.kind == Kind::kAuto) {  // n / (k * count_c), as scikit-learn's "balanced"
     std::vector<int64_t> count(k, 0);
     for (int64_t i = 0; i < train.size(); ++i) ++count[train.label(i)];
     for (int64_t c = 0; c < k; ++c)
       w.push_back(count[c] ? double(train.size()) / double(k * count[c]) : 0.0);
   } else {
-    std::stringstream ss(spec);
-    std::string item;
-    while (std::getline(ss, item, ',')) w.push_back(std::stod(item));
+    w = spec.given;
     if (static_cast<int64_t>(w.size()) != k) {
       throw usage_error("config",
                         "'optim.class_weights' has " + std::to_string(w.size()) +
@@ -67,15 +65,13 @@ void TrainingRun::set_up_runtime() {
     threads = std::max(1, cores / std::max(1, comm_.world_size()));
   }
   at::set_num_threads(threads);
-  // The launcher chose the device (prepare_communicator); a caller that did not gets the same
-  // choice here.
-  if (comm_.device_chosen()) {
-    device_ = comm_.device();
-  } else {
-    int gpus = cfg_.runtime.device.is_cuda() ? distributed::visible_gpus() : 0;
-    device_ = distributed::choose_device(cfg_.runtime.device,
-                                  {comm_.rank(), comm_.local_rank(), comm_.local_size()}, gpus);
+  // The communicator factory chose the device (distributed::place_on_device), once.
+  if (!comm_.device_chosen()) {
+    throw Error("trainer", "train() was given a communicator that no device was chosen for",
+                "build it with distributed::start_communicator and place_on_device (as `berth "
+                "train` does)");
   }
+  device_ = comm_.device();
   if (device_.is_cuda()) model::set_cudnn_attention(cfg_.runtime.cudnn_attention);
   model::set_fast_dropout(cfg_.runtime.fast_dropout);
   amp_ = model::autocast_dtype(cfg_.train.precision);
@@ -102,12 +98,10 @@ void TrainingRun::set_up_runtime() {
   }
   preflight_model(cfg_);
   if (comm_.rank() == 0) {
-    metrics_ = MetricsLog(cfg_.train.run_dir + "/metrics.jsonl");
-    auto tensorboard = std::make_shared<TensorBoardSink>(cfg_.train.run_dir + "/tensorboard");
-    metrics_.add_sink([tensorboard](const nlohmann::json& r) { (*tensorboard)(r); });
+    metrics_ = run_directory::MetricsWriter(layout_.metrics());
+    auto tensorboard = std::make_shared<TensorBoardSink>(layout_.tensorboard().string());
+    metrics_.add_sink([tensorboard](const run_directory::Record& r) { (*tensorboard)(r); });
   }
-  if (!opts_.batch_trace.empty())
-    trace_.open(opts_.batch_trace + "." + std::to_string(comm_.rank()));
   log_->info("device {}, {} intra-op threads per rank, {} rank(s) via {}, precision {}",
              device_.str(), threads, comm_.world_size(), comm_.name(),
              to_string(cfg_.train.precision));
@@ -124,7 +118,7 @@ void TrainingRun::load_model_and_state() {
   state_.config_hash = cfg_.hash();
   state_.epoch_order_version = EpochPlan::kOrderVersion;
   open_checkpoint_writer();
-  set_up_step_graphs();
+  batches_->set_pad_multiple(step_->enable_graphs(model_.config.max_position_embeddings, *log_));
   announce_start(resume_dir);
 }
 
@@ -132,12 +126,8 @@ void TrainingRun::open_data() {
   tokenizer_ = std::make_unique<data::Tokenizer>(data::Tokenizer::from_directory(cfg_.model.path));
   data_ = std::make_unique<TrainingData>(open_training_data(cfg_, *tokenizer_, comm_));
   const auto& train = data_->train;
-  lengths_.resize(train.size());
-  for (int64_t i = 0; i < train.size(); ++i) lengths_[i] = train.length(i);
   const auto& labels = train.label_names();
   problem_ = train.multi_label() ? ProblemType::kMultiLabel : ProblemType::kSingleLabel;
-  label_count_ =
-      problem_ == ProblemType::kMultiLabel ? static_cast<int64_t>(train.label_names().size()) : 0;
   if (cfg_.train.tune_thresholds && problem_ != ProblemType::kMultiLabel)
     throw usage_error(
         "config",
@@ -153,8 +143,8 @@ void TrainingRun::open_data() {
 // Rank 0 decides (it verifies manifests), everyone follows.
 std::string TrainingRun::choose_resume() {
   std::string resume_dir;
-  if (comm_.rank() == 0 && opts_.resume != "never") {
-    auto r = checkpoint::resolve_resume(cfg_.checkpoint_dir(), opts_.resume);
+  if (comm_.rank() == 0) {
+    auto r = checkpoint::resolve_resume(layout_.checkpoints(), opts_.resume);
     if (r) resume_dir = r->string();
   }
   comm_.broadcast_string(resume_dir, 0);
@@ -209,47 +199,32 @@ void TrainingRun::load_weights(const std::string& resume_dir) {
   else if (model_.config.problem_type == to_string(ProblemType::kMultiLabel))
     model_.config.problem_type = to_string(ProblemType::kSingleLabel);
   model_.model->train();
-  for (auto& p : model_.model->parameters()) {
-    comm_.broadcast(p, 0);  // identical starting weights on every rank
-    params_.push_back(p);
-  }
+  for (auto& p : model_.model->parameters()) comm_.broadcast(p, 0);  // the same on every rank
 }
 
 void TrainingRun::set_up_optimization() {
   const auto& train = data_->train;
-  std::vector<NamedParameter> named;
-  for (const auto& item : model_.model->named_parameters())
-    named.push_back({item.key(), item.value()});
-  AdamWOptions adamw{cfg_.optim.beta1, cfg_.optim.beta2, cfg_.optim.eps, cfg_.optim.weight_decay};
-  adamw.fused = cfg_.optim.fused;
-  optim_ = std::make_unique<AdamW>(named, adamw);
-  auto on_device = at::TensorOptions().device(device_);
-  step_loss_ = at::zeros({2}, on_device.dtype(at::kDouble));
-  loss_log_ =
-      at::zeros({std::min<int64_t>(cfg_.train.log_every, 1024), 2}, on_device.dtype(at::kDouble));
-  grad_norm_ = at::zeros({}, on_device.dtype(at::kFloat));
-  normaliser_ = at::ones({}, on_device.dtype(at::kFloat));
-  scaler_ = std::make_unique<LossScaler>(cfg_.train.precision == Precision::kFp16, device_);
-  distributed::GradientReducerOptions reduce;
-  // The word embeddings are half of the gradient bytes but only the rows of the step's token ids
-  // are non-zero: those alone are summed. On CPU only: on CUDA, sizing the union of rows needs a
-  // host sync inside backward, and the path has not run on a GPU yet; NCCL sums the dense table.
-  const auto& words = model_.model->bert->embeddings->word_embeddings->weight;
-  for (size_t i = 0; i < params_.size() && device_.is_cpu(); ++i)
-    if (params_[i].is_same(words)) word_embeddings_ = i, reduce.row_sparse.push_back(i);
-  reducer_ = std::make_unique<distributed::GradientReducer>(params_, comm_, reduce);
-  class_weights_ = class_weights(cfg_, train);
+  at::Tensor weights = class_weights(cfg_, train);
   // Multi-label weights are BCE's pos_weight: the loss is still a mean over the examples.
-  if (class_weights_.defined() && problem_ == ProblemType::kSingleLabel) {
-    auto w = class_weights_.contiguous();
-    class_weight_values_.assign(w.data_ptr<float>(), w.data_ptr<float>() + w.numel());
+  std::vector<double> normaliser_weights;
+  if (weights.defined() && problem_ == ProblemType::kSingleLabel) {
+    auto w = weights.contiguous();
+    normaliser_weights.assign(w.data_ptr<float>(), w.data_ptr<float>() + w.numel());
   }
-  if (class_weights_.defined()) class_weights_ = class_weights_.to(device_);
+  step_ =
+      std::make_unique<StepRunner>(cfg_, *model_.model, problem_, weights, comm_, device_, amp_);
+  losses_ = StepLosses(std::min<int64_t>(cfg_.train.log_every, 1024), device_);
+  const int64_t label_count =
+      problem_ == ProblemType::kMultiLabel ? static_cast<int64_t>(train.label_names().size()) : 0;
+  batches_ = std::make_unique<StepBatcher>(cfg_, train, tokenizer_->pad_id(), label_count,
+                                           std::move(normaliser_weights), comm_.rank(),
+                                           comm_.world_size());
+  if (!opts_.batch_trace.empty())
+    batches_->trace_to(opts_.batch_trace + "." + std::to_string(comm_.rank()));
 
-  EpochPlan probe(lengths_, 0, {cfg_.data.batch_size, 0, false, 1});
-  steps_per_epoch_ =
-      optimizer_steps_per_epoch(probe.micro_steps(comm_.world_size()), cfg_.optim.grad_accum);
-  if (probe.micro_steps(comm_.world_size()) == 0) {
+  const int64_t steps_per_epoch =
+      optimizer_steps_per_epoch(batches_->micro_steps(), cfg_.optim.grad_accum);
+  if (batches_->micro_steps() == 0) {
     // Otherwise every "step" would see no example and only apply weight decay.
     throw data_error("trainer",
                      "training corpus " + train.path() + " has " + std::to_string(train.size()) +
@@ -258,69 +233,35 @@ void TrainingRun::set_up_optimization() {
                      "run with at most " + std::to_string(train.size()) +
                          " rank(s), or give data.train more examples");
   }
+  int64_t total_steps = 0;
   if (cfg_.train.max_steps > 0) {
-    total_steps_ = cfg_.train.max_steps;
+    total_steps = cfg_.train.max_steps;
   } else {
     // Steps done plus what finishes train.epochs at this world size: the same as epochs x steps
     // per epoch unless the run resumes with another number of ranks (a step then holds another
     // number of examples, and the total must still end at the last epoch's end).
-    const int64_t in_epoch = optimizer_steps_per_epoch(
-        probe.micro_steps(comm_.world_size(), state_.position), cfg_.optim.grad_accum);
+    const int64_t in_epoch =
+        optimizer_steps_per_epoch(batches_->micro_steps(state_.position), cfg_.optim.grad_accum);
     const int64_t later = std::max<int64_t>(0, cfg_.train.epochs - state_.epoch - 1);
-    total_steps_ = state_.epoch >= cfg_.train.epochs
-                       ? state_.step
-                       : state_.step + in_epoch + later * steps_per_epoch_;
+    total_steps = state_.epoch >= cfg_.train.epochs
+                      ? state_.step
+                      : state_.step + in_epoch + later * steps_per_epoch;
   }
-  warmup_steps_ = resolve_warmup(cfg_.optim.warmup_steps, cfg_.optim.warmup_ratio, total_steps_);
-  schedule_ =
-      std::make_unique<LrSchedule>(cfg_.optim.schedule, cfg_.optim.lr, warmup_steps_, total_steps_);
+  events_.set_total_steps(total_steps);
+  progress_.set_total_steps(total_steps);
+  const int64_t warmup =
+      resolve_warmup(cfg_.optim.warmup_steps, cfg_.optim.warmup_ratio, total_steps);
+  schedule_ = std::make_unique<LrSchedule>(cfg_.optim.schedule, cfg_.optim.lr, warmup, total_steps);
   log_->info("{} optimizer steps ({} per epoch, warm-up {}), global batch {} x {} accumulation",
-             total_steps_, steps_per_epoch_, warmup_steps_,
-             cfg_.data.batch_size * comm_.world_size(), cfg_.optim.grad_accum);
-}
-
-// CUDA graphs of whole steps where they can work: one GPU rank (the gradient all-reduce is not
-// captured), the fused optimizer (the others read the step count on the host) and no gradient
-// accumulation (a step of several micro-batches is not one fixed shape).
-void TrainingRun::set_up_step_graphs() {
-  if (!device_.is_cuda() || !cfg_.runtime.cuda_graphs) return;
-  std::string off;
-  if (!StepGraphs::supported())
-    off = "this build has no CUDA";
-  else if (comm_.world_size() > 1)
-    off = "several ranks (the gradient all-reduce is not captured)";
-  else if (!cfg_.optim.fused)
-    off = "optim.fused = false (the unfused AdamW reads its step count on the host)";
-  else if (cfg_.optim.grad_accum > 1)
-    off = "optim.grad_accum > 1";
-  if (!off.empty()) {
-    log_->info("CUDA graphs off: {}", off);
-    return;
-  }
-  // Lengths rounded up to the multiple, unless that passes the model's position limit.
-  int64_t multiple = cfg_.runtime.graph_length_multiple;
-  auto rounded = [&](int64_t m) { return (cfg_.data.max_length + m - 1) / m * m; };
-  while (multiple > 1 && rounded(multiple) > model_.config.max_position_embeddings) multiple /= 2;
-  pad_multiple_ = static_cast<int>(multiple);
-  // .grad tensors that live for the run: a graph writes into the ones it was captured with.
-  {
-    c10::NoGradGuard no_grad;
-    for (auto& p : params_)
-      if (!p.grad().defined()) p.mutable_grad() = at::zeros_like(p);
-  }
-  persistent_grads_ = true;
-  graphs_ = std::make_unique<StepGraphs>(device_, cfg_.runtime.graph_warmup_steps);
-  log_->info(
-      "CUDA graphs on: batch lengths rounded up to a multiple of {}, each shape captured after "
-      "{} eager step(s)",
-      pad_multiple_, cfg_.runtime.graph_warmup_steps);
+             total_steps, steps_per_epoch, warmup, cfg_.data.batch_size * comm_.world_size(),
+             cfg_.optim.grad_accum);
 }
 
 // Optimizer moments, loss scale, this rank's generators and the counters of a resumed run.
 void TrainingRun::restore_progress(const std::string& resume_dir) {
   if (resume_dir.empty()) return;
-  load_optimizer_state(resume_dir, *optim_, state_.step);
-  scaler_->load_state(state_.scaler);
+  load_optimizer_state(resume_dir, step_->optimizer(), state_.step);
+  step_->scaler().load_state(state_.scaler);
   restore_rank_rng(resume_dir, comm_.rank(), device_);
   if (state_.world_size != comm_.world_size()) {
     log_->warn(
@@ -330,7 +271,7 @@ void TrainingRun::restore_progress(const std::string& resume_dir) {
         cfg_.data.batch_size * comm_.world_size(),
         cfg_.train.max_steps > 0 ? std::string()
                                  : fmt::format(", and train.epochs = {} now ends at step {}",
-                                               cfg_.train.epochs, total_steps_));
+                                               cfg_.train.epochs, events_.total_steps()));
   }
   // Versions 1 and 2 differ only in the order with length bucketing.
   if (cfg_.data.length_bucketing && state_.epoch_order_version != EpochPlan::kOrderVersion &&
@@ -344,7 +285,7 @@ void TrainingRun::restore_progress(const std::string& resume_dir) {
         state_.epoch + 1);
   }
   state_.restarts += 1;
-  last_saved_step_ = state_.step;
+  events_.resumed_at(state_.step);
   log_->info("resumed from {} at step {} (epoch {}, {} samples into it), restart #{}", resume_dir,
              state_.step, state_.epoch + 1, state_.position, state_.restarts);
 }
@@ -352,13 +293,14 @@ void TrainingRun::restore_progress(const std::string& resume_dir) {
 // Rank 0 alone writes checkpoints.
 void TrainingRun::open_checkpoint_writer() {
   if (comm_.rank() != 0) return;
-  writer_ = std::make_unique<checkpoint::CheckpointWriter>(cfg_.checkpoint_dir());
-  preflight_writable(cfg_.checkpoint_dir(),
+  writer_ = std::make_unique<checkpoint::CheckpointWriter>(layout_.checkpoints());
+  preflight_writable(layout_.checkpoints(),
                      cfg_.checkpoint.dir.empty() ? "train.run_dir" : "checkpoint.dir");
   // Weights and two AdamW moments, fp32.
   int64_t bytes = 0;
-  for (const auto& p : params_) bytes += 3 * p.numel() * static_cast<int64_t>(sizeof(float));
-  preflight_disk_space(cfg_.checkpoint_dir(), bytes);
+  for (const auto& p : model_.model->parameters())
+    bytes += 3 * p.numel() * static_cast<int64_t>(sizeof(float));
+  preflight_disk_space(layout_.checkpoints(), bytes);
   if (opts_.crash_at.empty()) return;
   auto colon = opts_.crash_at.find(':');
   int64_t crash_step = std::stoll(opts_.crash_at.substr(0, colon));
@@ -370,11 +312,9 @@ void TrainingRun::open_checkpoint_writer() {
 
 // The start (or resume) record, with what the scheduler told the job.
 void TrainingRun::announce_start(const std::string& resume_dir) {
-  nlohmann::json start = {{"type", resume_dir.empty() ? "start" : "resume"},
-                          {"step", state_.step},
-                          {"restart", state_.restarts},
+  nlohmann::json start = {{"restart", state_.restarts},
                           {"world_size", comm_.world_size()},
-                          {"total_steps", total_steps_},
+                          {"total_steps", events_.total_steps()},
                           {"resumed_from", resume_dir},
                           {"config_hash", state_.config_hash}};
   auto sched = scheduler_info_from_env();
@@ -391,10 +331,11 @@ void TrainingRun::announce_start(const std::string& resume_dir) {
                *signal_lead_s_);
     // Known before the first step when an earlier run of this run dir measured it.
     if (comm_.rank() == 0)
-      check_signal_lead(previous_stop_cost(cfg_.train.run_dir + "/metrics.jsonl"),
-                        "the previous run's");
+      check_signal_lead(previous_stop_cost(layout_.metrics()), "the previous run's");
   }
-  metrics_.write(start);
+  metrics_.write(
+      resume_dir.empty() ? run_directory::RecordType::kStart : run_directory::RecordType::kResume,
+      state_.step, start);
 }
 
 }  // namespace berth::trainer

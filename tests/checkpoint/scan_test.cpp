@@ -15,6 +15,12 @@ using testing::flip_byte;
 
 namespace {
 
+// --resume as the command line gives it.
+std::optional<std::filesystem::path> resume_from(const std::filesystem::path& root,
+                                                 const std::string& spec) {
+  return resolve_resume(root, ResumeFrom::parse(spec));
+}
+
 // Three committed checkpoints 100, 200, 300 under tmp; latest -> 300.
 void write_three(const fs::path& root) {
   CheckpointWriter w(root);
@@ -173,11 +179,11 @@ TEST(ResolveResume, AutoFallsBackAndExplicitDirectoriesMustVerify) {
   CheckpointWriter(tmp.path()).mark_best(200);
   flip_byte(tmp / "step-00000300" / "rng.bin");
 
-  EXPECT_EQ(resolve_resume(tmp.path(), "auto"), tmp / "step-00000200");
-  EXPECT_EQ(resolve_resume(tmp.path(), "best"), tmp / "step-00000200");
-  EXPECT_EQ(resolve_resume(tmp.path(), (tmp / "step-00000100").string()), tmp / "step-00000100");
+  EXPECT_EQ(resume_from(tmp.path(), "auto"), tmp / "step-00000200");
+  EXPECT_EQ(resume_from(tmp.path(), "best"), tmp / "step-00000200");
+  EXPECT_EQ(resume_from(tmp.path(), (tmp / "step-00000100").string()), tmp / "step-00000100");
   try {
-    resolve_resume(tmp.path(), "latest");
+    resume_from(tmp.path(), "latest");
     FAIL() << "latest points at a corrupt checkpoint";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ExitCode::kModel);
@@ -185,11 +191,12 @@ TEST(ResolveResume, AutoFallsBackAndExplicitDirectoriesMustVerify) {
     EXPECT_NE(e.message().find("rng.bin: checksum mismatch"), std::string::npos) << e.message();
     EXPECT_NE(e.hint().find("--resume auto"), std::string::npos);
   }
-  EXPECT_THROW(resolve_resume(tmp.path(), (tmp / "step-00000300").string()), Error);
+  EXPECT_THROW(resume_from(tmp.path(), (tmp / "step-00000300").string()), Error);
 
   test::TempDir empty;
-  EXPECT_EQ(resolve_resume(empty.path(), "auto"), std::nullopt);
-  EXPECT_THROW(resolve_resume(empty.path(), "latest"), Error);
+  EXPECT_EQ(resume_from(empty.path(), "auto"), std::nullopt);
+  EXPECT_EQ(resume_from(tmp.path(), "never"), std::nullopt);  // even with checkpoints there
+  EXPECT_THROW(resume_from(empty.path(), "latest"), Error);
 }
 
 // The messages of the wrong --resume values say what to do (they used to print a verify command
@@ -197,7 +204,7 @@ TEST(ResolveResume, AutoFallsBackAndExplicitDirectoriesMustVerify) {
 TEST(ResolveResume, WrongValuesSayWhatToDo) {
   test::TempDir empty;
   try {
-    resolve_resume(empty.path(), "bogus");
+    resume_from(empty.path(), "bogus");
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ExitCode::kUsage);
@@ -206,13 +213,13 @@ TEST(ResolveResume, WrongValuesSayWhatToDo) {
     EXPECT_NE(e.hint().find("auto, never, latest, best"), std::string::npos) << e.hint();
   }
   try {
-    resolve_resume(empty.path(), "latest");
+    resume_from(empty.path(), "latest");
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_NE(e.hint().find("start from scratch"), std::string::npos) << e.hint();
   }
   try {
-    resolve_resume(empty.path(), "best");
+    resume_from(empty.path(), "best");
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_NE(e.hint().find("dev evaluation"), std::string::npos) << e.hint();
@@ -224,7 +231,7 @@ TEST(ResolveResume, WrongValuesSayWhatToDo) {
   auto cwd = std::filesystem::current_path();
   std::filesystem::current_path(tmp.path());
   try {
-    resolve_resume(tmp.path(), "step-00000300");
+    resume_from(tmp.path(), "step-00000300");
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_NE(e.hint().find("berth checkpoint verify " + tmp.path().string() + "`"),

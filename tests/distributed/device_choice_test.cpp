@@ -1,4 +1,5 @@
-// The choice of a rank's device (distributed/device_choice.h), made once per rank by the launcher, and
+// The choice of a rank's device (distributed/device_choice.h), made once per rank by the
+// communicator factory, and
 // the parsing of runtime.device / --device it starts from (common/device_setting.h).
 #include "distributed/device_choice.h"
 
@@ -6,7 +7,6 @@
 
 #include "common/device_setting.h"
 #include "common/error.h"
-#include "distributed/communicator.h"
 
 namespace berth::distributed {
 namespace {
@@ -79,19 +79,6 @@ TEST(ChooseDevice, MoreRanksThanGpusNamesTheRank) {
   EXPECT_NE(msg.find("needs cuda:5"), std::string::npos) << msg;
   EXPECT_NE(msg.find("4 GPU(s)"), std::string::npos) << msg;
   error_of(setting("cuda:7"), {}, 2);
-}
-
-TEST(Communicator, SingleProcessKeepsItselfAndRemembersTheDevice) {
-  std::unique_ptr<Communicator> comm = std::make_unique<SingleProcessCommunicator>();
-  auto* before = comm.get();
-  EXPECT_FALSE(comm->device_chosen());
-  EXPECT_TRUE(comm->device().is_cpu());
-  Communicator::use_device(comm, c10::Device(c10::kCUDA, 0));  // no GPU needed: nothing starts
-  EXPECT_EQ(comm.get(), before);
-  EXPECT_TRUE(comm->device_chosen());
-  EXPECT_EQ(comm->device(), c10::Device(c10::kCUDA, 0));
-  EXPECT_EQ(comm->local_rank(), 0);
-  EXPECT_EQ(comm->local_size(), 1);
 }
 
 }  // namespace

@@ -16,7 +16,8 @@ namespace {
 
 TEST(DistributedNccl, LinkedLibraryMatchesTheHeaders) {
   EXPECT_EQ(distributed::NcclCommunicator::header_version(), NCCL_VERSION_CODE);
-  EXPECT_EQ(distributed::NcclCommunicator::runtime_version(), distributed::NcclCommunicator::header_version())
+  EXPECT_EQ(distributed::NcclCommunicator::runtime_version(),
+            distributed::NcclCommunicator::header_version())
       << "libnccl and nccl.h come from different NCCL releases";
 }
 

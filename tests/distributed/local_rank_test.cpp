@@ -1,5 +1,5 @@
-// The node-local rank (distributed/local_rank.h) from each launcher's environment, as they set it: Open
-// MPI's mpirun (also inside a Slurm allocation), MPICH / Intel MPI Hydra, srun alone, and srun
+// The node-local rank (distributed/local_rank.h) from each launcher's environment, as they set it:
+// Open MPI's mpirun (also inside a Slurm allocation), MPICH / Intel MPI Hydra, srun alone, and srun
 // --mpi=pmix (the environment below is what Slurm 22.05's mpi_pmix set on the test cluster).
 #include "distributed/local_rank.h"
 

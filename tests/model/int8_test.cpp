@@ -10,6 +10,7 @@
 #include "model/predictor.h"
 #include "model/pretrained.h"
 #include "tests/model/model_test_util.h"
+#include "tests/support/seeded_classifier.h"
 
 namespace berth::test {
 namespace {
@@ -36,23 +37,14 @@ TEST(Int8Linear, FastBf16FlagsAreRead) {
   EXPECT_FALSE(flags_have_fast_bf16("flags : fpu avx2 avx512_bf16x"));
 }
 
-// A 3-label classifier with a seeded, scaled head (as PredictCli); int8 must give the same labels
+// The seeded 3-label classifier (tests/support/seeded_classifier.h); int8 must give the same labels
 // as fp32 on nearly all of 300 SST-2 test sentences, with close probabilities.
 TEST(Int8Predictor, AgreesWithFp32OnASmallSet) {
   if (!model::int8_supported()) GTEST_SKIP() << "no fbgemm in this LibTorch";
   if (!shared_data_available()) GTEST_SKIP() << "no ../shared/data";
   TempDir dir;
-  model::LoadOptions lo;
-  lo.num_labels = 3;
-  lo.init_seed = 99;
-  auto loaded = model::load_classifier(default_model().string(), lo, c10::Device(c10::kCPU));
-  {
-    at::NoGradGuard no_grad;
-    loaded.model->classifier->weight.mul_(20);
-  }
   const std::string model_dir = (dir / "model").string();
-  model::save_pretrained(model_dir, *loaded.model, loaded.config, {"a", "b", "c"},
-                         default_model().string());
+  write_seeded_classifier(model_dir, /*seed=*/99, /*scale=*/20);
   std::vector<std::string> texts;
   std::ifstream csv(shared_data() / "sst2" / "test.csv");
   std::string line;

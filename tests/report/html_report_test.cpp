@@ -4,12 +4,15 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <fstream>
+#include <tuple>
 
 #include "checkpoint/checkpoint_writer.h"
 #include "common/error.h"
 #include "report/run_history.h"
 #include "report/svg_chart.h"
+#include "run_directory/curves.h"
 #include "tests/support/test_support.h"
 
 namespace berth::test {
@@ -146,6 +149,64 @@ TEST(HtmlReport, HasEverySectionAndFetchesNothing) {
     while (at != std::string::npos && html.compare(at, 26, "http://www.w3.org/2000/svg") == 0)
       at = html.find(outside, at + 1);
     EXPECT_EQ(at, std::string::npos) << outside;
+  }
+}
+
+// Two dev evaluations of a multi-label run, and a checkpoint whose config ranks them by
+// `metric` (no best pointer: the report picks the best itself).
+fs::path multi_label_run(const TempDir& d, const std::string& metric) {
+  std::string m;
+  auto line = [&](nlohmann::json j) { m += j.dump() + "\n"; };
+  line({{"type", "start"}, {"step", 0}, {"total_steps", 4}, {"time", 1.7e9}});
+  for (auto [step, accuracy, micro] : {std::tuple{2, 0.6, 0.7}, std::tuple{4, 0.5, 0.9}})
+    line({{"type", "eval"},
+          {"split", "dev"},
+          {"step", step},
+          {"epoch", 1},
+          {"loss", 0.3},
+          {"accuracy", accuracy},
+          {"subset_accuracy", accuracy},
+          {"micro_f1", micro},
+          {"macro_f1", 0.25},
+          {"problem_type", "multi_label_classification"},
+          {"time", 1.7e9 + step}});
+  write_file(d / "metrics.jsonl", m);
+  checkpoint::CheckpointWriter w(d / "checkpoints");
+  w.write(4, [&](const fs::path& dir) {
+    write_file(dir / "config.toml", "[train]\nmetric = '" + metric + "'\n");
+  });
+  return d.path();
+}
+
+// The bug of issue 24: with train.metric = "micro_f1" the card showed (and ranked by) accuracy.
+TEST(HtmlReport, BestDevCardRanksAndShowsTheConfiguredMetric) {
+  TempDir d;
+  std::string html = report::render_report({multi_label_run(d, "micro_f1").string()});
+  EXPECT_NE(html.find("<b>0.9000 @ 4</b><span>best dev micro_f1</span>"), std::string::npos)
+      << html.substr(0, 4000);
+  TempDir e;
+  html = report::render_report({multi_label_run(e, "accuracy").string()});
+  EXPECT_NE(html.find("<b>0.6000 @ 2</b><span>best dev accuracy</span>"), std::string::npos);
+}
+
+// A curve listed once in run_directory/curves.h is a column of the dev table, with no change
+// to the report.
+TEST(HtmlReport, EveryEvaluationCurveOfTheSchemaReachesTheDevTable) {
+  TempDir d;
+  nlohmann::json eval = {{"type", "eval"}, {"step", 1}, {"epoch", 1}};
+  const auto& curves = run_directory::curves(run_directory::RecordType::kEval);
+  for (size_t i = 0; i < curves.size(); ++i) eval[curves[i].key] = 0.1111 * double(i + 1);
+  write_file(d / "metrics.jsonl",
+             nlohmann::json({{"type", "start"}, {"step", 0}}).dump() + "\n" + eval.dump() + "\n");
+  std::string html = report::render_report({d.path().string()});
+  auto table = html.substr(html.find("<h2>Dev evaluations</h2>"));
+  for (size_t i = 0; i < curves.size(); ++i) {
+    EXPECT_NE(table.find(std::string("<th>") + report::html_escape(curves[i].title) + "</th>"),
+              std::string::npos)
+        << curves[i].name;
+    char value[32];
+    std::snprintf(value, sizeof value, "<td>%.4f</td>", 0.1111 * double(i + 1));
+    EXPECT_NE(table.find(value), std::string::npos) << curves[i].name;
   }
 }
 

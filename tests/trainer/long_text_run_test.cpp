@@ -61,7 +61,7 @@ TEST(LongTextRun, TruncationGoesFromConfigToCorpusCheckpointAndPredict) {
 
   // The cached corpus: its attributes and ids are head_tail's.
   auto corpus = data::Corpus::open(the_corpus(dir / "cache").string());
-  EXPECT_EQ(corpus.info().truncation, "head_tail");
+  EXPECT_EQ(corpus.info().truncation, Truncation::kHeadTail);
   EXPECT_EQ(corpus.info().head_tokens, 3);
   auto tok = data::Tokenizer::from_directory((dir / "tiny").string());
   const data::TruncationRule rule{Truncation::kHeadTail, 3};

@@ -67,12 +67,14 @@ class ObservedRun : public ::testing::Test {
         for (auto it = m.begin(); it != m.end();) it = it->first.second > step ? m.erase(it) : ++it;
       if (type == "train") {
         put("train/loss", step, r["mean_loss"]);
-        for (const char* k : {"lr", "grad_norm", "samples_per_s", "tokens_per_s", "epoch"})
+        for (const char* k : {"lr", "grad_norm", "samples_per_s", "tokens_per_s", "epoch",
+                              "loss_scale", "comm_wait_fraction"})
           put(std::string("train/") + k, step, r[k]);
       }
       if (type == "eval" || type == "test") {
         std::string split = r["split"];
-        for (const char* k : {"loss", "accuracy", "macro_f1"}) put(split + "/" + k, step, r[k]);
+        for (const char* k : {"loss", "accuracy", "macro_f1", "micro_f1", "subset_accuracy"})
+          if (r.contains(k)) put(split + "/" + k, step, r[k]);
         if (type == "eval")
           for (const auto& [label, f1] : r["per_class_f1"].items())
             put(split + "/f1/" + label, step, f1);

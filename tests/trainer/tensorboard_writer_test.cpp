@@ -11,6 +11,7 @@
 #include <fstream>
 #include <map>
 
+#include "run_directory/curves.h"
 #include "tests/support/test_support.h"
 #include "trainer/tensorboard_sink.h"
 #include "trainer/tfevents.h"
@@ -42,6 +43,12 @@ double f32(double v) {
 }
 bool has(const Scalars& m, const std::string& tag, int64_t step) {
   return m.count({tag, step});
+}
+
+run_directory::Record record(const nlohmann::json& j) {
+  auto r = run_directory::parse_record(j.dump());
+  EXPECT_TRUE(r) << j.dump();
+  return r.value_or(run_directory::Record{});
 }
 
 size_t event_files(const fs::path& dir) {
@@ -152,7 +159,8 @@ TEST(TensorBoardWriter, FilesLeftByACrashedRewriteAreMerged) {
 
 TEST(TensorBoardSink, MapsMetricsRecordsToTags) {
   TempDir d;
-  trainer::TensorBoardSink sink((d / "tb").string());
+  trainer::TensorBoardSink tb((d / "tb").string());
+  auto sink = [&](const nlohmann::json& j) { tb(record(j)); };
   sink({{"type", "start"}, {"step", 0}});
   sink({{"type", "train"},
         {"step", 2},
@@ -190,6 +198,46 @@ TEST(TensorBoardSink, MapsMetricsRecordsToTags) {
   EXPECT_EQ(at(m, "test/f1/a", 2), f32(0.5));
   EXPECT_EQ(at(m, "test/accuracy", 2), f32(0.75));
   EXPECT_EQ(m.size(), 7u + 5u + 4u);
+}
+
+// The bug of issue 24: a multi-label run ranked by micro_f1 wrote it to metrics.jsonl, but
+// TensorBoard dropped it.
+TEST(TensorBoardSink, MultiLabelEvaluationsShowMicroF1AndSubsetAccuracy) {
+  TempDir d;
+  trainer::TensorBoardSink tb((d / "tb").string());
+  tb(record({{"type", "start"}, {"step", 0}}));
+  tb(record({{"type", "eval"},
+             {"split", "dev"},
+             {"step", 3},
+             {"loss", 0.3},
+             {"accuracy", 0.4},
+             {"subset_accuracy", 0.4},
+             {"micro_f1", 0.8},
+             {"macro_f1", 0.7},
+             {"problem_type", "multi_label_classification"}}));
+  auto m = scalars(d / "tb");
+  EXPECT_EQ(at(m, "dev/micro_f1", 3), 0.8);
+  EXPECT_EQ(at(m, "dev/subset_accuracy", 3), 0.4);
+}
+
+// A curve listed once in run_directory/curves.h is a tag, with no change here.
+TEST(TensorBoardSink, EveryCurveOfTheSchemaIsATag) {
+  using run_directory::RecordType;
+  TempDir d;
+  trainer::TensorBoardSink tb((d / "tb").string());
+  tb(record({{"type", "start"}, {"step", 0}}));
+  nlohmann::json train = {{"type", "train"}, {"step", 1}};
+  nlohmann::json eval = {{"type", "eval"}, {"split", "dev"}, {"step", 1}};
+  double v = 1;
+  for (const auto& c : run_directory::curves(RecordType::kTrain)) train[c.key] = v++;
+  for (const auto& c : run_directory::curves(RecordType::kEval)) eval[c.key] = v++;
+  tb(record(train));
+  tb(record(eval));
+  auto m = scalars(d / "tb");
+  for (const auto& c : run_directory::curves(RecordType::kTrain))
+    EXPECT_EQ(at(m, std::string("train/") + c.name, 1), train[c.key].get<double>()) << c.name;
+  for (const auto& c : run_directory::curves(RecordType::kEval))
+    EXPECT_EQ(at(m, std::string("dev/") + c.name, 1), eval[c.key].get<double>()) << c.name;
 }
 
 }  // namespace

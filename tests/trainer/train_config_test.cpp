@@ -36,7 +36,9 @@ TEST(TrainConfig, ReadsValuesAndKeepsDefaults) {
   EXPECT_EQ(c.data.train, "train.csv");
   EXPECT_EQ(c.data.batch_size, 16);
   EXPECT_DOUBLE_EQ(c.optim.lr, 3e-5);
-  EXPECT_EQ(c.optim.class_weights, "1,2.5");
+  EXPECT_EQ(c.optim.class_weights.text, "1,2.5");
+  EXPECT_EQ(c.optim.class_weights.kind, ClassWeights::Kind::kGiven);
+  EXPECT_EQ(c.optim.class_weights.given, (std::vector<double>{1.0, 2.5}));
   EXPECT_EQ(c.train.max_steps, 100);
   EXPECT_EQ(c.train.precision, Precision::kBf16);
   EXPECT_EQ(c.data.max_length, 128);  // default

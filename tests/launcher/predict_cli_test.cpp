@@ -7,8 +7,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "model/pretrained.h"
-#include "tests/model/model_test_util.h"
+#include "tests/support/seeded_classifier.h"
+#include "tests/support/test_support.h"
 
 namespace berth::test {
 namespace {
@@ -21,16 +21,7 @@ class PredictCli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir();
-    model::LoadOptions o;
-    o.num_labels = 3;
-    o.init_seed = 99;
-    auto loaded = model::load_classifier(default_model().string(), o, c10::Device(c10::kCPU));
-    {
-      at::NoGradGuard no_grad;
-      loaded.model->classifier->weight.mul_(60);
-    }
-    model::save_pretrained((*dir_ / "model").string(), *loaded.model, loaded.config,
-                           {"a", "b", "c"}, default_model().string());
+    write_seeded_classifier(*dir_ / "model", /*seed=*/99, /*scale=*/60);
     write_file(*dir_ / "in.csv",
                "text,label\n"
                "\"a stirring , funny and finally transporting re-imagining\",a\n"

@@ -2,62 +2,26 @@
 // (one evaluated example) per text, the windows' logits combined by mean or max; against
 // transformers (tests/python/model_oracle.py predict_windows: return_overflowing_tokens windows,
 // AutoModelForSequenceClassification, mean/max of the logits, softmax). The aggregation itself
-// is checked on numbers worked by hand.
+// is tested in tests/model/windows_predict_test.cpp.
 #include <gtest/gtest.h>
 
-#include <cmath>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "common/error.h"
-#include "model/pretrained.h"
-#include "model/window_aggregator.h"
-#include "tests/model/model_test_util.h"
+#include "tests/support/seeded_classifier.h"
+#include "tests/support/test_support.h"
 
 namespace berth::test {
 namespace {
 
 using nlohmann::json;
 
-TEST(WindowAggregator, MeanAndMaxOfLogitsThenSoftmax) {
-  model::WindowAggregator mean(WindowAggregate::kMean), max(WindowAggregate::kMax);
-  for (auto* a : {&mean, &max}) {
-    a->add({1, 2, 3});
-    a->add({3, 0, -1});
-  }
-  EXPECT_EQ(mean.windows(), 2);
-  auto m = mean.result();
-  EXPECT_EQ(m.logits, (std::vector<float>{2, 1, 1}));
-  EXPECT_EQ(m.label, 0);
-  const double z = std::exp(2.0) + 2 * std::exp(1.0);
-  EXPECT_NEAR(m.probs[0], std::exp(2.0) / z, 1e-7);
-  EXPECT_NEAR(m.probs[1], std::exp(1.0) / z, 1e-7);
-  auto x = max.result();
-  EXPECT_EQ(x.logits, (std::vector<float>{3, 2, 3}));
-  EXPECT_EQ(x.label, 0);  // the first of equal maxima, as argmax
-  const double zx = 2 * std::exp(3.0) + std::exp(2.0);
-  EXPECT_NEAR(x.probs[1], std::exp(2.0) / zx, 1e-7);
-  // One window: its own prediction.
-  model::WindowAggregator one(WindowAggregate::kMean);
-  one.add({0.5f, -0.5f});
-  EXPECT_EQ(one.result().logits, (std::vector<float>{0.5f, -0.5f}));
-  EXPECT_THROW(model::WindowAggregator().result(), Error);
-}
-
 class WindowsCli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir();
-    model::LoadOptions o;
-    o.num_labels = 3;
-    o.init_seed = 17;
-    auto loaded = model::load_classifier(default_model().string(), o, c10::Device(c10::kCPU));
-    {
-      at::NoGradGuard no_grad;
-      loaded.model->classifier->weight.mul_(20);  // probabilities away from uniform
-    }
-    model::save_pretrained((*dir_ / "model").string(), *loaded.model, loaded.config,
-                           {"a", "b", "c"}, default_model().string());
+    write_seeded_classifier(*dir_ / "model", /*seed=*/17, /*scale=*/20);
     std::ostringstream csv;
     csv << "text,label\n"
         << "short and sweet,a\n"
