@@ -68,10 +68,13 @@ def long_text(tok, mode, max_length, items):
         budget = max_length - tok.num_special_tokens_to_add()
         k = min(k, budget)
         out = []
-        for ids in tok(items, add_special_tokens=False)["input_ids"]:
-            if len(ids) > budget:
-                ids = ids[:k] + ids[len(ids) - (budget - k):]
-            out.append(tok.build_inputs_with_special_tokens(ids))
+        fulls = tok(items)["input_ids"]
+        for ids, full in zip(tok(items, add_special_tokens=False)["input_ids"], fulls):
+            # The template's special tokens around the pieces, as tok() places them
+            # (build_inputs_with_special_tokens adds none for a plain PreTrainedTokenizerFast).
+            at = next(i for i in range(len(full) - len(ids) + 1) if full[i:i + len(ids)] == ids)
+            kept = ids if len(ids) <= budget else ids[:k] + ids[len(ids) - (budget - k):]
+            out.append(full[:at] + kept + full[at + len(ids):])
         return out
     if mode.startswith("windows:"):
         stride = int(mode.split(":")[1])
