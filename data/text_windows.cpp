@@ -37,15 +37,10 @@ std::vector<Encoding> encode_windows(const Tokenizer& tok, std::string_view text
                                      int stride) {
   const std::vector<int32_t> pieces = tok.tokenize_to_ids(text);
   std::vector<Encoding> out;
-  for (auto [b, e] : window_ranges(pieces.size(), max_length - 2, stride)) {
-    Encoding w;
-    w.ids.reserve(e - b + 2);
-    w.ids.push_back(tok.cls_id());
-    w.ids.insert(w.ids.end(), pieces.begin() + static_cast<ptrdiff_t>(b),
-                 pieces.begin() + static_cast<ptrdiff_t>(e));
-    w.ids.push_back(tok.sep_id());
-    w.token_type_ids.assign(w.ids.size(), 0);
-    out.push_back(std::move(w));
+  const int budget = max_length - tok.special_token_count(false);
+  for (auto [b, e] : window_ranges(pieces.size(), budget, stride)) {
+    out.push_back(tok.with_special_tokens(std::vector<int32_t>(
+        pieces.begin() + static_cast<ptrdiff_t>(b), pieces.begin() + static_cast<ptrdiff_t>(e))));
   }
   return out;
 }

@@ -27,7 +27,10 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "data/post_processor.h"
+#include "data/tokenizer_pipeline.h"
 #include "data/unicode_overrides.h"
+#include "data/utf8.h"
 
 namespace berth::data {
 
@@ -35,83 +38,9 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace uo = unicode_overrides;
-using Cps = std::vector<char32_t>;
+using Cps = std::u32string;
 
 constexpr const char* kComponent = "tokenizer";
-
-// ---- UTF-8
-// ---------------------------------------------------------------------------------------
-
-// Decodes `s`, replacing each maximal subpart of an ill-formed sequence by U+FFFD (Unicode's
-// recommended practice, which is what Python's bytes.decode("utf-8", errors="replace") does).
-void decode_utf8(std::string_view s, Cps& out) {
-  out.clear();
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const size_t n = s.size();
-  size_t i = 0;
-  while (i < n) {
-    unsigned char b = p[i];
-    if (b < 0x80) {
-      out.push_back(b);
-      ++i;
-      continue;
-    }
-    int need;
-    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-    char32_t cp;
-    if (b >= 0xC2 && b <= 0xDF) {
-      need = 1, cp = b & 0x1F;
-    } else if (b >= 0xE0 && b <= 0xEF) {
-      need = 2, cp = b & 0x0F;
-      if (b == 0xE0) lo = 0xA0;
-      if (b == 0xED) hi = 0x9F;
-    } else if (b >= 0xF0 && b <= 0xF4) {
-      need = 3, cp = b & 0x07;
-      if (b == 0xF0) lo = 0x90;
-      if (b == 0xF4) hi = 0x8F;
-    } else {
-      out.push_back(0xFFFD);
-      ++i;
-      continue;
-    }
-    size_t j = i + 1;
-    bool ok = true;
-    for (int k = 0; k < need; ++k, ++j) {
-      unsigned char lo_k = k == 0 ? lo : 0x80, hi_k = k == 0 ? hi : 0xBF;
-      if (j >= n || p[j] < lo_k || p[j] > hi_k) {
-        ok = false;
-        break;
-      }
-      cp = (cp << 6) | (p[j] & 0x3F);
-    }
-    out.push_back(ok ? cp : 0xFFFD);
-    i = j;  // on failure: skip the lead byte and the valid continuation bytes seen so far
-  }
-}
-
-void append_utf8(std::string& s, char32_t c) {
-  if (c < 0x80) {
-    s.push_back(static_cast<char>(c));
-  } else if (c < 0x800) {
-    s.push_back(static_cast<char>(0xC0 | (c >> 6)));
-    s.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else if (c < 0x10000) {
-    s.push_back(static_cast<char>(0xE0 | (c >> 12)));
-    s.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    s.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else {
-    s.push_back(static_cast<char>(0xF0 | (c >> 18)));
-    s.push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
-    s.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    s.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  }
-}
-
-Cps to_cps(std::string_view s) {
-  Cps out;
-  decode_utf8(s, out);
-  return out;
-}
 
 // ---- character classes
 // ---------------------------------------------------------------------------
@@ -254,6 +183,10 @@ struct Tokenizer::Impl {
   size_t max_first_len = 0, max_cont_len = 0;
   int32_t unk = -1, cls = -1, sep = -1, pad = -1;
   TokenMatcher raw_tokens, norm_tokens;
+  // Families other than BERT's: the tokenizer.json pipeline; null on the BERT path.
+  std::unique_ptr<TokenizerPipeline> pipeline;
+  std::string pipeline_hash;  // of tokenizer.json's bytes
+  PostProcessor post;
 
   void build(std::vector<std::string> v, TokenizerSettings st) {
     vocab = std::move(v);
@@ -290,7 +223,7 @@ struct Tokenizer::Impl {
 
   void add_token(const std::string& content, int32_t id, bool normalized) {
     if (content.empty()) return;
-    (normalized ? norm_tokens : raw_tokens).tokens.push_back({to_cps(content), id});
+    (normalized ? norm_tokens : raw_tokens).tokens.push_back({decode_utf8(content), id});
   }
 
   // BertNormalizer on in[0..n) -> out.
@@ -346,7 +279,7 @@ struct Tokenizer::Impl {
         continue;
       }
       if (const char* m = find_mapping(uo::kStripMap, c)) {
-        for (char32_t d : to_cps(m)) push(d, 0, true);
+        for (char32_t d : decode_utf8(m)) push(d, 0, true);
         continue;
       }
       utf8proc_int32_t buf[32];
@@ -397,7 +330,7 @@ struct Tokenizer::Impl {
       if (c < 0x80) {
         b.push_back((c >= 'A' && c <= 'Z') ? c + 32 : c);
       } else if (const char* m = find_mapping(uo::kLowerMap, c)) {
-        for (char32_t d : to_cps(m)) b.push_back(d);
+        for (char32_t d : decode_utf8(m)) b.push_back(d);
       } else if (c == 0x130) {
         b.push_back('i');
         b.push_back(0x307);
@@ -486,6 +419,10 @@ struct Tokenizer::Impl {
   }
 
   void tokenize(std::string_view text, std::vector<int32_t>& out) const {
+    if (pipeline) {
+      pipeline->tokenize(text, out);
+      return;
+    }
     thread_local Scratch sc;
     decode_utf8(text, sc.raw);
     Cps raw;
@@ -529,11 +466,67 @@ Tokenizer::Tokenizer(std::vector<std::string> vocab, TokenizerSettings settings)
   if (it != impl_->first.end()) impl_->add_token("[MASK]", it->second, false);
   impl_->raw_tokens.finish();
   impl_->norm_tokens.finish();
+  impl_->post = PostProcessor::bert(impl_->cls, impl_->sep);
 }
+
+Tokenizer::Tokenizer() : impl_(std::make_unique<Impl>()) {}
 
 Tokenizer::~Tokenizer() = default;
 Tokenizer::Tokenizer(Tokenizer&&) noexcept = default;
 Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
+
+namespace {
+
+// Whether tokenizer.json describes BERT's pipeline, which the tuned path above runs (with
+// tokenizer_config.json's overrides, as BertTokenizerFast does); anything else goes through
+// TokenizerPipeline.
+bool is_bert_pipeline(const nlohmann::json& j) {
+  auto type = [&](const char* key, const char* def) {
+    auto it = j.find(key);
+    return it == j.end() || it->is_null() ? std::string(def) : it->value("type", std::string());
+  };
+  const std::string post = type("post_processor", "TemplateProcessing");
+  return type("model", "WordPiece") == "WordPiece" &&
+         type("normalizer", "BertNormalizer") == "BertNormalizer" &&
+         type("pre_tokenizer", "BertPreTokenizer") == "BertPreTokenizer" &&
+         (post == "TemplateProcessing" || post == "BertProcessing");
+}
+
+std::string read_bytes(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  if (!f)
+    throw model_error(kComponent, "cannot read " + p.string(), "check the file's permissions");
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+Tokenizer Tokenizer::from_pipeline(const nlohmann::json& tok_json, const std::string& file,
+                                   const std::string& bytes, TokenizerSettings st) {
+  Tokenizer t;
+  Impl& im = *t.impl_;
+  im.pipeline = std::make_unique<TokenizerPipeline>(tok_json, file);
+  im.post = PostProcessor::from_json(tok_json.value("post_processor", nlohmann::json()), file);
+  im.vocab = im.pipeline->vocab();
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx",
+                static_cast<unsigned long long>(fnv1a(1469598103934665603ULL, bytes)));
+  im.pipeline_hash = buf;
+  st.lowercase = im.pipeline->lowercases();
+  st.strip_accents = st.clean_text = st.handle_chinese_chars = false;
+  im.unk = im.pipeline->unk_id();
+  if (im.unk < 0) im.unk = im.pipeline->id_of(st.unk_token);
+  im.cls = im.post.first_special();
+  if (im.cls < 0) im.cls = im.pipeline->id_of(st.cls_token);
+  im.sep = im.post.last_special();
+  if (im.sep < 0) im.sep = im.pipeline->id_of(st.sep_token);
+  im.pad = im.pipeline->id_of(st.pad_token);
+  if (im.pad < 0) im.pad = 0;  // as the BERT path: padding is masked out anyway
+  im.s = std::move(st);
+  return t;
+}
 
 Tokenizer Tokenizer::from_directory(const std::string& dir) {
   const fs::path d(dir);
@@ -544,7 +537,16 @@ Tokenizer Tokenizer::from_directory(const std::string& dir) {
   TokenizerSettings st;
   const fs::path tj = d / "tokenizer.json", tc = d / "tokenizer_config.json", vt = d / "vocab.txt";
   nlohmann::json tok_json, cfg_json;
-  if (fs::exists(tj)) tok_json = read_json(tj);
+  std::string tok_bytes;
+  if (fs::exists(tj)) {
+    tok_bytes = read_bytes(tj);
+    try {
+      tok_json = nlohmann::json::parse(tok_bytes);
+    } catch (const std::exception& e) {
+      throw model_error(kComponent, "bad JSON in " + tj.string() + ": " + e.what(),
+                        "the file must be a Hugging Face tokenizer file; re-download the model");
+    }
+  }
   if (fs::exists(tc)) cfg_json = read_json(tc);
 
   std::vector<std::pair<std::string, std::pair<int32_t, bool>>> added;  // content -> id, normalized
@@ -563,6 +565,8 @@ Tokenizer Tokenizer::from_directory(const std::string& dir) {
       str("sep_token", st.sep_token);
       str("pad_token", st.pad_token);
     }
+    if (tok_json.is_object() && !is_bert_pipeline(tok_json))
+      return from_pipeline(tok_json, tj.string(), tok_bytes, st);
     if (tok_json.is_object()) {
       const auto& norm = tok_json.value("normalizer", nlohmann::json());
       if (!norm.is_null()) {
@@ -652,6 +656,9 @@ Tokenizer Tokenizer::from_directory(const std::string& dir) {
     t.impl_->raw_tokens.finish();
     t.impl_->norm_tokens.finish();
   }
+  if (tok_json.is_object() && tok_json.contains("post_processor") &&
+      !tok_json["post_processor"].is_null())
+    t.impl_->post = PostProcessor::from_json(tok_json["post_processor"], tj.string());
   return t;
 }
 
@@ -661,36 +668,47 @@ std::vector<int32_t> Tokenizer::tokenize_to_ids(std::string_view text) const {
   return out;
 }
 
+int Tokenizer::special_token_count(bool pair) const {
+  return impl_->post.special_count(pair);
+}
+
+Encoding Tokenizer::with_special_tokens(const std::vector<int32_t>& pieces) const {
+  return impl_->post.assemble(pieces, nullptr);
+}
+
 Encoding Tokenizer::encode(std::string_view text, int max_length) const {
-  if (max_length < 2) {
+  const int k = impl_->post.special_count(false);
+  if (max_length < std::max(k, 1)) {
     throw usage_error(kComponent,
-                      "max length " + std::to_string(max_length) +
-                          " is too small: [CLS] and [SEP] alone take 2 tokens",
-                      "use a max length of at least 2 (typically 128 or 512)");
+                      "max length " + std::to_string(max_length) + " is too small: the " +
+                          std::to_string(k) + " special tokens alone take " + std::to_string(k) +
+                          " tokens",
+                      "use a max length of at least " + std::to_string(std::max(k, 1)) +
+                          " (typically 128 or 512)");
   }
-  Encoding e;
-  e.ids.push_back(impl_->cls);
-  impl_->tokenize(text, e.ids);
-  if (e.ids.size() > static_cast<size_t>(max_length - 1)) e.ids.resize(max_length - 1);
-  e.ids.push_back(impl_->sep);
-  e.token_type_ids.assign(e.ids.size(), 0);
-  return e;
+  std::vector<int32_t> ids;
+  impl_->tokenize(text, ids);
+  if (ids.size() > static_cast<size_t>(max_length - k)) ids.resize(max_length - k);
+  return impl_->post.assemble(ids, nullptr);
 }
 
 Encoding Tokenizer::encode_pair(std::string_view a, std::string_view b, int max_length) const {
   // transformers treats an empty second text as "no pair" (it tests `if text_pair`).
   if (b.empty()) return encode(a, max_length);
-  if (max_length < 3) {
+  const int k = impl_->post.special_count(true);
+  if (max_length < std::max(k, 1)) {
     throw usage_error(kComponent,
                       "max length " + std::to_string(max_length) +
-                          " is too small for a pair: [CLS] A [SEP] B [SEP] needs 3 special tokens",
-                      "use a max length of at least 3 (typically 128 or 512)");
+                          " is too small for a pair: the template needs " + std::to_string(k) +
+                          " special tokens",
+                      "use a max length of at least " + std::to_string(std::max(k, 1)) +
+                          " (typically 128 or 512)");
   }
   std::vector<int32_t> ta, tb;
   impl_->tokenize(a, ta);
   impl_->tokenize(b, tb);
   // longest_first, as the Rust crate computes it.
-  size_t m = static_cast<size_t>(max_length) - 3;
+  size_t m = static_cast<size_t>(max_length - k);
   if (ta.size() + tb.size() > m) {
     size_t n1 = ta.size(), n2 = tb.size();
     bool swap = n1 > n2;
@@ -704,16 +722,7 @@ Encoding Tokenizer::encode_pair(std::string_view a, std::string_view b, int max_
     ta.resize(std::min(ta.size(), n1));
     tb.resize(std::min(tb.size(), n2));
   }
-  Encoding e;
-  e.ids.reserve(ta.size() + tb.size() + 3);
-  e.ids.push_back(impl_->cls);
-  e.ids.insert(e.ids.end(), ta.begin(), ta.end());
-  e.ids.push_back(impl_->sep);
-  e.token_type_ids.assign(e.ids.size(), 0);
-  e.ids.insert(e.ids.end(), tb.begin(), tb.end());
-  e.ids.push_back(impl_->sep);
-  e.token_type_ids.resize(e.ids.size(), 1);
-  return e;
+  return impl_->post.assemble(ta, &tb);
 }
 
 const TokenizerSettings& Tokenizer::settings() const {
@@ -744,6 +753,15 @@ const std::string& Tokenizer::token(int32_t id) const {
 }
 
 std::string Tokenizer::fingerprint() const {
+  if (impl_->pipeline) {
+    // tokenizer.json decides everything but the pad token, which tokenizer_config.json names.
+    const auto& s = impl_->s;
+    uint64_t h = fnv1a(1469598103934665603ULL, "pipeline|" + impl_->pipeline_hash + "|" +
+                                                   s.pad_token + "|" + std::to_string(impl_->pad));
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+    return buf;
+  }
   uint64_t h = 1469598103934665603ULL;
   for (const auto& t : impl_->vocab) {
     h = fnv1a(h, t);

