@@ -2,6 +2,8 @@
 
 #include "common/error.h"
 #include "model/bert_model.h"
+#include "model/dense_head_classifier.h"
+#include "model/distilbert_model.h"
 
 namespace berth::model {
 
@@ -13,7 +15,9 @@ std::shared_ptr<SequenceClassifier> make_classifier(const ModelConfig& config,
     case ModelFamily::kRoberta:
     case ModelFamily::kXlmRoberta:
     case ModelFamily::kElectra:
+      return std::make_shared<DenseHeadClassifier>(config, num_labels);
     case ModelFamily::kDistilBert:
+      return std::make_shared<DistilBertClassifier>(config, num_labels);
     case ModelFamily::kDebertaV2:
     case ModelFamily::kModernBert:
       break;
