@@ -74,8 +74,7 @@ double gradient_rel_diff(const std::string& name, const at::Tensor& g, const Ora
                          size_t batch) {
   const at::Tensor ref = o.get(batch, "grad." + name);
   for (const char* key_bias : {"attention.self.key.bias", "attention.k_lin.bias"}) {
-    const auto at = name.find(key_bias);
-    if (at == std::string::npos) continue;
+    if (name.find(key_bias) == std::string::npos) continue;
     const std::string weight = name.substr(0, name.size() - 4) + "weight";
     return max_abs_diff(g, ref) / o.get(batch, "grad." + weight).abs().max().item<double>();
   }
