@@ -20,7 +20,7 @@
 #include "distributed/communicator.h"
 #include "distributed/gradient_reducer.h"
 #include "model/batch_tensors.h"
-#include "model/bert_model.h"
+#include "model/sequence_classifier.h"
 #include "trainer/adamw.h"
 #include "trainer/loss_scaler.h"
 #include "trainer/step_graphs.h"
@@ -32,7 +32,7 @@ namespace berth::trainer {
 class StepRunner {
  public:
   // `class_weights`: (labels) float on the host, or undefined for none.
-  StepRunner(const TrainConfig& cfg, model::BertClassifier& model, ProblemType problem,
+  StepRunner(const TrainConfig& cfg, model::SequenceClassifier& model, ProblemType problem,
              at::Tensor class_weights, distributed::Communicator& comm, at::Device device,
              std::optional<at::ScalarType> autocast);
   ~StepRunner();
@@ -65,7 +65,7 @@ class StepRunner {
   void optimizer_update(double lr);
 
   const TrainConfig& cfg_;
-  model::BertClassifier& model_;
+  model::SequenceClassifier& model_;
   ProblemType problem_;
   distributed::Communicator& comm_;
   at::Device device_;

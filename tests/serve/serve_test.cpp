@@ -17,8 +17,8 @@
 #include <thread>
 
 #include "common/version.h"
-#include "model/pretrained.h"
 #include "tests/serve/server_process.h"
+#include "tests/support/seeded_classifier.h"
 #include "tests/support/test_support.h"
 
 namespace berth::test {
@@ -41,16 +41,7 @@ class Serve : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir();
-    model::LoadOptions o;
-    o.num_labels = 3;
-    o.init_seed = 99;
-    auto loaded = model::load_classifier(default_model().string(), o, c10::Device(c10::kCPU));
-    {
-      at::NoGradGuard no_grad;
-      loaded.model->classifier->weight.mul_(60);  // far-from-uniform probabilities
-    }
-    model::save_pretrained(model_dir(), *loaded.model, loaded.config, {"a", "b", "c"},
-                           default_model().string());
+    write_seeded_classifier(model_dir(), /*seed=*/99, /*scale=*/60);
     // berth predict's answers: the reference every served answer must equal.
     std::string txt;
     for (const auto& t : kTexts) txt += t + "\n";

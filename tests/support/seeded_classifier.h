@@ -8,6 +8,7 @@
 
 #include <filesystem>
 
+#include "model/bert_model.h"
 #include "model/pretrained.h"
 #include "tests/support/test_support.h"
 
@@ -20,7 +21,7 @@ inline void write_seeded_classifier(const std::filesystem::path& dir, uint64_t s
   auto loaded = model::load_classifier(default_model().string(), o, c10::Device(c10::kCPU));
   {
     at::NoGradGuard no_grad;
-    loaded.model->classifier->weight.mul_(scale);
+    dynamic_cast<model::BertClassifier&>(*loaded.model).classifier->weight.mul_(scale);
   }
   model::save_pretrained(dir.string(), *loaded.model, loaded.config, {"a", "b", "c"},
                          default_model().string());
