@@ -9,7 +9,7 @@
 #include "launcher/commands.h"
 #include "launcher/launch_env.h"
 #include "launcher/truncation_options.h"
-#include "model/bert_config.h"
+#include "model/model_config.h"
 
 namespace berth::launcher {
 namespace {
@@ -19,7 +19,7 @@ namespace {
 void check_max_length(const data::PrepOptions& o) {
   const auto config = std::filesystem::path(o.model_dir) / "config.json";
   if (!std::filesystem::exists(config)) return;  // a tokenizer-only directory: nothing to check
-  const auto positions = model::BertConfig::from_file(config.string()).max_position_embeddings;
+  const auto positions = model::ModelConfig::from_file(config.string()).max_sequence_length();
   if (o.max_length > positions) {
     throw usage_error("prep",
                       "--max-length " + std::to_string(o.max_length) + " is more than the " +

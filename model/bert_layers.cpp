@@ -47,36 +47,55 @@ void Embedding::reset(double std, std::optional<at::Generator> gen) {
   if (padding_idx_) weight[*padding_idx_].zero_();
 }
 
-BertEmbeddings::BertEmbeddings(const BertConfig& c) : dropout(c.hidden_dropout_prob) {
+BertEmbeddings::BertEmbeddings(const BertConfig& c)
+    : dropout(c.hidden_dropout_prob),
+      positions_after_padding_(c.positions_after_padding()),
+      pad_token_id_(c.pad_token_id) {
+  const int64_t width = c.embedding_size;
   word_embeddings = register_module(
-      "word_embeddings", std::make_shared<Embedding>(c.vocab_size, c.hidden_size, c.pad_token_id));
+      "word_embeddings", std::make_shared<Embedding>(c.vocab_size, width, c.pad_token_id));
+  // RoBERTa's position table has a padding row too (nn.Embedding(padding_idx=pad_token_id)).
   position_embeddings = register_module(
-      "position_embeddings", std::make_shared<Embedding>(c.max_position_embeddings, c.hidden_size));
-  token_type_embeddings = register_module(
-      "token_type_embeddings", std::make_shared<Embedding>(c.type_vocab_size, c.hidden_size));
-  LayerNorm_ =
-      register_module("LayerNorm", std::make_shared<LayerNorm>(c.hidden_size, c.layer_norm_eps));
+      "position_embeddings",
+      std::make_shared<Embedding>(c.max_position_embeddings, width,
+                                  positions_after_padding_ ? std::optional<int64_t>(c.pad_token_id)
+                                                           : std::nullopt));
+  if (c.type_vocab_size > 0)
+    token_type_embeddings = register_module(
+        "token_type_embeddings", std::make_shared<Embedding>(c.type_vocab_size, width));
+  LayerNorm_ = register_module("LayerNorm", std::make_shared<LayerNorm>(width, c.layer_norm_eps));
+}
+
+at::Tensor positions_after_padding(const at::Tensor& input_ids, int64_t padding_idx) {
+  at::Tensor real = input_ids.ne(padding_idx).to(at::kInt);  // (batch, seq)
+  return (at::cumsum(real, 1).to(at::kInt) * real).to(at::kLong) + padding_idx;
 }
 
 at::Tensor BertEmbeddings::forward(const at::Tensor& input_ids, const at::Tensor& token_type_ids) {
   const int64_t seq = input_ids.size(1);
-  // (1, seq): broadcast over the batch, as HF's position_ids buffer slice.
-  at::Tensor positions = at::arange(seq, input_ids.options().dtype(at::kLong)).unsqueeze(0);
+  // (1, seq): broadcast over the batch, as HF's position_ids buffer slice; (batch, seq) when
+  // they follow the padding.
+  at::Tensor positions =
+      positions_after_padding_
+          ? positions_after_padding(input_ids, pad_token_id_)
+          : at::arange(seq, input_ids.options().dtype(at::kLong)).unsqueeze(0);
   // Same summation order as HF: (word + token type) + position.
-  at::Tensor x = word_embeddings->forward(input_ids) +
-                 token_type_embeddings->forward(token_type_ids);  // (batch, seq, hidden)
+  at::Tensor x = token_type_embeddings
+                     ? word_embeddings->forward(input_ids) +
+                           token_type_embeddings->forward(token_type_ids)  // (batch, seq, emb)
+                     : word_embeddings->forward(input_ids);
   x = x + position_embeddings->forward(positions);
   x = LayerNorm_->forward(x);
   return model::dropout(x, dropout, is_training());
 }
 
-BertSelfAttention::BertSelfAttention(const BertConfig& c)
+BertSelfAttention::BertSelfAttention(const BertConfig& c, const std::array<const char*, 3>& names)
     : heads(c.num_attention_heads),
       head_dim(c.head_dim()),
       dropout(c.attention_probs_dropout_prob) {
-  query = register_module("query", std::make_shared<Dense>(c.hidden_size, c.hidden_size));
-  key = register_module("key", std::make_shared<Dense>(c.hidden_size, c.hidden_size));
-  value = register_module("value", std::make_shared<Dense>(c.hidden_size, c.hidden_size));
+  query = register_module(names[0], std::make_shared<Dense>(c.hidden_size, c.hidden_size));
+  key = register_module(names[1], std::make_shared<Dense>(c.hidden_size, c.hidden_size));
+  value = register_module(names[2], std::make_shared<Dense>(c.hidden_size, c.hidden_size));
 }
 
 at::Tensor BertSelfAttention::forward(const at::Tensor& hidden, const at::Tensor& mask,
@@ -156,9 +175,8 @@ BertIntermediate::BertIntermediate(const BertConfig& c) : activation(c.activatio
   dense = register_module("dense", std::make_shared<Dense>(c.hidden_size, c.intermediate_size));
 }
 
-at::Tensor BertIntermediate::forward(const at::Tensor& x) {
-  at::Tensor h = dense->forward(x);  // (batch, seq, intermediate)
-  switch (activation) {
+at::Tensor activate(const at::Tensor& h, Activation a) {
+  switch (a) {
     case Activation::kGelu:
       return at::gelu(h);
     case Activation::kGeluTanh:
@@ -169,6 +187,10 @@ at::Tensor BertIntermediate::forward(const at::Tensor& x) {
       return at::silu(h);
   }
   return h;
+}
+
+at::Tensor BertIntermediate::forward(const at::Tensor& x) {
+  return activate(dense->forward(x), activation);  // (batch, seq, intermediate)
 }
 
 BertLayer::BertLayer(const BertConfig& c) {

@@ -10,11 +10,12 @@
 #include <ATen/ATen.h>
 #include <torch/nn/module.h>
 
+#include <array>
 #include <memory>
 #include <optional>
 #include <vector>
 
-#include "model/bert_config.h"
+#include "model/model_config.h"
 
 namespace berth::model {
 
@@ -62,23 +63,38 @@ class Embedding : public torch::nn::Module {
   std::optional<int64_t> padding_idx_;
 };
 
-// word + position + token type embeddings, LayerNorm, dropout.
+// word + position + token type embeddings, LayerNorm, dropout; of width c.embedding_size
+// (ELECTRA's may be narrower than hidden_size). The families differ in two ways: RoBERTa and
+// XLM-R number positions from the non-padding tokens (positions_after_padding), DistilBERT has
+// no token types (type_vocab_size 0: no token_type_embeddings).
 class BertEmbeddings : public torch::nn::Module {
  public:
   explicit BertEmbeddings(const BertConfig& c);
-  // input_ids, token_type_ids: (batch, seq) int64. Returns (batch, seq, hidden).
+  // input_ids, token_type_ids: (batch, seq) int64; token_type_ids is unused without token
+  // types. Returns (batch, seq, embedding).
   at::Tensor forward(const at::Tensor& input_ids, const at::Tensor& token_type_ids);
 
   std::shared_ptr<Embedding> word_embeddings, position_embeddings, token_type_embeddings;
   std::shared_ptr<LayerNorm> LayerNorm_;
   double dropout;
+
+ private:
+  bool positions_after_padding_;
+  int64_t pad_token_id_;
 };
+
+// HF's create_position_ids_from_input_ids: padding_idx + 1, + 2, ... over the non-padding
+// tokens, padding_idx at padding. (batch, seq) int64.
+at::Tensor positions_after_padding(const at::Tensor& input_ids, int64_t padding_idx);
 
 // Multi-head self-attention through at::scaled_dot_product_attention (as HF's "sdpa"
 // implementation, the default for BERT), registered as "self".
 class BertSelfAttention : public torch::nn::Module {
  public:
-  explicit BertSelfAttention(const BertConfig& c);
+  // names: what the query, key and value maps are registered as (DistilBERT's q_lin, k_lin,
+  // v_lin).
+  explicit BertSelfAttention(const BertConfig& c,
+                             const std::array<const char*, 3>& names = {"query", "key", "value"});
   // hidden: (batch, seq, hidden); mask: additive (batch, 1, 1, seq) or undefined for none.
   // Returns (batch, seq, hidden); given queries_from = hidden.narrow(1, 0, 1), (batch, 1,
   // hidden): the [CLS] position's queries only, over every position's keys and values.
@@ -120,6 +136,9 @@ class BertAttention : public torch::nn::Module {
   std::shared_ptr<BertSelfAttention> self;
   std::shared_ptr<BertResidualOutput> output;
 };
+
+// The feed-forward activation.
+at::Tensor activate(const at::Tensor& x, Activation a);
 
 class BertIntermediate : public torch::nn::Module {
  public:

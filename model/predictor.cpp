@@ -187,22 +187,24 @@ Predictor::Predictor(const PredictorOptions& o) : impl_(std::make_unique<Impl>()
                           ? o.threads
                           : std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
   s.loaded = load_classifier(o.model_dir, LoadOptions{}, s.device);
-  if (!s.loaded.newly_initialised.empty())
+  if (!s.loaded.newly_initialised.empty()) {
+    const std::string& first = s.loaded.newly_initialised.front();
+    bool head = false;
+    for (const auto& p : s.loaded.model->head_prefixes()) head |= first.rfind(p + ".", 0) == 0;
     throw model_error("model",
                       o.model_dir + " has no trained " +
-                          (s.loaded.newly_initialised.front().rfind("classifier", 0) == 0
-                               ? std::string("classifier head")
-                               : std::string("pooler")) +
+                          std::string(head ? "classifier head" : "pooler") +
                           ": its predictions would be random",
                       "point at a fine-tuned checkpoint (a step-* directory or an exported model)");
+  }
   if (o.int8) {
     // The classifier head stays fp32: it is a few hundred weights and its rounding would move
     // the scores directly.
-    const int n = quantize_linears_int8(*s.loaded.model, {"classifier"});
+    const int n = quantize_linears_int8(*s.loaded.model, s.loaded.model->head_prefixes());
     log::get("model")->info("int8: {} linear layers quantised (fbgemm, per channel)", n);
   }
   s.max_length =
-      static_cast<int>(std::min<int64_t>(o.max_length, s.loaded.config.max_position_embeddings));
+      static_cast<int>(std::min<int64_t>(o.max_length, s.loaded.config.max_sequence_length()));
   s.tokenizer.emplace(data::Tokenizer::from_directory(o.model_dir));
   s.truncation = o.truncation;
   if (std::string p = data::truncation_problem(o.truncation, s.max_length, false); !p.empty())
@@ -254,7 +256,7 @@ std::vector<Prediction> Predictor::predict(const std::vector<std::string>& texts
 
 std::vector<Prediction> Predictor::predict_examples(const std::vector<data::Example>& examples) {
   auto& s = *impl_;
-  const int64_t limit = s.loaded.config.max_position_embeddings;
+  const int64_t limit = s.loaded.config.max_sequence_length();
   for (const auto& ex : examples) {
     const auto len = static_cast<int64_t>(ex.input_ids.size());
     if (len == 0 || len > limit)

@@ -11,6 +11,8 @@
 #include "common/error.h"
 #include "common/file_read.h"
 #include "common/log.h"
+#include "model/bert_layers.h"
+#include "model/classifier_factory.h"
 #include "model/safetensors.h"
 
 namespace berth::model {
@@ -36,27 +38,49 @@ bool starts_with(const std::string& s, const std::string& p) {
   return s.rfind(p, 0) == 0;
 }
 
-// The name a checkpoint key has in BertForSequenceClassification, or "" when it belongs to
-// something Berth does not model (an MLM/NSP head, say).
-std::string normalise_key(std::string k) {
-  // TF-era LayerNorm parameter names, still found in some old checkpoints.
-  auto replace_suffix = [&](const std::string& from, const std::string& to) {
-    if (k.size() >= from.size() && k.compare(k.size() - from.size(), from.size(), from) == 0)
-      k = k.substr(0, k.size() - from.size()) + to;
-  };
-  replace_suffix("LayerNorm.gamma", "LayerNorm.weight");
-  replace_suffix("LayerNorm.beta", "LayerNorm.bias");
-  if (starts_with(k, "bert.") || starts_with(k, "classifier.")) return k;
-  // A bare BertModel (e.g. sentence-transformers checkpoints) has no "bert." prefix.
-  if (starts_with(k, "embeddings.") || starts_with(k, "encoder.") || starts_with(k, "pooler."))
-    return "bert." + k;
-  return "";
-}
+// Maps checkpoint keys to the classifier's parameter names.
+class KeyMap {
+ public:
+  explicit KeyMap(SequenceClassifier& model) : prefix_(base_model_prefix(model.family())) {
+    for (auto& child : model.named_children()) {
+      top_.insert(child.key());
+      if (child.key() == prefix_)
+        for (auto& part : child.value()->named_children()) base_.insert(part.key());
+    }
+  }
 
-// Buffers older transformers versions saved; HF ignores them silently, so do we.
-bool ignorable_buffer(const std::string& normalised) {
-  return normalised == "bert.embeddings.position_ids" ||
-         normalised == "bert.embeddings.token_type_ids";
+  // The name a checkpoint key has in the family's *ForSequenceClassification, or "" when it
+  // belongs to something Berth does not model (an MLM head, BERT's pooler under RoBERTa, ...).
+  std::string normalise(std::string k) const {
+    // TF-era LayerNorm parameter names, still found in some old checkpoints.
+    auto replace_suffix = [&](const std::string& from, const std::string& to) {
+      if (k.size() >= from.size() && k.compare(k.size() - from.size(), from.size(), from) == 0)
+        k = k.substr(0, k.size() - from.size()) + to;
+    };
+    replace_suffix("LayerNorm.gamma", "LayerNorm.weight");
+    replace_suffix("LayerNorm.beta", "LayerNorm.bias");
+    const std::string first = k.substr(0, k.find('.'));
+    if (top_.count(first)) return k;
+    // A bare base model (e.g. sentence-transformers checkpoints) has no "bert." prefix.
+    if (base_.count(first)) return prefix_ + "." + k;
+    return "";
+  }
+
+  // Buffers older transformers versions saved; HF ignores them silently, so do we.
+  bool ignorable_buffer(const std::string& normalised) const {
+    return normalised == prefix_ + ".embeddings.position_ids" ||
+           normalised == prefix_ + ".embeddings.token_type_ids";
+  }
+
+ private:
+  std::string prefix_;
+  std::set<std::string> top_, base_;  // the classifier's children, its base model's children
+};
+
+bool under_any(const std::string& name, const std::vector<std::string>& prefixes) {
+  for (const auto& p : prefixes)
+    if (starts_with(name, p + ".")) return true;
+  return false;
 }
 
 [[noreturn]] void missing_weights_file(const fs::path& dir) {
@@ -80,7 +104,7 @@ bool ignorable_buffer(const std::string& normalised) {
 
 // Checkpoints whose config.json makes transformers compute something else than a single-label
 // classifier: loading them as one would give numbers that mean something else.
-void refuse_other_problem_types(const BertConfig& config, const fs::path& dir,
+void refuse_other_problem_types(const ModelConfig& config, const fs::path& dir,
                                 bool num_labels_given) {
   const std::string source = (dir / "config.json").string();
   if (config.problem_type == "regression")
@@ -117,8 +141,12 @@ std::string read_whole(const fs::path& p) {
 }  // namespace
 
 const std::vector<std::string>& tokenizer_file_names() {
+  // WordPiece (vocab.txt), byte-level BPE (vocab.json, merges.txt: RoBERTa) and SentencePiece
+  // (XLM-R's sentencepiece.bpe.model) vocabularies, and the fast tokenizer's one file.
   static const std::vector<std::string> names = {
-      "vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"};
+      "vocab.txt",         "tokenizer.json",          "tokenizer_config.json",
+      "special_tokens_map.json", "vocab.json",        "merges.txt",
+      "sentencepiece.bpe.model"};
   return names;
 }
 
@@ -133,8 +161,8 @@ LoadedClassifier load_classifier(const std::string& dir_str, const LoadOptions& 
   if (!fs::exists(weights)) missing_weights_file(dir);
 
   LoadedClassifier out;
-  out.config = BertConfig::from_file((dir / "config.json").string());
-  BertConfig& config = out.config;
+  out.config = ModelConfig::from_file((dir / "config.json").string());
+  ModelConfig& config = out.config;
   refuse_other_problem_types(config, dir, options.num_labels.has_value());
   const int64_t num_labels = options.num_labels.value_or(config.num_labels());
   if (num_labels <= 0)
@@ -144,16 +172,20 @@ LoadedClassifier load_classifier(const std::string& dir_str, const LoadOptions& 
   out.label_names = config.label_names;
 
   SafetensorsFile file(weights.string());
-  auto model = std::make_shared<BertClassifier>(config, num_labels);
+  auto model = make_classifier(config, num_labels);
+  const KeyMap keys(*model);
+  const auto head = model->head_prefixes();
+  const auto optional_parts = model->optional_prefixes();
+  const std::string architecture = sequence_classifier_architecture(config.family);
 
   // Checkpoint names by the parameter they fill.
   std::map<std::string, std::string> source_of;
   std::vector<std::string> unexpected;
   for (const auto& e : file.entries()) {
-    std::string n = normalise_key(e.name);
+    std::string n = keys.normalise(e.name);
     if (n.empty()) {
       unexpected.push_back(e.name);
-    } else if (ignorable_buffer(n)) {
+    } else if (keys.ignorable_buffer(n)) {
       continue;
     } else if (!source_of.emplace(n, e.name).second) {
       logger->warn("{}: \"{}\" and \"{}\" both map to {}; using the first", weights.string(),
@@ -177,7 +209,7 @@ LoadedClassifier load_classifier(const std::string& dir_str, const LoadOptions& 
       used.insert(name);
       const SafetensorsEntry* e = file.find(it->second);
       if (!at::IntArrayRef(e->shape).equals(param.sizes())) {
-        if (starts_with(name, "classifier.") && options.num_labels) {
+        if (under_any(name, head) && options.num_labels) {
           // The caller asked for a different label set than the stored head was trained on.
           head_discarded = true;
           missing.push_back(name);
@@ -197,35 +229,39 @@ LoadedClassifier load_classifier(const std::string& dir_str, const LoadOptions& 
 
   // Only the heads on top of the encoder may be missing: they are what fine-tuning trains.
   std::vector<std::string> missing_encoder;
-  bool pooler_missing = false, head_missing = false;
+  std::set<std::string> missing_set;
   for (auto& n : missing) {
-    if (starts_with(n, "classifier."))
-      head_missing = true;
-    else if (starts_with(n, "bert.pooler."))
-      pooler_missing = true;
+    if (under_any(n, head) || under_any(n, optional_parts))
+      missing_set.insert(n);
     else
       missing_encoder.push_back(n);
   }
   if (!missing_encoder.empty())
     throw model_error("model",
                       weights.string() + " lacks encoder weights: " + join_names(missing_encoder),
-                      "is this a BERT checkpoint matching config.json?");
+                      std::string("is this a ") + model_type_of(config.family) +
+                          " checkpoint matching config.json?");
 
+  // Each linear map with a missing parameter is initialised whole, in module order (BERT's
+  // pooler before the head), so that a seeded load draws the same numbers every time.
   std::optional<at::Generator> gen;
   if (options.init_seed) gen = at::detail::createCPUGenerator(*options.init_seed);
-  if (pooler_missing) {
-    model->bert->pooler->dense->reset(config.initializer_range, gen);
-    out.newly_initialised.push_back("bert.pooler.dense.weight");
-    out.newly_initialised.push_back("bert.pooler.dense.bias");
-    logger->warn(
-        "{}: no pooler weights; bert.pooler.dense initialised randomly (fine-tune before relying "
-        "on the pooled output)",
-        weights.string());
+  std::vector<std::string> fresh_head, fresh_base;
+  for (auto& item : model->named_modules()) {
+    auto dense = std::dynamic_pointer_cast<Dense>(item.value());
+    const std::string& m = item.key();
+    if (!dense || !(missing_set.count(m + ".weight") || missing_set.count(m + ".bias"))) continue;
+    dense->reset(config.initializer_range, gen);
+    (under_any(m + ".weight", head) ? fresh_head : fresh_base).push_back(m);
+    out.newly_initialised.push_back(m + ".weight");
+    out.newly_initialised.push_back(m + ".bias");
   }
-  if (head_missing) {
-    model->reset_classifier(gen);
-    out.newly_initialised.push_back("classifier.weight");
-    out.newly_initialised.push_back("classifier.bias");
+  if (!fresh_base.empty())
+    logger->warn(
+        "{}: no weights for {}; initialised randomly (fine-tune before relying on the pooled "
+        "output)",
+        weights.string(), join_names(fresh_base));
+  if (!fresh_head.empty()) {
     if (head_discarded)
       logger->warn(
           "{}: stored classifier head does not have {} labels; discarded and initialised anew",
@@ -235,8 +271,8 @@ LoadedClassifier load_classifier(const std::string& dir_str, const LoadOptions& 
                    num_labels);
   }
   if (!unexpected.empty())
-    logger->info("{}: {} tensor(s) not used by BertForSequenceClassification: {}", weights.string(),
-                 unexpected.size(), join_names(unexpected));
+    logger->info("{}: {} tensor(s) not used by {}: {}", weights.string(), unexpected.size(),
+                 architecture, join_names(unexpected));
 
   model->to(device);
   model->eval();
@@ -244,7 +280,8 @@ LoadedClassifier load_classifier(const std::string& dir_str, const LoadOptions& 
   return out;
 }
 
-void save_pretrained(const std::string& dir_str, BertClassifier& model, const BertConfig& config,
+void save_pretrained(const std::string& dir_str, SequenceClassifier& model,
+                     const ModelConfig& config,
                      const std::vector<std::string>& label_names,
                      const std::string& tokenizer_source_dir) {
   const fs::path dir(dir_str);
@@ -252,15 +289,19 @@ void save_pretrained(const std::string& dir_str, BertClassifier& model, const Be
     throw usage_error("model", std::to_string(label_names.size()) +
                                    " label names for a model with " +
                                    std::to_string(model.num_labels()) + " labels");
+  if (config.family != model.family())
+    throw usage_error("model", std::string("config.json of model_type ") +
+                                   model_type_of(config.family) + " for a " +
+                                   model_type_of(model.family()) + " model");
   const fs::path src(tokenizer_source_dir);
-  if (!fs::exists(src / "vocab.txt"))
-    throw model_error("model", "no vocab.txt in " + tokenizer_source_dir,
+  if (!fs::exists(src / "vocab.txt") && !fs::exists(src / "tokenizer.json"))
+    throw model_error("model", "no vocab.txt or tokenizer.json in " + tokenizer_source_dir,
                       "save_pretrained copies the tokenizer from the model directory trained from");
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw model_error("model", "cannot create " + dir_str + ": " + ec.message());
 
-  BertConfig c = config;
+  ModelConfig c = config;
   c.label_names = label_names;
   write_file_atomically(dir / "config.json", c.to_json().dump(2) + "\n");
 

@@ -1,6 +1,7 @@
-// Hugging Face model directories in and out: load_classifier reads any BERT checkpoint directory
-// (config.json + model.safetensors: a bare BertModel, a BertForSequenceClassification, or another
-// BERT head whose extra weights are ignored), and save_pretrained writes one that
+// Hugging Face model directories in and out: load_classifier reads a checkpoint directory of any
+// supported family (config.json's model_type; model/model_family.h) — a bare base model (e.g.
+// RobertaModel), the family's *ForSequenceClassification, or another head whose extra weights
+// are ignored — and save_pretrained writes one that
 // transformers.AutoModelForSequenceClassification / AutoTokenizer load as is.
 // The directory layout is described in docs/checkpoint-format.md.
 #pragma once
@@ -13,17 +14,18 @@
 #include <string>
 #include <vector>
 
-#include "model/bert_config.h"
-#include "model/bert_model.h"
+#include "model/model_config.h"
+#include "model/sequence_classifier.h"
 
 namespace berth::model {
 
 struct LoadedClassifier {
-  BertConfig config;                      // label_names resized to the model's number of labels
-  std::shared_ptr<BertClassifier> model;  // on the requested device, fp32, in eval mode
+  ModelConfig config;  // label_names resized to the model's number of labels
+  // The family's classifier (config.family), on the requested device, fp32, in eval mode.
+  std::shared_ptr<SequenceClassifier> model;
   std::vector<std::string> label_names;   // index = class id
   // Parameters the checkpoint did not provide and that were initialised as HF does
-  // (the classifier head and/or the pooler), e.g. to warn that predictions are untrained.
+  // (the classification head and/or BERT's pooler), e.g. to warn that predictions are untrained.
   std::vector<std::string> newly_initialised;
 };
 
@@ -36,10 +38,11 @@ struct LoadOptions {
   std::optional<uint64_t> init_seed;
 };
 
-// Reads dir/config.json and dir/model.safetensors. Checkpoint names may carry the "bert." prefix
-// or not, and the old "LayerNorm.gamma/beta" spelling. Missing encoder weights, wrong shapes and
-// unusable files throw berth::model_error naming the file and tensor; missing pooler/classifier
-// weights are initialised (N(0, initializer_range), zero bias) and logged, unexpected keys logged.
+// Reads dir/config.json and dir/model.safetensors. Checkpoint names may carry the family's base
+// prefix ("bert.", "roberta.", ...) or not, and the old "LayerNorm.gamma/beta" spelling. Missing
+// encoder weights, wrong shapes and unusable files throw berth::model_error naming the file and
+// tensor; missing head (and BERT pooler) weights are initialised (N(0, initializer_range), zero
+// bias) and logged, unexpected keys logged.
 LoadedClassifier load_classifier(const std::string& dir, const LoadOptions& options,
                                  const c10::Device& device);
 inline LoadedClassifier load_classifier(const std::string& dir,
@@ -50,12 +53,12 @@ inline LoadedClassifier load_classifier(const std::string& dir,
   return load_classifier(dir, o, device);
 }
 
-// Writes dir/config.json (BertForSequenceClassification, id2label/label2id from label_names),
-// dir/model.safetensors (every parameter, fp32, HF names) and copies the tokenizer files
-// (vocab.txt required; tokenizer.json, tokenizer_config.json, special_tokens_map.json when
-// present) from tokenizer_source_dir. Each file is written atomically; other files in dir (a
-// trainer's state) are left alone.
-void save_pretrained(const std::string& dir, BertClassifier& model, const BertConfig& config,
+// Writes dir/config.json (the family's *ForSequenceClassification in its own key names,
+// id2label/label2id from label_names), dir/model.safetensors (every parameter, fp32, HF names)
+// and copies the tokenizer files (vocab.txt or tokenizer.json required; the others of
+// tokenizer_file_names when present) from tokenizer_source_dir. Each file is written atomically;
+// other files in dir (a trainer's state) are left alone.
+void save_pretrained(const std::string& dir, SequenceClassifier& model, const ModelConfig& config,
                      const std::vector<std::string>& label_names,
                      const std::string& tokenizer_source_dir);
 

@@ -33,7 +33,7 @@ bool is_better(Metric metric, double candidate, std::optional<double> best) {
   return metric == Metric::kLoss ? candidate < *best : candidate > *best;
 }
 
-EvalResult evaluate(model::BertClassifier& model, const data::Corpus& corpus, int64_t batch_size,
+EvalResult evaluate(model::SequenceClassifier& model, const data::Corpus& corpus, int64_t batch_size,
                     int32_t pad_id, const at::Device& device,
                     std::optional<at::ScalarType> autocast_dtype, distributed::Communicator& comm,
                     const EvalOptions& options) {

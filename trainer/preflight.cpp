@@ -6,7 +6,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
-#include "model/bert_config.h"
+#include "model/model_config.h"
 
 namespace berth::trainer {
 
@@ -18,19 +18,19 @@ void preflight_model(const TrainConfig& cfg) {
     throw model_error("preflight", "model.path " + cfg.model.path + " is not a directory",
                       "name a Hugging Face BERT directory or a Berth checkpoint");
   }
-  auto config = model::BertConfig::from_file((dir / "config.json").string());
+  auto config = model::ModelConfig::from_file((dir / "config.json").string());
   if (!fs::exists(dir / "vocab.txt")) {
     throw model_error("preflight", "model.path " + cfg.model.path + " has no vocab.txt",
                       "every checkpoint copies the tokenizer's vocab.txt from model.path; use a "
                       "complete model directory (config.json, vocab.txt, weights)");
   }
-  if (cfg.data.max_length > config.max_position_embeddings) {
+  if (cfg.data.max_length > config.max_sequence_length()) {
     throw usage_error(
         "preflight",
         "data.max_length is " + std::to_string(cfg.data.max_length) + ", more than the " +
-            std::to_string(config.max_position_embeddings) + " positions the model in " +
+            std::to_string(config.max_sequence_length()) + " positions the model in " +
             cfg.model.path + " can embed",
-        "set data.max_length to at most " + std::to_string(config.max_position_embeddings));
+        "set data.max_length to at most " + std::to_string(config.max_sequence_length()));
   }
 }
 

@@ -11,7 +11,8 @@
 #include <vector>
 
 #include "distributed/communicator.h"
-#include "model/bert_model.h"
+#include "model/model_config.h"
+#include "model/sequence_classifier.h"
 #include "trainer/adamw.h"
 #include "trainer/train_config.h"
 #include "trainer/train_state.h"
@@ -19,8 +20,8 @@
 namespace berth::trainer {
 
 struct CheckpointContents {
-  model::BertClassifier* model;
-  const model::BertConfig* model_config;
+  model::SequenceClassifier* model;
+  const model::ModelConfig* model_config;
   const std::vector<std::string>* label_names;
   std::string tokenizer_dir;
   const AdamW* optimizer;

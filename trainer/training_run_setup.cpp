@@ -234,7 +234,7 @@ void TrainingRun::set_up_optimization() {
   // The word embeddings are half of the gradient bytes but only the rows of the step's token ids
   // are non-zero: those alone are summed. On CPU only: on CUDA, sizing the union of rows needs a
   // host sync inside backward, and the path has not run on a GPU yet; NCCL sums the dense table.
-  const auto& words = model_.model->bert->embeddings->word_embeddings->weight;
+  const auto& words = model_.model->word_embedding_weight();
   for (size_t i = 0; i < params_.size() && device_.is_cpu(); ++i)
     if (params_[i].is_same(words)) word_embeddings_ = i, reduce.row_sparse.push_back(i);
   reducer_ = std::make_unique<distributed::GradientReducer>(params_, comm_, reduce);

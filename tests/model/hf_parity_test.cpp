@@ -13,48 +13,14 @@ namespace berth::test {
 namespace {
 
 using model::BertClassifier;
+using model::SequenceClassifier;
 using model::load_classifier;
 using model::LoadOptions;
-
-constexpr double kTol = 1e-5;  // max abs difference, fp32
 
 // A padded batch mixing a full-length (512) sequence with short ones and token types, and an
 // unpadded one (HF then passes no mask to SDPA at all).
 std::vector<TokenBatch> parity_batches(int64_t num_labels) {
   return {make_batch({512, 9, 130, 2}, 17, num_labels), make_batch({24, 24, 24}, 18, num_labels)};
-}
-
-// Both ways of running the last layer: for the [CLS] position only (the classifier's default;
-// its last_hidden is that position's) and for every position.
-void expect_outputs_match(BertClassifier& m, const std::vector<TokenBatch>& batches,
-                          const OracleResult& oracle, const std::string& what) {
-  at::NoGradGuard no_grad;
-  const bool cls_only = m.bert->last_layer_cls_only;
-  for (size_t k = 0; k < 2 * batches.size(); ++k) {
-    const size_t i = k % batches.size();
-    m.bert->last_layer_cls_only = k < batches.size() ? cls_only : !cls_only;
-    auto& b = batches[i];
-    auto out = m.forward(b.ids, b.mask, b.types);
-    at::Tensor ref_hidden = oracle.get(i, "last_hidden");
-    if (m.bert->last_layer_cls_only) {
-      ASSERT_EQ(out.last_hidden.size(1), 1);
-      ref_hidden = ref_hidden.narrow(1, 0, 1);
-    }
-    double d_hidden = max_abs_diff(out.last_hidden, ref_hidden);
-    double d_pooled = max_abs_diff(out.pooled, oracle.get(i, "pooled"));
-    double d_logits = max_abs_diff(out.logits, oracle.get(i, "logits"));
-    std::cout << what << " batch " << i << " " << b.ids.sizes()
-              << (m.bert->last_layer_cls_only ? " [CLS]-only last layer" : " full last layer")
-              << ": max abs diff last_hidden " << d_hidden << ", pooled " << d_pooled << ", logits "
-              << d_logits << std::endl;
-    EXPECT_LE(d_hidden, kTol) << what << " batch " << i;
-    EXPECT_LE(d_pooled, kTol) << what << " batch " << i;
-    EXPECT_LE(d_logits, kTol) << what << " batch " << i;
-    // Guard against a vacuous comparison (e.g. both sides all zeros).
-    EXPECT_GT(out.logits.abs().max().item<double>(), 1e-3);
-    EXPECT_GT(out.pooled.std().item<double>(), 1e-2);
-  }
-  m.bert->last_layer_cls_only = cls_only;
 }
 
 void expect_clean_hf_load(const OracleResult& oracle) {
@@ -162,13 +128,13 @@ TEST(HfParity, TransformersCheckpointLoadsInBerthWithSameLogitsAndGradients) {
     loss.backward();
     double d_loss = max_abs_diff(loss.reshape({1}), oracle.get(i, "loss"));
     std::cout << "grad batch " << i << ": loss diff " << d_loss;
-    EXPECT_LE(d_loss, kTol);
+    EXPECT_LE(d_loss, kParityTol);
     for (auto& name : grads) {
       at::Tensor g = params[name].grad();
       ASSERT_TRUE(g.defined()) << name;
       double rel = gradient_rel_diff(g, oracle, i, name);
       std::cout << ", " << name << " " << rel;
-      EXPECT_LE(rel, kTol) << "gradient of " << name << " batch " << i;
+      EXPECT_LE(rel, kParityTol) << "gradient of " << name << " batch " << i;
     }
     std::cout << std::endl;
   }
@@ -225,14 +191,14 @@ TEST(HfParity, MultiLabelLossAndGradientsMatchTransformers) {
     double d_loss = max_abs_diff(loss.reshape({1}), oracle.get(i, "loss"));
     std::cout << "multi-label batch " << i << ": loss " << loss.item<double>() << " diff "
               << d_loss;
-    EXPECT_LE(d_loss, kTol);
+    EXPECT_LE(d_loss, kParityTol);
     EXPECT_GT(loss.item<double>(), 0.1);  // not a vacuous comparison
     for (auto& name : grads) {
       at::Tensor g = params[name].grad();
       ASSERT_TRUE(g.defined()) << name;
       double rel = gradient_rel_diff(g, oracle, i, name);
       std::cout << ", " << name << " " << rel;
-      EXPECT_LE(rel, kTol) << "gradient of " << name << " batch " << i;
+      EXPECT_LE(rel, kParityTol) << "gradient of " << name << " batch " << i;
     }
     std::cout << std::endl;
   }

@@ -48,7 +48,7 @@ TEST(Int8Predictor, AgreesWithFp32OnASmallSet) {
   auto loaded = model::load_classifier(default_model().string(), lo, c10::Device(c10::kCPU));
   {
     at::NoGradGuard no_grad;
-    loaded.model->classifier->weight.mul_(20);
+    bert_of(loaded).classifier->weight.mul_(20);
   }
   const std::string model_dir = (dir / "model").string();
   model::save_pretrained(model_dir, *loaded.model, loaded.config, {"a", "b", "c"},

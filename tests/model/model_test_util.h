@@ -5,12 +5,15 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "model/bert_model.h"
+#include "model/pretrained.h"
 #include "model/safetensors.h"
 #include "tests/support/test_support.h"
 
@@ -106,6 +109,11 @@ inline OracleResult run_oracle_forward(const std::string& model_dir,
   return out;
 }
 
+// The BERT classifier behind a load of a BERT checkpoint, for tests that reach into its layers.
+inline model::BertClassifier& bert_of(const model::LoadedClassifier& loaded) {
+  return dynamic_cast<model::BertClassifier&>(*loaded.model);
+}
+
 inline double max_abs_diff(const at::Tensor& a, const at::Tensor& b) {
   EXPECT_EQ(a.sizes(), b.sizes());
   if (a.sizes() != b.sizes()) return 1e30;
@@ -119,6 +127,43 @@ inline double max_abs_diff(const at::Tensor& a, const at::Tensor& b) {
 inline double max_rel_diff(const at::Tensor& a, const at::Tensor& ref) {
   double scale = ref.detach().abs().max().item<double>();
   return max_abs_diff(a, ref) / (scale > 0 ? scale : 1.0);
+}
+
+constexpr double kParityTol = 1e-5;  // max abs difference from transformers, fp32
+
+// Both ways of running the last layer: for the [CLS] position only (the classifiers' default;
+// last_hidden is then that position's) and for every position. The pooled output is compared
+// where the family has a pooler.
+inline void expect_outputs_match(model::SequenceClassifier& m,
+                                 const std::vector<TokenBatch>& batches,
+                                 const OracleResult& oracle, const std::string& what) {
+  at::NoGradGuard no_grad;
+  for (size_t k = 0; k < 2 * batches.size(); ++k) {
+    const size_t i = k % batches.size();
+    const bool cls_only = k < batches.size();
+    m.set_last_layer_cls_only(cls_only);
+    auto& b = batches[i];
+    auto out = m.forward(b.ids, b.mask, b.types);
+    at::Tensor ref_hidden = oracle.get(i, "last_hidden");
+    if (cls_only) {
+      ASSERT_EQ(out.last_hidden.size(1), 1);
+      ref_hidden = ref_hidden.narrow(1, 0, 1);
+    }
+    double d_hidden = max_abs_diff(out.last_hidden, ref_hidden);
+    double d_pooled = out.pooled.defined() ? max_abs_diff(out.pooled, oracle.get(i, "pooled")) : 0;
+    double d_logits = max_abs_diff(out.logits, oracle.get(i, "logits"));
+    std::cout << what << " batch " << i << " " << b.ids.sizes()
+              << (cls_only ? " [CLS]-only last layer" : " full last layer")
+              << ": max abs diff last_hidden " << d_hidden << ", pooled " << d_pooled << ", logits "
+              << d_logits << std::endl;
+    EXPECT_LE(d_hidden, kParityTol) << what << " batch " << i;
+    EXPECT_LE(d_pooled, kParityTol) << what << " batch " << i;
+    EXPECT_LE(d_logits, kParityTol) << what << " batch " << i;
+    // Guard against a vacuous comparison (e.g. both sides all zeros).
+    EXPECT_GT(out.logits.abs().max().item<double>(), 1e-3);
+    if (out.pooled.defined()) EXPECT_GT(out.pooled.std().item<double>(), 1e-2);
+  }
+  m.set_last_layer_cls_only(true);
 }
 
 }  // namespace berth::test

@@ -27,7 +27,7 @@ class PredictCli : public ::testing::Test {
     auto loaded = model::load_classifier(default_model().string(), o, c10::Device(c10::kCPU));
     {
       at::NoGradGuard no_grad;
-      loaded.model->classifier->weight.mul_(60);
+      bert_of(loaded).classifier->weight.mul_(60);
     }
     model::save_pretrained((*dir_ / "model").string(), *loaded.model, loaded.config,
                            {"a", "b", "c"}, default_model().string());

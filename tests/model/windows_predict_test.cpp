@@ -54,7 +54,7 @@ class WindowsCli : public ::testing::Test {
     auto loaded = model::load_classifier(default_model().string(), o, c10::Device(c10::kCPU));
     {
       at::NoGradGuard no_grad;
-      loaded.model->classifier->weight.mul_(20);  // probabilities away from uniform
+      bert_of(loaded).classifier->weight.mul_(20);  // probabilities away from uniform
     }
     model::save_pretrained((*dir_ / "model").string(), *loaded.model, loaded.config,
                            {"a", "b", "c"}, default_model().string());
