@@ -128,4 +128,33 @@ json DebertaV2Config::to_json() const {
   return j;
 }
 
+void DebertaV2Config::fill(ModelConfig& c) const {
+  c.vocab_size = vocab_size;
+  c.hidden_size = hidden_size;
+  c.num_hidden_layers = num_hidden_layers;
+  c.num_attention_heads = num_attention_heads;
+  c.intermediate_size = intermediate_size;
+  c.hidden_act = original.value("hidden_act", "gelu");
+  c.activation = activation;
+  c.max_position_embeddings = max_position_embeddings;
+  c.type_vocab_size = type_vocab_size;
+  c.layer_norm_eps = layer_norm_eps;
+  c.hidden_dropout_prob = hidden_dropout_prob;
+  c.attention_probs_dropout_prob = attention_probs_dropout_prob;
+  c.classifier_dropout = classifier_dropout;
+  c.pad_token_id = pad_token_id;
+  c.initializer_range = initializer_range;
+  c.embedding_size = hidden_size;
+  c.label_names = label_names;
+  c.problem_type = problem_type;
+  c.original = original;
+}
+
+json DebertaV2Config::json_for(const ModelConfig& c) {
+  DebertaV2Config d = from_json(c.original, "config.json");
+  d.label_names = c.label_names;
+  d.problem_type = c.problem_type;
+  return d.to_json();
+}
+
 }  // namespace berth::model

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "model/bert_config.h"
+#include "model/model_config.h"
 
 namespace berth::model {
 
@@ -61,6 +61,12 @@ struct DebertaV2Config {
   static DebertaV2Config from_json(const nlohmann::json& j, const std::string& source);
   // config.json for DebertaV2ForSequenceClassification with label_names.
   nlohmann::json to_json() const;
+
+  // The shared settings (sizes, labels, ...) into a ModelConfig of this family
+  // (ModelConfig::from_json), and a ModelConfig of this family back to config.json
+  // (ModelConfig::to_json: its original keys, its labels).
+  void fill(ModelConfig& c) const;
+  static nlohmann::json json_for(const ModelConfig& c);
 };
 
 }  // namespace berth::model

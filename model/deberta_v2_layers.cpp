@@ -7,7 +7,6 @@
 #include <limits>
 #include <string>
 
-#include "model/activation.h"
 #include "model/fast_dropout.h"
 
 namespace berth::model {
@@ -179,7 +178,7 @@ DebertaV2Intermediate::DebertaV2Intermediate(const DebertaV2Config& c)
 }
 
 at::Tensor DebertaV2Intermediate::forward(const at::Tensor& x) {
-  return apply_activation(activation_, dense->forward(x));
+  return activate(dense->forward(x), activation_);
 }
 
 DebertaV2Layer::DebertaV2Layer(const DebertaV2Config& c) {

@@ -1,7 +1,6 @@
 #include "model/deberta_v2_model.h"
 
 #include "common/error.h"
-#include "model/activation.h"
 #include "model/fast_dropout.h"
 
 namespace berth::model {
@@ -40,7 +39,7 @@ ContextPooler::ContextPooler(const DebertaV2Config& c)
 at::Tensor ContextPooler::forward(const at::Tensor& last_hidden) {
   at::Tensor first = last_hidden.select(1, 0);  // (batch, hidden)
   first = model::dropout(first, dropout_, is_training());
-  return apply_activation(activation_, dense->forward(first));
+  return activate(dense->forward(first), activation_);
 }
 
 DebertaV2Classifier::DebertaV2Classifier(const DebertaV2Config& c, int64_t num_labels)
@@ -50,7 +49,7 @@ DebertaV2Classifier::DebertaV2Classifier(const DebertaV2Config& c, int64_t num_l
   deberta = register_module("deberta", std::make_shared<DebertaV2Model>(c));
   pooler = register_module("pooler", std::make_shared<ContextPooler>(c));
   classifier = register_module("classifier", std::make_shared<Dense>(c.hidden_size, num_labels));
-  reset_pooler(std::nullopt);
+  pooler->dense->reset(initializer_range_, std::nullopt);
   reset_classifier(std::nullopt);
 }
 
@@ -58,14 +57,10 @@ void DebertaV2Classifier::reset_classifier(std::optional<at::Generator> gen) {
   classifier->reset(initializer_range_, gen);
 }
 
-void DebertaV2Classifier::reset_pooler(std::optional<at::Generator> gen) {
-  pooler->dense->reset(initializer_range_, gen);
-}
-
-BertOutput DebertaV2Classifier::forward(const at::Tensor& input_ids,
+ClassifierOutput DebertaV2Classifier::forward(const at::Tensor& input_ids,
                                         const at::Tensor& attention_mask,
                                         const at::Tensor& token_type_ids) {
-  BertOutput out;
+  ClassifierOutput out;
   out.last_hidden = deberta->forward(input_ids, attention_mask, token_type_ids);
   out.pooled = pooler->forward(out.last_hidden);  // (batch, hidden)
   at::Tensor h = model::dropout(out.pooled, classifier_dropout_, is_training());

@@ -11,9 +11,10 @@
 #include <memory>
 #include <optional>
 
-#include "model/bert_model.h"
+#include "model/bert_layers.h"
 #include "model/deberta_v2_config.h"
 #include "model/deberta_v2_layers.h"
+#include "model/sequence_classifier.h"
 
 namespace berth::model {
 
@@ -49,18 +50,26 @@ class ContextPooler : public torch::nn::Module {
   Activation activation_;
 };
 
-class DebertaV2Classifier : public torch::nn::Module {
+class DebertaV2Classifier : public SequenceClassifier {
  public:
   DebertaV2Classifier(const DebertaV2Config& c, int64_t num_labels);
-  // As BertClassifier::forward: last_hidden (batch, seq, hidden), pooled (the ContextPooler's
-  // output, (batch, hidden)), logits (batch, num_labels).
-  BertOutput forward(const at::Tensor& input_ids, const at::Tensor& attention_mask,
-                     const at::Tensor& token_type_ids);
+  // last_hidden: (batch, seq, hidden) at every position (set_last_layer_cls_only does not apply:
+  // relative attention needs every position's keys, and this build computes the last layer
+  // whole); pooled: the ContextPooler's output, (batch, hidden); logits (batch, num_labels).
+  ClassifierOutput forward(const at::Tensor& input_ids, const at::Tensor& attention_mask,
+                           const at::Tensor& token_type_ids) override;
 
+  ModelFamily family() const override { return ModelFamily::kDebertaV2; }
+  int64_t num_labels() const override { return classifier->weight.size(0); }
+  const at::Tensor& word_embedding_weight() const override {
+    return deberta->embeddings->word_embeddings->weight;
+  }
+  std::vector<std::string> head_prefixes() const override { return {"classifier"}; }
+  // A bare DebertaV2Model or a masked-LM checkpoint has no ContextPooler.
+  std::vector<std::string> optional_prefixes() const override { return {"pooler"}; }
   // The head as HF initialises a missing one: N(0, initializer_range) weight, zero bias.
-  void reset_classifier(std::optional<at::Generator> gen);
-  void reset_pooler(std::optional<at::Generator> gen);
-  int64_t num_labels() const { return classifier->weight.size(0); }
+  void reset_classifier(std::optional<at::Generator> gen) override;
+  void set_last_layer_cls_only(bool) override {}
 
   std::shared_ptr<DebertaV2Model> deberta;
   std::shared_ptr<ContextPooler> pooler;

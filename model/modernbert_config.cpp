@@ -90,4 +90,33 @@ json ModernBertConfig::to_json() const {
   return j;
 }
 
+void ModernBertConfig::fill(ModelConfig& c) const {
+  c.vocab_size = vocab_size;
+  c.hidden_size = hidden_size;
+  c.num_hidden_layers = num_hidden_layers;
+  c.num_attention_heads = num_attention_heads;
+  c.intermediate_size = intermediate_size;
+  c.hidden_act = original.value("hidden_activation", "gelu");
+  c.activation = activation;
+  c.max_position_embeddings = max_position_embeddings;
+  c.type_vocab_size = 0;  // no token types
+  c.layer_norm_eps = norm_eps;
+  c.hidden_dropout_prob = mlp_dropout;
+  c.attention_probs_dropout_prob = attention_dropout;
+  c.classifier_dropout = classifier_dropout;
+  c.pad_token_id = pad_token_id;
+  c.initializer_range = initializer_range;
+  c.embedding_size = hidden_size;
+  c.label_names = label_names;
+  c.problem_type = problem_type;
+  c.original = original;
+}
+
+json ModernBertConfig::json_for(const ModelConfig& c) {
+  ModernBertConfig m = from_json(c.original, "config.json");
+  m.label_names = c.label_names;
+  m.problem_type = c.problem_type;
+  return m.to_json();
+}
+
 }  // namespace berth::model

@@ -3,7 +3,6 @@
 #include <cmath>
 #include <string>
 
-#include "model/activation.h"
 #include "model/fast_dropout.h"
 
 namespace berth::model {
@@ -115,7 +114,7 @@ ModernBertMLP::ModernBertMLP(const ModernBertConfig& c)
 
 at::Tensor ModernBertMLP::forward(const at::Tensor& x) {
   auto parts = Wi->forward(x).chunk(2, -1);  // input, gate: (batch, seq, intermediate)
-  at::Tensor h = apply_activation(activation_, parts[0]) * parts[1];
+  at::Tensor h = activate(parts[0], activation_) * parts[1];
   return Wo->forward(model::dropout(h, dropout_, is_training()));
 }
 

@@ -7,7 +7,6 @@
 #include <limits>
 
 #include "common/error.h"
-#include "model/activation.h"
 #include "model/fast_dropout.h"
 
 namespace berth::model {
@@ -79,38 +78,35 @@ ModernBertHead::ModernBertHead(const ModernBertConfig& c) : activation_(c.classi
 }
 
 at::Tensor ModernBertHead::forward(const at::Tensor& x) {
-  return norm->forward(apply_activation(activation_, dense->forward(x)));
+  return norm->forward(activate(dense->forward(x), activation_));
 }
 
 ModernBertClassifier::ModernBertClassifier(const ModernBertConfig& c, int64_t num_labels)
     : pooling_(c.pooling),
       classifier_dropout_(c.classifier_dropout),
-      head_std_(c.initializer_range / std::sqrt(2.0 * c.num_hidden_layers)),
       classifier_std_(1.0 / std::sqrt(static_cast<double>(c.hidden_size))),
       cutoff_(c.initializer_cutoff_factor) {
   if (num_labels <= 0)
     throw usage_error("model", "num_labels must be positive, got " + std::to_string(num_labels));
   model = register_module("model", std::make_shared<ModernBertModel>(c));
   head = register_module("head", std::make_shared<ModernBertHead>(c));
-  classifier = register_module(
-      "classifier", std::make_shared<ModernBertLinear>(c.hidden_size, num_labels, /*bias=*/true));
-  reset_head(std::nullopt);
+  classifier = register_module("classifier", std::make_shared<Dense>(c.hidden_size, num_labels));
+  // HF's _init_weights for the head: its dense as an "out" projection, unit norm.
+  head->dense->reset(c.initializer_range / std::sqrt(2.0 * c.num_hidden_layers), cutoff_,
+                     std::nullopt);
   reset_classifier(std::nullopt);
 }
 
 void ModernBertClassifier::reset_classifier(std::optional<at::Generator> gen) {
-  classifier->reset(classifier_std_, cutoff_, gen);
+  truncated_normal_(classifier->weight, classifier_std_, cutoff_, gen);
+  at::NoGradGuard no_grad;
+  classifier->bias.zero_();
 }
 
-void ModernBertClassifier::reset_head(std::optional<at::Generator> gen) {
-  head->dense->reset(head_std_, cutoff_, gen);
-  head->norm->reset();
-}
-
-BertOutput ModernBertClassifier::forward(const at::Tensor& input_ids,
+ClassifierOutput ModernBertClassifier::forward(const at::Tensor& input_ids,
                                          const at::Tensor& attention_mask,
                                          const at::Tensor& /*token_type_ids*/) {
-  BertOutput out;
+  ClassifierOutput out;
   out.last_hidden = model->forward(input_ids, attention_mask);  // (batch, seq, hidden)
   at::Tensor pooled;
   if (pooling_ == Pooling::kCls) {

@@ -13,9 +13,9 @@
 #include <optional>
 #include <vector>
 
-#include "model/bert_model.h"
 #include "model/modernbert_config.h"
 #include "model/modernbert_layers.h"
+#include "model/sequence_classifier.h"
 
 namespace berth::model {
 
@@ -47,27 +47,35 @@ class ModernBertHead : public torch::nn::Module {
   Activation activation_;
 };
 
-class ModernBertClassifier : public torch::nn::Module {
+class ModernBertClassifier : public SequenceClassifier {
  public:
   ModernBertClassifier(const ModernBertConfig& c, int64_t num_labels);
-  // As BertClassifier::forward: last_hidden (batch, seq, hidden), pooled (the head's output,
-  // (batch, hidden)), logits (batch, num_labels).
-  BertOutput forward(const at::Tensor& input_ids, const at::Tensor& attention_mask,
-                     const at::Tensor& token_type_ids = {});
+  // last_hidden: (batch, seq, hidden) at every position (mean pooling reads them all, and
+  // set_last_layer_cls_only does not apply); pooled: the head's output, (batch, hidden); logits
+  // (batch, num_labels). No token types: token_type_ids is ignored.
+  ClassifierOutput forward(const at::Tensor& input_ids, const at::Tensor& attention_mask,
+                           const at::Tensor& token_type_ids) override;
 
-  // As HF's _init_weights: truncated normals (classifier std hidden^-0.5, head.dense std
-  // initializer_range / sqrt(2 x layers)), zero biases, unit norm.
-  void reset_classifier(std::optional<at::Generator> gen);
-  void reset_head(std::optional<at::Generator> gen);
-  int64_t num_labels() const { return classifier->weight.size(0); }
+  ModelFamily family() const override { return ModelFamily::kModernBert; }
+  int64_t num_labels() const override { return classifier->weight.size(0); }
+  const at::Tensor& word_embedding_weight() const override {
+    return model->embeddings->tok_embeddings->weight;
+  }
+  std::vector<std::string> head_prefixes() const override { return {"classifier"}; }
+  // A bare ModernBertModel has no head (a masked-LM checkpoint has one, which HF reuses).
+  std::vector<std::string> optional_prefixes() const override { return {"head"}; }
+  // As HF's _init_weights: N(0, hidden^-1/2) truncated at initializer_cutoff_factor standard
+  // deviations, zero bias.
+  void reset_classifier(std::optional<at::Generator> gen) override;
+  void set_last_layer_cls_only(bool) override {}
 
   std::shared_ptr<ModernBertModel> model;
   std::shared_ptr<ModernBertHead> head;
-  std::shared_ptr<ModernBertLinear> classifier;
+  std::shared_ptr<Dense> classifier;  // always with a bias, as HF's nn.Linear
 
  private:
   Pooling pooling_;
-  double classifier_dropout_, head_std_, classifier_std_, cutoff_;
+  double classifier_dropout_, classifier_std_, cutoff_;
 };
 
 }  // namespace berth::model

@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
-#include "model/deberta_v2_pretrained.h"
+#include "model/deberta_v2_config.h"
+#include "model/deberta_v2_layers.h"
+#include "model/pretrained.h"
 #include "tests/model/family_parity_util.h"
 
 namespace berth::test {
@@ -26,7 +28,7 @@ std::vector<TokenBatch> deberta_batches() {
 void check_variant(const std::string& variant, bool token_types) {
   TempDir tmp;
   const std::string dir = make_family_model(variant, (tmp / "hf").string(), 3, 21);
-  auto loaded = model::load_deberta_v2_classifier(dir, {}, c10::Device(c10::kCPU));
+  auto loaded = model::load_classifier(dir, model::LoadOptions{}, c10::Device(c10::kCPU));
   EXPECT_TRUE(loaded.newly_initialised.empty());
   ASSERT_EQ(loaded.model->num_labels(), 3);
   auto batches = deberta_batches();
@@ -78,12 +80,12 @@ TEST(DebertaV2Parity, BerthSavedCheckpointLoadsInTransformersWithSameLogits) {
   model::LoadOptions o;
   o.num_labels = 4;
   o.init_seed = 7;
-  auto loaded = model::load_deberta_v2_classifier(dir, o, c10::Device(c10::kCPU));
+  auto loaded = model::load_classifier(dir, o, c10::Device(c10::kCPU));
   EXPECT_EQ(loaded.newly_initialised,
             (std::vector<std::string>{"classifier.weight", "classifier.bias"}));
   const std::vector<std::string> labels = {"a", "b", "c", "d"};
   const std::string saved = (tmp / "berth").string();
-  model::save_deberta_v2_pretrained(saved, *loaded.model, loaded.config, labels, dir);
+  model::save_pretrained(saved, *loaded.model, loaded.config, labels, dir);
 
   auto b = make_family_batch({40, 9, 17}, 8, 4);
   auto oracle = run_family_oracle(saved, {family_batch_json(b, false, false)});
@@ -95,7 +97,7 @@ TEST(DebertaV2Parity, BerthSavedCheckpointLoadsInTransformersWithSameLogits) {
   auto out = loaded.model->forward(b.ids, b.mask, {});
   expect_family_outputs_match(out, oracle, 0, kOutputTol, "berth->hf");
 
-  auto again = model::load_deberta_v2_classifier(saved, {}, c10::Device(c10::kCPU));
+  auto again = model::load_classifier(saved, model::LoadOptions{}, c10::Device(c10::kCPU));
   EXPECT_TRUE(again.newly_initialised.empty());
   EXPECT_EQ(again.label_names, labels);
   EXPECT_TRUE(at::equal(again.model->forward(b.ids, b.mask, {}).logits, out.logits));

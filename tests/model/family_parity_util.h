@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "model/bert_model.h"
+#include "model/sequence_classifier.h"
 #include "tests/model/model_test_util.h"
 
 namespace berth::test {
@@ -85,7 +85,7 @@ inline void expect_clean_hf_load(const OracleResult& oracle, const std::string& 
 
 // Outputs of one batch (eval mode) against the oracle's: the last hidden state at every
 // position (padding included), what the classifier's dropout reads, and the logits.
-inline void expect_family_outputs_match(const model::BertOutput& out, const OracleResult& oracle,
+inline void expect_family_outputs_match(const model::ClassifierOutput& out, const OracleResult& oracle,
                                         int batch, double tol, const std::string& what) {
   double d_hidden = max_abs_diff(out.last_hidden, oracle.get(batch, "last_hidden"));
   double d_pooled = max_abs_diff(out.pooled, oracle.get(batch, "pooled"));

@@ -7,7 +7,8 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
-#include "model/modernbert_pretrained.h"
+#include "model/modernbert_config.h"
+#include "model/pretrained.h"
 #include "tests/model/family_parity_util.h"
 
 namespace berth::test {
@@ -26,7 +27,7 @@ std::vector<TokenBatch> modernbert_batches() {
 void check_variant(const std::string& variant) {
   TempDir tmp;
   const std::string dir = make_family_model(variant, (tmp / "hf").string(), 3, 31);
-  auto loaded = model::load_modernbert_classifier(dir, {}, c10::Device(c10::kCPU));
+  auto loaded = model::load_classifier(dir, model::LoadOptions{}, c10::Device(c10::kCPU));
   EXPECT_TRUE(loaded.newly_initialised.empty());
   ASSERT_EQ(loaded.model->num_labels(), 3);
   auto batches = modernbert_batches();
@@ -43,12 +44,12 @@ void check_variant(const std::string& variant) {
     {
       at::NoGradGuard no_grad;
       m.eval();
-      expect_family_outputs_match(m.forward(b.ids, b.mask), oracle, i, kOutputTol, variant);
+      expect_family_outputs_match(m.forward(b.ids, b.mask, {}), oracle, i, kOutputTol, variant);
     }
     // Training mode (every dropout of the tiny models is 0): the path fine-tuning takes.
     m.train();
     m.zero_grad();
-    auto out = m.forward(b.ids, b.mask);
+    auto out = m.forward(b.ids, b.mask, {});
     auto loss = at::cross_entropy_loss(out.logits, b.labels);
     loss.backward();
     double d_loss = max_abs_diff(loss.reshape({1}), oracle.get(i, "loss"));
@@ -72,16 +73,16 @@ TEST(ModernBertParity, MeanPoolingWithBiasesLogitsLossAndEveryGradientMatchTrans
 TEST(ModernBertParity, LocalWindowChangesLongSequences) {
   TempDir tmp;
   const std::string dir = make_family_model("modernbert", (tmp / "hf").string(), 3, 31);
-  auto local = model::load_modernbert_classifier(dir, {}, c10::Device(c10::kCPU));
+  auto local = model::load_classifier(dir, model::LoadOptions{}, c10::Device(c10::kCPU));
   auto json = nlohmann::json::parse(read_file(std::filesystem::path(dir) / "config.json"));
   json["global_attn_every_n_layers"] = 1;
   json["local_rope_theta"] = json["global_rope_theta"];  // only the window differs
   write_file(std::filesystem::path(dir) / "config.json", json.dump());
-  auto global = model::load_modernbert_classifier(dir, {}, c10::Device(c10::kCPU));
+  auto global = model::load_classifier(dir, model::LoadOptions{}, c10::Device(c10::kCPU));
   auto b = make_family_batch({40, 4}, 17, 3);
   at::NoGradGuard no_grad;
-  at::Tensor a = local.model->forward(b.ids, b.mask).last_hidden;
-  at::Tensor g = global.model->forward(b.ids, b.mask).last_hidden;
+  at::Tensor a = local.model->forward(b.ids, b.mask, {}).last_hidden;
+  at::Tensor g = global.model->forward(b.ids, b.mask, {}).last_hidden;
   // The 4-token sequence fits every window: the same either way. The 40-token one does not.
   EXPECT_LE(max_abs_diff(a[1].narrow(0, 0, 4), g[1].narrow(0, 0, 4)), 1e-6);
   EXPECT_GT(max_abs_diff(a[0], g[0]), 1e-3);
@@ -96,12 +97,12 @@ TEST(ModernBertParity, BerthSavedCheckpointLoadsInTransformersWithSameLogits) {
   model::LoadOptions o;
   o.num_labels = 4;
   o.init_seed = 7;
-  auto loaded = model::load_modernbert_classifier(dir, o, c10::Device(c10::kCPU));
+  auto loaded = model::load_classifier(dir, o, c10::Device(c10::kCPU));
   EXPECT_EQ(loaded.newly_initialised,
             (std::vector<std::string>{"classifier.weight", "classifier.bias"}));
   const std::vector<std::string> labels = {"a", "b", "c", "d"};
   const std::string saved = (tmp / "berth").string();
-  model::save_modernbert_pretrained(saved, *loaded.model, loaded.config, labels, dir);
+  model::save_pretrained(saved, *loaded.model, loaded.config, labels, dir);
 
   auto b = make_family_batch({40, 9, 17}, 18, 4);
   auto oracle = run_family_oracle(saved, {family_batch_json(b, false, false)});
@@ -110,13 +111,13 @@ TEST(ModernBertParity, BerthSavedCheckpointLoadsInTransformersWithSameLogits) {
   EXPECT_EQ(oracle.info["id2label"],
             nlohmann::json({{"0", "a"}, {"1", "b"}, {"2", "c"}, {"3", "d"}}));
   at::NoGradGuard no_grad;
-  auto out = loaded.model->forward(b.ids, b.mask);
+  auto out = loaded.model->forward(b.ids, b.mask, {});
   expect_family_outputs_match(out, oracle, 0, kOutputTol, "berth->hf");
 
-  auto again = model::load_modernbert_classifier(saved, {}, c10::Device(c10::kCPU));
+  auto again = model::load_classifier(saved, model::LoadOptions{}, c10::Device(c10::kCPU));
   EXPECT_TRUE(again.newly_initialised.empty());
   EXPECT_EQ(again.label_names, labels);
-  EXPECT_TRUE(at::equal(again.model->forward(b.ids, b.mask).logits, out.logits));
+  EXPECT_TRUE(at::equal(again.model->forward(b.ids, b.mask, {}).logits, out.logits));
 }
 
 nlohmann::json tiny_config() {

@@ -4,7 +4,8 @@
 Subcommands:
   create VARIANT OUTPUT_DIR NUM_LABELS SEED
       A tiny randomly initialised AutoModelForSequenceClassification (seeded) of one of the
-      VARIANTS below, saved with save_pretrained (config.json + model.safetensors). All dropout
+      VARIANTS below, saved with save_pretrained (config.json + model.safetensors), and a
+      word-level tokenizer.json over its 500 ids (what a Berth save copies along). All dropout
       probabilities are 0, so training-mode gradients are deterministic on both sides.
   forward MODEL_DIR INPUT_JSON OUTPUT_SAFETENSORS
       Loads MODEL_DIR with AutoModelForSequenceClassification (fp32, eval mode, the default
@@ -25,6 +26,9 @@ import sys
 
 import torch
 from safetensors.torch import save_file
+from tokenizers import Tokenizer
+from tokenizers.models import WordLevel
+from tokenizers.pre_tokenizers import Whitespace
 from transformers import AutoConfig, AutoModelForSequenceClassification
 
 _NO_DROPOUT = dict(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, pooler_dropout=0.0)
@@ -82,6 +86,11 @@ def create(variant, output_dir, num_labels, seed):
         for p in model.parameters():
             p.add_(torch.randn_like(p) * 0.05)
     model.save_pretrained(output_dir, safe_serialization=True)
+    vocab = {"[PAD]": 0, "[CLS]": 1, "[SEP]": 2, "[UNK]": 3}
+    vocab.update({f"w{i}": i for i in range(4, config.vocab_size)})
+    tokenizer = Tokenizer(WordLevel(vocab, unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = Whitespace()
+    tokenizer.save(f"{output_dir}/tokenizer.json")
 
 
 def forward(model_dir, input_path, output_path):
