@@ -57,12 +57,12 @@ BertEmbeddings::BertEmbeddings(const BertConfig& c)
   // RoBERTa's position table has a padding row too (nn.Embedding(padding_idx=pad_token_id)).
   position_embeddings = register_module(
       "position_embeddings",
-      std::make_shared<Embedding>(c.max_position_embeddings, width,
-                                  positions_after_padding_ ? std::optional<int64_t>(c.pad_token_id)
-                                                           : std::nullopt));
+      std::make_shared<Embedding>(
+          c.max_position_embeddings, width,
+          positions_after_padding_ ? std::optional<int64_t>(c.pad_token_id) : std::nullopt));
   if (c.type_vocab_size > 0)
-    token_type_embeddings = register_module(
-        "token_type_embeddings", std::make_shared<Embedding>(c.type_vocab_size, width));
+    token_type_embeddings = register_module("token_type_embeddings",
+                                            std::make_shared<Embedding>(c.type_vocab_size, width));
   LayerNorm_ = register_module("LayerNorm", std::make_shared<LayerNorm>(width, c.layer_norm_eps));
 }
 
@@ -75,10 +75,9 @@ at::Tensor BertEmbeddings::forward(const at::Tensor& input_ids, const at::Tensor
   const int64_t seq = input_ids.size(1);
   // (1, seq): broadcast over the batch, as HF's position_ids buffer slice; (batch, seq) when
   // they follow the padding.
-  at::Tensor positions =
-      positions_after_padding_
-          ? positions_after_padding(input_ids, pad_token_id_)
-          : at::arange(seq, input_ids.options().dtype(at::kLong)).unsqueeze(0);
+  at::Tensor positions = positions_after_padding_
+                             ? positions_after_padding(input_ids, pad_token_id_)
+                             : at::arange(seq, input_ids.options().dtype(at::kLong)).unsqueeze(0);
   // Same summation order as HF: (word + token type) + position.
   at::Tensor x = token_type_embeddings
                      ? word_embeddings->forward(input_ids) +

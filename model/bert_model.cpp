@@ -53,8 +53,8 @@ BertModel::BertModel(const BertConfig& c, bool with_pooler)
     : max_positions(c.max_sequence_length()) {
   embeddings = register_module("embeddings", std::make_shared<BertEmbeddings>(c));
   if (c.embedding_size != c.hidden_size)
-    embeddings_project = register_module(
-        "embeddings_project", std::make_shared<Dense>(c.embedding_size, c.hidden_size));
+    embeddings_project = register_module("embeddings_project",
+                                         std::make_shared<Dense>(c.embedding_size, c.hidden_size));
   encoder = register_module("encoder", std::make_shared<BertEncoder>(c));
   if (with_pooler) pooler = register_module("pooler", std::make_shared<BertPooler>(c));
   init_bert_weights(*this, c.initializer_range, std::nullopt);
@@ -75,7 +75,7 @@ BertOutput BertModel::forward(const at::Tensor& input_ids, const at::Tensor& att
   at::Tensor ids = input_ids.to(at::kLong), tt = types.to(at::kLong);
 
   BertOutput out;
-  at::Tensor x = embeddings->forward(ids, tt);  // (batch, seq, embedding)
+  at::Tensor x = embeddings->forward(ids, tt);                 // (batch, seq, embedding)
   if (embeddings_project) x = embeddings_project->forward(x);  // (batch, seq, hidden)
   // The mask takes the embedding output's dtype as in HF (fp32 under autocast; autocast casts
   // it for the attention kernel).

@@ -9,8 +9,7 @@
 
 namespace berth::model {
 
-std::shared_ptr<SequenceClassifier> make_classifier(const ModelConfig& config,
-                                                    int64_t num_labels) {
+std::shared_ptr<SequenceClassifier> make_classifier(const ModelConfig& config, int64_t num_labels) {
   switch (config.family) {
     case ModelFamily::kBert:
       return std::make_shared<BertClassifier>(config, num_labels);

@@ -32,8 +32,8 @@ DenseHeadClassifier::DenseHeadClassifier(const ModelConfig& c, int64_t num_label
   std::optional<Activation> act;
   if (c.family == ModelFamily::kElectra) act = Activation::kGelu;
   classifier = register_module(
-      "classifier", std::make_shared<DenseClassificationHead>(
-                        c.hidden_size, num_labels, act, c.effective_classifier_dropout()));
+      "classifier", std::make_shared<DenseClassificationHead>(c.hidden_size, num_labels, act,
+                                                              c.effective_classifier_dropout()));
   reset_classifier(std::nullopt);
 }
 

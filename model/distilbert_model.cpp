@@ -32,8 +32,8 @@ DistilBertBlock::DistilBertBlock(const ModelConfig& c) {
   sa_layer_norm = register_module("sa_layer_norm",
                                   std::make_shared<LayerNorm>(c.hidden_size, c.layer_norm_eps));
   ffn = register_module("ffn", std::make_shared<DistilBertFfn>(c));
-  output_layer_norm = register_module(
-      "output_layer_norm", std::make_shared<LayerNorm>(c.hidden_size, c.layer_norm_eps));
+  output_layer_norm = register_module("output_layer_norm",
+                                      std::make_shared<LayerNorm>(c.hidden_size, c.layer_norm_eps));
 }
 
 at::Tensor DistilBertBlock::forward(const at::Tensor& hidden, const at::Tensor& mask,

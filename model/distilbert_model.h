@@ -59,7 +59,7 @@ class DistilBertModel : public torch::nn::Module {
   // last hidden state, (batch, seq, hidden), or (batch, 1, hidden) with last_layer_cls_only.
   at::Tensor forward(const at::Tensor& input_ids, const at::Tensor& attention_mask);
 
-  std::shared_ptr<BertEmbeddings> embeddings;       // no token_type_embeddings
+  std::shared_ptr<BertEmbeddings> embeddings;            // no token_type_embeddings
   std::vector<std::shared_ptr<DistilBertBlock>> layers;  // "transformer.layer.<i>"
   int64_t max_positions;
   bool last_layer_cls_only = false;

@@ -150,9 +150,8 @@ void read_bert_keys(const json& j, const std::string& source, ModelConfig& c) {
     require_probability(*c.classifier_dropout, source, "classifier_dropout");
   }
   // ElectraConfig's default; the other families embed at the hidden width.
-  c.embedding_size = c.family == ModelFamily::kElectra
-                         ? get_int(j, source, "embedding_size", 128)
-                         : c.hidden_size;
+  c.embedding_size =
+      c.family == ModelFamily::kElectra ? get_int(j, source, "embedding_size", 128) : c.hidden_size;
 }
 
 // DistilBertConfig's names (dim, n_layers, ...) into BERT's fields; its LayerNorms use a fixed

@@ -37,11 +37,17 @@ std::optional<ModelFamily> parse_model_family(const std::string& model_type) {
   return std::nullopt;
 }
 
-const char* model_type_of(ModelFamily f) { return names_of(f).model_type; }
+const char* model_type_of(ModelFamily f) {
+  return names_of(f).model_type;
+}
 
-const char* sequence_classifier_architecture(ModelFamily f) { return names_of(f).architecture; }
+const char* sequence_classifier_architecture(ModelFamily f) {
+  return names_of(f).architecture;
+}
 
-const char* base_model_prefix(ModelFamily f) { return names_of(f).prefix; }
+const char* base_model_prefix(ModelFamily f) {
+  return names_of(f).prefix;
+}
 
 bool family_implemented(ModelFamily f) {
   (void)f;

@@ -9,13 +9,13 @@
 namespace berth::model {
 
 enum class ModelFamily {
-  kBert,         // "bert": BERT, MiniLM, BGE, E5, ...
-  kRoberta,      // "roberta"
-  kXlmRoberta,   // "xlm-roberta": RoBERTa's architecture with a multilingual vocabulary
-  kElectra,      // "electra": the discriminator
-  kDistilBert,   // "distilbert"
-  kDebertaV2,    // "deberta-v2"
-  kModernBert,   // "modernbert"
+  kBert,        // "bert": BERT, MiniLM, BGE, E5, ...
+  kRoberta,     // "roberta"
+  kXlmRoberta,  // "xlm-roberta": RoBERTa's architecture with a multilingual vocabulary
+  kElectra,     // "electra": the discriminator
+  kDistilBert,  // "distilbert"
+  kDebertaV2,   // "deberta-v2"
+  kModernBert,  // "modernbert"
 };
 
 // What Berth can load, for the messages that refuse a model directory.

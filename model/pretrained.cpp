@@ -144,9 +144,8 @@ const std::vector<std::string>& tokenizer_file_names() {
   // WordPiece (vocab.txt), byte-level BPE (vocab.json, merges.txt: RoBERTa) and SentencePiece
   // (XLM-R's sentencepiece.bpe.model) vocabularies, and the fast tokenizer's one file.
   static const std::vector<std::string> names = {
-      "vocab.txt",         "tokenizer.json",          "tokenizer_config.json",
-      "special_tokens_map.json", "vocab.json",        "merges.txt",
-      "sentencepiece.bpe.model"};
+      "vocab.txt",  "tokenizer.json", "tokenizer_config.json",  "special_tokens_map.json",
+      "vocab.json", "merges.txt",     "sentencepiece.bpe.model"};
   return names;
 }
 
@@ -281,8 +280,7 @@ LoadedClassifier load_classifier(const std::string& dir_str, const LoadOptions& 
 }
 
 void save_pretrained(const std::string& dir_str, SequenceClassifier& model,
-                     const ModelConfig& config,
-                     const std::vector<std::string>& label_names,
+                     const ModelConfig& config, const std::vector<std::string>& label_names,
                      const std::string& tokenizer_source_dir) {
   const fs::path dir(dir_str);
   if (static_cast<int64_t>(label_names.size()) != model.num_labels())

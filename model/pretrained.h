@@ -23,7 +23,7 @@ struct LoadedClassifier {
   ModelConfig config;  // label_names resized to the model's number of labels
   // The family's classifier (config.family), on the requested device, fp32, in eval mode.
   std::shared_ptr<SequenceClassifier> model;
-  std::vector<std::string> label_names;   // index = class id
+  std::vector<std::string> label_names;  // index = class id
   // Parameters the checkpoint did not provide and that were initialised as HF does
   // (the classification head and/or BERT's pooler), e.g. to warn that predictions are untrained.
   std::vector<std::string> newly_initialised;

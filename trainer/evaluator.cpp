@@ -33,8 +33,8 @@ bool is_better(Metric metric, double candidate, std::optional<double> best) {
   return metric == Metric::kLoss ? candidate < *best : candidate > *best;
 }
 
-EvalResult evaluate(model::SequenceClassifier& model, const data::Corpus& corpus, int64_t batch_size,
-                    int32_t pad_id, const at::Device& device,
+EvalResult evaluate(model::SequenceClassifier& model, const data::Corpus& corpus,
+                    int64_t batch_size, int32_t pad_id, const at::Device& device,
                     std::optional<at::ScalarType> autocast_dtype, distributed::Communicator& comm,
                     const EvalOptions& options) {
   c10::NoGradGuard no_grad;

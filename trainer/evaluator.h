@@ -9,8 +9,8 @@
 #include "common/choices.h"
 #include "data/corpus.h"
 #include "distributed/communicator.h"
-#include "model/sequence_classifier.h"
 #include "model/classification_metrics.h"
+#include "model/sequence_classifier.h"
 
 namespace berth::trainer {
 
@@ -28,8 +28,8 @@ struct EvalOptions {
   bool tune_thresholds = false;
 };
 
-EvalResult evaluate(model::SequenceClassifier& model, const data::Corpus& corpus, int64_t batch_size,
-                    int32_t pad_id, const at::Device& device,
+EvalResult evaluate(model::SequenceClassifier& model, const data::Corpus& corpus,
+                    int64_t batch_size, int32_t pad_id, const at::Device& device,
                     std::optional<at::ScalarType> autocast_dtype, distributed::Communicator& comm,
                     const EvalOptions& options = {});
 

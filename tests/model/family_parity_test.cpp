@@ -49,9 +49,9 @@ OracleResult oracle(const std::string& model_dir, const std::vector<TokenBatch>&
   std::vector<nlohmann::json> js;
   for (auto& b : batches) js.push_back(batch_to_json(b));
   write_file(tmp / "in.json", nlohmann::json({{"batches", js}}).dump());
-  auto r = run_python("family_oracle.py forward '" + model_dir + "' '" +
-                      (tmp / "in.json").string() + "' '" + (tmp / "out.safetensors").string() +
-                      "' " + mode);
+  auto r =
+      run_python("family_oracle.py forward '" + model_dir + "' '" + (tmp / "in.json").string() +
+                 "' '" + (tmp / "out.safetensors").string() + "' " + mode);
   OracleResult out;
   std::string text = r.out.substr(0, r.out.find_last_not_of(" \n") + 1);
   auto line_start = text.rfind('\n');
@@ -74,8 +74,7 @@ double gradient_rel_diff(const std::string& name, const at::Tensor& g, const Ora
                          size_t batch) {
   const at::Tensor ref = o.get(batch, "grad." + name);
   for (const char* key_bias : {"attention.self.key.bias", "attention.k_lin.bias"}) {
-    const auto at = name.find(key_bias);
-    if (at == std::string::npos) continue;
+    if (name.find(key_bias) == std::string::npos) continue;
     const std::string weight = name.substr(0, name.size() - 4) + "weight";
     return max_abs_diff(g, ref) / o.get(batch, "grad." + weight).abs().max().item<double>();
   }
@@ -192,14 +191,14 @@ TEST_P(FamilyParity, BerthSaveReloadsInTransformersWithSameLogits) {
 TEST_P(FamilyParity, BareBaseModelGetsAFreshHead) {
   TempDir tmp;
   make_family_model(tmp / "hf", GetParam(), 3);
-  const std::string prefix = std::string(model::base_model_prefix(
-                                 *model::parse_model_family(GetParam()))) +
-                             ".";
+  const std::string prefix =
+      std::string(model::base_model_prefix(*model::parse_model_family(GetParam()))) + ".";
   std::vector<std::pair<std::string, at::Tensor>> base;
   {
     model::SafetensorsFile f((tmp / "hf" / "model.safetensors").string());
     for (const auto& e : f.entries())
-      if (e.name.rfind(prefix, 0) == 0) base.emplace_back(e.name.substr(prefix.size()), f.load(e.name));
+      if (e.name.rfind(prefix, 0) == 0)
+        base.emplace_back(e.name.substr(prefix.size()), f.load(e.name));
   }
   ASSERT_GT(base.size(), 10u);
   fs::create_directories(tmp / "bare");

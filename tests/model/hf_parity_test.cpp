@@ -13,9 +13,9 @@ namespace berth::test {
 namespace {
 
 using model::BertClassifier;
-using model::SequenceClassifier;
 using model::load_classifier;
 using model::LoadOptions;
+using model::SequenceClassifier;
 
 // A padded batch mixing a full-length (512) sequence with short ones and token types, and an
 // unpadded one (HF then passes no mask to SDPA at all).

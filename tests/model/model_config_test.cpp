@@ -23,10 +23,17 @@ json bert_like(const std::string& model_type) {
 }
 
 json distilbert() {
-  return {{"model_type", "distilbert"}, {"dim", 8},          {"n_layers", 3},
-          {"n_heads", 2},               {"hidden_dim", 16},  {"vocab_size", 100},
-          {"activation", "relu"},       {"dropout", 0.15},   {"attention_dropout", 0.05},
-          {"seq_classif_dropout", 0.3}, {"max_position_embeddings", 32}};
+  return {{"model_type", "distilbert"},
+          {"dim", 8},
+          {"n_layers", 3},
+          {"n_heads", 2},
+          {"hidden_dim", 16},
+          {"vocab_size", 100},
+          {"activation", "relu"},
+          {"dropout", 0.15},
+          {"attention_dropout", 0.05},
+          {"seq_classif_dropout", 0.3},
+          {"max_position_embeddings", 32}};
 }
 
 std::string error_of(const json& j) {
@@ -41,8 +48,7 @@ std::string error_of(const json& j) {
 TEST(ModelConfig, FamiliesFromModelType) {
   EXPECT_EQ(ModelConfig::from_json(bert_like("bert"), "x").family, ModelFamily::kBert);
   EXPECT_EQ(ModelConfig::from_json(bert_like("roberta"), "x").family, ModelFamily::kRoberta);
-  EXPECT_EQ(ModelConfig::from_json(bert_like("xlm-roberta"), "x").family,
-            ModelFamily::kXlmRoberta);
+  EXPECT_EQ(ModelConfig::from_json(bert_like("xlm-roberta"), "x").family, ModelFamily::kXlmRoberta);
   EXPECT_EQ(ModelConfig::from_json(bert_like("electra"), "x").family, ModelFamily::kElectra);
   EXPECT_EQ(ModelConfig::from_json(distilbert(), "x").family, ModelFamily::kDistilBert);
   std::string e = error_of(bert_like("gpt2"));

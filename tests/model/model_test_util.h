@@ -135,8 +135,8 @@ constexpr double kParityTol = 1e-5;  // max abs difference from transformers, fp
 // last_hidden is then that position's) and for every position. The pooled output is compared
 // where the family has a pooler.
 inline void expect_outputs_match(model::SequenceClassifier& m,
-                                 const std::vector<TokenBatch>& batches,
-                                 const OracleResult& oracle, const std::string& what) {
+                                 const std::vector<TokenBatch>& batches, const OracleResult& oracle,
+                                 const std::string& what) {
   at::NoGradGuard no_grad;
   for (size_t k = 0; k < 2 * batches.size(); ++k) {
     const size_t i = k % batches.size();

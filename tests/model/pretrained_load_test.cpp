@@ -128,8 +128,8 @@ TEST(PretrainedLoad, RequestedNumLabelsReplacesStoredHead) {
   EXPECT_EQ(loaded.model->num_labels(), 5);
   EXPECT_EQ(loaded.label_names.size(), 5u);
   EXPECT_EQ(loaded.newly_initialised.size(), 2u);
-  EXPECT_TRUE(
-      at::equal(bert_of(loaded).bert->pooler->dense->weight, original->bert->pooler->dense->weight));
+  EXPECT_TRUE(at::equal(bert_of(loaded).bert->pooler->dense->weight,
+                        original->bert->pooler->dense->weight));
   // The stored number needs no re-initialisation.
   EXPECT_TRUE(load_classifier((tmp / "m").string(), 2).newly_initialised.empty());
 }

@@ -116,7 +116,8 @@ class Serve : public ::testing::Test {
     auto loaded = model::load_classifier(default_model().string(), o, c10::Device(c10::kCPU));
     {
       at::NoGradGuard no_grad;
-      dynamic_cast<model::BertClassifier&>(*loaded.model).classifier->weight.mul_(60);  // far-from-uniform probabilities
+      dynamic_cast<model::BertClassifier&>(*loaded.model)
+          .classifier->weight.mul_(60);  // far-from-uniform probabilities
     }
     model::save_pretrained(model_dir(), *loaded.model, loaded.config, {"a", "b", "c"},
                            default_model().string());

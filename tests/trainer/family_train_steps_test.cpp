@@ -30,8 +30,8 @@ TEST_P(FamilyTrainSteps, FirstStepsMatchTransformers) {
   constexpr double kLr = 2e-3, kWeightDecay = 0.01;
   TempDir tmp;
   const std::string dir = (tmp / "m").string();
-  run_python("make_family_model.py " + GetParam() + " '" + dir + "' '" +
-             default_model().string() + "' 3");
+  run_python("make_family_model.py " + GetParam() + " '" + dir + "' '" + default_model().string() +
+             "' 3");
   auto loaded = model::load_classifier(dir);
   auto& m = *loaded.model;
 
@@ -45,13 +45,12 @@ TEST_P(FamilyTrainSteps, FirstStepsMatchTransformers) {
   std::vector<nlohmann::json> js;
   for (auto& b : batches) js.push_back(batch_to_json(b));
   write_file(tmp / "in.json", nlohmann::json({{"batches", js}}).dump());
-  auto r = run_python("family_oracle.py train '" + dir + "' '" + (tmp / "in.json").string() +
-                      "' " + std::to_string(kSteps) + " " + std::to_string(kLr) + " " +
+  auto r = run_python("family_oracle.py train '" + dir + "' '" + (tmp / "in.json").string() + "' " +
+                      std::to_string(kSteps) + " " + std::to_string(kLr) + " " +
                       std::to_string(kWeightDecay));
   std::string text = r.out.substr(0, r.out.find_last_not_of(" \n") + 1);
-  auto ref = nlohmann::json::parse(text.substr(text.rfind('\n') == std::string::npos
-                                                   ? 0
-                                                   : text.rfind('\n') + 1));
+  auto ref = nlohmann::json::parse(
+      text.substr(text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1));
   ASSERT_EQ(ref.size(), static_cast<size_t>(kSteps));
 
   std::vector<trainer::NamedParameter> named;
