@@ -105,8 +105,8 @@ std::vector<std::string> ConfigFields::label_names() const {
   std::vector<std::string> names;
   for (auto& [id, name] : by_id) {
     if (id != static_cast<int64_t>(names.size()))
-      fail("id2label", "ids must be 0.." + std::to_string(by_id.size() - 1) +
-                           " without gaps; id " + std::to_string(names.size()) + " is missing");
+      fail("id2label", "ids must be 0.." + std::to_string(by_id.size() - 1) + " without gaps; id " +
+                           std::to_string(names.size()) + " is missing");
     names.push_back(name);
   }
   return names;

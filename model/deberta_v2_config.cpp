@@ -99,17 +99,20 @@ DebertaV2Config DebertaV2Config::from_json(const json& j, const std::string& sou
 
   // What DeBERTa-v2 can do and Berth does not implement.
   if (f.integer("conv_kernel_size", 0) > 0)
-    f.fail("conv_kernel_size", "the convolution layer after the first encoder layer is not "
-                               "supported",
+    f.fail("conv_kernel_size",
+           "the convolution layer after the first encoder layer is not "
+           "supported",
            "DeBERTa-v2 xlarge/xxlarge use it; DeBERTa-v3 and mDeBERTa-v3 checkpoints do not");
   if (f.has("embedding_size") && f.integer("embedding_size", 0) != c.hidden_size)
-    f.fail("embedding_size", "an embedding size other than hidden_size (embed_proj) is not "
-                             "supported");
+    f.fail("embedding_size",
+           "an embedding size other than hidden_size (embed_proj) is not "
+           "supported");
   if (f.has("attention_head_size") && f.integer("attention_head_size", 0) != c.head_dim())
     f.fail("attention_head_size", "must equal hidden_size / num_attention_heads");
   if (f.has("pooler_hidden_size") && f.integer("pooler_hidden_size", 0) != c.hidden_size)
-    f.fail("pooler_hidden_size", "must equal hidden_size (transformers' ContextPooler reads "
-                                 "the hidden state of the first token)");
+    f.fail("pooler_hidden_size",
+           "must equal hidden_size (transformers' ContextPooler reads "
+           "the hidden state of the first token)");
   if (f.integer("z_steps", 0) > 1) f.fail("z_steps", "enhanced mask decoder steps not supported");
 
   c.label_names = f.label_names();

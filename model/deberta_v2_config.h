@@ -34,12 +34,12 @@ struct DebertaV2Config {
   bool relative_attention = false;
   int64_t max_relative_positions = -1;  // < 1: max_position_embeddings
   int64_t position_buckets = -1;        // <= 0: relative positions are not log-bucketed
-  bool share_att_key = false;  // positions projected by query_proj/key_proj, not pos_*_proj
+  bool share_att_key = false;     // positions projected by query_proj/key_proj, not pos_*_proj
   bool c2p = false, p2c = false;  // pos_att_type
   bool norm_rel_ebd = false;      // norm_rel_ebd "layer_norm": encoder.LayerNorm on rel_embeddings
 
-  std::vector<std::string> label_names;  // index = class id; empty: HF assumes 2
-  std::string problem_type;              // as BertConfig::problem_type
+  std::vector<std::string> label_names;                // index = class id; empty: HF assumes 2
+  std::string problem_type;                            // as BertConfig::problem_type
   nlohmann::json original = nlohmann::json::object();  // every key as read, kept by to_json
 
   int64_t head_dim() const { return hidden_size / num_attention_heads; }

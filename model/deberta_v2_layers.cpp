@@ -38,23 +38,24 @@ at::Tensor deberta_relative_positions(int64_t seq, int64_t bucket_size, int64_t 
   // boundary round the same way.
   const int64_t mid = bucket_size / 2;
   at::Tensor sign = at::sign(rel);
-  at::Tensor abs_pos =
-      at::where(rel.lt(mid).logical_and(rel.gt(-mid)), at::scalar_tensor(mid - 1, rel.options()),
-                at::abs(rel));
-  at::Tensor log_base = at::scalar_tensor(
-      static_cast<double>(max_position - 1) / static_cast<double>(mid), rel.options().dtype(at::kFloat));
+  at::Tensor abs_pos = at::where(rel.lt(mid).logical_and(rel.gt(-mid)),
+                                 at::scalar_tensor(mid - 1, rel.options()), at::abs(rel));
+  at::Tensor log_base =
+      at::scalar_tensor(static_cast<double>(max_position - 1) / static_cast<double>(mid),
+                        rel.options().dtype(at::kFloat));
   at::Tensor log_pos =
       at::ceil(at::log(abs_pos / mid) / at::log(log_base) * (mid - 1)) + mid;  // (seq, seq) float
   return at::where(abs_pos.le(mid), rel.to(log_pos.scalar_type()), log_pos * sign).to(at::kLong);
 }
 
-DebertaV2Embeddings::DebertaV2Embeddings(const DebertaV2Config& c) : dropout(c.hidden_dropout_prob) {
+DebertaV2Embeddings::DebertaV2Embeddings(const DebertaV2Config& c)
+    : dropout(c.hidden_dropout_prob) {
   word_embeddings = register_module(
       "word_embeddings", std::make_shared<Embedding>(c.vocab_size, c.hidden_size, c.pad_token_id));
   if (c.position_biased_input)
-    position_embeddings = register_module(
-        "position_embeddings",
-        std::make_shared<Embedding>(c.max_position_embeddings, c.hidden_size));
+    position_embeddings =
+        register_module("position_embeddings",
+                        std::make_shared<Embedding>(c.max_position_embeddings, c.hidden_size));
   if (c.type_vocab_size > 0)
     token_type_embeddings = register_module(
         "token_type_embeddings", std::make_shared<Embedding>(c.type_vocab_size, c.hidden_size));
@@ -113,15 +114,15 @@ at::Tensor DisentangledSelfAttention::position_scores(const at::Tensor& q, const
   const std::vector<int64_t> index_shape = {batch, heads_, seq, seq};
   at::Tensor score;
   if (c2p_) {
-    at::Tensor pos_key = split_heads(share_att_key_ ? key_proj->forward(rel)
-                                                    : pos_key_proj->forward(rel));
+    at::Tensor pos_key =
+        split_heads(share_att_key_ ? key_proj->forward(rel) : pos_key_proj->forward(rel));
     at::Tensor c2p = at::matmul(q, pos_key.transpose(-1, -2));  // (batch, heads, seq, 2 x span)
     at::Tensor index = at::clamp(relative_pos + span_, 0, 2 * span_ - 1).expand(index_shape);
     score = at::gather(c2p, -1, index) / scale;  // (batch, heads, seq, seq)
   }
   if (p2c_) {
-    at::Tensor pos_query = split_heads(share_att_key_ ? query_proj->forward(rel)
-                                                      : pos_query_proj->forward(rel));
+    at::Tensor pos_query =
+        split_heads(share_att_key_ ? query_proj->forward(rel) : pos_query_proj->forward(rel));
     // Row i: key i against every relative position; gathered at -(query - key), then
     // transposed to (query, key).
     at::Tensor p2c = at::matmul(k, pos_query.transpose(-1, -2));  // (batch, heads, seq, 2 x span)
@@ -141,10 +142,10 @@ at::Tensor DisentangledSelfAttention::forward(const at::Tensor& hidden, const at
   at::Tensor v = split_heads(value_proj->forward(hidden));
   // As HF: sqrt(head_dim * scale_factor) as a float32 tensor, the keys divided before the
   // product.
-  at::Tensor scale =
-      at::sqrt(at::scalar_tensor(static_cast<double>(head_dim_), hidden.options().dtype(at::kFloat)) *
-               scale_factor_)
-          .to(q.scalar_type());
+  at::Tensor scale = at::sqrt(at::scalar_tensor(static_cast<double>(head_dim_),
+                                                hidden.options().dtype(at::kFloat)) *
+                              scale_factor_)
+                         .to(q.scalar_type());
   at::Tensor scores = at::matmul(q, k.transpose(-1, -2) / scale);  // (batch, heads, seq, seq)
   if (relative_attention_) {
     at::Tensor rel = model::dropout(rel_embeddings, position_dropout_, is_training());
@@ -153,8 +154,7 @@ at::Tensor DisentangledSelfAttention::forward(const at::Tensor& hidden, const at
   }
   // Rows of padding queries are masked whole and come out uniform, as in HF.
   scores = scores.masked_fill(mask.logical_not(), lowest(scores.scalar_type()));
-  at::Tensor probs =
-      model::dropout(at::softmax(scores, -1), attention_dropout_, is_training());
+  at::Tensor probs = model::dropout(at::softmax(scores, -1), attention_dropout_, is_training());
   at::Tensor out = at::matmul(probs, v);  // (batch, heads, seq, head_dim)
   return out.permute({0, 2, 1, 3}).reshape({batch, seq, heads_ * head_dim_});
 }
@@ -172,8 +172,7 @@ at::Tensor DebertaV2Attention::forward(const at::Tensor& hidden, const at::Tenso
   return output->forward(self->forward(hidden, mask, relative_pos, rel_embeddings), hidden);
 }
 
-DebertaV2Intermediate::DebertaV2Intermediate(const DebertaV2Config& c)
-    : activation_(c.activation) {
+DebertaV2Intermediate::DebertaV2Intermediate(const DebertaV2Config& c) : activation_(c.activation) {
   dense = register_module("dense", std::make_shared<Dense>(c.hidden_size, c.intermediate_size));
 }
 
@@ -202,8 +201,7 @@ DebertaV2Encoder::DebertaV2Encoder(const DebertaV2Config& c)
                                                            : c.max_relative_positions) {
   auto list = register_module("layer", std::make_shared<torch::nn::Module>());
   for (int64_t i = 0; i < c.num_hidden_layers; ++i)
-    layers.push_back(
-        list->register_module(std::to_string(i), std::make_shared<DebertaV2Layer>(c)));
+    layers.push_back(list->register_module(std::to_string(i), std::make_shared<DebertaV2Layer>(c)));
   if (c.relative_attention)
     rel_embeddings = register_module(
         "rel_embeddings", std::make_shared<Embedding>(2 * c.attention_span(), c.hidden_size));

@@ -58,8 +58,8 @@ void DebertaV2Classifier::reset_classifier(std::optional<at::Generator> gen) {
 }
 
 ClassifierOutput DebertaV2Classifier::forward(const at::Tensor& input_ids,
-                                        const at::Tensor& attention_mask,
-                                        const at::Tensor& token_type_ids) {
+                                              const at::Tensor& attention_mask,
+                                              const at::Tensor& token_type_ids) {
   ClassifierOutput out;
   out.last_hidden = deberta->forward(input_ids, attention_mask, token_type_ids);
   out.pooled = pooler->forward(out.last_hidden);  // (batch, hidden)

@@ -27,8 +27,8 @@ ModernBertConfig ModernBertConfig::from_json(const json& j, const std::string& s
     f.fail("hidden_size", std::to_string(c.hidden_size) + " is not divisible by " +
                               "num_attention_heads " + std::to_string(c.num_attention_heads));
   if (c.head_dim() % 2 != 0)
-    f.fail("hidden_size", "rotary positions need an even head size, found " +
-                              std::to_string(c.head_dim()));
+    f.fail("hidden_size",
+           "rotary positions need an even head size, found " + std::to_string(c.head_dim()));
   c.activation = f.activation("hidden_activation", "gelu");
   c.classifier_activation = f.activation("classifier_activation", "gelu");
   c.max_position_embeddings = f.positive("max_position_embeddings", c.max_position_embeddings);

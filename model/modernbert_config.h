@@ -44,8 +44,8 @@ struct ModernBertConfig {
   double classifier_dropout = 0.0;
   bool classifier_bias = false;  // head.dense's bias (the classifier itself always has one)
 
-  std::vector<std::string> label_names;  // index = class id; empty: HF assumes 2
-  std::string problem_type;              // as BertConfig::problem_type
+  std::vector<std::string> label_names;                // index = class id; empty: HF assumes 2
+  std::string problem_type;                            // as BertConfig::problem_type
   nlohmann::json original = nlohmann::json::object();  // every key as read, kept by to_json
 
   int64_t head_dim() const { return hidden_size / num_attention_heads; }

@@ -7,8 +7,7 @@
 
 namespace berth::model {
 
-void truncated_normal_(at::Tensor& t, double std, double cutoff,
-                       std::optional<at::Generator> gen) {
+void truncated_normal_(at::Tensor& t, double std, double cutoff, std::optional<at::Generator> gen) {
   at::NoGradGuard no_grad;
   auto norm_cdf = [](double x) { return (1.0 + std::erf(x / std::sqrt(2.0))) / 2.0; };
   const double lo = norm_cdf(-cutoff), hi = norm_cdf(cutoff);
@@ -46,7 +45,7 @@ std::pair<at::Tensor, at::Tensor> rotary_cos_sin(int64_t seq, int64_t head_dim, 
   // As HF's default rope init and ModernBertRotaryEmbedding, in float32: 1 / theta^(2i / d),
   // then position x frequency (one rounding, as their K=1 matmul).
   at::Tensor exponents = at::arange(0, head_dim, 2, f32.dtype(at::kLong)).to(at::kFloat) / head_dim;
-  at::Tensor inv_freq = at::reciprocal(at::pow(theta, exponents));    // (head_dim / 2)
+  at::Tensor inv_freq = at::reciprocal(at::pow(theta, exponents));  // (head_dim / 2)
   at::Tensor freqs = at::outer(at::arange(seq, f32.dtype(at::kLong)).to(at::kFloat), inv_freq);
   at::Tensor emb = at::cat({freqs, freqs}, -1);  // (seq, head_dim)
   return {emb.cos(), emb.sin()};
@@ -72,8 +71,7 @@ ModernBertEmbeddings::ModernBertEmbeddings(const ModernBertConfig& c)
 }
 
 at::Tensor ModernBertEmbeddings::forward(const at::Tensor& input_ids) {
-  return model::dropout(norm->forward(tok_embeddings->forward(input_ids)), dropout_,
-                        is_training());
+  return model::dropout(norm->forward(tok_embeddings->forward(input_ids)), dropout_, is_training());
 }
 
 ModernBertAttention::ModernBertAttention(const ModernBertConfig& c, int64_t layer)
@@ -92,22 +90,23 @@ at::Tensor ModernBertAttention::forward(const at::Tensor& hidden, const at::Tens
                                         const at::Tensor& local_mask) {
   const int64_t batch = hidden.size(0), seq = hidden.size(1);
   // (batch, seq, 3, heads, head_dim) -> 3 x (batch, heads, seq, head_dim)
-  auto qkv = Wqkv->forward(hidden).view({batch, seq, 3, heads_, head_dim_}).transpose(3, 1).unbind(2);
+  auto qkv =
+      Wqkv->forward(hidden).view({batch, seq, 3, heads_, head_dim_}).transpose(3, 1).unbind(2);
   auto [cos, sin] = rotary_cos_sin(seq, head_dim_, theta_, hidden.device());
   cos = cos.to(hidden.scalar_type()), sin = sin.to(hidden.scalar_type());
   at::Tensor q = rotate(qkv[0], cos, sin), k = rotate(qkv[1], cos, sin);
   std::optional<at::Tensor> mask = global ? global_mask : local_mask;
-  at::Tensor out = at::scaled_dot_product_attention(q, k, qkv[2], mask,
-                                                    is_training() ? dropout_ : 0.0,
-                                                    /*is_causal=*/false);  // (batch, heads, seq, d)
+  at::Tensor out =
+      at::scaled_dot_product_attention(q, k, qkv[2], mask, is_training() ? dropout_ : 0.0,
+                                       /*is_causal=*/false);  // (batch, heads, seq, d)
   out = out.transpose(1, 2).contiguous().view({batch, seq, heads_ * head_dim_});
   return model::dropout(Wo->forward(out), dropout_, is_training());
 }
 
 ModernBertMLP::ModernBertMLP(const ModernBertConfig& c)
     : activation_(c.activation), dropout_(c.mlp_dropout) {
-  Wi = register_module("Wi", std::make_shared<ModernBertLinear>(
-                                 c.hidden_size, 2 * c.intermediate_size, c.mlp_bias));
+  Wi = register_module(
+      "Wi", std::make_shared<ModernBertLinear>(c.hidden_size, 2 * c.intermediate_size, c.mlp_bias));
   Wo = register_module(
       "Wo", std::make_shared<ModernBertLinear>(c.intermediate_size, c.hidden_size, c.mlp_bias));
 }
@@ -128,12 +127,10 @@ ModernBertEncoderLayer::ModernBertEncoderLayer(const ModernBertConfig& c, int64_
   mlp = register_module("mlp", std::make_shared<ModernBertMLP>(c));
 }
 
-at::Tensor ModernBertEncoderLayer::forward(const at::Tensor& hidden,
-                                           const at::Tensor& global_mask,
+at::Tensor ModernBertEncoderLayer::forward(const at::Tensor& hidden, const at::Tensor& global_mask,
                                            const at::Tensor& local_mask) {
-  at::Tensor x =
-      hidden + attn->forward(attn_norm ? attn_norm->forward(hidden) : hidden, global_mask,
-                             local_mask);
+  at::Tensor x = hidden + attn->forward(attn_norm ? attn_norm->forward(hidden) : hidden,
+                                        global_mask, local_mask);
   return x + mlp->forward(mlp_norm->forward(x));
 }
 

@@ -49,8 +49,7 @@ ModernBertModel::ModernBertModel(const ModernBertConfig& c) : window_(c.local_at
   }
 }
 
-at::Tensor ModernBertModel::forward(const at::Tensor& input_ids,
-                                    const at::Tensor& attention_mask) {
+at::Tensor ModernBertModel::forward(const at::Tensor& input_ids, const at::Tensor& attention_mask) {
   if (input_ids.dim() != 2)
     throw usage_error("model", "input_ids must be (batch, seq), got " +
                                    std::to_string(input_ids.dim()) + " dimensions");
@@ -71,8 +70,8 @@ at::Tensor ModernBertModel::forward(const at::Tensor& input_ids,
 }
 
 ModernBertHead::ModernBertHead(const ModernBertConfig& c) : activation_(c.classifier_activation) {
-  dense = register_module("dense", std::make_shared<ModernBertLinear>(
-                                       c.hidden_size, c.hidden_size, c.classifier_bias));
+  dense = register_module(
+      "dense", std::make_shared<ModernBertLinear>(c.hidden_size, c.hidden_size, c.classifier_bias));
   norm = register_module("norm",
                          std::make_shared<ModernBertNorm>(c.hidden_size, c.norm_eps, c.norm_bias));
 }
@@ -104,8 +103,8 @@ void ModernBertClassifier::reset_classifier(std::optional<at::Generator> gen) {
 }
 
 ClassifierOutput ModernBertClassifier::forward(const at::Tensor& input_ids,
-                                         const at::Tensor& attention_mask,
-                                         const at::Tensor& /*token_type_ids*/) {
+                                               const at::Tensor& attention_mask,
+                                               const at::Tensor& /*token_type_ids*/) {
   ClassifierOutput out;
   out.last_hidden = model->forward(input_ids, attention_mask);  // (batch, seq, hidden)
   at::Tensor pooled;

@@ -46,8 +46,7 @@ void check_variant(const std::string& variant, bool token_types) {
     {
       at::NoGradGuard no_grad;
       m.eval();
-      expect_family_outputs_match(m.forward(b.ids, b.mask, types), oracle, i, kOutputTol,
-                                  variant);
+      expect_family_outputs_match(m.forward(b.ids, b.mask, types), oracle, i, kOutputTol, variant);
     }
     // Training mode (every dropout of the tiny models is 0): the path fine-tuning takes.
     m.train();
@@ -104,9 +103,9 @@ TEST(DebertaV2Parity, BerthSavedCheckpointLoadsInTransformersWithSameLogits) {
 }
 
 nlohmann::json v3_config() {
-  return {{"model_type", "deberta-v2"}, {"hidden_size", 32},        {"num_attention_heads", 4},
-          {"num_hidden_layers", 2},     {"intermediate_size", 64},  {"vocab_size", 500},
-          {"relative_attention", true}, {"pos_att_type", "p2c|c2p"}, {"position_buckets", 8},
+  return {{"model_type", "deberta-v2"}, {"hidden_size", 32},           {"num_attention_heads", 4},
+          {"num_hidden_layers", 2},     {"intermediate_size", 64},     {"vocab_size", 500},
+          {"relative_attention", true}, {"pos_att_type", "p2c|c2p"},   {"position_buckets", 8},
           {"share_att_key", true},      {"norm_rel_ebd", "layer_norm"}};
 }
 
@@ -149,7 +148,9 @@ TEST(DebertaV2Config, ReadsV3SettingsAndRefusesWhatItDoesNotCompute) {
 TEST(DebertaV2Config, RelativePositionsAreLogBucketedBeyondHalfTheBuckets) {
   at::Tensor rel = model::deberta_relative_positions(40, 8, 64, c10::Device(c10::kCPU));
   ASSERT_EQ(rel.sizes(), (std::vector<int64_t>{40, 40}));
-  auto at_distance = [&](int64_t d) { return d >= 0 ? rel[d][0].item<int64_t>() : rel[0][-d].item<int64_t>(); };
+  auto at_distance = [&](int64_t d) {
+    return d >= 0 ? rel[d][0].item<int64_t>() : rel[0][-d].item<int64_t>();
+  };
   for (int64_t d = -4; d <= 4; ++d) EXPECT_EQ(at_distance(d), d);
   // log(63 / 4) = 2.7568.
   EXPECT_EQ(at_distance(5), 5);     // ceil(3 * log(5 / 4) / 2.7568) = ceil(0.243) = 1

@@ -64,9 +64,9 @@ inline OracleResult run_family_oracle(const std::string& model_dir,
                                       const std::vector<nlohmann::json>& batches) {
   TempDir tmp;
   write_file(tmp / "in.json", nlohmann::json({{"batches", batches}}).dump());
-  auto r = run_python("make_deberta_modernbert.py forward '" + model_dir + "' '" +
-                      (tmp / "in.json").string() + "' '" + (tmp / "out.safetensors").string() +
-                      "'");
+  auto r =
+      run_python("make_deberta_modernbert.py forward '" + model_dir + "' '" +
+                 (tmp / "in.json").string() + "' '" + (tmp / "out.safetensors").string() + "'");
   OracleResult out;
   std::string text = r.out.substr(0, r.out.find_last_not_of(" \n") + 1);
   auto line_start = text.rfind('\n');
@@ -85,8 +85,9 @@ inline void expect_clean_hf_load(const OracleResult& oracle, const std::string& 
 
 // Outputs of one batch (eval mode) against the oracle's: the last hidden state at every
 // position (padding included), what the classifier's dropout reads, and the logits.
-inline void expect_family_outputs_match(const model::ClassifierOutput& out, const OracleResult& oracle,
-                                        int batch, double tol, const std::string& what) {
+inline void expect_family_outputs_match(const model::ClassifierOutput& out,
+                                        const OracleResult& oracle, int batch, double tol,
+                                        const std::string& what) {
   double d_hidden = max_abs_diff(out.last_hidden, oracle.get(batch, "last_hidden"));
   double d_pooled = max_abs_diff(out.pooled, oracle.get(batch, "pooled"));
   double d_logits = max_abs_diff(out.logits, oracle.get(batch, "logits"));
@@ -104,14 +105,15 @@ inline void expect_family_outputs_match(const model::ClassifierOutput& out, cons
 // oracle's. A parameter whose whole gradient is below 1e-3 of the model's largest one (a bias
 // that softmax cancels, the padding row of an embedding) is measured on that model-wide scale
 // instead, where its own would only scale rounding noise up.
-inline void expect_gradients_match(torch::nn::Module& model, const OracleResult& oracle,
-                                   int batch, double tol, const std::string& what) {
+inline void expect_gradients_match(torch::nn::Module& model, const OracleResult& oracle, int batch,
+                                   double tol, const std::string& what) {
   auto params = model.named_parameters();
   double model_scale = 0;
   for (auto& p : params) {
     const std::string key = "b" + std::to_string(batch) + ".grad." + p.key();
     ASSERT_TRUE(oracle.tensors->contains(key)) << "the oracle has no gradient for " << p.key();
-    model_scale = std::max(model_scale, oracle.get(batch, "grad." + p.key()).abs().max().item<double>());
+    model_scale =
+        std::max(model_scale, oracle.get(batch, "grad." + p.key()).abs().max().item<double>());
   }
   ASSERT_GT(model_scale, 0.0);
   double worst = 0;

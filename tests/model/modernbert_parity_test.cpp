@@ -121,7 +121,7 @@ TEST(ModernBertParity, BerthSavedCheckpointLoadsInTransformersWithSameLogits) {
 }
 
 nlohmann::json tiny_config() {
-  return {{"model_type", "modernbert"}, {"hidden_size", 32},      {"num_attention_heads", 4},
+  return {{"model_type", "modernbert"}, {"hidden_size", 32},       {"num_attention_heads", 4},
           {"num_hidden_layers", 4},     {"intermediate_size", 48}, {"vocab_size", 500},
           {"pad_token_id", 0},          {"local_attention", 8}};
 }
