@@ -106,7 +106,7 @@ TEST(BertModel, CudaMatchesCpu) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
   auto cpu = model::load_classifier(default_model().string(), 3);
   auto gpu = model::load_classifier(default_model().string(), 3, c10::Device(c10::kCUDA));
-  gpu.model->classifier->weight.data().copy_(cpu.model->classifier->weight.data());
+  bert_of(gpu).classifier->weight.data().copy_(bert_of(cpu).classifier->weight.data());
   at::NoGradGuard no_grad;
   auto b = make_batch({128, 20, 3}, 5);
   auto ref = cpu.model->forward(b.ids, b.mask, b.types);
