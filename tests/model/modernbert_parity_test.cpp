@@ -73,11 +73,14 @@ TEST(ModernBertParity, MeanPoolingWithBiasesLogitsLossAndEveryGradientMatchTrans
 TEST(ModernBertParity, LocalWindowChangesLongSequences) {
   TempDir tmp;
   const std::string dir = make_family_model("modernbert", (tmp / "hf").string(), 3, 31);
+  // One rotary theta for every layer, so that only the window differs between the two loads.
+  const auto config_path = std::filesystem::path(dir) / "config.json";
+  auto json = nlohmann::json::parse(read_file(config_path));
+  json["local_rope_theta"] = json["global_rope_theta"];
+  write_file(config_path, json.dump());
   auto local = model::load_classifier(dir, model::LoadOptions{}, c10::Device(c10::kCPU));
-  auto json = nlohmann::json::parse(read_file(std::filesystem::path(dir) / "config.json"));
   json["global_attn_every_n_layers"] = 1;
-  json["local_rope_theta"] = json["global_rope_theta"];  // only the window differs
-  write_file(std::filesystem::path(dir) / "config.json", json.dump());
+  write_file(config_path, json.dump());
   auto global = model::load_classifier(dir, model::LoadOptions{}, c10::Device(c10::kCPU));
   auto b = make_family_batch({40, 4}, 17, 3);
   at::NoGradGuard no_grad;
