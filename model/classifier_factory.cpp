@@ -2,8 +2,10 @@
 
 #include "common/error.h"
 #include "model/bert_model.h"
+#include "model/deberta_v2_model.h"
 #include "model/dense_head_classifier.h"
 #include "model/distilbert_model.h"
+#include "model/modernbert_model.h"
 
 namespace berth::model {
 
@@ -18,8 +20,11 @@ std::shared_ptr<SequenceClassifier> make_classifier(const ModelConfig& config, i
     case ModelFamily::kDistilBert:
       return std::make_shared<DistilBertClassifier>(config, num_labels);
     case ModelFamily::kDebertaV2:
+      return std::make_shared<DebertaV2Classifier>(
+          DebertaV2Config::from_json(config.original, "config.json"), num_labels);
     case ModelFamily::kModernBert:
-      break;
+      return std::make_shared<ModernBertClassifier>(
+          ModernBertConfig::from_json(config.original, "config.json"), num_labels);
   }
   throw model_error("model",
                     std::string("model_type \"") + model_type_of(config.family) +

@@ -4,6 +4,8 @@
 #include <map>
 
 #include "common/error.h"
+#include "model/deberta_v2_config.h"
+#include "model/modernbert_config.h"
 
 namespace berth::model {
 
@@ -191,6 +193,16 @@ ModelConfig ModelConfig::from_json(const json& j, const std::string& source) {
         model_type.empty() ? std::string("missing") : "\"" + model_type + "\" is not supported",
         kSupportedModels);
   c.family = *family;
+  // DeBERTa-v2 and ModernBERT spell their settings their own way: their configs read and check
+  // them, and fill the shared fields.
+  if (c.family == ModelFamily::kDebertaV2) {
+    DebertaV2Config::from_json(j, source).fill(c);
+    return c;
+  }
+  if (c.family == ModelFamily::kModernBert) {
+    ModernBertConfig::from_json(j, source).fill(c);
+    return c;
+  }
   // RobertaConfig's default: ids 0-2 are <s>, <pad>, </s>.
   if (c.positions_after_padding()) c.pad_token_id = 1;
 
@@ -247,6 +259,8 @@ ModelConfig ModelConfig::from_json(const json& j, const std::string& source) {
 }
 
 json ModelConfig::to_json() const {
+  if (family == ModelFamily::kDebertaV2) return DebertaV2Config::json_for(*this);
+  if (family == ModelFamily::kModernBert) return ModernBertConfig::json_for(*this);
   json j = original.is_object() ? original : json::object();
   // Keys that only describe the run that wrote the source file, or that HF derives itself.
   for (const char* k : {"num_labels", "_name_or_path", "gradient_checkpointing"}) j.erase(k);

@@ -148,17 +148,23 @@ TEST(MakeClassifier, BuildsEachImplementedFamily) {
   }
 }
 
-TEST(MakeClassifier, FamiliesNotYetImplementedAreNamed) {
-  for (const char* type : {"deberta-v2", "modernbert"}) {
-    auto c = ModelConfig::from_json(bert_like(type), "x");
-    try {
-      model::make_classifier(c, 2);
-      FAIL() << type;
-    } catch (const Error& e) {
-      EXPECT_EQ(e.code(), ExitCode::kModel);
-      EXPECT_NE(std::string(e.what()).find(type), std::string::npos) << e.what();
-      EXPECT_NE(std::string(e.what()).find("not yet supported"), std::string::npos) << e.what();
-    }
+// DeBERTa-v2 and ModernBERT read their own keys (model/deberta_v2_config.h,
+// model/modernbert_config.h) and get their own classifiers.
+TEST(MakeClassifier, BuildsDebertaV2AndModernBert) {
+  const nlohmann::json deberta = {
+      {"model_type", "deberta-v2"}, {"hidden_size", 32},       {"num_attention_heads", 4},
+      {"num_hidden_layers", 1},     {"intermediate_size", 64}, {"vocab_size", 100},
+      {"relative_attention", true}, {"position_buckets", 8},   {"pos_att_type", "p2c|c2p"}};
+  const nlohmann::json modernbert = {{"model_type", "modernbert"}, {"hidden_size", 32},
+                                     {"num_attention_heads", 4},   {"num_hidden_layers", 1},
+                                     {"intermediate_size", 48},    {"vocab_size", 100},
+                                     {"pad_token_id", 0}};
+  for (const auto& j : {deberta, modernbert}) {
+    auto c = ModelConfig::from_json(j, "x");
+    auto m = model::make_classifier(c, 3);
+    EXPECT_EQ(m->family(), c.family);
+    EXPECT_EQ(m->num_labels(), 3);
+    EXPECT_EQ(c.hidden_size, 32);
   }
 }
 

@@ -1,0 +1,163 @@
+#include "model/deberta_v2_config.h"
+
+#include "model/config_fields.h"
+
+namespace berth::model {
+
+using nlohmann::json;
+
+namespace {
+
+// pos_att_type: HF's configs write a list (["p2c", "c2p"]); older ones the string "p2c|c2p".
+std::vector<std::string> pos_att_types(const json& j, const ConfigFields& f) {
+  std::vector<std::string> types;
+  if (!f.has("pos_att_type")) return types;
+  const json& v = j.at("pos_att_type");
+  auto add = [&](std::string t) {
+    t.erase(0, t.find_first_not_of(' '));
+    t.erase(t.find_last_not_of(' ') + 1);
+    for (auto& ch : t) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (!t.empty()) types.push_back(t);
+  };
+  if (v.is_string()) {
+    std::string s = v.get<std::string>();
+    for (size_t start = 0;;) {
+      size_t bar = s.find('|', start);
+      add(s.substr(start, bar == std::string::npos ? std::string::npos : bar - start));
+      if (bar == std::string::npos) break;
+      start = bar + 1;
+    }
+  } else if (v.is_array()) {
+    for (auto& e : v) {
+      if (!e.is_string()) f.fail("pos_att_type", "expected strings, found " + e.dump());
+      add(e.get<std::string>());
+    }
+  } else {
+    f.fail("pos_att_type", "expected a list such as [\"p2c\", \"c2p\"], found " + v.dump());
+  }
+  return types;
+}
+
+}  // namespace
+
+DebertaV2Config DebertaV2Config::from_file(const std::string& path) {
+  return from_json(read_config_json(path), path);
+}
+
+DebertaV2Config DebertaV2Config::from_json(const json& j, const std::string& source) {
+  ConfigFields f(j, source);
+  DebertaV2Config c;
+  c.original = j;
+  const std::string model_type = f.string("model_type", "");
+  if (model_type != "deberta-v2")
+    f.fail("model_type", "expected \"deberta-v2\", found \"" + model_type + "\"");
+
+  c.vocab_size = f.positive("vocab_size", c.vocab_size);
+  c.hidden_size = f.positive("hidden_size", c.hidden_size);
+  c.num_hidden_layers = f.positive("num_hidden_layers", c.num_hidden_layers);
+  c.num_attention_heads = f.positive("num_attention_heads", c.num_attention_heads);
+  c.intermediate_size = f.positive("intermediate_size", c.intermediate_size);
+  c.max_position_embeddings = f.positive("max_position_embeddings", c.max_position_embeddings);
+  c.type_vocab_size = f.integer("type_vocab_size", c.type_vocab_size);
+  if (c.type_vocab_size < 0) f.fail("type_vocab_size", "must not be negative");
+  if (c.hidden_size % c.num_attention_heads != 0)
+    f.fail("hidden_size", std::to_string(c.hidden_size) + " is not divisible by " +
+                              "num_attention_heads " + std::to_string(c.num_attention_heads));
+  c.pad_token_id = f.integer("pad_token_id", c.pad_token_id);
+  if (c.pad_token_id < 0 || c.pad_token_id >= c.vocab_size)
+    f.fail("pad_token_id", std::to_string(c.pad_token_id) + " is outside the vocabulary");
+  c.activation = f.activation("hidden_act", "gelu");
+  c.pooler_activation = f.activation("pooler_hidden_act", "gelu");
+  c.layer_norm_eps = f.number("layer_norm_eps", c.layer_norm_eps);
+  if (!(c.layer_norm_eps > 0)) f.fail("layer_norm_eps", "must be positive");
+  c.hidden_dropout_prob = f.probability("hidden_dropout_prob", c.hidden_dropout_prob);
+  c.attention_probs_dropout_prob =
+      f.probability("attention_probs_dropout_prob", c.attention_probs_dropout_prob);
+  c.pooler_dropout = f.probability("pooler_dropout", c.pooler_dropout);
+  c.classifier_dropout = f.probability("cls_dropout", c.hidden_dropout_prob);
+  c.initializer_range = f.number("initializer_range", c.initializer_range);
+  c.position_biased_input = f.boolean("position_biased_input", c.position_biased_input);
+
+  c.relative_attention = f.boolean("relative_attention", c.relative_attention);
+  c.max_relative_positions = f.integer("max_relative_positions", c.max_relative_positions);
+  c.position_buckets = f.integer("position_buckets", c.position_buckets);
+  c.share_att_key = f.boolean("share_att_key", c.share_att_key);
+  for (const auto& t : pos_att_types(j, f)) {
+    if (t == "c2p")
+      c.c2p = true;
+    else if (t == "p2c")
+      c.p2c = true;
+    else
+      f.fail("pos_att_type", "\"" + t + "\" is not supported",
+             "transformers' DeBERTa-v2 computes c2p and p2c only");
+  }
+  const std::string norm = f.string("norm_rel_ebd", "none");
+  if (norm == "layer_norm")
+    c.norm_rel_ebd = true;
+  else if (norm != "none")
+    f.fail("norm_rel_ebd", "\"" + norm + "\" is not supported", "\"layer_norm\" or \"none\"");
+
+  // What DeBERTa-v2 can do and Berth does not implement.
+  if (f.integer("conv_kernel_size", 0) > 0)
+    f.fail("conv_kernel_size",
+           "the convolution layer after the first encoder layer is not "
+           "supported",
+           "DeBERTa-v2 xlarge/xxlarge use it; DeBERTa-v3 and mDeBERTa-v3 checkpoints do not");
+  if (f.has("embedding_size") && f.integer("embedding_size", 0) != c.hidden_size)
+    f.fail("embedding_size",
+           "an embedding size other than hidden_size (embed_proj) is not "
+           "supported");
+  if (f.has("attention_head_size") && f.integer("attention_head_size", 0) != c.head_dim())
+    f.fail("attention_head_size", "must equal hidden_size / num_attention_heads");
+  if (f.has("pooler_hidden_size") && f.integer("pooler_hidden_size", 0) != c.hidden_size)
+    f.fail("pooler_hidden_size",
+           "must equal hidden_size (transformers' ContextPooler reads "
+           "the hidden state of the first token)");
+  if (f.integer("z_steps", 0) > 1) f.fail("z_steps", "enhanced mask decoder steps not supported");
+
+  c.label_names = f.label_names();
+  c.problem_type = f.problem_type();
+  return c;
+}
+
+// The architecture keys are those read (from_json keeps them all), so a save describes exactly
+// the model that was loaded.
+json DebertaV2Config::to_json() const {
+  json j = original.is_object() ? original : json::object();
+  for (const char* k : {"_name_or_path", "gradient_checkpointing"}) j.erase(k);
+  j["architectures"] = json::array({"DebertaV2ForSequenceClassification"});
+  j["model_type"] = "deberta-v2";
+  write_label_keys(j, label_names, problem_type);
+  return j;
+}
+
+void DebertaV2Config::fill(ModelConfig& c) const {
+  c.vocab_size = vocab_size;
+  c.hidden_size = hidden_size;
+  c.num_hidden_layers = num_hidden_layers;
+  c.num_attention_heads = num_attention_heads;
+  c.intermediate_size = intermediate_size;
+  c.hidden_act = original.value("hidden_act", "gelu");
+  c.activation = activation;
+  c.max_position_embeddings = max_position_embeddings;
+  c.type_vocab_size = type_vocab_size;
+  c.layer_norm_eps = layer_norm_eps;
+  c.hidden_dropout_prob = hidden_dropout_prob;
+  c.attention_probs_dropout_prob = attention_probs_dropout_prob;
+  c.classifier_dropout = classifier_dropout;
+  c.pad_token_id = pad_token_id;
+  c.initializer_range = initializer_range;
+  c.embedding_size = hidden_size;
+  c.label_names = label_names;
+  c.problem_type = problem_type;
+  c.original = original;
+}
+
+json DebertaV2Config::json_for(const ModelConfig& c) {
+  DebertaV2Config d = from_json(c.original, "config.json");
+  d.label_names = c.label_names;
+  d.problem_type = c.problem_type;
+  return d.to_json();
+}
+
+}  // namespace berth::model

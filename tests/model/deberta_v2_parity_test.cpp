@@ -1,0 +1,164 @@
+// Berth's DeBERTa-v2/v3 classifier against transformers' DebertaV2ForSequenceClassification on
+// tiny random models (tests/python/make_deberta_modernbert.py): outputs of a padded batch whose
+// longest sequence spans more relative distances than the position buckets (and, in the v2
+// variant, than max_relative_positions), the loss and every parameter's gradient; a Berth save
+// loaded by transformers; and the config settings Berth refuses.
+#include <gtest/gtest.h>
+
+#include "common/error.h"
+#include "model/deberta_v2_config.h"
+#include "model/deberta_v2_layers.h"
+#include "model/pretrained.h"
+#include "tests/model/family_parity_util.h"
+
+namespace berth::test {
+namespace {
+
+using model::DebertaV2Config;
+
+constexpr double kOutputTol = 1e-5;    // max abs difference, fp32
+constexpr double kGradientTol = 1e-4;  // max relative difference, fp32
+
+// 40 tokens: distances up to 39, past the tiny v3 model's 8 buckets (log-bucketed from 4 on) and
+// the v2 variant's max_relative_positions of 12 (clamped); one token alone; and an unpadded batch.
+std::vector<TokenBatch> deberta_batches() {
+  return {make_family_batch({40, 7, 23, 1}, 5, 3), make_family_batch({12, 12}, 6, 3)};
+}
+
+void check_variant(const std::string& variant, bool token_types) {
+  TempDir tmp;
+  const std::string dir = make_family_model(variant, (tmp / "hf").string(), 3, 21);
+  auto loaded = model::load_classifier(dir, model::LoadOptions{}, c10::Device(c10::kCPU));
+  EXPECT_TRUE(loaded.newly_initialised.empty());
+  ASSERT_EQ(loaded.model->num_labels(), 3);
+  auto batches = deberta_batches();
+  std::vector<nlohmann::json> js;
+  for (auto& b : batches) js.push_back(family_batch_json(b, token_types, true));
+  auto oracle = run_family_oracle(dir, js);
+  expect_clean_hf_load(oracle, "eager");
+  EXPECT_EQ(oracle.info["class"], "DebertaV2ForSequenceClassification");
+  EXPECT_EQ(oracle.info["parameters"].get<size_t>(), loaded.model->parameters().size());
+
+  auto& m = *loaded.model;
+  for (size_t i = 0; i < batches.size(); ++i) {
+    auto& b = batches[i];
+    at::Tensor types = token_types ? b.types : at::Tensor();
+    {
+      at::NoGradGuard no_grad;
+      m.eval();
+      expect_family_outputs_match(m.forward(b.ids, b.mask, types), oracle, i, kOutputTol, variant);
+    }
+    // Training mode (every dropout of the tiny models is 0): the path fine-tuning takes.
+    m.train();
+    m.zero_grad();
+    auto out = m.forward(b.ids, b.mask, types);
+    auto loss = at::cross_entropy_loss(out.logits, b.labels);
+    loss.backward();
+    double d_loss = max_abs_diff(loss.reshape({1}), oracle.get(i, "loss"));
+    std::cout << variant << " batch " << i << ": loss " << loss.item<double>() << ", diff "
+              << d_loss << std::endl;
+    EXPECT_LE(d_loss, kOutputTol);
+    expect_gradients_match(m, oracle, i, kGradientTol, variant);
+  }
+}
+
+TEST(DebertaV2Parity, V3LayoutLogitsLossAndEveryGradientMatchTransformers) {
+  check_variant("deberta-v3", /*token_types=*/false);
+}
+
+TEST(DebertaV2Parity, V2LayoutLogitsLossAndEveryGradientMatchTransformers) {
+  check_variant("deberta-v2", /*token_types=*/true);
+}
+
+// Berth -> transformers: a 4-label head replacing the stored 3-label one, saved by Berth, loads
+// in AutoModelForSequenceClassification without a missing or unexpected key, with Berth's
+// labels and logits; Berth reads its own save back bit for bit.
+TEST(DebertaV2Parity, BerthSavedCheckpointLoadsInTransformersWithSameLogits) {
+  TempDir tmp;
+  const std::string dir = make_family_model("deberta-v3", (tmp / "hf").string(), 3, 22);
+  model::LoadOptions o;
+  o.num_labels = 4;
+  o.init_seed = 7;
+  auto loaded = model::load_classifier(dir, o, c10::Device(c10::kCPU));
+  EXPECT_EQ(loaded.newly_initialised,
+            (std::vector<std::string>{"classifier.weight", "classifier.bias"}));
+  const std::vector<std::string> labels = {"a", "b", "c", "d"};
+  const std::string saved = (tmp / "berth").string();
+  model::save_pretrained(saved, *loaded.model, loaded.config, labels, dir);
+
+  auto b = make_family_batch({40, 9, 17}, 8, 4);
+  auto oracle = run_family_oracle(saved, {family_batch_json(b, false, false)});
+  expect_clean_hf_load(oracle, "eager");
+  EXPECT_EQ(oracle.info["num_labels"], 4);
+  EXPECT_EQ(oracle.info["id2label"],
+            nlohmann::json({{"0", "a"}, {"1", "b"}, {"2", "c"}, {"3", "d"}}));
+  at::NoGradGuard no_grad;
+  auto out = loaded.model->forward(b.ids, b.mask, {});
+  expect_family_outputs_match(out, oracle, 0, kOutputTol, "berth->hf");
+
+  auto again = model::load_classifier(saved, model::LoadOptions{}, c10::Device(c10::kCPU));
+  EXPECT_TRUE(again.newly_initialised.empty());
+  EXPECT_EQ(again.label_names, labels);
+  EXPECT_TRUE(at::equal(again.model->forward(b.ids, b.mask, {}).logits, out.logits));
+}
+
+nlohmann::json v3_config() {
+  return {{"model_type", "deberta-v2"}, {"hidden_size", 32},           {"num_attention_heads", 4},
+          {"num_hidden_layers", 2},     {"intermediate_size", 64},     {"vocab_size", 500},
+          {"relative_attention", true}, {"pos_att_type", "p2c|c2p"},   {"position_buckets", 8},
+          {"share_att_key", true},      {"norm_rel_ebd", "layer_norm"}};
+}
+
+// The message names the file and the key.
+void expect_refused(const nlohmann::json& j, const std::string& key) {
+  try {
+    DebertaV2Config::from_json(j, "cfg.json");
+    ADD_FAILURE() << "accepted " << j.dump();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kModel);
+    EXPECT_NE(e.message().find("cfg.json"), std::string::npos) << e.message();
+    EXPECT_NE(e.message().find("\"" + key + "\""), std::string::npos) << e.message();
+  }
+}
+
+TEST(DebertaV2Config, ReadsV3SettingsAndRefusesWhatItDoesNotCompute) {
+  auto c = DebertaV2Config::from_json(v3_config(), "cfg.json");
+  EXPECT_TRUE(c.c2p && c.p2c && c.share_att_key && c.norm_rel_ebd);
+  EXPECT_EQ(c.attention_span(), 8);
+  EXPECT_EQ(c.scale_factor(), 3);
+  EXPECT_EQ(c.type_vocab_size, 0);
+
+  auto with = [](const char* key, nlohmann::json v) {
+    auto j = v3_config();
+    j[key] = std::move(v);
+    return j;
+  };
+  expect_refused(with("conv_kernel_size", 3), "conv_kernel_size");
+  expect_refused(with("pos_att_type", nlohmann::json::array({"p2c", "p2p"})), "pos_att_type");
+  expect_refused(with("norm_rel_ebd", "batch_norm"), "norm_rel_ebd");
+  expect_refused(with("embedding_size", 16), "embedding_size");
+  expect_refused(with("model_type", "bert"), "model_type");
+  expect_refused(with("hidden_act", "mish"), "hidden_act");
+  expect_refused(with("hidden_size", 30), "hidden_size");
+}
+
+// The relative distances' buckets, computed by hand from HF's make_log_bucket_position formula
+// for bucket_size 8 (mid 4), max_position 64: |d| < 4 stays; beyond, ceil(log(|d| / 4) /
+// log(63 / 4) * 3) + 4 with the sign of d.
+TEST(DebertaV2Config, RelativePositionsAreLogBucketedBeyondHalfTheBuckets) {
+  at::Tensor rel = model::deberta_relative_positions(40, 8, 64, c10::Device(c10::kCPU));
+  ASSERT_EQ(rel.sizes(), (std::vector<int64_t>{40, 40}));
+  auto at_distance = [&](int64_t d) {
+    return d >= 0 ? rel[d][0].item<int64_t>() : rel[0][-d].item<int64_t>();
+  };
+  for (int64_t d = -4; d <= 4; ++d) EXPECT_EQ(at_distance(d), d);
+  // log(63 / 4) = 2.7568.
+  EXPECT_EQ(at_distance(5), 5);     // ceil(3 * log(5 / 4) / 2.7568) = ceil(0.243) = 1
+  EXPECT_EQ(at_distance(9), 5);     // ceil(3 * log(9 / 4) / 2.7568) = ceil(0.882) = 1
+  EXPECT_EQ(at_distance(16), 6);    // ceil(3 * log(16 / 4) / 2.7568) = ceil(1.508) = 2
+  EXPECT_EQ(at_distance(-39), -7);  // ceil(3 * log(39 / 4) / 2.7568) = ceil(2.478) = 3
+  EXPECT_EQ(at_distance(39), 7);
+}
+
+}  // namespace
+}  // namespace berth::test
