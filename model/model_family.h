@@ -21,8 +21,8 @@ enum class ModelFamily {
 // What Berth can load, for the messages that refuse a model directory.
 inline constexpr const char* kSupportedModels =
     "Berth runs encoders of the model types bert (BERT, MiniLM, BGE, E5, ...), roberta, "
-    "xlm-roberta, electra and distilbert as classifiers, from config.json and one "
-    "model.safetensors";
+    "xlm-roberta, electra, distilbert, deberta-v2 (DeBERTa v2/v3) and modernbert as single- or "
+    "multi-label classifiers, from config.json and one model.safetensors";
 
 // config.json's model_type, or nullopt for one Berth does not know.
 std::optional<ModelFamily> parse_model_family(const std::string& model_type);

@@ -16,13 +16,16 @@ void preflight_model(const TrainConfig& cfg) {
   const fs::path dir(cfg.model.path);
   if (!fs::is_directory(dir)) {
     throw model_error("preflight", "model.path " + cfg.model.path + " is not a directory",
-                      "name a Hugging Face BERT directory or a Berth checkpoint");
+                      "name a Hugging Face model directory or a Berth checkpoint");
   }
   auto config = model::ModelConfig::from_file((dir / "config.json").string());
-  if (!fs::exists(dir / "vocab.txt")) {
-    throw model_error("preflight", "model.path " + cfg.model.path + " has no vocab.txt",
-                      "every checkpoint copies the tokenizer's vocab.txt from model.path; use a "
-                      "complete model directory (config.json, vocab.txt, weights)");
+  // Either file defines the tokenizer (data/tokenizer.h): tokenizer.json for every family,
+  // vocab.txt alone for BERT WordPiece directories saved without it.
+  if (!fs::exists(dir / "tokenizer.json") && !fs::exists(dir / "vocab.txt")) {
+    throw model_error("preflight",
+                      "model.path " + cfg.model.path + " has neither tokenizer.json nor vocab.txt",
+                      "every checkpoint copies the tokenizer from model.path; use a complete "
+                      "model directory (config.json, tokenizer.json or vocab.txt, weights)");
   }
   if (cfg.data.max_length > config.max_sequence_length()) {
     throw usage_error(
