@@ -5,10 +5,12 @@
 // expected id. Texts: all of ../shared/data plus Unicode edge cases and seeded random strings,
 // single and paired, untruncated and cut (head, tail, head_tail, windows) at a small max length.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -127,28 +129,49 @@ std::vector<std::string> csv_texts() {
 
 class FamilyTokenizer : public ::testing::TestWithParam<std::string> {
  protected:
+  // CTest runs every test in its own process: the tokenizers and the shared texts are made once
+  // per build into a folder beside the berth binary, keyed by the generator script's content,
+  // and published by an atomic rename, so parallel test processes reuse them instead of training
+  // them again (each training is tens of seconds).
   static void SetUpTestSuite() {
     if (!test::shared_data_available()) return;
     setenv("BERTH_ORACLE_AUTO", "1", 1);  // the oracle loads AutoTokenizer
-    dir_ = std::make_unique<test::TempDir>();
-    std::string args;
-    for (auto& p : shared_csvs()) args += " " + q(p.string());
-    auto r = test::run_python("make_family_tokenizers.py " + q(dir_->path().string()) + args);
-    made_ = r.exit_code == 0;
-    texts_ = csv_texts();
+    std::ifstream script(test::source_dir() / "tests" / "python" / "make_family_tokenizers.py");
+    std::stringstream content;
+    content << script.rdbuf();
+    const fs::path cache =
+        fs::path(test::berth_binary()).parent_path() / "test-cache" /
+        ("family-tokenizers-" + std::to_string(std::hash<std::string>{}(content.str())));
+    if (!fs::exists(cache / "texts.json")) {
+      fs::create_directories(cache.parent_path());
+      const fs::path tmp = cache.string() + ".tmp." + std::to_string(getpid());
+      fs::remove_all(tmp);
+      fs::create_directories(tmp);
+      std::string args;
+      for (auto& p : shared_csvs()) args += " " + q(p.string());
+      auto r = test::run_python("make_family_tokenizers.py " + q(tmp.string()) + args);
+      if (r.exit_code != 0) return;
+      json texts = csv_texts();
+      std::ofstream(tmp / "texts.json") << texts.dump();
+      std::error_code ec;
+      fs::rename(tmp, cache, ec);  // another process may have published it first: use that
+      fs::remove_all(tmp, ec);
+    }
+    dir_ = cache;
+    made_ = fs::exists(cache / "texts.json");
+    if (!made_) return;
+    std::ifstream in(cache / "texts.json");
+    texts_ = json::parse(in).get<std::vector<std::string>>();
     for (auto& s : edge_texts()) texts_.push_back(s);
     for (auto& s : random_texts(400)) texts_.push_back(s);
   }
-  static void TearDownTestSuite() {
-    dir_.reset();
-    unsetenv("BERTH_ORACLE_AUTO");
-  }
+  static void TearDownTestSuite() { unsetenv("BERTH_ORACLE_AUTO"); }
   void SetUp() override {
     if (!test::shared_data_available()) GTEST_SKIP() << "no ../shared/data";
     ASSERT_TRUE(made_) << "make_family_tokenizers.py failed";
   }
 
-  fs::path model() const { return dir_->path() / GetParam(); }
+  fs::path model() const { return dir_ / GetParam(); }
   Tokenizer load() const { return Tokenizer::from_directory(model().string()); }
   json oracle(const std::string& mode, const std::string& max_length, const json& input) const {
     auto r = test::run_python(
@@ -157,12 +180,12 @@ class FamilyTokenizer : public ::testing::TestWithParam<std::string> {
     return json::parse(r.out);
   }
 
-  static std::unique_ptr<test::TempDir> dir_;
+  static fs::path dir_;
   static bool made_;
   static std::vector<std::string> texts_;
 };
 
-std::unique_ptr<test::TempDir> FamilyTokenizer::dir_;
+fs::path FamilyTokenizer::dir_;
 bool FamilyTokenizer::made_ = false;
 std::vector<std::string> FamilyTokenizer::texts_;
 
@@ -342,7 +365,7 @@ TEST_P(FamilyTokenizer, FingerprintFollowsTokenizerJson) {
   const std::string a = load().fingerprint();
   EXPECT_EQ(a, load().fingerprint());
   const std::string other = GetParam() == "roberta" ? "modernbert" : "roberta";
-  EXPECT_NE(a, Tokenizer::from_directory((dir_->path() / other).string()).fingerprint());
+  EXPECT_NE(a, Tokenizer::from_directory((dir_ / other).string()).fingerprint());
   test::TempDir copy;
   fs::copy(model(), copy.path(), fs::copy_options::recursive);
   std::ifstream in(copy / "tokenizer.json");
