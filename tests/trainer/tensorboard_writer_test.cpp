@@ -216,8 +216,8 @@ TEST(TensorBoardSink, MultiLabelEvaluationsShowMicroF1AndSubsetAccuracy) {
              {"macro_f1", 0.7},
              {"problem_type", "multi_label_classification"}}));
   auto m = scalars(d / "tb");
-  EXPECT_EQ(at(m, "dev/micro_f1", 3), 0.8);
-  EXPECT_EQ(at(m, "dev/subset_accuracy", 3), 0.4);
+  EXPECT_EQ(at(m, "dev/micro_f1", 3), f32(0.8));
+  EXPECT_EQ(at(m, "dev/subset_accuracy", 3), f32(0.4));
 }
 
 // A curve listed once in run_directory/curves.h is a tag, with no change here.
