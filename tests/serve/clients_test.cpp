@@ -232,7 +232,7 @@ TEST_F(ServeClients, ACheckpointThatFailsItsManifestIsRefused) {
   ServerProcess bad(model.string(), {}, tmp.path(), /*expect_start=*/false, env);
   EXPECT_EQ(bad.exit_code(), 4) << bad.log();
   EXPECT_NE(bad.log().find("fails its manifest check"), std::string::npos) << bad.log();
-  EXPECT_NE(bad.log().find("--no-verify"), std::string::npos) << bad.log();
+  EXPECT_NE(bad.log().find("--verify never"), std::string::npos) << bad.log();
   ServerProcess forced(model.string(), {"--no-verify"}, tmp.path(), true, env);
   EXPECT_EQ(forced.client()->Get("/health")->status, 200);
 }
