@@ -6,27 +6,10 @@
 #include <limits>
 
 #include "common/error.h"
+#include "model/dtype_lowest.h"
 #include "model/fast_dropout.h"
 
 namespace berth::model {
-
-namespace {
-
-double lowest(at::ScalarType t) {
-  // torch.finfo(dtype).min, the value HF's _expand_mask fills masked positions with.
-  switch (t) {
-    case at::kDouble:
-      return std::numeric_limits<double>::lowest();
-    case at::kHalf:
-      return static_cast<float>(std::numeric_limits<c10::Half>::lowest());
-    case at::kBFloat16:
-      return static_cast<float>(std::numeric_limits<c10::BFloat16>::lowest());
-    default:
-      return std::numeric_limits<float>::lowest();
-  }
-}
-
-}  // namespace
 
 at::Tensor additive_attention_mask(const at::Tensor& attention_mask, at::ScalarType dtype) {
   if (!attention_mask.defined()) return {};
@@ -37,7 +20,7 @@ at::Tensor additive_attention_mask(const at::Tensor& attention_mask, at::ScalarT
   const int64_t batch = attention_mask.size(0), seq = attention_mask.size(1);
   at::Tensor keep = attention_mask.reshape({batch, 1, 1, seq});  // (batch, 1, 1, seq)
   return at::zeros(keep.sizes(), keep.options().dtype(dtype))
-      .masked_fill(keep.eq(0), lowest(dtype));
+      .masked_fill(keep.eq(0), dtype_lowest(dtype));
 }
 
 BertPooler::BertPooler(const BertConfig& c) {

@@ -7,27 +7,10 @@
 #include <limits>
 #include <string>
 
+#include "model/dtype_lowest.h"
 #include "model/fast_dropout.h"
 
 namespace berth::model {
-
-namespace {
-
-// torch.finfo(dtype).min: what HF fills masked scores with (a fill, not an addition).
-double lowest(at::ScalarType t) {
-  switch (t) {
-    case at::kDouble:
-      return std::numeric_limits<double>::lowest();
-    case at::kHalf:
-      return static_cast<float>(std::numeric_limits<c10::Half>::lowest());
-    case at::kBFloat16:
-      return static_cast<float>(std::numeric_limits<c10::BFloat16>::lowest());
-    default:
-      return std::numeric_limits<float>::lowest();
-  }
-}
-
-}  // namespace
 
 at::Tensor deberta_relative_positions(int64_t seq, int64_t bucket_size, int64_t max_position,
                                       const at::Device& device) {
@@ -153,7 +136,7 @@ at::Tensor DisentangledSelfAttention::forward(const at::Tensor& hidden, const at
     if (bias.defined()) scores = scores + bias;
   }
   // Rows of padding queries are masked whole and come out uniform, as in HF.
-  scores = scores.masked_fill(mask.logical_not(), lowest(scores.scalar_type()));
+  scores = scores.masked_fill(mask.logical_not(), dtype_lowest(scores.scalar_type()));
   at::Tensor probs = model::dropout(at::softmax(scores, -1), attention_dropout_, is_training());
   at::Tensor out = at::matmul(probs, v);  // (batch, heads, seq, head_dim)
   return out.permute({0, 2, 1, 3}).reshape({batch, seq, heads_ * head_dim_});

@@ -7,27 +7,10 @@
 #include <limits>
 
 #include "common/error.h"
+#include "model/dtype_lowest.h"
 #include "model/fast_dropout.h"
 
 namespace berth::model {
-
-namespace {
-
-// torch.finfo(dtype).min, the value HF's masks hold where attention is not allowed.
-double lowest(at::ScalarType t) {
-  switch (t) {
-    case at::kDouble:
-      return std::numeric_limits<double>::lowest();
-    case at::kHalf:
-      return static_cast<float>(std::numeric_limits<c10::Half>::lowest());
-    case at::kBFloat16:
-      return static_cast<float>(std::numeric_limits<c10::BFloat16>::lowest());
-    default:
-      return std::numeric_limits<float>::lowest();
-  }
-}
-
-}  // namespace
 
 ModernBertModel::ModernBertModel(const ModernBertConfig& c) : window_(c.local_attention / 2) {
   embeddings = register_module("embeddings", std::make_shared<ModernBertEmbeddings>(c));
@@ -58,7 +41,7 @@ at::Tensor ModernBertModel::forward(const at::Tensor& input_ids, const at::Tenso
   at::Tensor x = embeddings->forward(ids);  // (batch, seq, hidden)
   // HF's masks, always built (even without padding): 0 where a key may be attended, the
   // dtype's lowest value where not; local layers also mask keys beyond the window.
-  const double low = lowest(x.scalar_type());
+  const double low = dtype_lowest(x.scalar_type());
   at::Tensor keep = attention_mask.defined() ? attention_mask.ne(0) : at::ones_like(ids).ne(0);
   at::Tensor global_mask = at::zeros({batch, 1, seq, seq}, x.options())
                                .masked_fill(keep.view({batch, 1, 1, seq}).logical_not(), low);
