@@ -4,7 +4,8 @@
 #
 #   common <- data <- model <- trainer <- launcher; checkpoint and distributed beside, on common
 #   only; run_directory (what a run leaves on disk) on common and checkpoint, read by trainer,
-#   report and launcher.
+#   report and launcher. sweep (a sweep's space, plan and trial states) on common and
+#   run_directory, torch-free: the launcher binds the config's loader to it, report reads it.
 #
 # model/, data/ and checkpoint/ must never see distributed/ (communicators, MPI, NCCL): the model runs
 # the same in one process or in many, and the distributed parts stay in one place.
@@ -17,10 +18,11 @@ set(BERTH_LAYERS
     "checkpoint:common"
     "distributed:common"
     "run_directory:common,checkpoint"
+    "sweep:common,checkpoint,run_directory"
     "trainer:common,data,model,checkpoint,distributed,run_directory"
-    "report:common,checkpoint,run_directory"
+    "report:common,checkpoint,run_directory,sweep"
     "serve:common,data,model"
-    "launcher:common,data,model,checkpoint,distributed,run_directory,trainer,report,serve")
+    "launcher:common,data,model,checkpoint,distributed,run_directory,sweep,trainer,report,serve")
 
 if(CMAKE_SCRIPT_MODE_FILE)
   cmake_policy(SET CMP0007 NEW)
