@@ -1,7 +1,10 @@
-// berth report RUN_DIR [--output FILE.html] [--checkpoints DIR] [--no-verify]
+// berth report RUN_DIR|SWEEP_DIR [--output FILE.html] [--checkpoints DIR] [--no-verify] [--json]
 // One self-contained HTML page about a training run (report/html_report.h): curves, evaluations,
 // resumes, throughput, test metrics with the confusion matrix, config and checkpoints. Written
 // to <RUN_DIR>/report.html unless --output says otherwise; the path is printed on stdout.
+// A sweep directory (`berth sweep --out`) gets its leaderboard instead
+// (report/sweep_leaderboard.h): printed, and as a page in <SWEEP_DIR>/report.html; --json prints it
+// as JSON only.
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -13,6 +16,7 @@
 #include "launcher/commands.h"
 #include "launcher/guarded_dirs.h"
 #include "report/html_report.h"
+#include "report/sweep_leaderboard.h"
 #include "run_directory/run_layout.h"
 
 namespace berth::launcher {
@@ -22,13 +26,36 @@ struct ReportArgs {
   report::ReportOptions options;
   std::string output;
   bool no_verify = false;
+  bool json = false;
 };
+
+void report_sweep(const ReportArgs& a) {
+  namespace fs = std::filesystem;
+  const auto board = report::read_leaderboard(a.options.run_dir);
+  if (a.json) {
+    std::cout << report::to_json(board).dump(2) << std::endl;
+    return;
+  }
+  const fs::path own = run_directory::RunLayout(a.options.run_dir).report();
+  const fs::path out = a.output.empty() ? own : fs::path(a.output);
+  OutputGuard guard("report");
+  guard.protect(a.options.run_dir, "SWEEP_DIR");  // the plan, every trial's files
+  guard.allow(own.string());
+  guard.check(out.string(), "--output");
+  durable::write_file_atomically(out, report::render_sweep_report(board),
+                                 {"report", ExitCode::kUsage});
+  std::cout << report::leaderboard_text(board) << out.string() << std::endl;
+}
 
 void run_report(ReportArgs a) {
   namespace fs = std::filesystem;
   if (!fs::is_directory(a.options.run_dir))
     throw usage_error("report", a.options.run_dir + " is not a directory",
                       "give a run directory (train.run_dir of the config)");
+  if (report::is_sweep_dir(a.options.run_dir)) return report_sweep(a);
+  if (a.json)
+    throw usage_error("report", "--json is for sweep directories",
+                      "give the --out directory of `berth sweep`, or drop --json for a run's page");
   a.options.verify = !a.no_verify;
   const fs::path own = run_directory::RunLayout(a.options.run_dir).report();
   const fs::path out = a.output.empty() ? own : fs::path(a.output);
@@ -52,12 +79,16 @@ void register_report(CLI::App& app) {
       "report",
       "Write one self-contained HTML page about a training run (curves, metrics, "
       "checkpoints)");
-  cmd->add_option("RUN_DIR", a->options.run_dir, "The run directory (train.run_dir)")->required();
+  cmd->add_option("RUN_DIR", a->options.run_dir,
+                  "The run directory (train.run_dir), or a sweep's --out directory")
+      ->required();
   cmd->add_option("--output,-o", a->output, "HTML file to write (default: RUN_DIR/report.html)");
   cmd->add_option("--checkpoints", a->options.checkpoint_dir,
                   "Checkpoint root, when checkpoint.dir is not RUN_DIR/checkpoints");
   cmd->add_flag("--no-verify", a->no_verify,
                 "List checkpoints from their manifests without hashing their files");
+  cmd->add_flag("--json", a->json,
+                "Sweep directory: print the leaderboard as JSON (no page written)");
   cmd->callback([a] { run_report(*a); });
 }
 

@@ -14,9 +14,9 @@ namespace berth::sweep {
 enum class SweepMode { kLocal, kPrint, kSubmit };
 
 struct ArrayOptions {
-  std::string script;       // slurm/sweep.sbatch
-  std::string berth;        // the berth executable the tasks run
-  int max_concurrent = 0;   // --array's %K; 0 = Slurm's own limit
+  std::string script;                    // slurm/sweep.sbatch
+  std::string berth;                     // the berth executable the tasks run
+  int max_concurrent = 0;                // --array's %K; 0 = Slurm's own limit
   std::vector<std::string> sbatch_args;  // more sbatch options, before the script
 };
 

@@ -71,7 +71,8 @@ SweepOutcome run_local(const Plan& plan, const fs::path& dir, const std::string&
   struct sigaction sa {};
   sa.sa_handler = forward;
   sigemptyset(&sa.sa_mask);
-  struct sigaction old_int {}, old_term {}, old_usr1 {};
+  struct sigaction old_int {
+  }, old_term{}, old_usr1{};
   sigaction(SIGINT, &sa, &old_int);
   sigaction(SIGTERM, &sa, &old_term);
   sigaction(SIGUSR1, &sa, &old_usr1);

@@ -68,9 +68,9 @@ Param distribution_param(const std::string& key, const toml::table& t, const std
   p.distribution = *d;
   for (const auto& [k, v] : t) {
     const std::string field(k.str());
-    const bool known = field == "distribution" || (*d == Distribution::kChoice ? field == "values"
-                                                                               : field == "min" ||
-                                                                                     field == "max");
+    const bool known =
+        field == "distribution" ||
+        (*d == Distribution::kChoice ? field == "values" : field == "min" || field == "max");
     if (!known)
       throw usage_error("sweep", where(v, origin) + ": unknown field '" + key + "." + field + "'",
                         kShape);
@@ -100,7 +100,8 @@ Param distribution_param(const std::string& key, const toml::table& t, const std
 void collect(const toml::table& t, const std::string& prefix, const std::string& origin,
              std::vector<Param>& out) {
   for (const auto& [k, node] : t) {
-    const std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+    const std::string key =
+        prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
     if (const auto* sub = node.as_table()) {
       if (sub->contains("distribution"))
         out.push_back(distribution_param(key, *sub, origin));
@@ -125,7 +126,9 @@ void collect(const toml::table& t, const std::string& prefix, const std::string&
 
 // A uniform double in [0, 1) from 53 bits of the generator: std::uniform_real_distribution is
 // not the same across standard libraries, mt19937_64 is.
-double unit(std::mt19937_64& g) { return static_cast<double>(g() >> 11) * 0x1.0p-53; }
+double unit(std::mt19937_64& g) {
+  return static_cast<double>(g() >> 11) * 0x1.0p-53;
+}
 
 std::string draw(const Param& p, std::mt19937_64& g) {
   const double u = unit(g);
@@ -136,8 +139,8 @@ std::string draw(const Param& p, std::mt19937_64& g) {
     }
     case Distribution::kUniform:
       if (p.integer) {
-        auto v = static_cast<int64_t>(p.min) +
-                 static_cast<int64_t>(std::floor(u * (p.max - p.min + 1)));
+        auto v =
+            static_cast<int64_t>(p.min) + static_cast<int64_t>(std::floor(u * (p.max - p.min + 1)));
         return std::to_string(std::min(v, static_cast<int64_t>(p.max)));
       }
       return toml_double(p.min + u * (p.max - p.min));
@@ -179,10 +182,10 @@ Space Space::parse(const std::string& toml_text, const std::string& origin) {
   try {
     root = toml::parse(toml_text, origin);
   } catch (const toml::parse_error& e) {
-    throw usage_error("sweep",
-                      origin + ":" + std::to_string(e.source().begin.line) + ": " +
-                          std::string(e.description()),
-                      "the space file is not valid TOML");
+    throw usage_error(
+        "sweep",
+        origin + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()),
+        "the space file is not valid TOML");
   }
   bool has_trials = false, has_seed = false;
   for (const auto& [k, node] : root) {
@@ -191,9 +194,9 @@ Space Space::parse(const std::string& toml_text, const std::string& origin) {
       auto name = node.value_exact<std::string>();
       auto m = name ? parse_choice<Method>(*name) : std::nullopt;
       if (!m)
-        throw usage_error("sweep", where(node, origin) + ": 'method' is '" +
-                                       name.value_or("not a string") + "'",
-                          "use " + allowed_choices<Method>());
+        throw usage_error(
+            "sweep", where(node, origin) + ": 'method' is '" + name.value_or("not a string") + "'",
+            "use " + allowed_choices<Method>());
       s.method = *m;
     } else if (key == "trials") {
       auto n = node.value_exact<int64_t>();
@@ -224,8 +227,9 @@ Space Space::parse(const std::string& toml_text, const std::string& origin) {
     }
   }
   if (s.params.empty())
-    throw usage_error("sweep", origin + ": no [params]",
-                      "list the config keys to vary under [params], e.g. \"optim.lr\" = [2e-5, 5e-5]");
+    throw usage_error(
+        "sweep", origin + ": no [params]",
+        "list the config keys to vary under [params], e.g. \"optim.lr\" = [2e-5, 5e-5]");
   if (s.method == Method::kRandom && !has_trials)
     throw usage_error("sweep", origin + ": method = \"random\" without 'trials'",
                       "say how many configurations to draw, e.g. trials = 8");
@@ -235,10 +239,10 @@ Space Space::parse(const std::string& toml_text, const std::string& origin) {
                         "a grid runs every combination of the lists; remove them");
     for (const auto& p : s.params)
       if (p.distribution != Distribution::kChoice || !p.values.size())
-        throw usage_error("sweep",
-                          origin + ":" + std::to_string(p.line) + ": '" + p.key +
-                              "' is a distribution in a grid",
-                          "a grid takes lists; set method = \"random\" to draw from ranges");
+        throw usage_error(
+            "sweep",
+            origin + ":" + std::to_string(p.line) + ": '" + p.key + "' is a distribution in a grid",
+            "a grid takes lists; set method = \"random\" to draw from ranges");
   }
   return s;
 }

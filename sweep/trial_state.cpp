@@ -16,7 +16,9 @@ using run_directory::RecordType;
 
 namespace {
 
-fs::path exit_file(const fs::path& trial_dir) { return trial_dir / "exit-code"; }
+fs::path exit_file(const fs::path& trial_dir) {
+  return trial_dir / "exit-code";
+}
 
 std::string tail(const fs::path& file, size_t lines) {
   std::ifstream in(file);

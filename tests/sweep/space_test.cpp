@@ -31,13 +31,13 @@ schedule = ["linear"]
   ASSERT_EQ(s.params.size(), 3u);
   auto trials = s.expand();
   ASSERT_EQ(trials.size(), 6u);
-  EXPECT_EQ(texts(trials[0]),
-            (std::vector<std::string>{"optim.lr=1e-05", "train.seed=1", "optim.schedule='linear'"}));
+  EXPECT_EQ(texts(trials[0]), (std::vector<std::string>{"optim.lr=1e-05", "train.seed=1",
+                                                        "optim.schedule='linear'"}));
   EXPECT_EQ(texts(trials[1])[1], "train.seed=2");
   EXPECT_EQ(texts(trials[3])[0], "optim.lr=3e-05");
   EXPECT_EQ(texts(trials[3])[1], "train.seed=1");
-  EXPECT_EQ(texts(trials[5]),
-            (std::vector<std::string>{"optim.lr=3e-05", "train.seed=3", "optim.schedule='linear'"}));
+  EXPECT_EQ(texts(trials[5]), (std::vector<std::string>{"optim.lr=3e-05", "train.seed=3",
+                                                        "optim.schedule='linear'"}));
 }
 
 TEST(SweepSpace, FloatsStayFloatsAndRoundTrip) {
@@ -109,12 +109,14 @@ TEST(SweepSpace, ShapeErrorsNameTheFileLineAndKey) {
   expect_error("[params]\n\"optim.lr\" = { distribution = \"uniform\", min = 0.1, max = 0.2 }\n",
                {"bad.toml:2", "'optim.lr'", "method = \"random\""});
   expect_error("method = \"random\"\n[params]\n\"optim.lr\" = [1]\n", {"'trials'"});
-  expect_error("method = \"random\"\ntrials = 2\n[params]\n\"optim.lr\" = { distribution = "
-               "\"log_uniform\", min = 0.0, max = 1.0 }\n",
-               {"bad.toml:4", "'optim.lr'", "log_uniform"});
-  expect_error("method = \"random\"\ntrials = 2\n[params]\n\"optim.lr\" = { distribution = "
-               "\"gauss\", min = 0.0, max = 1.0 }\n",
-               {"'optim.lr.distribution'", "log_uniform"});
+  expect_error(
+      "method = \"random\"\ntrials = 2\n[params]\n\"optim.lr\" = { distribution = "
+      "\"log_uniform\", min = 0.0, max = 1.0 }\n",
+      {"bad.toml:4", "'optim.lr'", "log_uniform"});
+  expect_error(
+      "method = \"random\"\ntrials = 2\n[params]\n\"optim.lr\" = { distribution = "
+      "\"gauss\", min = 0.0, max = 1.0 }\n",
+      {"'optim.lr.distribution'", "log_uniform"});
   expect_error("[params]\n\"train.seed\" = []\n", {"bad.toml:2", "'train.seed'", "empty"});
   expect_error("method = \"grid\"\nlr = [1]\n", {"bad.toml:2", "unknown key 'lr'", "[params]"});
   expect_error("method = \"grid\"\n", {"no [params]"});

@@ -60,8 +60,8 @@ TEST(SweepPlan, BadValuesNameTheKeyAndTheTrial) {
 
 TEST(SweepPlan, WritesConfigsAndReadsBackTheSamePlan) {
   test::TempDir dir;
-  const auto space = Space::parse("[params]\n\"optim.lr\" = [1e-5, 2e-5]\n\"train.seed\" = [3]\n",
-                                  "space.toml");
+  const auto space =
+      Space::parse("[params]\n\"optim.lr\" = [1e-5, 2e-5]\n\"train.seed\" = [3]\n", "space.toml");
   const auto plan = Plan::make(space, "base.toml", {"train.log_every=5"});
   const auto configs = resolve_trials(plan, space, dir.path(), config_resolver());
   write_plan(dir.path(), plan, configs);

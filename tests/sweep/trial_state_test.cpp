@@ -25,8 +25,8 @@ TEST(TrialState, FromTheRunDirectory) {
   EXPECT_EQ(next_action(TrialState::kInterrupted), TrialAction::kResume);
 
   // Killed without a record (a crash after its resume): still resumable.
-  test::write_file(t / "metrics.jsonl", rec("start", 0) + rec("stopped", 4) + rec("resume", 4) +
-                                            rec("train", 5));
+  test::write_file(t / "metrics.jsonl",
+                   rec("start", 0) + rec("stopped", 4) + rec("resume", 4) + rec("train", 5));
   EXPECT_EQ(read_trial_status(t).state, TrialState::kInterrupted);
 
   test::write_file(t / "metrics.jsonl", rec("start", 0) + rec("stopped", 4) + rec("resume", 4) +
