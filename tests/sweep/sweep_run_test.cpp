@@ -2,7 +2,8 @@
 // --mode print, one trial made to fail (its metrics.jsonl is a directory), run locally: the
 // others finish, the sweep exits non-zero naming the failure; a rerun retries only the failed
 // trial and never touches a finished one; `berth report` ranks the trials as their own
-// metrics.jsonl says. And a space with a bad key is refused before anything is written.
+// metrics.jsonl says (label slow: about a minute here). And a space with a bad key is refused
+// before anything is written.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -135,16 +136,23 @@ TEST_F(SweepRun, FourTrialsOneFailsRerunRetriesItReportRanksThem) {
   EXPECT_EQ(read_file(sweep / "trial-000" / "metrics.jsonl"), before);
 }
 
-TEST_F(SweepRun, BadKeyIsRefusedBeforeAnythingRuns) {
-  write_file(*dir_ / "bad_space.toml", "[params]\n\"train.seed\" = [1]\n\"optim.lrr\" = [1e-4]\n");
+// No model needed: the plan is refused (or written, with --mode print) before anything trains.
+TEST(SweepPlanCli, BadKeyIsRefusedBeforeAnythingRunsAndAnotherPlanIsRefused) {
+  TempDir d;
+  write_file(d / "base.toml", "[data]\ntrain = 'train.csv'\n[train]\nmax_steps = 4\n");
+  write_file(d / "space.toml", "[params]\n\"train.seed\" = [1, 2]\n");
+  auto berth = [&](const std::string& args) {
+    return run_command("cd '" + d.path().string() + "' && '" + berth_binary() + "' " + args);
+  };
+  write_file(d / "bad_space.toml", "[params]\n\"train.seed\" = [1]\n\"optim.lrr\" = [1e-4]\n");
   auto r = berth("sweep --config base.toml --space bad_space.toml --out bad");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("bad_space.toml:3"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("'optim.lrr'"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("optim.lr"), std::string::npos) << r.err;
-  EXPECT_FALSE(fs::exists(*dir_ / "bad")) << "nothing written";
-  // And another sweep into a directory that holds one is refused, naming --out.
-  write_file(*dir_ / "other_space.toml", "[params]\n\"train.seed\" = [5]\n");
+  EXPECT_FALSE(fs::exists(d / "bad")) << "nothing written";
+  // A sweep planned into a directory; another sweep into it is refused, naming --out.
+  write_file(d / "other_space.toml", "[params]\n\"train.seed\" = [5]\n");
   ASSERT_EQ(berth("sweep --config base.toml --space other_space.toml --out o --mode print "
                   "--sbatch-script '" +
                   (source_dir() / "slurm/sweep.sbatch").string() + "'")
@@ -153,6 +161,7 @@ TEST_F(SweepRun, BadKeyIsRefusedBeforeAnythingRuns) {
   auto clash = berth("sweep --config base.toml --space space.toml --out o --mode print");
   EXPECT_EQ(clash.exit_code, 2);
   EXPECT_NE(clash.err.find("holds another sweep"), std::string::npos) << clash.err;
+  EXPECT_NE(clash.err.find("--out"), std::string::npos) << clash.err;
 }
 
 }  // namespace
