@@ -61,8 +61,9 @@ int SweepOutcome::exit_code() const {
   if (stopped) return static_cast<int>(ExitCode::kStopped);
   for (const auto& t : trials)
     if (t.status.state == TrialState::kFailed) return t.status.exit_code;
+  // A trial stopped by a signal sent to it alone: resumable, as after a stop of the sweep.
   for (const auto& t : trials)
-    if (t.status.state != TrialState::kDone) return static_cast<int>(ExitCode::kInternal);
+    if (t.status.state != TrialState::kDone) return static_cast<int>(ExitCode::kStopped);
   return 0;
 }
 

@@ -24,7 +24,8 @@ struct TrialOutcome {
 struct SweepOutcome {
   std::vector<TrialOutcome> trials;
   bool stopped = false;  // a signal ended the sweep before every trial ran
-  // 0 when every trial is done; 75 when stopped; else the exit code of the first failed trial.
+  // The exit code of the first failed trial; else 75 when a trial is left unfinished (a stop
+  // signal: rerun to resume); else 0 (every trial done).
   int exit_code() const;
 };
 

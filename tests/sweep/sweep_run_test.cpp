@@ -5,9 +5,13 @@
 // metrics.jsonl says (label slow: about a minute here). And a space with a bad key is refused
 // before anything is written.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
+#include <csignal>
+#include <cstdio>
 #include <sstream>
 
 #include "tests/support/test_support.h"
@@ -134,6 +138,52 @@ TEST_F(SweepRun, FourTrialsOneFailsRerunRetriesItReportRanksThem) {
   auto third = berth(sweep_args("s"));
   EXPECT_EQ(third.exit_code, 0) << third.err;
   EXPECT_EQ(read_file(sweep / "trial-000" / "metrics.jsonl"), before);
+}
+
+// A stop signal to the sweep reaches the running trial once: it stops with a checkpoint, the
+// sweep ends with 75 without starting the next trial, and the same command resumes the trial
+// (a "resume" record, no second "start") and runs the rest.
+TEST_F(SweepRun, StopSignalStopsTheTrialWithACheckpointAndTheRerunResumesIt) {
+  write_file(*dir_ / "seeds.toml", "[params]\n\"train.seed\" = [1, 2]\n");
+  const auto sweep = *dir_ / "stop";
+  const auto out = *dir_ / "stop.out";
+  const std::string binary = berth_binary();
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (chdir(dir_->path().c_str()) != 0 || !freopen(out.c_str(), "w", stdout) ||
+        !freopen(out.c_str(), "a", stderr))
+      _exit(126);
+    execl(binary.c_str(), binary.c_str(), "sweep", "--config", "base.toml", "--space", "seeds.toml",
+          "--out", "stop", "--set", "train.max_steps=200", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  bool checkpointed = false;
+  for (int i = 0; i < 2400 && !checkpointed; ++i) {  // up to 2 minutes
+    checkpointed = !metrics_records(sweep / "trial-000", "checkpoint").empty();
+    if (!checkpointed) usleep(50 * 1000);
+  }
+  ASSERT_TRUE(checkpointed) << read_file(out);
+  kill(pid, SIGINT);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << read_file(out);
+  EXPECT_EQ(WEXITSTATUS(status), 75) << read_file(out);
+  ASSERT_EQ(metrics_records(sweep / "trial-000", "stopped").size(), 1u) << read_file(out);
+  EXPECT_TRUE(metrics_records(sweep / "trial-000", "done").empty());
+  EXPECT_FALSE(fs::exists(sweep / "trial-001" / "metrics.jsonl")) << "the next trial started";
+  const int64_t stopped_at = metrics_records(sweep / "trial-000", "stopped")[0]["step"];
+
+  auto rerun = berth(
+      "sweep --config base.toml --space seeds.toml --out stop --set "
+      "train.max_steps=200");
+  ASSERT_EQ(rerun.exit_code, 0) << rerun.out << rerun.err;
+  const auto resumes = metrics_records(sweep / "trial-000", "resume");
+  ASSERT_EQ(resumes.size(), 1u);
+  EXPECT_EQ(resumes[0]["step"], stopped_at);
+  EXPECT_EQ(metrics_records(sweep / "trial-000", "start").size(), 1u);
+  for (const char* t : {"trial-000", "trial-001"})
+    EXPECT_EQ(metrics_records(sweep / t, "done").size(), 1u) << t;
 }
 
 // No model needed: the plan is refused (or written, with --mode print) before anything trains.
