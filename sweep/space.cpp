@@ -238,7 +238,7 @@ Space Space::parse(const std::string& toml_text, const std::string& origin) {
       throw usage_error("sweep", origin + ": 'trials' and 'seed' are for method = \"random\"",
                         "a grid runs every combination of the lists; remove them");
     for (const auto& p : s.params)
-      if (p.distribution != Distribution::kChoice || !p.values.size())
+      if (p.distribution != Distribution::kChoice)
         throw usage_error(
             "sweep",
             origin + ":" + std::to_string(p.line) + ": '" + p.key + "' is a distribution in a grid",
