@@ -139,19 +139,40 @@ nlohmann::json to_json(const Leaderboard& board) {
 }
 
 std::string leaderboard_text(const Leaderboard& board) {
-  std::ostringstream os;
   const std::string m = to_string(board.metric);
-  os << "rank  trial      ";
-  for (const auto& k : board.keys) os << k << "  ";
-  os << "dev " << m << "  step  test " << m << "  wall_s  status\n";
+  std::vector<std::vector<std::string>> cells;
+  std::vector<std::string> head{"rank", "trial"};
+  head.insert(head.end(), board.keys.begin(), board.keys.end());
+  for (const auto& h :
+       {"dev " + m, std::string("step"), "test " + m, std::string("wall_s"), std::string("status")})
+    head.push_back(h);
+  cells.push_back(head);
   int rank = 1;
   for (const auto& r : board.rows) {
-    os << rank++ << "     " << r.trial << "  ";
-    for (const auto& v : r.values) os << v << "  ";
-    os << fixed(r.best_dev, 4) << "  " << (r.best_step >= 0 ? std::to_string(r.best_step) : "-")
-       << "  " << (r.test ? fixed(*r.test, 4) : "-") << "  " << fixed(r.wall_s, 1) << "  "
-       << to_string(r.status.state);
-    if (r.status.state == sweep::TrialState::kFailed) os << " (exit " << r.status.exit_code << ")";
+    std::vector<std::string> row{std::to_string(rank++), r.trial};
+    row.insert(row.end(), r.values.begin(), r.values.end());
+    row.push_back(fixed(r.best_dev, 4));
+    row.push_back(r.best_step >= 0 ? std::to_string(r.best_step) : "-");
+    row.push_back(r.test ? fixed(*r.test, 4) : "-");
+    row.push_back(fixed(r.wall_s, 1));
+    row.push_back(to_string(r.status.state) +
+                  (r.status.state == sweep::TrialState::kFailed
+                       ? " (exit " + std::to_string(r.status.exit_code) + ")"
+                       : ""));
+    cells.push_back(std::move(row));
+  }
+  std::vector<size_t> width;
+  for (const auto& row : cells)
+    for (size_t i = 0; i < row.size(); ++i) {
+      if (width.size() <= i) width.push_back(0);
+      width[i] = std::max(width[i], row[i].size());
+    }
+  std::ostringstream os;
+  for (const auto& row : cells) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      os << row[i];
+      if (i + 1 < row.size()) os << std::string(width[i] - row[i].size() + 2, ' ');
+    }
     os << "\n";
   }
   if (const auto* best = board.best())
