@@ -146,7 +146,7 @@ echo "$revision" >"$stage/opt/berth/COMMIT"
 # --- 2. root file system ----------------------------------------------------------------------
 # Documentation and man pages are left out (copyright files stay); apt stays, so a site can
 # derive an image with its own packages. Host keys are made per container (k8s-worker).
-mm_opts=(--variant=minbase --include="$include"
+mm_opts=(--variant=minbase --format=tar --include="$include"
   --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*'
   --dpkgopt='path-include=/usr/share/doc/*/copyright' --dpkgopt='path-exclude=/usr/share/locale/*'
   --customize-hook='rm -f "$1"/etc/ssh/ssh_host_*'

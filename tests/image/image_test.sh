@@ -4,7 +4,8 @@
 # CTest label "image" (`make test-image`); needs root; slow parts take minutes.
 #
 #   tests/image/image_test.sh contents    berth --version, berth on PATH, every library
-#                                         resolves, Open MPI with PMIx, no compiler or oracle
+#                                         resolves, berth tokenize == the tokenizers library,
+#                                         Open MPI with PMIx, no compiler or oracle
 #   tests/image/image_test.sh quickstart  berth-quickstart (prep, train stopped by SIGUSR1 and
 #                                         resumed, verify, eval, predict, report) in the image
 #   tests/image/image_test.sh unit        the unit tier (build/*_unit_tests) on the image's
@@ -34,6 +35,23 @@ contents)
     missing=$(grep 'not found' <<<"$out" | grep -v 'libcuda\.so\.1' || true)
     [[ -z $missing ]] || fail "$f lacks libraries in the image: $missing"
   done
+  # The tokenizer (utf8proc, PCRE2, the model's tokenizer.json) at work in the image, against the
+  # tokenizers library's ids for the same file and text.
+  text='Berth tokenizes "naïve" café text: 3.5 GB, ünïcödé!'
+  got=$(printf '%s\n' "$text" | in_image berth tokenize --model /opt/berth/models/default) ||
+    fail "berth tokenize failed in the image"
+  "${BERTH_PYTHON:-$ROOT/.venv/bin/python}" - "$RootFS/opt/berth/models/default/tokenizer.json" "$text" "$got" <<'PY' ||
+import json, sys
+from tokenizers import Tokenizer
+t = Tokenizer.from_file(sys.argv[1])
+t.no_padding()
+t.no_truncation()
+want = t.encode(sys.argv[2]).ids
+got = json.loads(sys.argv[3])
+assert got == want, f"image's berth tokenize {got} != tokenizers {want}"
+print(f"tokenize in the image: {len(got)} ids, as the tokenizers library")
+PY
+    fail "berth tokenize in the image disagrees with the tokenizers library"
   in_image mpirun --version | head -1 | grep -q 'Open MPI' || fail "no Open MPI mpirun in the image"
   in_image ompi_info --parsable | grep -q 'mca:pmix:' || fail "the image's Open MPI has no PMIx component (srun --mpi=pmix needs it)"
   # No compilers, no Python, no test oracles, no test binaries.
