@@ -62,6 +62,23 @@ PY
   [[ -z $oracles ]] || fail "the image holds test material: $oracles"
   [[ -f $RootFS/opt/berth/models/default/model.safetensors ]] || fail "no default model in the image"
   [[ -f $RootFS/opt/berth/slurm/train.sbatch ]] || fail "no Slurm scripts in the image"
+  # The archive as containers/image reads it (the library behind `apptainer build ...
+  # docker-archive://`, skopeo and podman): its manifest, platform, environment and revision.
+  if command -v skopeo >/dev/null; then
+    skopeo inspect "docker-archive:$ARCHIVE" >"$BUILD/image/inspect.json" ||
+      fail "skopeo cannot read $ARCHIVE as a docker-archive"
+    python3 - "$BUILD/image/inspect.json" "$(cat "$RootFS/opt/berth/COMMIT")" <<'PY' || fail "the archive's metadata is wrong"
+import json, sys
+i = json.load(open(sys.argv[1]))
+assert i["Os"] == "linux" and i["Architecture"] == "amd64", (i["Os"], i["Architecture"])
+assert any(e.startswith("PATH=/opt/berth/bin:") for e in i["Env"]), i["Env"]
+rev = i["Labels"]["org.opencontainers.image.revision"]
+assert rev == sys.argv[2], f"label revision {rev} != /opt/berth/COMMIT {sys.argv[2]}"
+print(f"skopeo inspect: {len(i['Layers'])} layer(s), revision {rev[:12]}")
+PY
+  else
+    say "skopeo not installed: the archive's metadata is not checked with containers/image"
+  fi
   say "image $(du -sh "$RootFS" | cut -f1) unpacked, archive $(du -h "$ARCHIVE" | cut -f1) ($ARCHIVE)"
   say "PASS"
   ;;
