@@ -50,7 +50,7 @@ elif [ ${#missing[@]} -gt 0 ]; then
       say "error: Debian packages missing and you are not root (and sudo needs a password or is" \
         "not allowed): ${missing[*]}"
       say "  either: sudo apt-get install ${missing[*]}   (or ask the machine's administrators)"
-      say "  or: provide MPI, HDF5, TOML++, spdlog, utf8proc, nlohmann-json, CLI11, cpp-httplib" \
+      say "  or: provide MPI, HDF5, TOML++, spdlog, utf8proc, PCRE2, nlohmann-json, CLI11, cpp-httplib" \
         "(and GoogleTest for the tests) from modules, Spack or your own prefix, then" \
         "'SKIP_APT=1 make setup' and configure with CMAKE_PREFIX_PATH (docs/cluster.md, \"Without a container\")"
       say "  or: run Berth's container image (docs/cluster.md)"

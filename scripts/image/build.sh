@@ -4,15 +4,19 @@
 #      nvidia-* wheels (LibTorch, CUDA runtime, cuBLAS, cuDNN, NCCL, ...) are copied into
 #      /opt/berth/lib; each one Debian ships becomes the Debian package that owns it
 #      (dpkg -S), installed into the image from Debian's mirror;
-#   2. mmdebstrap makes the root file system from Debian's packages (minbase + those packages +
-#      Open MPI's launcher and PMIx), with /opt/berth copied in: the berth executable, its
-#      libraries, the default model, the configs, the Slurm and Kubernetes scripts and the
-#      quickstart's data; no compiler, no Python, no test oracle;
+#   2. mmdebstrap makes the Debian part of the root file system (minbase + those packages +
+#      Open MPI's launcher and PMIx), kept as BUILD_DIR/image/debian-KEY.tar and reused while
+#      the package list, suite and mirror are the same (KEY): a rebuild after a code change
+#      skips it; /opt/berth is staged beside it: the berth executable, its libraries (hard
+#      links to the wheel's files where possible), the default model, the configs, the Slurm
+#      and Kubernetes scripts and the quickstart's data; no compiler, no Python, no test oracle;
+#      the loader's cache for both is made here with `ldconfig -r` (same glibc as the image);
 #   3. buildah (its own storage under the build directory, so nothing else on the machine is
-#      touched) turns that tree into an image and writes it as a docker-archive file, which
+#      touched) adds both into one layer and writes the image as a docker-archive file, which
 #      `apptainer build berth.sif docker-archive://FILE`, `skopeo copy docker-archive:FILE ...`
 #      and `docker load -i FILE` read (docs/cluster.md).
-# The intermediate trees are removed at the end; only the archive stays.
+# The staging tree and buildah's storage are removed at the end; the archive and the Debian
+# part stay.
 #
 # usage: scripts/image/build.sh [BUILD_DIR=build]
 # Environment: IMAGE_WORK (default BUILD_DIR/image: staging, buildah storage, archive), IMAGE_NAME (default localhost/berth), IMAGE_TAG (default: berth's version and
@@ -46,7 +50,7 @@ name=${IMAGE_NAME:-localhost/berth}
 work=${IMAGE_WORK:-$build/image}
 out=${IMAGE_OUT:-$work/berth-$tag.docker.tar}
 stage=$work/stage
-rm -rf "$stage" "$work/rootfs.tar"
+rm -rf "$stage" "$work/rootfs.tar" "$work/ldroot"
 mkdir -p "$stage/opt/berth/bin" "$stage/opt/berth/lib" "$stage/opt/berth/share" \
          "$stage/etc/ld.so.conf.d" "$(dirname "$out")"
 
@@ -94,8 +98,11 @@ done < <(ldd "${roots[@]}" 2>/dev/null | awk '/=> \// {print $1, $3}' | sort -u)
 missing=$(ldd "$build/berth" | grep 'not found' || true)
 [[ -z $missing ]] || die "$build/berth has unresolved libraries: $missing"
 # Under the name the loader looks for (the soname), whatever the wheel's file is called.
+# Hard links where the venv is on the same file system: 3.3 GB not written once more (nothing
+# here changes them; the berth executable is copied, since it is stripped).
 for soname in "${!wheel_libs[@]}"; do
-  cp -L "${wheel_libs[$soname]}" "$stage/opt/berth/lib/$soname"
+  ln -f "${wheel_libs[$soname]}" "$stage/opt/berth/lib/$soname" 2>/dev/null ||
+    cp -L "${wheel_libs[$soname]}" "$stage/opt/berth/lib/$soname"
 done
 # Open MPI's launcher and PMIx for srun --mpi=pmix, which no library dependency names; ssh for
 # mpirun to reach other nodes and sshd for the MPI Operator's worker pods (deploy/k8s).
@@ -138,18 +145,37 @@ echo "$revision" >"$stage/opt/berth/COMMIT"
 
 # --- 2. root file system ----------------------------------------------------------------------
 # Documentation and man pages are left out (copyright files stay); apt stays, so a site can
-# derive an image with its own packages.
-say "mmdebstrap $suite from $mirror"
-nice -n 15 ionice -c3 mmdebstrap --variant=minbase --include="$include" \
-  --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
-  --dpkgopt='path-include=/usr/share/doc/*/copyright' --dpkgopt='path-exclude=/usr/share/locale/*' \
-  --customize-hook="sync-in $stage /" \
-  --customize-hook='chroot "$1" ldconfig' \
-  --customize-hook='rm -f "$1"/etc/ssh/ssh_host_*' \
-  --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*' \
-  "$suite" "$work/rootfs.tar" "$mirror" >"$work/mmdebstrap.log" 2>&1 ||
-  die "mmdebstrap failed (log: $work/mmdebstrap.log; is $mirror reachable?)"
-rm -rf "$stage"
+# derive an image with its own packages. Host keys are made per container (k8s-worker).
+mm_opts=(--variant=minbase --format=tar --include="$include"
+  --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*'
+  --dpkgopt='path-include=/usr/share/doc/*/copyright' --dpkgopt='path-exclude=/usr/share/locale/*'
+  --customize-hook='rm -f "$1"/etc/ssh/ssh_host_*'
+  --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*')
+key=$(printf '%s\n' "$suite" "$mirror" "${mm_opts[@]}" | sha256sum | cut -c1-12)
+base=$work/debian-$key.tar
+if [[ -s $base ]]; then
+  say "Debian part: $base (same packages, suite and mirror as before; mmdebstrap skipped)"
+else
+  say "mmdebstrap $suite from $mirror"
+  t=$(date +%s)
+  nice -n 15 ionice -c3 mmdebstrap "${mm_opts[@]}" "$suite" "$base.tmp" "$mirror" \
+    >"$work/mmdebstrap.log" 2>&1 ||
+    die "mmdebstrap failed (log: $work/mmdebstrap.log; is $mirror reachable?)"
+  # Only the newest Debian part is kept.
+  find "$work" -maxdepth 1 -name 'debian-*.tar' -delete
+  mv "$base.tmp" "$base"
+  say "Debian part: $(du -h "$base" | cut -f1) in $(($(date +%s) - t)) s"
+fi
+# The loader's cache for the image's libraries and /opt/berth/lib, made on a scratch copy of
+# both (hard links for the wheel's libraries) with the host's ldconfig: bookworm's glibc, as in
+# the image, so the cache's format is the one its loader reads.
+mkdir -p "$work/ldroot"
+tar -xf "$base" -C "$work/ldroot" --exclude='./dev/*'
+cp -al "$stage/opt" "$work/ldroot/"
+cp "$stage/etc/ld.so.conf.d/berth.conf" "$work/ldroot/etc/ld.so.conf.d/"
+ldconfig -r "$work/ldroot"
+cp "$work/ldroot/etc/ld.so.cache" "$stage/etc/ld.so.cache"
+rm -rf "$work/ldroot"
 
 # --- 3. image and archive ---------------------------------------------------------------------
 # A private buildah storage: no other user's images are read or changed, and removing the
@@ -163,9 +189,11 @@ cleanup_store() {
 }
 trap cleanup_store EXIT
 cleanup_store
+t=$(date +%s)
 ctr=$(bah from --quiet scratch)
-bah add "$ctr" "$work/rootfs.tar" / >/dev/null
-rm -f "$work/rootfs.tar"
+bah add "$ctr" "$base" / >/dev/null
+bah add "$ctr" "$stage" / >/dev/null
+rm -rf "$stage"
 bah config \
   --env PATH=/opt/berth/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
   --env BERTH_HOME=/opt/berth \
@@ -178,6 +206,7 @@ bah config \
 bah commit --quiet "$ctr" "$name:$tag" >/dev/null
 rm -f "$out"
 bah push --quiet "$name:$tag" "docker-archive:$out:$name:$tag"
+say "buildah add, commit and push: $(($(date +%s) - t)) s"
 # Where the tests (tests/image) and `make image`'s callers find the newest archive.
 realpath "$out" >"$work/archive.path"
 size=$(du -h "$out" | cut -f1)

@@ -4,7 +4,8 @@
 # CTest label "image" (`make test-image`); needs root; slow parts take minutes.
 #
 #   tests/image/image_test.sh contents    berth --version, berth on PATH, every library
-#                                         resolves, Open MPI with PMIx, no compiler or oracle
+#                                         resolves, berth tokenize == the tokenizers library,
+#                                         Open MPI with PMIx, no compiler or oracle
 #   tests/image/image_test.sh quickstart  berth-quickstart (prep, train stopped by SIGUSR1 and
 #                                         resumed, verify, eval, predict, report) in the image
 #   tests/image/image_test.sh unit        the unit tier (build/*_unit_tests) on the image's
@@ -34,6 +35,23 @@ contents)
     missing=$(grep 'not found' <<<"$out" | grep -v 'libcuda\.so\.1' || true)
     [[ -z $missing ]] || fail "$f lacks libraries in the image: $missing"
   done
+  # The tokenizer (utf8proc, PCRE2, the model's tokenizer.json) at work in the image, against the
+  # tokenizers library's ids for the same file and text.
+  text='Berth tokenizes "naïve" café text: 3.5 GB, ünïcödé!'
+  got=$(printf '%s\n' "$text" | in_image berth tokenize --model /opt/berth/models/default) ||
+    fail "berth tokenize failed in the image"
+  "${BERTH_PYTHON:-$ROOT/.venv/bin/python}" - "$RootFS/opt/berth/models/default/tokenizer.json" "$text" "$got" <<'PY' ||
+import json, sys
+from tokenizers import Tokenizer
+t = Tokenizer.from_file(sys.argv[1])
+t.no_padding()
+t.no_truncation()
+want = t.encode(sys.argv[2]).ids
+got = json.loads(sys.argv[3])
+assert got == want, f"image's berth tokenize {got} != tokenizers {want}"
+print(f"tokenize in the image: {len(got)} ids, as the tokenizers library")
+PY
+    fail "berth tokenize in the image disagrees with the tokenizers library"
   in_image mpirun --version | head -1 | grep -q 'Open MPI' || fail "no Open MPI mpirun in the image"
   in_image ompi_info --parsable | grep -q 'mca:pmix:' || fail "the image's Open MPI has no PMIx component (srun --mpi=pmix needs it)"
   # No compilers, no Python, no test oracles, no test binaries.
@@ -44,6 +62,27 @@ contents)
   [[ -z $oracles ]] || fail "the image holds test material: $oracles"
   [[ -f $RootFS/opt/berth/models/default/model.safetensors ]] || fail "no default model in the image"
   [[ -f $RootFS/opt/berth/slurm/train.sbatch ]] || fail "no Slurm scripts in the image"
+  # The archive as containers/image reads it (the library behind `apptainer build ...
+  # docker-archive://`, skopeo and podman): its manifest, platform, environment, and a revision
+  # label that names the commit the image's berth was built from.
+  if command -v skopeo >/dev/null; then
+    skopeo inspect "docker-archive:$ARCHIVE" >"$BUILD/image/inspect.json" ||
+      fail "skopeo cannot read $ARCHIVE as a docker-archive"
+    python3 - "$BUILD/image/inspect.json" "$v" <<'PY' || fail "the archive's metadata is wrong"
+import json, sys
+i = json.load(open(sys.argv[1]))
+assert i["Os"] == "linux" and i["Architecture"] == "amd64", (i["Os"], i["Architecture"])
+assert any(e.startswith("PATH=/opt/berth/bin:") for e in i["Env"]), i["Env"]
+# The label is the tree's commit when the image was made; berth --version names the commit
+# berth was compiled from: the same one, or the image holds a stale berth.
+rev = i["Labels"]["org.opencontainers.image.revision"]
+built = sys.argv[2].split("(commit ")[1].split(")")[0].removesuffix("-dirty")
+assert rev.startswith(built), f"label revision {rev} but the image's berth is from {built}"
+print(f"skopeo inspect: {len(i['Layers'])} layer(s), revision {rev[:12]}")
+PY
+  else
+    say "skopeo not installed: the archive's metadata is not checked with containers/image"
+  fi
   say "image $(du -sh "$RootFS" | cut -f1) unpacked, archive $(du -h "$ARCHIVE" | cut -f1) ($ARCHIVE)"
   say "PASS"
   ;;
