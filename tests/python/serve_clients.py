@@ -94,6 +94,18 @@ def requests_client():
                       headers={**auth, "Content-Type": "application/x-www-form-urlencoded"})
     check("a 21 KB form-encoded JSON body is read", r.status_code == 200 and len(body) > 20000,
           f"{r.status_code} {r.text[:200]}")
+    # Up to the documented limit (--max-body-bytes, 1 MiB by default) whatever the content type:
+    # a form-encoded JSON body of exactly 1 MiB (padded with JSON's whitespace) is read, one
+    # byte more is 413.
+    limit = 1 << 20
+    head = json.dumps({"inputs": "fine", "truncate": True})
+    for size, want in [(limit, 200), (limit + 1, 413)]:
+        body = head + " " * (size - len(head))
+        r = requests.post(f"{url}/predict", data=body, timeout=60,
+                          headers={**auth, "Content-Type": "application/x-www-form-urlencoded"})
+        check(f"a form-encoded body of {size} bytes is {want}",
+              r.status_code == want and len(body.encode()) == size,
+              f"{r.status_code} {r.text[:200]}")
     r = requests.get(f"{url}/predict", headers=auth, timeout=30)
     check("GET /predict is 405 with Allow: POST",
           r.status_code == 405 and r.headers.get("Allow") == "POST", f"{r.status_code} {r.headers}")
@@ -199,7 +211,8 @@ def metrics():
         check(f"/metrics counts {route} {code}", (route, code) in seen, sorted(seen))
     counts = {(s.labels["route"], s.labels["code"]): s.value
               for s in families["berth_requests"].samples if s.name == "berth_requests_total"}
-    check("/metrics counts both 413s", counts.get(("/predict", "413"), 0) >= 2, counts)
+    check("/metrics counts every 413 (1 MiB + 1, 5 MB, chunked)",
+          counts.get(("/predict", "413"), 0) >= 3, counts)
     # A refused body is not left on the connection to be parsed as a next request.
     check("no request was parsed out of a refused body",
           not any(route == "other" for route, _ in counts), counts)
