@@ -49,6 +49,11 @@ void set_listen_socket_options(int sock) {
   setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
 }
 
+void raise_listen_backlog(int sock) {
+  // listen() on a listening socket only resizes its queue (Linux).
+  if (sock >= 0) listen(sock, SOMAXCONN);
+}
+
 void throw_bind_failure(const std::string& host, int port) {
   const std::string where = host + ":" + std::to_string(port);
   int error = 0;

@@ -17,6 +17,12 @@ void check_listen_host(const std::string& host);
 // The options of the listening socket (for httplib::Server::set_socket_options).
 void set_listen_socket_options(int sock);
 
+// Raises the bound socket's accept queue to the system's maximum (SOMAXCONN, capped by
+// net.core.somaxconn). cpp-httplib 0.11 listens with a backlog of 5: a burst of 16 clients
+// connecting at once overflowed it, and the kernel dropped their SYNs (a 1 s retransmit) or
+// their handshake's last ACK (a client that never got an answer).
+void raise_listen_backlog(int sock);
+
 // The usage error for a bind of host:port that failed, from binding a probe socket the same way:
 // the port in use, an address this machine does not have, a privileged port, or errno's text.
 [[noreturn]] void throw_bind_failure(const std::string& host, int port);

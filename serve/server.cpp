@@ -383,7 +383,13 @@ void run(model::Predictor& predictor, const model::PredictorOptions& model_optio
   // after an idle gap as they do after any server's keep-alive timeout.
   http.set_keep_alive_timeout(2);
   http.set_tcp_nodelay(true);
-  http.set_socket_options(set_listen_socket_options);  // no SO_REUSEPORT: listen_address.h
+  // No SO_REUSEPORT (listen_address.h). httplib tries each address of the host in turn and
+  // returns with the one that bound: the last socket seen here.
+  int listen_socket = -1;
+  http.set_socket_options([&listen_socket](int sock) {
+    set_listen_socket_options(sock);
+    listen_socket = sock;
+  });
   service.install(http);
 
   check_listen_host(options.host);
@@ -394,6 +400,7 @@ void run(model::Predictor& predictor, const model::PredictorOptions& model_optio
     port = -1;
   }
   if (port < 0) throw_bind_failure(options.host, options.port);
+  raise_listen_backlog(listen_socket);
   if (!options.port_file.empty()) {
     // Written whole under another name, then renamed: a reader never sees half a number.
     durable::write_file_atomically(options.port_file, std::to_string(port) + "\n",

@@ -4,13 +4,19 @@ loopback port, waits (bounded) until /data/plugin/scalars/tags lists `--expect` 
 prints JSON:
   {"tags": <the /tags answer>, "scalars": {run: {tag: [[step, value], ...]}}, "loader": "fast"}
 A run that never lists its tags prints what the server answered last, so the caller's assertion
-fails with it. Usage: tensorboard_server.py LOGDIR EXPECTED_TAG [--timeout 90]
+fails with it. With --chromium BROWSER --screenshot PNG, headless Chromium (the network off but
+loopback) opens the dashboard as a user would: its default Time Series page to PNG, then that
+page filtered to each tag group; the JSON gains "shown": the tags whose cards (a card's title)
+those pages hold.
+Usage: tensorboard_server.py LOGDIR EXPECTED_TAG [--timeout 90] [--chromium B --screenshot PNG]
 """
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.parse
 import urllib.request
@@ -27,16 +33,60 @@ def get(port, path):
         return json.loads(r.read())
 
 
+def option(name, default=None):
+    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
+
+
+def browse(chromium, port, png, tags):
+    """The dashboard rendered: the card titles in its DOM, and a screenshot."""
+    # The proxy turns the network off; loopback bypasses it (Chromium's default). The virtual
+    # time budget lets the page's scripts fetch the tags and draw before the DOM is taken.
+    common = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+              "--hide-scrollbars", "--proxy-server=127.0.0.1:9", "--window-size=1360,3000",
+              "--virtual-time-budget=20000"]
+    page = f"http://127.0.0.1:{port}/"
+
+    def chrome(*args, **kw):
+        # A fresh profile each time: the default one is shared with every other Chromium on the
+        # machine, and TensorBoard keeps settings in the page's storage between visits.
+        with tempfile.TemporaryDirectory() as profile:
+            return subprocess.run(common + [f"--user-data-dir={profile}", *args],
+                                  capture_output=True, text=True, timeout=180, **kw).stdout
+
+    chrome(f"--screenshot={png}", page)
+    # The Time Series page opens the first groups (train/, dev/, ...) and shows the others
+    # collapsed; a user filtering by a group's name sees its cards. One page per group, as the
+    # filter box leaves it in the URL (a filter matching every group pages the cards instead).
+    shown = set()
+    for group in sorted({t.split("/")[0] for t in tags}):
+        q = urllib.parse.urlencode({"tagFilter": f"^{group}/"})
+        want = {t for t in tags if t.startswith(group + "/")}
+        # Headless Chromium sometimes takes the DOM before the page has drawn its cards (a page
+        # with none, on a loaded machine): a few tries, two seconds apart.
+        for attempt in range(4):
+            dom = chrome("--dump-dom", f"{page}?{q}#timeseries")
+            # Each card's heading: <tb-truncated-path class="tag" ... title="train/loss">.
+            cards = set(re.findall(r'<tb-truncated-path[^>]*title="([^"]+)"', dom))
+            if want <= cards:
+                break
+            time.sleep(2)
+        shown |= cards
+    return sorted(shown)
+
+
 def main():
     logdir, expected = sys.argv[1], sys.argv[2]
-    timeout = float(sys.argv[sys.argv.index("--timeout") + 1]) if "--timeout" in sys.argv else 90
+    timeout = float(option("--timeout", 90))
     port = free_port()
     tensorboard = os.path.join(os.path.dirname(sys.executable), "tensorboard")
     # No --load_fast flag: the default ("auto") is what users get; it picks the data server.
+    # Its log to a file, not a pipe nobody reads while the browser runs (a full pipe would stall
+    # the server).
+    log = tempfile.TemporaryFile(mode="w+")
     proc = subprocess.Popen([tensorboard, "--logdir", logdir, "--host", "127.0.0.1", "--port",
                              str(port), "--reload_interval", "1"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    tags, out = {}, {}
+                            stdout=subprocess.DEVNULL, stderr=log, text=True)
+    tags, out, shown = {}, {}, None
     try:
         deadline = time.time() + timeout
         while time.time() < deadline and proc.poll() is None:
@@ -52,15 +102,21 @@ def main():
             for tag in run_tags:
                 q = urllib.parse.urlencode({"run": run, "tag": tag})
                 out[run][tag] = [[p[1], p[2]] for p in get(port, f"/data/plugin/scalars/scalars?{q}")]
+        if "--chromium" in sys.argv:
+            listed = [t for run_tags in tags.values() for t in run_tags]
+            shown = browse(option("--chromium"), port, option("--screenshot"), listed)
     finally:
         proc.terminate()
         try:
-            _, err = proc.communicate(timeout=20)
+            proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
-            _, err = proc.communicate()
+            proc.wait()
+        log.seek(0)
+        err = log.read()
     fast = "fast data loading" in (err or "")
     print(json.dumps({"tags": tags, "scalars": out, "loader": "fast" if fast else "python",
+                      "shown": shown,
                       "stderr_tail": (err or "")[-2000:]}))
 
 

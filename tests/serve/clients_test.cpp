@@ -4,6 +4,7 @@
 //     against a server with an API key (tests/python/serve_clients.py), plus slow senders, idle
 //     connections, oversized and chunked bodies;
 //   - the API key: 401 without it on every route but /health, and never in the log;
+//   - the README's curl and huggingface_hub snippets, run as written;
 //   - a port another server listens on is refused, and a bad --host is named;
 //   - multi-label checkpoints answer sigmoid scores with their thresholds' decisions;
 //   - texts are cut as the checkpoint was trained (config.toml's data.truncation), and a
@@ -110,6 +111,49 @@ TEST_F(ServeClients, AnApiKeyFlagGuardsEveryRouteButHealthAndIsNeverLogged) {
     EXPECT_EQ(again->status, 401);
   }
   EXPECT_EQ(server.log().find(kKey), std::string::npos);
+}
+
+// The README's client snippets ("Serve over HTTP") as written, only the port changed: the curl
+// lines against a server without a key, the huggingface_hub lines against one started with
+// BERTH_API_KEY=s3cret as their comment says.
+TEST_F(ServeClients, TheReadmeSnippetsRunAsWritten) {
+  TempDir a, b;
+  ServerProcess open(model_dir(), {}, a.path());
+  ServerProcess keyed(model_dir(), {}, b.path(), true, {"BERTH_API_KEY=s3cret"});
+  ASSERT_GT(open.port(), 0);
+  ASSERT_GT(keyed.port(), 0);
+  const json got =
+      json::parse(run_python("readme_serve_snippets.py '" +
+                             (fs::path(BERTH_SOURCE_DIR) / "README.md").string() + "' " +
+                             std::to_string(open.port()) + " " + std::to_string(keyed.port()))
+                      .out);
+  ASSERT_TRUE(got["error"].is_null()) << got.dump();
+  const auto& curl = got["curl"];
+  ASSERT_EQ(curl.size(), 5u) << got.dump();  // two predictions, /health, /info, /metrics
+  const json one = json::parse(curl[0][1].get<std::string>());
+  ASSERT_EQ(one.size(), 3u) << curl[0];
+  double sum = 0;
+  for (const auto& e : one) sum += e["score"].get<double>();
+  EXPECT_NEAR(sum, 1, 1e-5) << curl[0];
+  const json two = json::parse(curl[1][1].get<std::string>());
+  ASSERT_EQ(two.size(), 2u) << curl[1];  // one answer per text
+  EXPECT_EQ(two[0].size(), 3u) << curl[1];
+  EXPECT_EQ(json::parse(curl[2][1].get<std::string>())["status"], "ok") << curl[2];
+  EXPECT_TRUE(json::parse(curl[3][1].get<std::string>()).contains("model_type")) << curl[3];
+  EXPECT_NE(
+      curl[4][1].get<std::string>().find("berth_requests_total{route=\"/predict\",code=\"200\"} 2"),
+      std::string::npos)
+      << curl[4];
+  const auto& py = got["python"];
+  ASSERT_EQ(py.size(), 2u) << got.dump();
+  // The same text through huggingface_hub as through curl: the same answer.
+  ASSERT_EQ(py[0].size(), 3u) << py[0];
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(py[0][i]["label"], one[i]["label"]);
+    EXPECT_NEAR(py[0][i]["score"].get<double>(), one[i]["score"].get<double>(), 1e-6);
+  }
+  ASSERT_EQ(py[1].size(), 1u) << py[1];  // top_k=1
+  EXPECT_EQ(keyed.log().find("s3cret"), std::string::npos) << "the key was logged";
 }
 
 // SO_REUSEPORT let a second server share the port; the kernel then split requests between
