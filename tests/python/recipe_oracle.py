@@ -1,8 +1,8 @@
 """References for the recipe options (tests/trainer/recipe_options_test.cpp).
 
 Subcommands:
-  layers FAMILY DECAY LR
-      A tiny random AutoModelForSequenceClassification of model_type FAMILY (vocab 100, 2 layers,
+  layers DECAY LR FAMILY...
+      For each FAMILY (one process: transformers is imported once), a tiny random AutoModelForSequenceClassification of model_type FAMILY (vocab 100, 2 layers,
       hidden 8). The depth of each parameter is taken from the module tree, not from its name:
       0 for the parameters of the embedding modules (base.embeddings, ELECTRA's
       embeddings_project, DeBERTa's encoder.rel_embeddings and encoder.LayerNorm), i + 1 for
@@ -12,7 +12,7 @@ Subcommands:
       that are not LayerNorm weights), under transformers' linear schedule (warm-up 1 of 4
       steps). Parameters and gradients are made from arange/sin/cos, as the C++ side makes them.
       Prints JSON: names, shapes, depth, num_layers, the rate of each parameter at each step,
-      and the parameters after the steps (flattened).
+      and the parameters after the steps (flattened), keyed by family.
   loss
       torch's losses on fixed logits (made from arange/sin/cos as the C++ side makes them):
       F.cross_entropy(label_smoothing=), BCE with smoothed targets, and the distillation losses.
@@ -130,6 +130,7 @@ def loss():
 
 if __name__ == "__main__":
     if sys.argv[1] == "layers":
-        print(json.dumps(layers(sys.argv[2], float(sys.argv[3]), float(sys.argv[4]))))
+        decay, lr = float(sys.argv[2]), float(sys.argv[3])
+        print(json.dumps({f: layers(f, decay, lr) for f in sys.argv[4:]}))
     else:
         print(json.dumps(loss()))
