@@ -302,10 +302,11 @@ void TrainingRun::open_checkpoint_writer() {
   writer_ = std::make_unique<checkpoint::CheckpointWriter>(layout_.checkpoints());
   preflight_writable(layout_.checkpoints(),
                      cfg_.checkpoint.dir.empty() ? "train.run_dir" : "checkpoint.dir");
-  // Weights and two AdamW moments, fp32.
+  // Weights and two AdamW moments, fp32, and the raw weights beside the average (ema_decay).
+  const int64_t copies = step_->ema() ? 4 : 3;
   int64_t bytes = 0;
   for (const auto& p : model_.model->parameters())
-    bytes += 3 * p.numel() * static_cast<int64_t>(sizeof(float));
+    bytes += copies * p.numel() * static_cast<int64_t>(sizeof(float));
   preflight_disk_space(layout_.checkpoints(), bytes);
   if (opts_.crash_at.empty()) return;
   auto colon = opts_.crash_at.find(':');
