@@ -181,6 +181,34 @@ class RecipeRun : public ::testing::Test {
 
 test::TempDir* RecipeRun::dir_ = nullptr;
 
+// The whole training path with both options: per-step losses against transformers + torch's
+// AdamW with one param group per depth and cross_entropy(label_smoothing=).
+TEST_F(RecipeRun, LayerDecayAndLabelSmoothingStepsMatchTransformers) {
+  const std::string trace = (*dir_ / "recipes.trace").string();
+  auto r = train(config("recipes", "tiny-no-dropout"),
+                 "--set train.max_steps=6 --set optim.lr=5e-3 --set optim.layer_decay=0.5 "
+                 "--set train.label_smoothing=0.2 --trace-batches '" +
+                     trace + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  fs::path corpus;
+  for (const auto& e : fs::directory_iterator(*dir_ / "cache"))
+    if (e.path().filename().string().rfind("train-", 0) == 0 && e.path().extension() == ".h5")
+      corpus = e.path();
+  ASSERT_FALSE(corpus.empty());
+  auto oracle = [&](const std::string& recipe) {
+    return nlohmann::json::parse(
+        test::run_python("training_oracle.py '" + (*dir_ / "tiny-no-dropout").string() + "' '" +
+                         corpus.string() + "' '" + trace + ".0' 6 1 5e-3 2 6 0.01 1.0 " + recipe)
+            .out);
+  };
+  auto ref = oracle("0.2 0.5"), plain = oracle("0.0 1.0");
+  auto mine = test::train_losses(*dir_ / "recipes");
+  ASSERT_EQ(mine.size(), 6u);
+  for (int s = 0; s < 6; ++s) EXPECT_NEAR(mine[s + 1], ref[s].get<double>(), 1e-4) << s + 1;
+  // The options change the losses by more than the tolerance: the comparison can fail.
+  EXPECT_GT(std::abs(ref[5].get<double>() - plain[5].get<double>()), 1e-3);
+}
+
 TEST_F(RecipeRun, WeightAverageResumesBitwise) {
   const std::string ema = "--set train.ema_decay=0.9";
   auto a = train(config("ema-full", "tiny"), ema);
