@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
 
+#include <algorithm>
 #include <cmath>
 #include <unordered_map>
 
@@ -19,22 +20,29 @@ bool AdamW::decays(const std::string& name, const at::Tensor& t) {
 
 AdamW::AdamW(std::vector<NamedParameter> params, AdamWOptions options)
     : params_(std::move(params)), opt_(options) {
-  for (const auto& p : params_) {
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const auto& p = params_[i];
     decay_.push_back(decays(p.name, p.tensor));
     exp_avg_.push_back(at::zeros_like(p.tensor, at::MemoryFormat::Preserve));
     exp_avg_sq_.push_back(at::zeros_like(p.tensor, at::MemoryFormat::Preserve));
+    auto g = std::find_if(groups_.begin(), groups_.end(), [&](const Group& x) {
+      return x.decay == decay_.back() && x.lr_factor == p.lr_factor;
+    });
+    if (g == groups_.end()) g = groups_.insert(groups_.end(), Group{decay_.back(), p.lr_factor});
+    g->members.push_back(i);
   }
   multi_tensor_ = options.multi_tensor < 0 ? !params_.empty() && params_.front().tensor.is_cuda()
                                            : options.multi_tensor > 0;
   if (opt_.fused && !params_.empty()) {
     auto f = at::TensorOptions().dtype(at::kFloat).device(params_.front().tensor.device());
-    lr_ = at::zeros({}, f);
+    for (auto& g : groups_) g.lr = at::zeros({}, f);
     device_step_ = at::zeros({}, f);
   }
 }
 
 void AdamW::set_lr(double lr) {
-  if (lr_.defined()) lr_.fill_(lr);
+  for (auto& g : groups_)
+    if (g.lr.defined()) g.lr.fill_(lr * g.lr_factor);
 }
 
 int64_t AdamW::steps_taken() const {
@@ -42,7 +50,7 @@ int64_t AdamW::steps_taken() const {
   return step_;
 }
 
-// torch.optim.AdamW(fused=True)'s arithmetic: each group (with and without weight decay) in one
+// torch.optim.AdamW(fused=True)'s arithmetic: each group (weight decay or not, lr factor) in one
 // kernel; the step count is advanced before the update (bias correction uses the new count) and
 // taken back where found_inf says the step was skipped, as torch does.
 void AdamW::step_on_device(const at::Tensor& found_inf, const at::Tensor& grad_divisor) {
@@ -50,26 +58,25 @@ void AdamW::step_on_device(const at::Tensor& found_inf, const at::Tensor& grad_d
   if (!opt_.fused || params_.empty()) {
     throw Error("optimizer", "step_on_device() needs the fused AdamW", "", ExitCode::kInternal);
   }
-  std::vector<at::Tensor> p[2], g[2], m[2], v[2];
-  for (size_t i = 0; i < params_.size(); ++i) {
-    const auto& grad = params_[i].tensor.grad();
-    if (!grad.defined()) continue;
-    int k = decay_[i] ? 1 : 0;
-    p[k].push_back(params_[i].tensor);
-    g[k].push_back(grad);
-    m[k].push_back(exp_avg_[i]);
-    v[k].push_back(exp_avg_sq_[i]);
-  }
-  device_step_.add_(1);
   std::optional<at::Tensor> inf, divisor;
   if (found_inf.defined()) inf = found_inf;
   if (grad_divisor.defined()) divisor = grad_divisor;
-  for (int k = 0; k < 2; ++k) {
-    if (p[k].empty()) continue;
+  device_step_.add_(1);
+  for (const auto& group : groups_) {
+    std::vector<at::Tensor> p, g, m, v;
+    for (size_t i : group.members) {
+      const auto& grad = params_[i].tensor.grad();
+      if (!grad.defined()) continue;
+      p.push_back(params_[i].tensor);
+      g.push_back(grad);
+      m.push_back(exp_avg_[i]);
+      v.push_back(exp_avg_sq_[i]);
+    }
+    if (p.empty()) continue;
     // One step tensor for every parameter: the kernel only reads it.
-    std::vector<at::Tensor> steps(p[k].size(), device_step_);
-    at::_fused_adamw_(p[k], g[k], m[k], v[k], /*max_exp_avg_sqs=*/{}, steps, lr_, opt_.beta1,
-                      opt_.beta2, k == 1 ? opt_.weight_decay : 0.0, opt_.eps, /*amsgrad=*/false,
+    std::vector<at::Tensor> steps(p.size(), device_step_);
+    at::_fused_adamw_(p, g, m, v, /*max_exp_avg_sqs=*/{}, steps, group.lr, opt_.beta1, opt_.beta2,
+                      group.decay ? opt_.weight_decay : 0.0, opt_.eps, /*amsgrad=*/false,
                       /*maximize=*/false, /*grad_scale=*/divisor, inf);
   }
   if (found_inf.defined()) device_step_.sub_(found_inf.reshape({}));
@@ -94,10 +101,11 @@ void AdamW::step(double lr) {
   ++step_;
   const double bc1 = 1.0 - std::pow(opt_.beta1, static_cast<double>(step_));
   const double bc2_sqrt = std::sqrt(1.0 - std::pow(opt_.beta2, static_cast<double>(step_)));
-  const double step_size = lr / bc1;
-  const double decay = 1.0 - lr * opt_.weight_decay;
   if (!multi_tensor_) {
     for (size_t i = 0; i < params_.size(); ++i) {
+      const double lr_i = lr_of(i, lr);
+      const double step_size = lr_i / bc1;
+      const double decay = 1.0 - lr_i * opt_.weight_decay;
       auto& p = params_[i].tensor;
       const auto& g = p.grad();
       if (!g.defined()) continue;
@@ -112,25 +120,29 @@ void AdamW::step(double lr) {
     }
     return;
   }
-  std::vector<at::Tensor> params, grads, exp_avg, exp_avg_sq, decayed;
-  for (size_t i = 0; i < params_.size(); ++i) {
-    const auto& g = params_[i].tensor.grad();
-    if (!g.defined()) continue;
-    params.push_back(params_[i].tensor);
-    grads.push_back(g);
-    exp_avg.push_back(exp_avg_[i]);
-    exp_avg_sq.push_back(exp_avg_sq_[i]);
-    if (decay_[i]) decayed.push_back(params_[i].tensor);
+  for (const auto& group : groups_) {
+    std::vector<at::Tensor> params, grads, exp_avg, exp_avg_sq;
+    for (size_t i : group.members) {
+      const auto& g = params_[i].tensor.grad();
+      if (!g.defined()) continue;
+      params.push_back(params_[i].tensor);
+      grads.push_back(g);
+      exp_avg.push_back(exp_avg_[i]);
+      exp_avg_sq.push_back(exp_avg_sq_[i]);
+    }
+    if (params.empty()) continue;
+    const double lr_g = lr * group.lr_factor;
+    const double step_size = lr_g / bc1;
+    if (group.decay && opt_.weight_decay != 0)
+      at::_foreach_mul_(params, 1.0 - lr_g * opt_.weight_decay);
+    at::_foreach_lerp_(exp_avg, grads, 1.0 - opt_.beta1);
+    at::_foreach_mul_(exp_avg_sq, opt_.beta2);
+    at::_foreach_addcmul_(exp_avg_sq, grads, grads, 1.0 - opt_.beta2);
+    auto denom = at::_foreach_sqrt(exp_avg_sq);
+    at::_foreach_div_(denom, bc2_sqrt);
+    at::_foreach_add_(denom, opt_.eps);
+    at::_foreach_addcdiv_(params, exp_avg, denom, -step_size);
   }
-  if (params.empty()) return;
-  if (!decayed.empty() && opt_.weight_decay != 0) at::_foreach_mul_(decayed, decay);
-  at::_foreach_lerp_(exp_avg, grads, 1.0 - opt_.beta1);
-  at::_foreach_mul_(exp_avg_sq, opt_.beta2);
-  at::_foreach_addcmul_(exp_avg_sq, grads, grads, 1.0 - opt_.beta2);
-  auto denom = at::_foreach_sqrt(exp_avg_sq);
-  at::_foreach_div_(denom, bc2_sqrt);
-  at::_foreach_add_(denom, opt_.eps);
-  at::_foreach_addcdiv_(params, exp_avg, denom, -step_size);
 }
 
 std::vector<std::pair<std::string, at::Tensor>> AdamW::state() const {

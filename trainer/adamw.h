@@ -1,6 +1,8 @@
 // AdamW with decoupled weight decay, the update of torch.optim.AdamW (amsgrad off), on fp32
-// master parameters. Two groups: with and without weight decay (biases and LayerNorm weights go
-// without, as in Hugging Face's Trainer). The learning rate is set per step by the schedule.
+// master parameters. Groups: with and without weight decay (biases and LayerNorm weights go
+// without, as in Hugging Face's Trainer), times each learning-rate factor (layer-wise decay,
+// trainer/layer_decay.h). The learning rate is set per step by the schedule; a group trains at
+// that rate times its factor.
 #pragma once
 
 #include <ATen/Tensor.h>
@@ -26,7 +28,8 @@ struct AdamWOptions {
 
 struct NamedParameter {
   std::string name;
-  at::Tensor tensor;  // fp32, requires grad
+  at::Tensor tensor;       // fp32, requires grad
+  double lr_factor = 1.0;  // this parameter's rate is lr * lr_factor
 };
 
 class AdamW {
@@ -48,6 +51,10 @@ class AdamW {
   // Updates applied so far (the fused path keeps the count on the device: this reads it back).
   int64_t steps_taken() const;
 
+  // The rate of parameter i at base rate `lr` (tests compare it with the reference groups).
+  double lr_of(size_t i, double lr) const { return lr * params_[i].lr_factor; }
+  const std::vector<NamedParameter>& params() const { return params_; }
+
   // Bias, LayerNorm and other 1-D parameters get no weight decay.
   static bool decays(const std::string& name, const at::Tensor& t);
 
@@ -56,8 +63,16 @@ class AdamW {
   void load_state(const std::vector<std::pair<std::string, at::Tensor>>& state, int64_t steps);
 
  private:
+  // Parameters of one (weight decay, lr factor) pair: one fused or multi-tensor launch each.
+  struct Group {
+    bool decay = false;
+    double lr_factor = 1.0;
+    std::vector<size_t> members;  // indices into params_
+    at::Tensor lr;                // fused path: lr * lr_factor, 0-dim float32 on the device
+  };
   std::vector<NamedParameter> params_;
   std::vector<bool> decay_;
+  std::vector<Group> groups_;
   std::vector<at::Tensor> exp_avg_;
   std::vector<at::Tensor> exp_avg_sq_;
   // The denominator of each update, in one buffer sized for the largest parameter: a fresh
@@ -66,8 +81,7 @@ class AdamW {
   bool multi_tensor_ = false;
   AdamWOptions opt_;
   int64_t step_ = 0;
-  // Fused path: 0-dim float32 tensors on the parameters' device.
-  at::Tensor lr_;
+  // Fused path: 0-dim float32 tensor on the parameters' device.
   at::Tensor device_step_;
 };
 

@@ -7,23 +7,29 @@
 
 #include "common/clock.h"
 #include "model/autocast_guard.h"
-#include "model/classification_loss.h"
+#include "trainer/layer_decay.h"
 
 namespace berth::trainer {
 
 StepRunner::StepRunner(const TrainConfig& cfg, model::SequenceClassifier& model,
                        ProblemType problem, at::Tensor class_weights,
                        distributed::Communicator& comm, at::Device device,
-                       std::optional<at::ScalarType> autocast)
+                       std::optional<at::ScalarType> autocast,
+                       std::shared_ptr<model::SequenceClassifier> teacher)
     : cfg_(cfg), model_(model), problem_(problem), comm_(comm), device_(device), amp_(autocast) {
   std::vector<NamedParameter> named;
+  std::vector<std::string> names;
   for (const auto& item : model_.named_parameters()) {
     named.push_back({item.key(), item.value()});
+    names.push_back(item.key());
     params_.push_back(item.value());
   }
+  const auto factors = layer_decay_factors(model_.family(), names, cfg.optim.layer_decay);
+  for (size_t i = 0; i < named.size(); ++i) named[i].lr_factor = factors[i];
   AdamWOptions adamw{cfg.optim.beta1, cfg.optim.beta2, cfg.optim.eps, cfg.optim.weight_decay};
   adamw.fused = cfg.optim.fused;
   optim_ = std::make_unique<AdamW>(named, adamw);
+  if (cfg.train.ema_decay > 0) ema_ = std::make_unique<WeightEma>(named, cfg.train.ema_decay);
   auto on_device = at::TensorOptions().device(device_);
   step_loss_ = at::zeros({2}, on_device.dtype(at::kDouble));
   grad_norm_ = at::zeros({}, on_device.dtype(at::kFloat));
@@ -37,7 +43,8 @@ StepRunner::StepRunner(const TrainConfig& cfg, model::SequenceClassifier& model,
   for (size_t i = 0; i < params_.size() && device_.is_cpu(); ++i)
     if (params_[i].is_same(words)) word_embeddings_ = i, reduce.row_sparse.push_back(i);
   reducer_ = std::make_unique<distributed::GradientReducer>(params_, comm_, reduce);
-  if (class_weights.defined()) class_weights_ = class_weights.to(device_);
+  if (class_weights.defined()) class_weights = class_weights.to(device_);
+  loss_ = std::make_unique<TrainingLoss>(cfg, problem_, class_weights, std::move(teacher));
 }
 
 StepRunner::~StepRunner() = default;
@@ -130,6 +137,7 @@ void StepRunner::body(size_t micro_batches, const Input& input, double lr, StepM
   {
     RECORD_USER_SCOPE("optimizer");
     optimizer_update(lr);
+    if (ema_) ema_->update();
   }
   // The reducer's buckets are free again once the .grad views are dropped (several ranks).
   if (!persistent_grads_)
@@ -152,9 +160,7 @@ void StepRunner::forward_backward(const model::BatchTensors& t, StepMeter& meter
     auto logits = model_.forward(t.input_ids, t.attention_mask, t.token_type_ids).logits;
     // Sum over this rank's examples divided by the global normaliser: summing gradients over
     // ranks then gives exactly the gradient of the global batch's mean loss.
-    loss =
-        model::classification_loss_sum(logits.to(at::kFloat), t.labels, problem_, class_weights_) /
-        normaliser_;
+    loss = loss_->sum(logits.to(at::kFloat), t) / normaliser_;
   }
   auto tb = Clock::now();
   {

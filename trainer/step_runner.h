@@ -26,15 +26,19 @@
 #include "trainer/step_graphs.h"
 #include "trainer/step_meter.h"
 #include "trainer/train_config.h"
+#include "trainer/training_loss.h"
+#include "trainer/weight_ema.h"
 
 namespace berth::trainer {
 
 class StepRunner {
  public:
-  // `class_weights`: (labels) float on the host, or undefined for none.
+  // `class_weights`: (labels) float on the host, or undefined for none; `teacher`: the
+  // distillation teacher (load_teacher in training_loss.h), or null.
   StepRunner(const TrainConfig& cfg, model::SequenceClassifier& model, ProblemType problem,
              at::Tensor class_weights, distributed::Communicator& comm, at::Device device,
-             std::optional<at::ScalarType> autocast);
+             std::optional<at::ScalarType> autocast,
+             std::shared_ptr<model::SequenceClassifier> teacher = nullptr);
   ~StepRunner();
 
   // CUDA graphs of whole steps where they can work (see the .cpp); logs why not otherwise.
@@ -51,6 +55,8 @@ class StepRunner {
   double grad_norm() const;  // the last step's; reads back from the device
   AdamW& optimizer() { return *optim_; }
   LossScaler& scaler() { return *scaler_; }
+  // The weight average of train.ema_decay, or null when it is off.
+  WeightEma* ema() { return ema_.get(); }
   const StepGraphs* graphs() const { return graphs_.get(); }
   const at::Device& device() const { return device_; }
   std::optional<at::ScalarType> autocast() const { return amp_; }
@@ -73,9 +79,10 @@ class StepRunner {
   std::vector<at::Tensor> params_;
   std::unique_ptr<AdamW> optim_;
   std::unique_ptr<LossScaler> scaler_;
+  std::unique_ptr<TrainingLoss> loss_;
+  std::unique_ptr<WeightEma> ema_;
   std::unique_ptr<distributed::GradientReducer> reducer_;
   std::optional<size_t> word_embeddings_;  // index into params_
-  at::Tensor class_weights_;               // (labels) on the device, for the loss
   // Device-side step values: loss sum and skip flag (2,) double; the last gradient norm and the
   // loss normaliser, 0-dim float.
   at::Tensor step_loss_, grad_norm_, normaliser_;

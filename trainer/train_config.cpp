@@ -80,6 +80,7 @@ std::vector<Option> options(TrainConfig& c) {
       {"optim.grad_accum", &c.optim.grad_accum, R::kMustMatch},
       {"optim.class_weights", &c.optim.class_weights, R::kMustMatch},
       {"optim.fused", &c.optim.fused, R::kMayChange},
+      {"optim.layer_decay", &c.optim.layer_decay, R::kMustMatch},
       {"train.epochs", &c.train.epochs, R::kMayChange},
       {"train.max_steps", &c.train.max_steps, R::kMayChange},
       {"train.seed", &c.train.seed, R::kMustMatch},
@@ -92,6 +93,11 @@ std::vector<Option> options(TrainConfig& c) {
       {"train.run_dir", &c.train.run_dir, R::kMayChange},
       {"train.deterministic", &c.train.deterministic, R::kMayChange},
       {"train.profile_step", &c.train.profile_step, R::kMayChange},
+      {"train.ema_decay", &c.train.ema_decay, R::kMustMatch},
+      {"train.label_smoothing", &c.train.label_smoothing, R::kMustMatch},
+      {"distill.teacher", &c.distill.teacher, R::kMustMatch},
+      {"distill.temperature", &c.distill.temperature, R::kMustMatch},
+      {"distill.alpha", &c.distill.alpha, R::kMustMatch},
       {"checkpoint.dir", &c.checkpoint.dir, R::kMayChange},
       {"checkpoint.every_steps", &c.checkpoint.every_steps, R::kMayChange},
       {"checkpoint.every_minutes", &c.checkpoint.every_minutes, R::kMayChange},
@@ -408,6 +414,16 @@ void TrainConfig::validate(const std::string& origin) const {
     fail("optim.warmup_ratio", "must be in [0, 1]", "typical: 0.1");
   if (!(optim.max_grad_norm >= 0)) fail("optim.max_grad_norm", "must be >= 0 (0 = off)", "1.0");
   if (optim.grad_accum < 1) fail("optim.grad_accum", "must be at least 1", "");
+  if (!(optim.layer_decay > 0 && optim.layer_decay <= 1))
+    fail("optim.layer_decay", "must be in (0, 1] (1 = off)", "typical: 0.75 to 0.95");
+  if (!(train.ema_decay >= 0 && train.ema_decay < 1))
+    fail("train.ema_decay", "must be in [0, 1) (0 = off)", "typical: 0.999");
+  if (!(train.label_smoothing >= 0 && train.label_smoothing < 1))
+    fail("train.label_smoothing", "must be in [0, 1) (0 = off)", "typical: 0.1");
+  if (!(distill.temperature > 0) || !std::isfinite(distill.temperature))
+    fail("distill.temperature", "must be a positive number", "typical: 1 to 4 (default 2)");
+  if (!(distill.alpha >= 0 && distill.alpha <= 1))
+    fail("distill.alpha", "must be in [0, 1]", "the weight of the teacher term; default 0.5");
   if (train.epochs < 1 && train.max_steps < 1)
     fail("train.epochs", "must be at least 1 unless train.max_steps is set", "");
   if (train.max_steps == 0 || train.max_steps < -1)

@@ -76,6 +76,10 @@ struct OptimOptions {
   // AdamW as ATen's fused kernel (_fused_adamw_: one launch for all parameters, learning rate
   // and step count on the device); off: the multi-tensor (CUDA) or per-tensor (CPU) update.
   bool fused = true;
+  // Layer-wise learning-rate decay (ELECTRA, DeBERTa recipes): the head at optim.lr, encoder
+  // layer i of L at lr * layer_decay^(L - i), the embeddings at lr * layer_decay^(L + 1)
+  // (trainer/layer_decay.h); 1 = one rate for all.
+  double layer_decay = 1.0;
 };
 
 struct TrainOptions {
@@ -95,6 +99,22 @@ struct TrainOptions {
   // Record optimizer step N (1-based) with LibTorch's profiler into
   // <run_dir>/profile-step-N-rank-R.json (bench/profile_table.py summarises it); 0 = off.
   int64_t profile_step = 0;
+  // An exponential moving average of the weights, updated after each optimizer step (ema =
+  // decay * ema + (1 - decay) * weights); evaluation and saved checkpoints use it
+  // (trainer/weight_ema.h). 0 = off; typical 0.999.
+  double ema_decay = 0;
+  // Label smoothing: torch's cross_entropy(label_smoothing=) for single-label, BCE targets
+  // y * (1 - eps) + eps / 2 for multi-label (trainer/training_loss.h). 0 = off.
+  double label_smoothing = 0;
+};
+
+// Knowledge distillation from a trained Berth checkpoint (same labels, same tokenizer): loss =
+// (1 - alpha) * CE(labels) + alpha * T^2 * KL(softmax(teacher / T) || softmax(student / T));
+// multi-label: BCE against sigmoid(teacher / T). The teacher runs in each step (no grad).
+struct DistillOptions {
+  std::string teacher;       // checkpoint directory; "" = off
+  double temperature = 2.0;  // T
+  double alpha = 0.5;        // weight of the teacher term
 };
 
 struct CheckpointOptions {
@@ -128,6 +148,7 @@ struct TrainConfig {
   DataOptions data;
   OptimOptions optim;
   TrainOptions train;
+  DistillOptions distill;
   CheckpointOptions checkpoint;
   RuntimeOptions runtime;
 

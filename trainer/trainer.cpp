@@ -22,6 +22,7 @@ using run_directory::RecordType;
 void TrainingRun::evaluate_dev(const char* when) {
   if (!data_->dev) return;
   settle_device();
+  EmaScope average(step_->ema());  // the average is what train.ema_decay evaluates and saves
   auto r = evaluate(*model_.model, *data_->dev, cfg_.data.eval_batch_size, tokenizer_->pad_id(),
                     device_, amp_, comm_, {problem_, thresholds_, cfg_.train.tune_thresholds});
   // The checkpoints written from now on carry the thresholds chosen on this evaluation.
@@ -99,6 +100,7 @@ void TrainingRun::save_checkpoint(const char* why) {
   settle_device();
   if (events_.saved_at(state_.step)) return;
   ensure_run_dirs_in_place(why);
+  EmaScope average(step_->ema());
   auto t0 = Clock::now();
   state_.scaler = step_->scaler().state();
   if (!state_.checkpoint_metrics.count(state_.step))
@@ -110,7 +112,8 @@ void TrainingRun::save_checkpoint(const char* why) {
                        &step_->optimizer(),
                        &state_,
                        &cfg_,
-                       &thresholds_};
+                       &thresholds_,
+                       step_->ema()};
   fs::path written;
   if (writer_) {
     written = writer_->write(
@@ -182,6 +185,7 @@ void TrainingRun::final_test() {
   }
   // Ranks agree on the source (rank 0 holds the writer).
   comm_.broadcast_string(source, 0);
+  EmaScope average(step_->ema());
   std::vector<double> thresholds = thresholds_;
   if (source != "final weights") {
     const std::string best_dir = (layout_.checkpoints() / "best").string();

@@ -20,6 +20,8 @@ namespace berth::trainer {
 namespace fs = std::filesystem;
 
 namespace {
+constexpr const char* kRawWeightsFile = "weights_raw.safetensors";
+
 std::string read_all(const std::string& path, const std::string& what) {
   auto text = read_file(path);
   if (!text) {
@@ -94,6 +96,7 @@ void write_training_checkpoint(const std::string& dir, const CheckpointContents&
   model::save_pretrained(dir, *c.model, *c.model_config, *c.label_names, c.tokenizer_dir);
   model::write_safetensors(dir + "/optimizer.safetensors", c.optimizer->state(),
                            {{"steps", std::to_string(c.optimizer->steps_taken())}});
+  if (c.ema) model::write_safetensors(dir + "/" + kRawWeightsFile, c.ema->raw_weights(), {});
   for (int r = 0; r < comm.world_size(); ++r)
     durable::write_file_durably(dir + "/rng-rank-" + std::to_string(r) + ".bin", rng[r]);
   durable::write_file_durably(dir + "/trainer_state.json", c.state->to_json().dump(2) + "\n");
@@ -119,6 +122,21 @@ void load_optimizer_state(const std::string& dir, AdamW& optimizer, int64_t step
   std::vector<std::pair<std::string, at::Tensor>> state;
   for (const auto& e : f.entries()) state.emplace_back(e.name, f.load(e.name));
   optimizer.load_state(state, steps);
+}
+
+void load_weight_average(const std::string& dir, WeightEma& ema) {
+  const std::string path = dir + "/" + kRawWeightsFile;
+  if (!fs::exists(path)) {
+    throw model_error("checkpoint",
+                      dir + " has no " + kRawWeightsFile +
+                          " although train.ema_decay is set: it was written without the average",
+                      "resume with the train.ema_decay the run was started with, or start a new "
+                      "run (--resume never)");
+  }
+  model::SafetensorsFile f(path);
+  std::vector<std::pair<std::string, at::Tensor>> raw;
+  for (const auto& e : f.entries()) raw.emplace_back(e.name, f.load(e.name));
+  ema.restore(raw, path);
 }
 
 void restore_rank_rng(const std::string& dir, int rank, const at::Device& device) {

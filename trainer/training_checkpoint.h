@@ -4,6 +4,8 @@
 //   rng-rank-<r>.bin      each rank's generator states (CPU, then CUDA when used)
 //   config.toml           the resolved config of the run
 //   thresholds.json       multi-label runs that tuned their decision thresholds on dev
+//   weights_raw.safetensors  train.ema_decay runs: the raw weights (the model files hold the
+//                         average, trainer/weight_ema.h)
 // (docs/checkpoint-format.md). Rank 0 writes; every rank contributes its RNG state.
 #pragma once
 
@@ -16,6 +18,7 @@
 #include "trainer/adamw.h"
 #include "trainer/train_config.h"
 #include "trainer/train_state.h"
+#include "trainer/weight_ema.h"
 
 namespace berth::trainer {
 
@@ -29,6 +32,8 @@ struct CheckpointContents {
   const TrainConfig* config;
   // Multi-label decision thresholds chosen on dev (label order); empty: none tuned (0.5 each).
   const std::vector<double>* thresholds = nullptr;
+  // train.ema_decay: the average, whose raw weights are saved beside the model; null when off.
+  const WeightEma* ema = nullptr;
 };
 
 // Fills `dir` (a checkpoint writer's temporary directory) on rank 0; collects RNG states from
@@ -46,6 +51,9 @@ void restore_rng_state(const std::string& bytes, const at::Device& device,
 TrainState read_training_state(const std::string& dir);
 TrainConfig read_saved_config(const std::string& dir);
 void load_optimizer_state(const std::string& dir, AdamW& optimizer, int64_t steps);
+// train.ema_decay: the parameters hold the checkpoint's model (the average); this moves it into
+// `ema` and loads the raw weights into the parameters.
+void load_weight_average(const std::string& dir, WeightEma& ema);
 void restore_rank_rng(const std::string& dir, int rank, const at::Device& device);
 
 }  // namespace berth::trainer

@@ -18,6 +18,7 @@
 #include "trainer/preflight.h"
 #include "trainer/tensorboard_sink.h"
 #include "trainer/training_checkpoint.h"
+#include "trainer/training_loss.h"
 #include "trainer/training_run.h"
 
 namespace berth::trainer {
@@ -211,8 +212,12 @@ void TrainingRun::set_up_optimization() {
     auto w = weights.contiguous();
     normaliser_weights.assign(w.data_ptr<float>(), w.data_ptr<float>() + w.numel());
   }
-  step_ =
-      std::make_unique<StepRunner>(cfg_, *model_.model, problem_, weights, comm_, device_, amp_);
+  step_ = std::make_unique<StepRunner>(
+      cfg_, *model_.model, problem_, weights, comm_, device_, amp_,
+      load_teacher(cfg_, train.label_names(), problem_, *tokenizer_, device_));
+  if (!cfg_.distill.teacher.empty())
+    log_->info("distilling from {} (temperature {:g}, alpha {:g})", cfg_.distill.teacher,
+               cfg_.distill.temperature, cfg_.distill.alpha);
   losses_ = StepLosses(std::min<int64_t>(cfg_.train.log_every, 1024), device_);
   const int64_t label_count =
       problem_ == ProblemType::kMultiLabel ? static_cast<int64_t>(train.label_names().size()) : 0;
@@ -261,6 +266,7 @@ void TrainingRun::set_up_optimization() {
 void TrainingRun::restore_progress(const std::string& resume_dir) {
   if (resume_dir.empty()) return;
   load_optimizer_state(resume_dir, step_->optimizer(), state_.step);
+  if (WeightEma* ema = step_->ema()) load_weight_average(resume_dir, *ema);
   step_->scaler().load_state(state_.scaler);
   restore_rank_rng(resume_dir, comm_.rank(), device_);
   if (state_.world_size != comm_.world_size()) {
@@ -296,10 +302,11 @@ void TrainingRun::open_checkpoint_writer() {
   writer_ = std::make_unique<checkpoint::CheckpointWriter>(layout_.checkpoints());
   preflight_writable(layout_.checkpoints(),
                      cfg_.checkpoint.dir.empty() ? "train.run_dir" : "checkpoint.dir");
-  // Weights and two AdamW moments, fp32.
+  // Weights and two AdamW moments, fp32, and the raw weights beside the average (ema_decay).
+  const int64_t copies = step_->ema() ? 4 : 3;
   int64_t bytes = 0;
   for (const auto& p : model_.model->parameters())
-    bytes += 3 * p.numel() * static_cast<int64_t>(sizeof(float));
+    bytes += copies * p.numel() * static_cast<int64_t>(sizeof(float));
   preflight_disk_space(layout_.checkpoints(), bytes);
   if (opts_.crash_at.empty()) return;
   auto colon = opts_.crash_at.find(':');

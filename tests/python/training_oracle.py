@@ -8,7 +8,11 @@ transformers' linear warm-up schedule, clip_grad_norm_. Prints the per-step loss
 A multi-label corpus (label_set_ids/label_set_offsets) trains the model as
 problem_type="multi_label_classification" with transformers' own loss (BCEWithLogitsLoss, the
 mean over batch x labels), scaled by batch/count as Berth normalises by the step's examples.
+Optional LABEL_SMOOTHING (cross_entropy's label_smoothing, single-label) and LAYER_DECAY (one
+param group per depth, from the module tree: embeddings 0, encoder layer i i + 1, the rest L + 1,
+at lr * LAYER_DECAY^(L + 1 - depth)) check the recipe options (tests/trainer/recipe_options_test.cpp).
 Usage: training_oracle.py MODEL_DIR CORPUS TRACE STEPS ACCUM LR WARMUP TOTAL WD CLIP
+                          [LABEL_SMOOTHING [LAYER_DECAY]]
 """
 import json
 import sys
@@ -21,6 +25,8 @@ model_dir, corpus, trace = sys.argv[1:4]
 steps, accum = int(sys.argv[4]), int(sys.argv[5])
 lr, warmup, total, wd, clip = float(sys.argv[6]), int(sys.argv[7]), int(sys.argv[8]), float(
     sys.argv[9]), float(sys.argv[10])
+smoothing = float(sys.argv[11]) if len(sys.argv) > 11 else 0.0
+layer_decay = float(sys.argv[12]) if len(sys.argv) > 12 else 1.0
 torch.manual_seed(0)
 torch.use_deterministic_algorithms(True)
 
@@ -38,11 +44,16 @@ model = BertForSequenceClassification.from_pretrained(
     model_dir, attn_implementation="sdpa",
     **({"problem_type": "multi_label_classification"} if multi_label else {}))
 model.train()
-decay, no_decay = [], []
+depth = {id(p): 0 for p in model.bert.embeddings.parameters()}
+for i, layer in enumerate(model.bert.encoder.layer):
+    depth.update({id(p): i + 1 for p in layer.parameters()})
+n_layers = len(model.bert.encoder.layer)
+groups = []
 for name, p in model.named_parameters():
-    (no_decay if name.endswith(".bias") or "LayerNorm" in name or p.dim() < 2 else decay).append(p)
-opt = torch.optim.AdamW([{"params": decay, "weight_decay": wd}, {"params": no_decay, "weight_decay": 0.0}],
-                        lr=lr, betas=(0.9, 0.999), eps=1e-8)
+    rate = lr * layer_decay ** (n_layers + 1 - depth.get(id(p), n_layers + 1))
+    no_wd = name.endswith(".bias") or "LayerNorm" in name or p.dim() < 2
+    groups.append({"params": [p], "lr": rate, "weight_decay": 0.0 if no_wd else wd})
+opt = torch.optim.AdamW(groups, lr=lr, betas=(0.9, 0.999), eps=1e-8)
 sched = get_linear_schedule_with_warmup(opt, warmup, total)
 
 
@@ -77,7 +88,8 @@ for step in range(steps):
         else:
             logits = model(input_ids=input_ids, attention_mask=mask,
                            token_type_ids=torch.zeros_like(input_ids)).logits
-            loss = torch.nn.functional.cross_entropy(logits.float(), y, reduction="sum") / count
+            loss = torch.nn.functional.cross_entropy(logits.float(), y, reduction="sum",
+                                                     label_smoothing=smoothing) / count
         loss.backward()
         total_loss += loss.item()
     torch.nn.utils.clip_grad_norm_(model.parameters(), clip)

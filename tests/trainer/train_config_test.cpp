@@ -106,7 +106,13 @@ TEST(TrainConfig, ImpossibleValuesNameKey) {
                {"optim.beta2=1.0", "optim.beta2"},
                {"optim.class_weights=\"1,x\"", "optim.class_weights"},
                {"runtime.stop_signal=KILL", "runtime.stop_signal"},
-               {"train.max_steps=0", "train.max_steps"}};
+               {"train.max_steps=0", "train.max_steps"},
+               {"optim.layer_decay=0", "optim.layer_decay"},
+               {"optim.layer_decay=1.5", "optim.layer_decay"},
+               {"train.ema_decay=1", "train.ema_decay"},
+               {"train.label_smoothing=-0.1", "train.label_smoothing"},
+               {"distill.temperature=0", "distill.temperature"},
+               {"distill.alpha=1.5", "distill.alpha"}};
   for (const auto& c : cases) {
     auto msg = error_of([&] { TrainConfig::parse(kMinimal, "r.toml", {c.set}); });
     EXPECT_NE(msg.find(c.key), std::string::npos) << c.set << " -> " << msg;
@@ -175,6 +181,30 @@ TEST(TrainConfig, CompareSplitsHarmlessFromIncompatible) {
 
 // data.truncation / data.head_tokens: read once, bounded by max_length, refused with pairs, and
 // part of what a resume must keep.
+// The recipe options (issue 28) read from TOML and --set, round-trip through the saved config,
+// and may not change on resume (they change what the run optimises).
+TEST(TrainConfig, RecipeOptions) {
+  auto c = TrainConfig::parse(std::string(kMinimal) + "[distill]\nteacher = \"runs/big/best\"\n",
+                              "r.toml",
+                              {"optim.layer_decay=0.8", "train.ema_decay=0.999",
+                               "train.label_smoothing=0.1", "distill.alpha=0.7"});
+  EXPECT_DOUBLE_EQ(c.optim.layer_decay, 0.8);
+  EXPECT_DOUBLE_EQ(c.train.ema_decay, 0.999);
+  EXPECT_DOUBLE_EQ(c.train.label_smoothing, 0.1);
+  EXPECT_EQ(c.distill.teacher, "runs/big/best");
+  EXPECT_DOUBLE_EQ(c.distill.temperature, 2.0);
+  EXPECT_DOUBLE_EQ(c.distill.alpha, 0.7);
+  auto again = TrainConfig::parse(c.to_toml(), "saved.toml");
+  EXPECT_EQ(again.to_toml(), c.to_toml());
+  auto plain = TrainConfig::parse(kMinimal, "r.toml");
+  EXPECT_DOUBLE_EQ(plain.optim.layer_decay, 1.0);
+  EXPECT_DOUBLE_EQ(plain.train.ema_decay, 0.0);
+  EXPECT_TRUE(plain.distill.teacher.empty());
+  auto diff = compare(plain, c);
+  EXPECT_TRUE(diff.harmless.empty());
+  EXPECT_EQ(diff.incompatible.size(), 5u);
+}
+
 TEST(TrainConfig, TruncationKeys) {
   auto c =
       TrainConfig::parse(kMinimal, "r.toml", {"data.truncation=head_tail", "data.head_tokens=20"});
