@@ -1,13 +1,15 @@
-// Typed, validating reads of a Hugging Face config.json for the encoder families beyond BERT
-// (DeBERTa-v2, ModernBERT): each wrong or unsupported value is a berth::model_error naming the
-// file and the key. Torch-free, like the configs that use it.
+// Typed, validating reads of a Hugging Face config.json, for every family's config (ModelConfig,
+// DebertaV2Config, ModernBertConfig): each wrong or unsupported value is a berth::model_error
+// naming the file and the key. Torch-free, like the configs that use it.
 #pragma once
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "common/choices.h"
 #include "model/model_config.h"
 
 namespace berth::model {
@@ -31,15 +33,19 @@ class ConfigFields {
 
   // id2label (or num_labels alone) as label names, index = class id; empty when neither is set.
   std::vector<std::string> label_names() const;
-  // problem_type: "" (null), single_label_classification, multi_label_classification or
-  // regression.
-  std::string problem_type() const;
+  // problem_type: single_label_classification, multi_label_classification or regression; null
+  // (HF decides from num_labels and the label dtype at loss time) when absent.
+  std::optional<ProblemType> problem_type() const;
+  // model_type must be the family's (model/model_family.h).
+  void expect_model_type(ModelFamily family) const;
 
   [[noreturn]] void fail(const std::string& key, const std::string& what,
                          const std::string& hint = {}) const;
   const std::string& source() const { return source_; }
 
  private:
+  std::vector<std::string> id2label() const;  // present: checked to name ids 0..n-1
+
   const nlohmann::json& j_;
   std::string source_;
 };
@@ -47,9 +53,12 @@ class ConfigFields {
 // Parses a config.json file (model_error when unreadable or not a JSON object).
 nlohmann::json read_config_json(const std::string& path);
 
-// The keys every classifier config.json carries for its labels: id2label/label2id (HF's
-// spellings), problem_type, torch_dtype. Written into `j`.
-void write_label_keys(nlohmann::json& j, const std::vector<std::string>& label_names,
-                      const std::string& problem_type);
+// A config.json for the family's *ForSequenceClassification: the keys as read (`original`), less
+// those that only describe the run that wrote them, with the architecture, model_type and the
+// label keys (id2label/label2id in HF's spellings, problem_type, torch_dtype). A family with
+// keys of its own (BERT's, DistilBERT's) writes them over this.
+nlohmann::json classifier_config_json(const nlohmann::json& original, ModelFamily family,
+                                      const std::vector<std::string>& label_names,
+                                      std::optional<ProblemType> problem_type);
 
 }  // namespace berth::model

@@ -40,17 +40,10 @@ std::vector<std::string> pos_att_types(const json& j, const ConfigFields& f) {
 
 }  // namespace
 
-DebertaV2Config DebertaV2Config::from_file(const std::string& path) {
-  return from_json(read_config_json(path), path);
-}
-
 DebertaV2Config DebertaV2Config::from_json(const json& j, const std::string& source) {
   ConfigFields f(j, source);
   DebertaV2Config c;
-  c.original = j;
-  const std::string model_type = f.string("model_type", "");
-  if (model_type != "deberta-v2")
-    f.fail("model_type", "expected \"deberta-v2\", found \"" + model_type + "\"");
+  f.expect_model_type(ModelFamily::kDebertaV2);
 
   c.vocab_size = f.positive("vocab_size", c.vocab_size);
   c.hidden_size = f.positive("hidden_size", c.hidden_size);
@@ -114,21 +107,7 @@ DebertaV2Config DebertaV2Config::from_json(const json& j, const std::string& sou
            "must equal hidden_size (transformers' ContextPooler reads "
            "the hidden state of the first token)");
   if (f.integer("z_steps", 0) > 1) f.fail("z_steps", "enhanced mask decoder steps not supported");
-
-  c.label_names = f.label_names();
-  c.problem_type = f.problem_type();
   return c;
-}
-
-// The architecture keys are those read (from_json keeps them all), so a save describes exactly
-// the model that was loaded.
-json DebertaV2Config::to_json() const {
-  json j = original.is_object() ? original : json::object();
-  for (const char* k : {"_name_or_path", "gradient_checkpointing"}) j.erase(k);
-  j["architectures"] = json::array({"DebertaV2ForSequenceClassification"});
-  j["model_type"] = "deberta-v2";
-  write_label_keys(j, label_names, problem_type);
-  return j;
 }
 
 void DebertaV2Config::fill(ModelConfig& c) const {
@@ -137,7 +116,7 @@ void DebertaV2Config::fill(ModelConfig& c) const {
   c.num_hidden_layers = num_hidden_layers;
   c.num_attention_heads = num_attention_heads;
   c.intermediate_size = intermediate_size;
-  c.hidden_act = original.value("hidden_act", "gelu");
+  c.hidden_act = c.original.value("hidden_act", "gelu");
   c.activation = activation;
   c.max_position_embeddings = max_position_embeddings;
   c.type_vocab_size = type_vocab_size;
@@ -148,16 +127,6 @@ void DebertaV2Config::fill(ModelConfig& c) const {
   c.pad_token_id = pad_token_id;
   c.initializer_range = initializer_range;
   c.embedding_size = hidden_size;
-  c.label_names = label_names;
-  c.problem_type = problem_type;
-  c.original = original;
-}
-
-json DebertaV2Config::json_for(const ModelConfig& c) {
-  DebertaV2Config d = from_json(c.original, "config.json");
-  d.label_names = c.label_names;
-  d.problem_type = c.problem_type;
-  return d.to_json();
 }
 
 }  // namespace berth::model

@@ -6,17 +6,10 @@ namespace berth::model {
 
 using nlohmann::json;
 
-ModernBertConfig ModernBertConfig::from_file(const std::string& path) {
-  return from_json(read_config_json(path), path);
-}
-
 ModernBertConfig ModernBertConfig::from_json(const json& j, const std::string& source) {
   ConfigFields f(j, source);
   ModernBertConfig c;
-  c.original = j;
-  const std::string model_type = f.string("model_type", "");
-  if (model_type != "modernbert")
-    f.fail("model_type", "expected \"modernbert\", found \"" + model_type + "\"");
+  f.expect_model_type(ModelFamily::kModernBert);
 
   c.vocab_size = f.positive("vocab_size", c.vocab_size);
   c.hidden_size = f.positive("hidden_size", c.hidden_size);
@@ -73,21 +66,7 @@ ModernBertConfig ModernBertConfig::from_json(const json& j, const std::string& s
     f.fail("head_dim", "must equal hidden_size / num_attention_heads");
   if (f.has("partial_rotary_factor") && f.number("partial_rotary_factor", 1.0) != 1.0)
     f.fail("partial_rotary_factor", "partial rotary embeddings are not supported");
-
-  c.label_names = f.label_names();
-  c.problem_type = f.problem_type();
   return c;
-}
-
-// The architecture keys are those read (from_json keeps them all), so a save describes exactly
-// the model that was loaded.
-json ModernBertConfig::to_json() const {
-  json j = original.is_object() ? original : json::object();
-  for (const char* k : {"_name_or_path", "gradient_checkpointing"}) j.erase(k);
-  j["architectures"] = json::array({"ModernBertForSequenceClassification"});
-  j["model_type"] = "modernbert";
-  write_label_keys(j, label_names, problem_type);
-  return j;
 }
 
 void ModernBertConfig::fill(ModelConfig& c) const {
@@ -96,7 +75,7 @@ void ModernBertConfig::fill(ModelConfig& c) const {
   c.num_hidden_layers = num_hidden_layers;
   c.num_attention_heads = num_attention_heads;
   c.intermediate_size = intermediate_size;
-  c.hidden_act = original.value("hidden_activation", "gelu");
+  c.hidden_act = c.original.value("hidden_activation", "gelu");
   c.activation = activation;
   c.max_position_embeddings = max_position_embeddings;
   c.type_vocab_size = 0;  // no token types
@@ -107,16 +86,6 @@ void ModernBertConfig::fill(ModelConfig& c) const {
   c.pad_token_id = pad_token_id;
   c.initializer_range = initializer_range;
   c.embedding_size = hidden_size;
-  c.label_names = label_names;
-  c.problem_type = problem_type;
-  c.original = original;
-}
-
-json ModernBertConfig::json_for(const ModelConfig& c) {
-  ModernBertConfig m = from_json(c.original, "config.json");
-  m.label_names = c.label_names;
-  m.problem_type = c.problem_type;
-  return m.to_json();
 }
 
 }  // namespace berth::model
