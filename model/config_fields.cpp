@@ -129,6 +129,13 @@ std::optional<ProblemType> ConfigFields::problem_type() const {
   return type;
 }
 
+int64_t ConfigFields::pad_token_id(int64_t dflt, int64_t vocab_size) const {
+  const int64_t id = integer("pad_token_id", dflt);
+  if (id < 0 || id >= vocab_size)
+    fail("pad_token_id", std::to_string(id) + " is outside the vocabulary");
+  return id;
+}
+
 void ConfigFields::expect_model_type(ModelFamily family) const {
   const std::string model_type = string("model_type", "");
   if (model_type != model_type_of(family))

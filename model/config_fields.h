@@ -38,6 +38,8 @@ class ConfigFields {
   std::optional<ProblemType> problem_type() const;
   // model_type must be the family's (model/model_family.h).
   void expect_model_type(ModelFamily family) const;
+  // pad_token_id, inside a vocabulary of `vocab_size` ids.
+  int64_t pad_token_id(int64_t dflt, int64_t vocab_size) const;
 
   [[noreturn]] void fail(const std::string& key, const std::string& what,
                          const std::string& hint = {}) const;
@@ -49,6 +51,39 @@ class ConfigFields {
   const nlohmann::json& j_;
   std::string source_;
 };
+
+// The sizes BERT, DeBERTa-v2 and ModernBERT name alike, read into `c` over its (the family's)
+// defaults: each positive, the heads dividing the width, the pad id inside the vocabulary.
+template <class Config>
+void read_encoder_sizes(const ConfigFields& f, Config& c) {
+  c.vocab_size = f.positive("vocab_size", c.vocab_size);
+  c.hidden_size = f.positive("hidden_size", c.hidden_size);
+  c.num_hidden_layers = f.positive("num_hidden_layers", c.num_hidden_layers);
+  c.num_attention_heads = f.positive("num_attention_heads", c.num_attention_heads);
+  c.intermediate_size = f.positive("intermediate_size", c.intermediate_size);
+  c.max_position_embeddings = f.positive("max_position_embeddings", c.max_position_embeddings);
+  if (c.hidden_size % c.num_attention_heads != 0)
+    f.fail("hidden_size", std::to_string(c.hidden_size) + " is not divisible by " +
+                              "num_attention_heads " + std::to_string(c.num_attention_heads));
+  c.pad_token_id = f.pad_token_id(c.pad_token_id, c.vocab_size);
+}
+
+// What DeBERTa-v2's and ModernBERT's configs share with ModelConfig under the same names, copied
+// into `c` (their fill()); the family maps the rest (dropouts, norms, token types) itself.
+template <class Config>
+void copy_encoder_sizes(const Config& from, ModelConfig& c) {
+  c.vocab_size = from.vocab_size;
+  c.hidden_size = from.hidden_size;
+  c.num_hidden_layers = from.num_hidden_layers;
+  c.num_attention_heads = from.num_attention_heads;
+  c.intermediate_size = from.intermediate_size;
+  c.max_position_embeddings = from.max_position_embeddings;
+  c.pad_token_id = from.pad_token_id;
+  c.initializer_range = from.initializer_range;
+  c.activation = from.activation;
+  c.classifier_dropout = from.classifier_dropout;
+  c.embedding_size = from.hidden_size;
+}
 
 // Parses a config.json file (model_error when unreadable or not a JSON object).
 nlohmann::json read_config_json(const std::string& path);

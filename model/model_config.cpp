@@ -32,14 +32,8 @@ void read_bert_keys(const json& j, const ConfigFields& f, ModelConfig& c) {
            "Berth fine-tunes bidirectional encoders for classification");
   if (auto it = j.find("add_cross_attention"); it != j.end() && it->is_boolean() && it->get<bool>())
     f.fail("add_cross_attention", "cross-attention is not supported");
-  c.vocab_size = f.positive("vocab_size", c.vocab_size);
-  c.hidden_size = f.positive("hidden_size", c.hidden_size);
-  c.num_hidden_layers = f.positive("num_hidden_layers", c.num_hidden_layers);
-  c.num_attention_heads = f.positive("num_attention_heads", c.num_attention_heads);
-  c.intermediate_size = f.positive("intermediate_size", c.intermediate_size);
-  c.max_position_embeddings = f.positive("max_position_embeddings", c.max_position_embeddings);
+  read_encoder_sizes(f, c);
   c.type_vocab_size = f.positive("type_vocab_size", c.type_vocab_size);
-  c.pad_token_id = f.integer("pad_token_id", c.pad_token_id);
   c.hidden_act = f.string("hidden_act", c.hidden_act);
   c.activation = f.activation("hidden_act", c.hidden_act);
   c.layer_norm_eps = f.number("layer_norm_eps", c.layer_norm_eps);
@@ -61,7 +55,7 @@ void read_distilbert_keys(const ConfigFields& f, ModelConfig& c) {
   c.num_attention_heads = f.positive("n_heads", 12);
   c.intermediate_size = f.positive("hidden_dim", 3072);
   c.max_position_embeddings = f.positive("max_position_embeddings", c.max_position_embeddings);
-  c.pad_token_id = f.integer("pad_token_id", 0);
+  c.pad_token_id = f.pad_token_id(0, c.vocab_size);
   c.hidden_act = f.string("activation", "gelu");
   c.activation = f.activation("activation", c.hidden_act);
   c.hidden_dropout_prob = f.probability("dropout", 0.1);
@@ -85,15 +79,9 @@ void read_encoder_keys(const json& j, const ConfigFields& f, ModelConfig& c) {
   else
     read_bert_keys(j, f, c);
 
-  auto key = [&](const char* bert_name, const char* distil_name) {
-    return distil ? distil_name : bert_name;
-  };
-  if (c.hidden_size % c.num_attention_heads != 0)
-    f.fail(key("hidden_size", "dim"), std::to_string(c.hidden_size) + " is not divisible by " +
-                                          key("num_attention_heads", "n_heads") + " " +
-                                          std::to_string(c.num_attention_heads));
-  if (c.pad_token_id < 0 || c.pad_token_id >= c.vocab_size)
-    f.fail("pad_token_id", std::to_string(c.pad_token_id) + " is outside the vocabulary");
+  if (distil && c.hidden_size % c.num_attention_heads != 0)
+    f.fail("dim", std::to_string(c.hidden_size) + " is not divisible by n_heads " +
+                      std::to_string(c.num_attention_heads));
   if (c.max_sequence_length() <= 0)
     f.fail("max_position_embeddings", std::to_string(c.max_position_embeddings) +
                                           " leaves no position after pad_token_id " +
