@@ -16,7 +16,7 @@ printf '%s\n' "$tags" | awk -F'\t' '$4 == "member" {
     sub(/^scope:(class|struct):/, "", scope)
     count[scope]++; where[scope] = file
   } END { for (s in count) printf "%4d  %s  (%s)\n", count[s], s, where[s] }' |
-  sort -rn | head -n "$n"
+  sort -rn | sed -n "1,${n}p"
 echo "largest functions (lines):"
 printf '%s\n' "$tags" | awk -F'\t' '$4 == "function" {
     line = 0; end = 0; scope = ""
@@ -26,4 +26,4 @@ printf '%s\n' "$tags" | awk -F'\t' '$4 == "function" {
       if ($i ~ /^scope:/) { scope = $i; sub(/^scope:[a-z]+:/, "", scope); scope = scope "::" }
     }
     if (end >= line && line > 0) printf "%4d  %s%s  (%s:%d)\n", end - line + 1, scope, $1, $2, line
-  }' | sed 's/__anon[0-9a-f]*::/(anonymous)::/' | sort -rn | head -n "$n"
+  }' | sed 's/__anon[0-9a-f]*::/(anonymous)::/' | sort -rn | sed -n "1,${n}p"

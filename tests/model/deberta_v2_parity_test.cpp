@@ -40,6 +40,13 @@ TEST(DebertaV2Parity, BerthSavedCheckpointLoadsInTransformersWithSameLogits) {
                                          "eager");
 }
 
+nlohmann::json v3_config() {
+  return {{"model_type", "deberta-v2"}, {"hidden_size", 32},           {"num_attention_heads", 4},
+          {"num_hidden_layers", 2},     {"intermediate_size", 64},     {"vocab_size", 500},
+          {"relative_attention", true}, {"pos_att_type", "p2c|c2p"},   {"position_buckets", 8},
+          {"share_att_key", true},      {"norm_rel_ebd", "layer_norm"}};
+}
+
 // The message names the file and the key.
 void expect_refused(const nlohmann::json& j, const std::string& key) {
   try {
