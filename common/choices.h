@@ -12,6 +12,9 @@
 namespace berth {
 
 enum class Precision { kFp32, kBf16, kFp16 };
+// predict/eval/serve's --precision: the training precisions, or int8 (CPU: int8 Linear weights,
+// fp32 elsewhere; model/int8_linear.h).
+enum class InferencePrecision { kFp32, kBf16, kFp16, kInt8 };
 // accuracy is subset accuracy (the whole label set right) for multi-label; micro_f1 equals
 // accuracy for single-label classification.
 enum class Metric { kAccuracy, kMacroF1, kLoss, kMicroF1 };
@@ -21,13 +24,19 @@ enum class Truncation { kHead, kTail, kHeadTail };
 // How the logits of a text's windows (--windows) become the text's logits.
 enum class WindowAggregate { kMean, kMax };
 // Hugging Face's config.json problem_type names: one class per text, or a set of labels per text.
-enum class ProblemType { kSingleLabel, kMultiLabel };
+// A config.json may also name a regression, which Berth reads only to refuse the model
+// (model/pretrained.cpp); training and evaluation see the two classification types.
+enum class ProblemType { kSingleLabel, kMultiLabel, kRegression };
 
 template <class E>
 struct ChoiceNames;
 template <>
 struct ChoiceNames<Precision> {
   static constexpr std::array<const char*, 3> names{"fp32", "bf16", "fp16"};
+};
+template <>
+struct ChoiceNames<InferencePrecision> {
+  static constexpr std::array<const char*, 4> names{"fp32", "bf16", "fp16", "int8"};
 };
 template <>
 struct ChoiceNames<Metric> {
@@ -48,9 +57,22 @@ struct ChoiceNames<WindowAggregate> {
 };
 template <>
 struct ChoiceNames<ProblemType> {
-  static constexpr std::array<const char*, 2> names{"single_label_classification",
-                                                    "multi_label_classification"};
+  static constexpr std::array<const char*, 3> names{"single_label_classification",
+                                                    "multi_label_classification", "regression"};
 };
+
+// The autocast precision of an inference precision: int8 computes its Linear layers in int8 and
+// everything else in fp32.
+inline Precision autocast_precision(InferencePrecision p) {
+  switch (p) {
+    case InferencePrecision::kBf16:
+      return Precision::kBf16;
+    case InferencePrecision::kFp16:
+      return Precision::kFp16;
+    default:
+      return Precision::kFp32;
+  }
+}
 
 template <class E>
 std::string to_string(E value) {

@@ -21,6 +21,11 @@ std::string this_host() {
   return name;
 }
 
+std::string Communicator::host(int rank) const {
+  const auto& hosts = placement_.hosts;
+  return rank >= 0 && rank < static_cast<int>(hosts.size()) ? hosts[rank] : "?";
+}
+
 std::unique_ptr<CommWork> SingleProcessCommunicator::all_reduce_sum(at::Tensor&) {
   return std::make_unique<DoneWork>();
 }

@@ -13,6 +13,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/device_setting.h"
 
@@ -28,16 +29,27 @@ class CommWork {
 // This machine's host name (what `hostname` prints; a node's name in a cluster).
 std::string this_host();
 
+// Where this rank sits in the job: learnt once, when the communicator starts, and the same for
+// every implementation (NCCL's is the MPI communicator's it wraps).
+struct RankPlacement {
+  int rank = 0;
+  int world_size = 1;
+  int local_rank = 0;  // among the ranks on its node (0 .. local_size - 1): picks its GPU
+  int local_size = 1;
+  std::vector<std::string> hosts;  // index = rank
+};
+
 class Communicator {
  public:
   virtual ~Communicator() = default;
-  virtual int rank() const = 0;
-  virtual int world_size() const = 0;
-  // This rank among the ranks on its node (0 .. local_size() - 1): picks its GPU.
-  virtual int local_rank() const = 0;
-  virtual int local_size() const = 0;
-  // The host rank `rank` runs on (errors about another rank name it: which node was lost).
-  virtual std::string host(int rank) const = 0;
+  int rank() const { return placement_.rank; }
+  int world_size() const { return placement_.world_size; }
+  int local_rank() const { return placement_.local_rank; }
+  int local_size() const { return placement_.local_size; }
+  // The host rank `rank` runs on (errors about another rank name it: which node was lost); "?"
+  // for a rank outside the job.
+  std::string host(int rank) const;
+  const RankPlacement& placement() const { return placement_; }
   virtual std::string name() const = 0;
 
   // In-place sum over ranks. The tensor must stay alive until wait() returns.
@@ -63,6 +75,7 @@ class Communicator {
   bool device_chosen() const { return device_chosen_; }
 
  protected:
+  void set_placement(RankPlacement placement) { placement_ = std::move(placement); }
   void set_device(c10::Device device) {
     device_ = device;
     device_chosen_ = true;
@@ -72,17 +85,14 @@ class Communicator {
   friend void place_on_device(std::unique_ptr<Communicator>& comm, const DeviceSetting& setting,
                               const std::string& key);
 
+  RankPlacement placement_;
   c10::Device device_{c10::kCPU};
   bool device_chosen_ = false;
 };
 
 class SingleProcessCommunicator : public Communicator {
  public:
-  int rank() const override { return 0; }
-  int world_size() const override { return 1; }
-  int local_rank() const override { return 0; }
-  int local_size() const override { return 1; }
-  std::string host(int) const override { return this_host(); }
+  SingleProcessCommunicator() { set_placement({0, 1, 0, 1, {this_host()}}); }
   std::string name() const override { return "single-process"; }
   std::unique_ptr<CommWork> all_reduce_sum(at::Tensor&) override;
   void broadcast(at::Tensor&, int) override {}

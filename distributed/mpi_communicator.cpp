@@ -465,6 +465,7 @@ MpiCommunicator::MpiCommunicator(double timeout_s) : impl_(std::make_unique<Impl
                       MPI_COMM_WORLD),
         "MPI_Allgather");
   for (int r = 0; r < s.world; ++r) s.hosts.emplace_back(names.data() + r * kHostLen);
+  set_placement({s.rank, s.world, s.local_rank, s.local_size, s.hosts});
 
   s.thread = std::thread([&s] { s.loop(); });
   s.log->debug("MPI rank {} of {} on {} (local {} of {}, from {}), communication thread started",
@@ -503,22 +504,6 @@ MpiCommunicator::~MpiCommunicator() {
   if (s.owns_mpi) MPI_Finalize();
 }
 
-int MpiCommunicator::rank() const {
-  return impl_->rank;
-}
-int MpiCommunicator::world_size() const {
-  return impl_->world;
-}
-int MpiCommunicator::local_rank() const {
-  return impl_->local_rank;
-}
-int MpiCommunicator::local_size() const {
-  return impl_->local_size;
-}
-std::string MpiCommunicator::host(int rank) const {
-  const auto& hosts = impl_->hosts;
-  return rank >= 0 && rank < static_cast<int>(hosts.size()) ? hosts[rank] : "?";
-}
 void MpiCommunicator::set_timeout(double seconds) {
   impl_->timeout_s = seconds;
 }

@@ -35,11 +35,6 @@ class MpiCommunicator : public Communicator {
   MpiCommunicator(const MpiCommunicator&) = delete;
   MpiCommunicator& operator=(const MpiCommunicator&) = delete;
 
-  int rank() const override;
-  int world_size() const override;
-  int local_rank() const override;
-  int local_size() const override;
-  std::string host(int rank) const override;
   std::string name() const override { return "mpi"; }
 
   // CPU tensors (contiguous float, double, int32 or int64), summed in place.

@@ -221,6 +221,7 @@ class NcclWork : public CommWork {
 NcclCommunicator::NcclCommunicator(std::unique_ptr<MpiCommunicator> mpi, int device_index)
     : impl_(std::make_unique<Impl>()) {
   impl_->mpi = std::move(mpi);
+  set_placement(impl_->mpi->placement());
   impl_->device = device_index;
   set_device(c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(device_index)));
   try {
@@ -289,21 +290,6 @@ NcclCommunicator::~NcclCommunicator() {
   s.comm = nullptr;
 }
 
-int NcclCommunicator::rank() const {
-  return impl_->mpi->rank();
-}
-int NcclCommunicator::world_size() const {
-  return impl_->mpi->world_size();
-}
-int NcclCommunicator::local_rank() const {
-  return impl_->mpi->local_rank();
-}
-int NcclCommunicator::local_size() const {
-  return impl_->mpi->local_size();
-}
-std::string NcclCommunicator::host(int rank) const {
-  return impl_->mpi->host(rank);
-}
 void NcclCommunicator::set_timeout(double seconds) {
   impl_->mpi->set_timeout(seconds);  // NCCL's deadline reads the MPI one
 }

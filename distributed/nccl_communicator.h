@@ -32,11 +32,6 @@ class NcclCommunicator : public Communicator {
   NcclCommunicator(const NcclCommunicator&) = delete;
   NcclCommunicator& operator=(const NcclCommunicator&) = delete;
 
-  int rank() const override;
-  int world_size() const override;
-  int local_rank() const override;
-  int local_size() const override;
-  std::string host(int rank) const override;
   std::string name() const override { return "nccl"; }
 
   // CUDA tensors go through NCCL, CPU tensors through MPI.

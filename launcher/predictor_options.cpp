@@ -23,11 +23,10 @@ void add_predictor_options(CLI::App* cmd, model::PredictorOptions& options) {
   cmd->add_option_function<std::string>(
          "--precision",
          [&options](const std::string& text) {
-           options.int8 = text == "int8";  // CPU: int8 Linear weights, fp32 elsewhere
-           auto precision = options.int8 ? Precision::kFp32 : parse_choice<Precision>(text);
+           auto precision = parse_choice<InferencePrecision>(text);
            if (!precision) {
              throw usage_error("launcher", "--precision is '" + text + "'",
-                               "use " + allowed_choices<Precision>() + " or int8");
+                               "use " + allowed_choices<InferencePrecision>());
            }
            options.precision = *precision;
          },

@@ -82,11 +82,18 @@ Activation ConfigFields::activation(const std::string& key, const std::string& d
 std::vector<std::string> ConfigFields::label_names() const {
   // id2label as HF writes it: {"0": "NEGATIVE", "1": "POSITIVE"}. Ids must be 0..n-1 because the
   // classifier's rows are indexed by them.
-  if (!has("id2label")) {
+  std::vector<std::string> names;
+  if (has("id2label")) names = id2label();
+  if (names.empty()) {
+    // Hand-written configs sometimes give only num_labels; HF then names the labels LABEL_i.
     int64_t n = integer("num_labels", 0);
     if (n < 0) fail("num_labels", "must be positive");
-    return n > 0 ? default_label_names(n) : std::vector<std::string>{};
+    if (n > 0) names = default_label_names(n);
   }
+  return names;
+}
+
+std::vector<std::string> ConfigFields::id2label() const {
   const json& m = j_.at("id2label");
   if (!m.is_object()) fail("id2label", "expected an object {\"0\": \"name\", ...}");
   std::map<int64_t, std::string> by_id;
@@ -112,13 +119,28 @@ std::vector<std::string> ConfigFields::label_names() const {
   return names;
 }
 
-std::string ConfigFields::problem_type() const {
-  std::string p = string("problem_type", "");
-  if (!p.empty() && p != "single_label_classification" && p != "multi_label_classification" &&
-      p != "regression")
+std::optional<ProblemType> ConfigFields::problem_type() const {
+  if (!has("problem_type")) return std::nullopt;
+  const std::string p = string("problem_type", "");
+  auto type = parse_choice<ProblemType>(p);
+  if (!type)
     fail("problem_type", "unknown problem type \"" + p + "\"",
-         "one of single_label_classification, multi_label_classification, regression, or null");
-  return p;
+         "one of " + allowed_choices<ProblemType>() + ", or null");
+  return type;
+}
+
+int64_t ConfigFields::pad_token_id(int64_t dflt, int64_t vocab_size) const {
+  const int64_t id = integer("pad_token_id", dflt);
+  if (id < 0 || id >= vocab_size)
+    fail("pad_token_id", std::to_string(id) + " is outside the vocabulary");
+  return id;
+}
+
+void ConfigFields::expect_model_type(ModelFamily family) const {
+  const std::string model_type = string("model_type", "");
+  if (model_type != model_type_of(family))
+    fail("model_type",
+         std::string("expected \"") + model_type_of(family) + "\", found \"" + model_type + "\"");
 }
 
 json read_config_json(const std::string& path) {
@@ -136,8 +158,14 @@ json read_config_json(const std::string& path) {
   return j;
 }
 
-void write_label_keys(json& j, const std::vector<std::string>& label_names,
-                      const std::string& problem_type) {
+json classifier_config_json(const json& original, ModelFamily family,
+                            const std::vector<std::string>& label_names,
+                            std::optional<ProblemType> problem_type) {
+  json j = original.is_object() ? original : json::object();
+  // num_labels: HF derives it from id2label; the others describe the run that wrote the file.
+  for (const char* k : {"num_labels", "_name_or_path", "gradient_checkpointing"}) j.erase(k);
+  j["architectures"] = json::array({sequence_classifier_architecture(family)});
+  j["model_type"] = model_type_of(family);
   json id2label = json::object(), label2id = json::object();
   auto names = label_names.empty() ? default_label_names(2) : label_names;
   for (size_t i = 0; i < names.size(); ++i) {
@@ -146,9 +174,9 @@ void write_label_keys(json& j, const std::vector<std::string>& label_names,
   }
   j["id2label"] = id2label;
   j["label2id"] = label2id;
-  j["problem_type"] = problem_type.empty() ? json(nullptr) : json(problem_type);
-  j.erase("num_labels");
+  j["problem_type"] = problem_type ? json(to_string(*problem_type)) : json(nullptr);
   j["torch_dtype"] = "float32";  // what model.safetensors holds after a Berth save
+  return j;
 }
 
 }  // namespace berth::model

@@ -40,32 +40,14 @@ std::vector<std::string> pos_att_types(const json& j, const ConfigFields& f) {
 
 }  // namespace
 
-DebertaV2Config DebertaV2Config::from_file(const std::string& path) {
-  return from_json(read_config_json(path), path);
-}
-
 DebertaV2Config DebertaV2Config::from_json(const json& j, const std::string& source) {
   ConfigFields f(j, source);
   DebertaV2Config c;
-  c.original = j;
-  const std::string model_type = f.string("model_type", "");
-  if (model_type != "deberta-v2")
-    f.fail("model_type", "expected \"deberta-v2\", found \"" + model_type + "\"");
+  f.expect_model_type(ModelFamily::kDebertaV2);
 
-  c.vocab_size = f.positive("vocab_size", c.vocab_size);
-  c.hidden_size = f.positive("hidden_size", c.hidden_size);
-  c.num_hidden_layers = f.positive("num_hidden_layers", c.num_hidden_layers);
-  c.num_attention_heads = f.positive("num_attention_heads", c.num_attention_heads);
-  c.intermediate_size = f.positive("intermediate_size", c.intermediate_size);
-  c.max_position_embeddings = f.positive("max_position_embeddings", c.max_position_embeddings);
+  read_encoder_sizes(f, c);
   c.type_vocab_size = f.integer("type_vocab_size", c.type_vocab_size);
   if (c.type_vocab_size < 0) f.fail("type_vocab_size", "must not be negative");
-  if (c.hidden_size % c.num_attention_heads != 0)
-    f.fail("hidden_size", std::to_string(c.hidden_size) + " is not divisible by " +
-                              "num_attention_heads " + std::to_string(c.num_attention_heads));
-  c.pad_token_id = f.integer("pad_token_id", c.pad_token_id);
-  if (c.pad_token_id < 0 || c.pad_token_id >= c.vocab_size)
-    f.fail("pad_token_id", std::to_string(c.pad_token_id) + " is outside the vocabulary");
   c.activation = f.activation("hidden_act", "gelu");
   c.pooler_activation = f.activation("pooler_hidden_act", "gelu");
   c.layer_norm_eps = f.number("layer_norm_eps", c.layer_norm_eps);
@@ -114,50 +96,16 @@ DebertaV2Config DebertaV2Config::from_json(const json& j, const std::string& sou
            "must equal hidden_size (transformers' ContextPooler reads "
            "the hidden state of the first token)");
   if (f.integer("z_steps", 0) > 1) f.fail("z_steps", "enhanced mask decoder steps not supported");
-
-  c.label_names = f.label_names();
-  c.problem_type = f.problem_type();
   return c;
 }
 
-// The architecture keys are those read (from_json keeps them all), so a save describes exactly
-// the model that was loaded.
-json DebertaV2Config::to_json() const {
-  json j = original.is_object() ? original : json::object();
-  for (const char* k : {"_name_or_path", "gradient_checkpointing"}) j.erase(k);
-  j["architectures"] = json::array({"DebertaV2ForSequenceClassification"});
-  j["model_type"] = "deberta-v2";
-  write_label_keys(j, label_names, problem_type);
-  return j;
-}
-
 void DebertaV2Config::fill(ModelConfig& c) const {
-  c.vocab_size = vocab_size;
-  c.hidden_size = hidden_size;
-  c.num_hidden_layers = num_hidden_layers;
-  c.num_attention_heads = num_attention_heads;
-  c.intermediate_size = intermediate_size;
-  c.hidden_act = original.value("hidden_act", "gelu");
-  c.activation = activation;
-  c.max_position_embeddings = max_position_embeddings;
+  copy_encoder_sizes(*this, c);
+  c.hidden_act = c.original.value("hidden_act", "gelu");
   c.type_vocab_size = type_vocab_size;
   c.layer_norm_eps = layer_norm_eps;
   c.hidden_dropout_prob = hidden_dropout_prob;
   c.attention_probs_dropout_prob = attention_probs_dropout_prob;
-  c.classifier_dropout = classifier_dropout;
-  c.pad_token_id = pad_token_id;
-  c.initializer_range = initializer_range;
-  c.embedding_size = hidden_size;
-  c.label_names = label_names;
-  c.problem_type = problem_type;
-  c.original = original;
-}
-
-json DebertaV2Config::json_for(const ModelConfig& c) {
-  DebertaV2Config d = from_json(c.original, "config.json");
-  d.label_names = c.label_names;
-  d.problem_type = c.problem_type;
-  return d.to_json();
 }
 
 }  // namespace berth::model

@@ -5,7 +5,6 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <vector>
 
 #include "model/model_config.h"
 
@@ -38,10 +37,6 @@ struct DebertaV2Config {
   bool c2p = false, p2c = false;  // pos_att_type
   bool norm_rel_ebd = false;      // norm_rel_ebd "layer_norm": encoder.LayerNorm on rel_embeddings
 
-  std::vector<std::string> label_names;                // index = class id; empty: HF assumes 2
-  std::string problem_type;                            // as BertConfig::problem_type
-  nlohmann::json original = nlohmann::json::object();  // every key as read, kept by to_json
-
   int64_t head_dim() const { return hidden_size / num_attention_heads; }
   // The relative distances the attention tells apart (HF's pos_ebd_size): a distance is clamped
   // to [-span, span).
@@ -51,22 +46,16 @@ struct DebertaV2Config {
   }
   // 1 + one per position term: the scores are divided by sqrt(head_dim * this).
   int64_t scale_factor() const { return 1 + (c2p ? 1 : 0) + (p2c ? 1 : 0); }
-  int64_t num_labels() const {
-    return label_names.empty() ? 2 : static_cast<int64_t>(label_names.size());
-  }
 
   // Settings this implementation would compute differently from transformers are refused with
-  // a berth::model_error naming the file and the key.
-  static DebertaV2Config from_file(const std::string& path);
+  // a berth::model_error naming the file and the key. The labels and problem_type are
+  // ModelConfig's to read (ModelConfig::from_json), as is writing config.json back (its keys as
+  // read, its labels: ModelConfig::to_json).
   static DebertaV2Config from_json(const nlohmann::json& j, const std::string& source);
-  // config.json for DebertaV2ForSequenceClassification with label_names.
-  nlohmann::json to_json() const;
 
-  // The shared settings (sizes, labels, ...) into a ModelConfig of this family
-  // (ModelConfig::from_json), and a ModelConfig of this family back to config.json
-  // (ModelConfig::to_json: its original keys, its labels).
+  // The shared settings (sizes, dropouts, ...) into a ModelConfig of this family whose
+  // `original` holds the keys read.
   void fill(ModelConfig& c) const;
-  static nlohmann::json json_for(const ModelConfig& c);
 };
 
 }  // namespace berth::model

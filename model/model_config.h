@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/choices.h"
 #include "model/model_family.h"
 
 namespace berth::model {
@@ -52,9 +53,9 @@ struct ModelConfig {
   double seq_classif_dropout = 0.2;
   // Index i is the name of label i. Empty when config.json names none (HF then assumes 2).
   std::vector<std::string> label_names;
-  // "single_label_classification", "multi_label_classification", "regression", or empty (HF's
-  // null: decided from num_labels and the label dtype at loss time).
-  std::string problem_type;
+  // Parsed from config.json's problem_type and written back in transformers' names; null (HF's
+  // null) when the file has none: HF then decides from num_labels and the label dtype.
+  std::optional<ProblemType> problem_type;
 
   // Every key of the file as read; to_json starts from it so that keys Berth does not model
   // (e.g. "_name_or_path", "use_cache") survive a save.

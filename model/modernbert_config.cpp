@@ -6,40 +6,22 @@ namespace berth::model {
 
 using nlohmann::json;
 
-ModernBertConfig ModernBertConfig::from_file(const std::string& path) {
-  return from_json(read_config_json(path), path);
-}
-
 ModernBertConfig ModernBertConfig::from_json(const json& j, const std::string& source) {
   ConfigFields f(j, source);
   ModernBertConfig c;
-  c.original = j;
-  const std::string model_type = f.string("model_type", "");
-  if (model_type != "modernbert")
-    f.fail("model_type", "expected \"modernbert\", found \"" + model_type + "\"");
+  f.expect_model_type(ModelFamily::kModernBert);
 
-  c.vocab_size = f.positive("vocab_size", c.vocab_size);
-  c.hidden_size = f.positive("hidden_size", c.hidden_size);
-  c.intermediate_size = f.positive("intermediate_size", c.intermediate_size);
-  c.num_hidden_layers = f.positive("num_hidden_layers", c.num_hidden_layers);
-  c.num_attention_heads = f.positive("num_attention_heads", c.num_attention_heads);
-  if (c.hidden_size % c.num_attention_heads != 0)
-    f.fail("hidden_size", std::to_string(c.hidden_size) + " is not divisible by " +
-                              "num_attention_heads " + std::to_string(c.num_attention_heads));
+  read_encoder_sizes(f, c);
   if (c.head_dim() % 2 != 0)
     f.fail("hidden_size",
            "rotary positions need an even head size, found " + std::to_string(c.head_dim()));
   c.activation = f.activation("hidden_activation", "gelu");
   c.classifier_activation = f.activation("classifier_activation", "gelu");
-  c.max_position_embeddings = f.positive("max_position_embeddings", c.max_position_embeddings);
   c.initializer_range = f.number("initializer_range", c.initializer_range);
   c.initializer_cutoff_factor = f.number("initializer_cutoff_factor", c.initializer_cutoff_factor);
   c.norm_eps = f.number("norm_eps", c.norm_eps);
   if (!(c.norm_eps > 0)) f.fail("norm_eps", "must be positive");
   c.norm_bias = f.boolean("norm_bias", c.norm_bias);
-  c.pad_token_id = f.integer("pad_token_id", c.pad_token_id);
-  if (c.pad_token_id < 0 || c.pad_token_id >= c.vocab_size)
-    f.fail("pad_token_id", std::to_string(c.pad_token_id) + " is outside the vocabulary");
   c.global_rope_theta = f.number("global_rope_theta", c.global_rope_theta);
   // Absent: ModernBertConfig's default; null: the global layers' theta (as HF's attention does).
   c.local_rope_theta = j.contains("local_rope_theta")
@@ -73,50 +55,16 @@ ModernBertConfig ModernBertConfig::from_json(const json& j, const std::string& s
     f.fail("head_dim", "must equal hidden_size / num_attention_heads");
   if (f.has("partial_rotary_factor") && f.number("partial_rotary_factor", 1.0) != 1.0)
     f.fail("partial_rotary_factor", "partial rotary embeddings are not supported");
-
-  c.label_names = f.label_names();
-  c.problem_type = f.problem_type();
   return c;
 }
 
-// The architecture keys are those read (from_json keeps them all), so a save describes exactly
-// the model that was loaded.
-json ModernBertConfig::to_json() const {
-  json j = original.is_object() ? original : json::object();
-  for (const char* k : {"_name_or_path", "gradient_checkpointing"}) j.erase(k);
-  j["architectures"] = json::array({"ModernBertForSequenceClassification"});
-  j["model_type"] = "modernbert";
-  write_label_keys(j, label_names, problem_type);
-  return j;
-}
-
 void ModernBertConfig::fill(ModelConfig& c) const {
-  c.vocab_size = vocab_size;
-  c.hidden_size = hidden_size;
-  c.num_hidden_layers = num_hidden_layers;
-  c.num_attention_heads = num_attention_heads;
-  c.intermediate_size = intermediate_size;
-  c.hidden_act = original.value("hidden_activation", "gelu");
-  c.activation = activation;
-  c.max_position_embeddings = max_position_embeddings;
+  copy_encoder_sizes(*this, c);
+  c.hidden_act = c.original.value("hidden_activation", "gelu");
   c.type_vocab_size = 0;  // no token types
   c.layer_norm_eps = norm_eps;
   c.hidden_dropout_prob = mlp_dropout;
   c.attention_probs_dropout_prob = attention_dropout;
-  c.classifier_dropout = classifier_dropout;
-  c.pad_token_id = pad_token_id;
-  c.initializer_range = initializer_range;
-  c.embedding_size = hidden_size;
-  c.label_names = label_names;
-  c.problem_type = problem_type;
-  c.original = original;
-}
-
-json ModernBertConfig::json_for(const ModelConfig& c) {
-  ModernBertConfig m = from_json(c.original, "config.json");
-  m.label_names = c.label_names;
-  m.problem_type = c.problem_type;
-  return m.to_json();
 }
 
 }  // namespace berth::model

@@ -5,7 +5,6 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <vector>
 
 #include "model/model_config.h"
 
@@ -44,28 +43,18 @@ struct ModernBertConfig {
   double classifier_dropout = 0.0;
   bool classifier_bias = false;  // head.dense's bias (the classifier itself always has one)
 
-  std::vector<std::string> label_names;                // index = class id; empty: HF assumes 2
-  std::string problem_type;                            // as BertConfig::problem_type
-  nlohmann::json original = nlohmann::json::object();  // every key as read, kept by to_json
-
   int64_t head_dim() const { return hidden_size / num_attention_heads; }
   bool is_global_layer(int64_t layer) const { return layer % global_attn_every_n_layers == 0; }
-  int64_t num_labels() const {
-    return label_names.empty() ? 2 : static_cast<int64_t>(label_names.size());
-  }
 
   // Settings this implementation would compute differently from transformers are refused with
-  // a berth::model_error naming the file and the key.
-  static ModernBertConfig from_file(const std::string& path);
+  // a berth::model_error naming the file and the key. The labels and problem_type are
+  // ModelConfig's to read (ModelConfig::from_json), as is writing config.json back (its keys as
+  // read, its labels: ModelConfig::to_json).
   static ModernBertConfig from_json(const nlohmann::json& j, const std::string& source);
-  // config.json for ModernBertForSequenceClassification with label_names.
-  nlohmann::json to_json() const;
 
-  // The shared settings (sizes, labels, ...) into a ModelConfig of this family
-  // (ModelConfig::from_json), and a ModelConfig of this family back to config.json
-  // (ModelConfig::to_json: its original keys, its labels).
+  // The shared settings (sizes, dropouts, ...) into a ModelConfig of this family whose
+  // `original` holds the keys read.
   void fill(ModelConfig& c) const;
-  static nlohmann::json json_for(const ModelConfig& c);
 };
 
 }  // namespace berth::model

@@ -165,11 +165,12 @@ Predictor::Predictor(const PredictorOptions& o) : impl_(std::make_unique<Impl>()
   s.device = o.device;
   // Prediction batches have many different lengths: see attention_backend.h.
   if (s.device.is_cuda()) set_cudnn_attention(false);
-  s.autocast = autocast_dtype(o.precision);
-  if (o.int8 && !s.device.is_cpu())
+  const bool int8 = o.precision == InferencePrecision::kInt8;
+  s.autocast = autocast_dtype(autocast_precision(o.precision));
+  if (int8 && !s.device.is_cpu())
     throw usage_error("model", "--precision int8 runs on the CPU only",
                       "use --device cpu, or bf16/fp16 on the GPU");
-  warn_if_slow_bf16("model", to_string(o.precision), o.device.str());
+  warn_if_slow_bf16("model", to_string(autocast_precision(o.precision)), o.device.str());
   s.batch_size = o.batch_size;
   s.window = o.batch_size * o.window_batches;
   s.model_dir = o.model_dir;
@@ -187,7 +188,7 @@ Predictor::Predictor(const PredictorOptions& o) : impl_(std::make_unique<Impl>()
                           ": its predictions would be random",
                       "point at a fine-tuned checkpoint (a step-* directory or an exported model)");
   }
-  if (o.int8) {
+  if (int8) {
     // The classifier head stays fp32: it is a few hundred weights and its rounding would move
     // the scores directly.
     const int n = quantize_linears_int8(*s.loaded.model, s.loaded.model->head_prefixes());
@@ -207,7 +208,7 @@ Predictor::Predictor(const PredictorOptions& o) : impl_(std::make_unique<Impl>()
   s.window_aggregate = o.window_aggregate;
   for (size_t i = 0; i < s.loaded.label_names.size(); ++i)
     s.label_ids.emplace(s.loaded.label_names[i], static_cast<int64_t>(i));
-  s.multi_label = s.loaded.config.problem_type == to_string(ProblemType::kMultiLabel);
+  s.multi_label = s.loaded.config.problem_type == ProblemType::kMultiLabel;
   if (s.multi_label) {
     s.thresholds = read_thresholds(o.model_dir, s.loaded.label_names);
     if (s.thresholds.empty()) s.thresholds.assign(s.loaded.label_names.size(), kDefaultThreshold);

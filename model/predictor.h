@@ -33,9 +33,9 @@ struct PredictorOptions {
   // Chosen from --device by the communicator factory (distributed::process_device), which
   // decides every process's device.
   c10::Device device{c10::kCPU};
-  Precision precision = Precision::kFp32;  // fp32, or bf16/fp16 for autocast
-  // CPU: dynamic int8 Linear layers (model/int8_linear.h); precision stays fp32.
-  bool int8 = false;
+  // fp32, bf16/fp16 for autocast, or int8 (CPU: dynamic int8 Linear layers, model/int8_linear.h;
+  // fp32 elsewhere).
+  InferencePrecision precision = InferencePrecision::kFp32;
   int64_t batch_size = 64;
   int max_length = 128;  // tokens per example, [CLS]/[SEP] included; at most the model's limit
   // Which word pieces of a longer single text are kept (data/truncation.h); pairs: longest_first.

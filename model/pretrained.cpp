@@ -107,7 +107,7 @@ bool under_any(const std::string& name, const std::vector<std::string>& prefixes
 void refuse_other_problem_types(const ModelConfig& config, const fs::path& dir,
                                 bool num_labels_given) {
   const std::string source = (dir / "config.json").string();
-  if (config.problem_type == "regression")
+  if (config.problem_type == ProblemType::kRegression)
     throw model_error("model",
                       source +
                           ": problem_type \"regression\" is not supported (transformers "
@@ -117,7 +117,7 @@ void refuse_other_problem_types(const ModelConfig& config, const fs::path& dir,
                           "from its config.json");
   // transformers reads one label with problem_type null as regression too; a base model that
   // names one label (bge-small-en-v1.5 does) is fine when fine-tuning sets the label count.
-  if (!num_labels_given && config.problem_type.empty() && config.num_labels() == 1)
+  if (!num_labels_given && !config.problem_type && config.num_labels() == 1)
     throw model_error("model",
                       source +
                           ": one label (id2label or num_labels) makes transformers treat "

@@ -219,8 +219,7 @@ class Service {
                 {"max_batch_requests", options_.batch.max_batch_requests},
                 {"max_client_batch_size", options_.max_client_batch_size},
                 {"device", model_options_.device.str()},
-                {"precision",
-                 model_options_.int8 ? std::string("int8") : to_string(model_options_.precision)},
+                {"precision", to_string(model_options_.precision)},
                 {"threads", model_options_.threads},
                 {"version", berth::version()},
                 {"sha", berth::commit()}};

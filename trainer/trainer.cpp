@@ -23,8 +23,9 @@ void TrainingRun::evaluate_dev(const char* when) {
   if (!data_->dev) return;
   settle_device();
   EmaScope average(step_->ema());  // the average is what train.ema_decay evaluates and saves
-  auto r = evaluate(*model_.model, *data_->dev, cfg_.data.eval_batch_size, tokenizer_->pad_id(),
-                    device_, amp_, comm_, {problem_, thresholds_, cfg_.train.tune_thresholds});
+  auto r =
+      evaluate(*model_.model, *data_->dev, cfg_.data.eval_batch_size, tokenizer_->pad_id(), device_,
+               step_->autocast(), comm_, {problem_, thresholds_, cfg_.train.tune_thresholds});
   // The checkpoints written from now on carry the thresholds chosen on this evaluation.
   if (cfg_.train.tune_thresholds) thresholds_ = r.report.thresholds;
   double m = r.metric(cfg_.train.metric);
@@ -202,7 +203,7 @@ void TrainingRun::final_test() {
   // evaluator's meter then shows its progress).
   log_->info("test: scoring {} examples with the {}", data_->test->size(), source);
   auto r = evaluate(*model_.model, *data_->test, cfg_.data.eval_batch_size, tokenizer_->pad_id(),
-                    device_, amp_, comm_, {problem_, thresholds, false});
+                    device_, step_->autocast(), comm_, {problem_, thresholds, false});
   if (problem_ == ProblemType::kMultiLabel)
     log_->info("test ({}): loss {:.4f} micro_f1 {:.4f} macro_f1 {:.4f} subset_accuracy {:.4f}",
                source, r.loss, r.report.micro_f1, r.report.macro_f1, r.report.accuracy);

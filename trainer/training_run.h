@@ -86,8 +86,7 @@ class TrainingRun {
   checkpoint::RunLock run_lock_, checkpoint_lock_;
   distributed::Communicator& comm_;
   std::shared_ptr<spdlog::logger> log_;
-  at::Device device_{at::kCPU};
-  std::optional<at::ScalarType> amp_;
+  at::Device device_{at::kCPU};  // the autocast dtype is the step runner's (step_->autocast())
 
   std::unique_ptr<data::Tokenizer> tokenizer_;
   std::unique_ptr<TrainingData> data_;

@@ -75,7 +75,6 @@ void TrainingRun::set_up_runtime() {
   device_ = comm_.device();
   if (device_.is_cuda()) model::set_cudnn_attention(cfg_.runtime.cudnn_attention);
   model::set_fast_dropout(cfg_.runtime.fast_dropout);
-  amp_ = model::autocast_dtype(cfg_.train.precision);
   warn_if_slow_bf16("trainer", to_string(cfg_.train.precision), device_.str());
   if (cfg_.train.deterministic) {
     at::globalContext().setDeterministicAlgorithms(true, true);
@@ -196,9 +195,9 @@ void TrainingRun::load_weights(const std::string& resume_dir) {
   model_.label_names = labels;
   // config.json tells transformers (and Berth's predictor) how to read the logits.
   if (problem_ == ProblemType::kMultiLabel)
-    model_.config.problem_type = to_string(ProblemType::kMultiLabel);
-  else if (model_.config.problem_type == to_string(ProblemType::kMultiLabel))
-    model_.config.problem_type = to_string(ProblemType::kSingleLabel);
+    model_.config.problem_type = ProblemType::kMultiLabel;
+  else if (model_.config.problem_type == ProblemType::kMultiLabel)
+    model_.config.problem_type = ProblemType::kSingleLabel;
   model_.model->train();
   for (auto& p : model_.model->parameters()) comm_.broadcast(p, 0);  // the same on every rank
 }
@@ -213,7 +212,8 @@ void TrainingRun::set_up_optimization() {
     normaliser_weights.assign(w.data_ptr<float>(), w.data_ptr<float>() + w.numel());
   }
   step_ = std::make_unique<StepRunner>(
-      cfg_, *model_.model, problem_, weights, comm_, device_, amp_,
+      cfg_, *model_.model, problem_, weights, comm_, device_,
+      model::autocast_dtype(cfg_.train.precision),
       load_teacher(cfg_, train.label_names(), problem_, *tokenizer_, device_));
   if (!cfg_.distill.teacher.empty())
     log_->info("distilling from {} (temperature {:g}, alpha {:g})", cfg_.distill.teacher,

@@ -80,6 +80,26 @@ TEST(BertConfig, LabelsRoundTripThroughToJson) {
   EXPECT_EQ(back.hidden_size, 8);
 }
 
+// problem_type is parsed once, where config.json is read, and written back in transformers'
+// names; null stays null (HF then decides from num_labels and the label dtype).
+TEST(BertConfig, ProblemTypeIsAnEnumWrittenBackInTransformersNames) {
+  for (auto [name, type] : {std::pair{"single_label_classification", ProblemType::kSingleLabel},
+                            {"multi_label_classification", ProblemType::kMultiLabel},
+                            {"regression", ProblemType::kRegression}}) {
+    auto j = minimal();
+    j["problem_type"] = name;
+    auto c = BertConfig::from_json(j, "x");
+    EXPECT_EQ(c.problem_type, type) << name;
+    EXPECT_EQ(c.to_json()["problem_type"], name);
+  }
+  auto j = minimal();
+  auto c = BertConfig::from_json(j, "x");
+  EXPECT_FALSE(c.problem_type.has_value());
+  EXPECT_TRUE(c.to_json()["problem_type"].is_null());
+  j["problem_type"] = nullptr;
+  EXPECT_FALSE(BertConfig::from_json(j, "x").problem_type.has_value());
+}
+
 TEST(BertConfig, NumLabelsWithoutId2Label) {
   auto j = minimal();
   j["num_labels"] = 3;

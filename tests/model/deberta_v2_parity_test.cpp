@@ -16,90 +16,28 @@ namespace {
 
 using model::DebertaV2Config;
 
-constexpr double kOutputTol = 1e-5;    // max abs difference, fp32
-constexpr double kGradientTol = 1e-4;  // max relative difference, fp32
-
 // 40 tokens: distances up to 39, past the tiny v3 model's 8 buckets (log-bucketed from 4 on) and
 // the v2 variant's max_relative_positions of 12 (clamped); one token alone; and an unpadded batch.
-std::vector<TokenBatch> deberta_batches() {
-  return {make_family_batch({40, 7, 23, 1}, 5, 3), make_family_batch({12, 12}, 6, 3)};
-}
-
-void check_variant(const std::string& variant, bool token_types) {
-  TempDir tmp;
-  const std::string dir = make_family_model(variant, (tmp / "hf").string(), 3, 21);
-  auto loaded = model::load_classifier(dir, model::LoadOptions{}, c10::Device(c10::kCPU));
-  EXPECT_TRUE(loaded.newly_initialised.empty());
-  ASSERT_EQ(loaded.model->num_labels(), 3);
-  auto batches = deberta_batches();
-  std::vector<nlohmann::json> js;
-  for (auto& b : batches) js.push_back(family_batch_json(b, token_types, true));
-  auto oracle = run_family_oracle(dir, js);
-  expect_clean_hf_load(oracle, "eager");
-  EXPECT_EQ(oracle.info["class"], "DebertaV2ForSequenceClassification");
-  EXPECT_EQ(oracle.info["parameters"].get<size_t>(), loaded.model->parameters().size());
-
-  auto& m = *loaded.model;
-  for (size_t i = 0; i < batches.size(); ++i) {
-    auto& b = batches[i];
-    at::Tensor types = token_types ? b.types : at::Tensor();
-    {
-      at::NoGradGuard no_grad;
-      m.eval();
-      expect_family_outputs_match(m.forward(b.ids, b.mask, types), oracle, i, kOutputTol, variant);
-    }
-    // Training mode (every dropout of the tiny models is 0): the path fine-tuning takes.
-    m.train();
-    m.zero_grad();
-    auto out = m.forward(b.ids, b.mask, types);
-    auto loss = at::cross_entropy_loss(out.logits, b.labels);
-    loss.backward();
-    double d_loss = max_abs_diff(loss.reshape({1}), oracle.get(i, "loss"));
-    std::cout << variant << " batch " << i << ": loss " << loss.item<double>() << ", diff "
-              << d_loss << std::endl;
-    EXPECT_LE(d_loss, kOutputTol);
-    expect_gradients_match(m, oracle, i, kGradientTol, variant);
-  }
+FamilyParityCase deberta_case(const std::string& variant, bool token_types) {
+  return {variant,
+          21,
+          {make_family_batch({40, 7, 23, 1}, 5, 3), make_family_batch({12, 12}, 6, 3)},
+          token_types,
+          "eager",
+          "DebertaV2ForSequenceClassification"};
 }
 
 TEST(DebertaV2Parity, V3LayoutLogitsLossAndEveryGradientMatchTransformers) {
-  check_variant("deberta-v3", /*token_types=*/false);
+  check_family_parity(deberta_case("deberta-v3", /*token_types=*/false));
 }
 
 TEST(DebertaV2Parity, V2LayoutLogitsLossAndEveryGradientMatchTransformers) {
-  check_variant("deberta-v2", /*token_types=*/true);
+  check_family_parity(deberta_case("deberta-v2", /*token_types=*/true));
 }
 
-// Berth -> transformers: a 4-label head replacing the stored 3-label one, saved by Berth, loads
-// in AutoModelForSequenceClassification without a missing or unexpected key, with Berth's
-// labels and logits; Berth reads its own save back bit for bit.
 TEST(DebertaV2Parity, BerthSavedCheckpointLoadsInTransformersWithSameLogits) {
-  TempDir tmp;
-  const std::string dir = make_family_model("deberta-v3", (tmp / "hf").string(), 3, 22);
-  model::LoadOptions o;
-  o.num_labels = 4;
-  o.init_seed = 7;
-  auto loaded = model::load_classifier(dir, o, c10::Device(c10::kCPU));
-  EXPECT_EQ(loaded.newly_initialised,
-            (std::vector<std::string>{"classifier.weight", "classifier.bias"}));
-  const std::vector<std::string> labels = {"a", "b", "c", "d"};
-  const std::string saved = (tmp / "berth").string();
-  model::save_pretrained(saved, *loaded.model, loaded.config, labels, dir);
-
-  auto b = make_family_batch({40, 9, 17}, 8, 4);
-  auto oracle = run_family_oracle(saved, {family_batch_json(b, false, false)});
-  expect_clean_hf_load(oracle, "eager");
-  EXPECT_EQ(oracle.info["num_labels"], 4);
-  EXPECT_EQ(oracle.info["id2label"],
-            nlohmann::json({{"0", "a"}, {"1", "b"}, {"2", "c"}, {"3", "d"}}));
-  at::NoGradGuard no_grad;
-  auto out = loaded.model->forward(b.ids, b.mask, {});
-  expect_family_outputs_match(out, oracle, 0, kOutputTol, "berth->hf");
-
-  auto again = model::load_classifier(saved, model::LoadOptions{}, c10::Device(c10::kCPU));
-  EXPECT_TRUE(again.newly_initialised.empty());
-  EXPECT_EQ(again.label_names, labels);
-  EXPECT_TRUE(at::equal(again.model->forward(b.ids, b.mask, {}).logits, out.logits));
+  check_berth_save_loads_in_transformers("deberta-v3", 22, make_family_batch({40, 9, 17}, 8, 4),
+                                         "eager");
 }
 
 nlohmann::json v3_config() {

@@ -45,26 +45,9 @@ std::vector<TokenBatch> family_batches(const model::ModelConfig& c, int64_t num_
 
 OracleResult oracle(const std::string& model_dir, const std::vector<TokenBatch>& batches,
                     const std::string& mode) {
-  TempDir tmp;
   std::vector<nlohmann::json> js;
   for (auto& b : batches) js.push_back(batch_to_json(b));
-  write_file(tmp / "in.json", nlohmann::json({{"batches", js}}).dump());
-  auto r =
-      run_python("family_oracle.py forward '" + model_dir + "' '" + (tmp / "in.json").string() +
-                 "' '" + (tmp / "out.safetensors").string() + "' " + mode);
-  OracleResult out;
-  std::string text = r.out.substr(0, r.out.find_last_not_of(" \n") + 1);
-  auto line_start = text.rfind('\n');
-  out.info =
-      nlohmann::json::parse(text.substr(line_start == std::string::npos ? 0 : line_start + 1));
-  out.tensors = std::make_unique<model::SafetensorsFile>((tmp / "out.safetensors").string());
-  return out;
-}
-
-void expect_clean_hf_load(const OracleResult& o) {
-  EXPECT_TRUE(o.info["missing_keys"].empty()) << o.info.dump();
-  EXPECT_TRUE(o.info["unexpected_keys"].empty()) << o.info.dump();
-  EXPECT_TRUE(o.info["mismatched_keys"].empty()) << o.info.dump();
+  return run_python_oracle("family_oracle.py", model_dir, js, mode);
 }
 
 // The gradient of an attention key bias is zero up to rounding on both sides (softmax ignores
@@ -183,13 +166,8 @@ TEST_P(FamilyParity, BerthSaveReloadsInTransformersWithSameLogits) {
   EXPECT_EQ(o.info["id2label"], nlohmann::json({{"0", "no"}, {"1", "yes"}}));
   expect_outputs_match(*loaded.model, batches, o, GetParam() + " berth->hf");
 
-  auto again = load_classifier((tmp / "berth").string());
-  EXPECT_TRUE(again.newly_initialised.empty());
-  EXPECT_EQ(again.label_names, labels);
-  at::NoGradGuard no_grad;
-  auto& b = batches[0];
-  EXPECT_TRUE(at::equal(again.model->forward(b.ids, b.mask, b.types).logits,
-                        loaded.model->forward(b.ids, b.mask, b.types).logits));
+  expect_save_reads_back((tmp / "berth").string(), labels, *loaded.model, batches[0],
+                         batches[0].types);
 }
 
 // A bare base model (names without the "roberta." prefix, no head) loads with its encoder
@@ -233,7 +211,7 @@ TEST(FamilyParityMultiLabel, RobertaLossAndGradientsMatchTransformers) {
   const std::string dir = (tmp / "ml").string();
   make_family_model(dir, "roberta", 4, "multi_label_classification");
   auto loaded = load_classifier(dir);
-  EXPECT_EQ(loaded.config.problem_type, "multi_label_classification");
+  EXPECT_EQ(loaded.config.problem_type, ProblemType::kMultiLabel);
   auto batches = family_batches(loaded.config, 0);
   for (size_t i = 0; i < batches.size(); ++i) {
     const int64_t n = batches[i].ids.size(0);

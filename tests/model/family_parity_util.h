@@ -1,7 +1,8 @@
 // Shared by the parity tests of the encoder families beyond BERT (deberta_v2_parity_test.cpp,
 // modernbert_parity_test.cpp): tiny random models made by transformers
-// (tests/python/make_deberta_modernbert.py), token batches within their small vocabularies, and
-// the comparison of outputs and of every parameter's gradient with transformers'.
+// (tests/python/make_deberta_modernbert.py), token batches within their small vocabularies, the
+// comparison of outputs and of every parameter's gradient with transformers', and the two checks
+// each family runs: parity on its variants, and a Berth save that transformers loads.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -14,10 +15,14 @@
 #include <string>
 #include <vector>
 
+#include "model/pretrained.h"
 #include "model/sequence_classifier.h"
 #include "tests/model/model_test_util.h"
 
 namespace berth::test {
+
+constexpr double kFamilyOutputTol = 1e-5;    // max abs difference, fp32
+constexpr double kFamilyGradientTol = 1e-4;  // max relative difference, fp32
 
 // The tiny models' vocabularies have 500 entries: 0 pads, 1 opens ([CLS]), 2 closes ([SEP]).
 inline TokenBatch make_family_batch(const std::vector<int64_t>& lengths, uint64_t seed,
@@ -62,25 +67,7 @@ inline std::string make_family_model(const std::string& variant, const std::stri
 // Runs transformers' AutoModelForSequenceClassification on the batches.
 inline OracleResult run_family_oracle(const std::string& model_dir,
                                       const std::vector<nlohmann::json>& batches) {
-  TempDir tmp;
-  write_file(tmp / "in.json", nlohmann::json({{"batches", batches}}).dump());
-  auto r =
-      run_python("make_deberta_modernbert.py forward '" + model_dir + "' '" +
-                 (tmp / "in.json").string() + "' '" + (tmp / "out.safetensors").string() + "'");
-  OracleResult out;
-  std::string text = r.out.substr(0, r.out.find_last_not_of(" \n") + 1);
-  auto line_start = text.rfind('\n');
-  out.info =
-      nlohmann::json::parse(text.substr(line_start == std::string::npos ? 0 : line_start + 1));
-  out.tensors = std::make_unique<model::SafetensorsFile>((tmp / "out.safetensors").string());
-  return out;
-}
-
-inline void expect_clean_hf_load(const OracleResult& oracle, const std::string& attention) {
-  EXPECT_TRUE(oracle.info["missing_keys"].empty()) << oracle.info.dump();
-  EXPECT_TRUE(oracle.info["unexpected_keys"].empty()) << oracle.info.dump();
-  EXPECT_TRUE(oracle.info["mismatched_keys"].empty()) << oracle.info.dump();
-  EXPECT_EQ(oracle.info["attn_implementation"], attention) << oracle.info.dump();
+  return run_python_oracle("make_deberta_modernbert.py", model_dir, batches);
 }
 
 // Outputs of one batch (eval mode) against the oracle's: the last hidden state at every
@@ -130,6 +117,87 @@ inline void expect_gradients_match(torch::nn::Module& model, const OracleResult&
   std::cout << what << " batch " << batch << ": " << params.size()
             << " gradients, worst relative diff " << worst << " (" << worst_name << ")"
             << std::endl;
+}
+
+// What one family variant's parity check runs on.
+struct FamilyParityCase {
+  std::string variant;              // make_deberta_modernbert.py's model variant
+  int64_t seed = 0;                 // of the tiny model
+  std::vector<TokenBatch> batches;  // 3 labels
+  bool token_types = false;         // whether the model takes token types
+  std::string attention;            // transformers' attention implementation on CPU
+  std::string hf_class;             // transformers' class for the model
+};
+
+// A tiny 3-label model of the variant against transformers: the outputs of every batch in eval
+// mode, and the loss and every parameter's gradient in training mode (every dropout of the tiny
+// models is 0), the path fine-tuning takes.
+inline void check_family_parity(const FamilyParityCase& c) {
+  TempDir tmp;
+  const std::string dir = make_family_model(c.variant, (tmp / "hf").string(), 3, c.seed);
+  auto loaded = model::load_classifier(dir, model::LoadOptions{}, c10::Device(c10::kCPU));
+  EXPECT_TRUE(loaded.newly_initialised.empty());
+  ASSERT_EQ(loaded.model->num_labels(), 3);
+  std::vector<nlohmann::json> js;
+  for (auto& b : c.batches) js.push_back(family_batch_json(b, c.token_types, true));
+  auto oracle = run_family_oracle(dir, js);
+  expect_clean_hf_load(oracle, c.attention);
+  EXPECT_EQ(oracle.info["class"], c.hf_class);
+  EXPECT_EQ(oracle.info["parameters"].get<size_t>(), loaded.model->parameters().size());
+
+  auto& m = *loaded.model;
+  for (size_t i = 0; i < c.batches.size(); ++i) {
+    auto& b = c.batches[i];
+    at::Tensor types = c.token_types ? b.types : at::Tensor();
+    {
+      at::NoGradGuard no_grad;
+      m.eval();
+      expect_family_outputs_match(m.forward(b.ids, b.mask, types), oracle, i, kFamilyOutputTol,
+                                  c.variant);
+    }
+    m.train();
+    m.zero_grad();
+    auto out = m.forward(b.ids, b.mask, types);
+    auto loss = at::cross_entropy_loss(out.logits, b.labels);
+    loss.backward();
+    double d_loss = max_abs_diff(loss.reshape({1}), oracle.get(i, "loss"));
+    std::cout << c.variant << " batch " << i << ": loss " << loss.item<double>() << ", diff "
+              << d_loss << std::endl;
+    EXPECT_LE(d_loss, kFamilyOutputTol);
+    expect_gradients_match(m, oracle, i, kFamilyGradientTol, c.variant);
+  }
+}
+
+// Berth -> transformers: a 4-label head replacing the stored 3-label one of a tiny `variant`
+// model (seeded `seed`), saved by Berth, loads in AutoModelForSequenceClassification without a
+// missing or unexpected key, with Berth's labels and logits on `b` (no token types); Berth reads
+// its own save back bit for bit.
+inline void check_berth_save_loads_in_transformers(const std::string& variant, int64_t seed,
+                                                   const TokenBatch& b,
+                                                   const std::string& attention) {
+  TempDir tmp;
+  const std::string dir = make_family_model(variant, (tmp / "hf").string(), 3, seed);
+  model::LoadOptions o;
+  o.num_labels = 4;
+  o.init_seed = 7;
+  auto loaded = model::load_classifier(dir, o, c10::Device(c10::kCPU));
+  EXPECT_EQ(loaded.newly_initialised,
+            (std::vector<std::string>{"classifier.weight", "classifier.bias"}));
+  const std::vector<std::string> labels = {"a", "b", "c", "d"};
+  const std::string saved = (tmp / "berth").string();
+  model::save_pretrained(saved, *loaded.model, loaded.config, labels, dir);
+
+  auto oracle = run_family_oracle(saved, {family_batch_json(b, false, false)});
+  expect_clean_hf_load(oracle, attention);
+  EXPECT_EQ(oracle.info["num_labels"], 4);
+  EXPECT_EQ(oracle.info["id2label"],
+            nlohmann::json({{"0", "a"}, {"1", "b"}, {"2", "c"}, {"3", "d"}}));
+  {
+    at::NoGradGuard no_grad;
+    auto out = loaded.model->forward(b.ids, b.mask, {});
+    expect_family_outputs_match(out, oracle, 0, kFamilyOutputTol, "berth->hf");
+  }
+  expect_save_reads_back(saved, labels, *loaded.model, b, at::Tensor());
 }
 
 }  // namespace berth::test

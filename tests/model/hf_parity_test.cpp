@@ -23,13 +23,6 @@ std::vector<TokenBatch> parity_batches(int64_t num_labels) {
   return {make_batch({512, 9, 130, 2}, 17, num_labels), make_batch({24, 24, 24}, 18, num_labels)};
 }
 
-void expect_clean_hf_load(const OracleResult& oracle) {
-  EXPECT_TRUE(oracle.info["missing_keys"].empty()) << oracle.info.dump();
-  EXPECT_TRUE(oracle.info["unexpected_keys"].empty()) << oracle.info.dump();
-  EXPECT_TRUE(oracle.info["mismatched_keys"].empty()) << oracle.info.dump();
-  EXPECT_EQ(oracle.info["attn_implementation"], "sdpa");
-}
-
 // Relative difference of one parameter's gradient from the oracle's. The attention key bias
 // adds one constant to every score of a query, which softmax ignores: its gradient is zero up to
 // rounding on both sides, so its own scale is noise; it is measured against the same layer's
@@ -73,21 +66,15 @@ TEST(HfParity, BerthSavedCheckpointLoadsInTransformersWithSameLogits) {
   std::vector<nlohmann::json> js;
   for (auto& b : batches) js.push_back(batch_to_json(b));
   auto oracle = run_oracle_forward((tmp / "ckpt").string(), js);
-  expect_clean_hf_load(oracle);
+  expect_clean_hf_load(oracle, "sdpa");
   EXPECT_EQ(oracle.info["num_labels"], 3);
   EXPECT_EQ(oracle.info["id2label"],
             nlohmann::json({{"0", "negative"}, {"1", "neutral"}, {"2", "positive"}}));
   EXPECT_EQ(oracle.info["tokenizer"], "BertTokenizerFast");
   expect_outputs_match(*loaded.model, batches, oracle, "berth->hf");
 
-  // And Berth reads its own save back bit for bit.
-  auto again = load_classifier((tmp / "ckpt").string());
-  EXPECT_TRUE(again.newly_initialised.empty());
-  EXPECT_EQ(again.label_names, labels);
-  at::NoGradGuard no_grad;
-  auto& b = batches[0];
-  EXPECT_TRUE(at::equal(again.model->forward(b.ids, b.mask, b.types).logits,
-                        loaded.model->forward(b.ids, b.mask, b.types).logits));
+  expect_save_reads_back((tmp / "ckpt").string(), labels, *loaded.model, batches[0],
+                         batches[0].types);
 }
 
 // (b) HF → Berth: transformers builds a 4-label classifier on the default model and saves it;
@@ -116,7 +103,7 @@ TEST(HfParity, TransformersCheckpointLoadsInBerthWithSameLogitsAndGradients) {
   std::vector<nlohmann::json> js;
   for (auto& b : batches) js.push_back(batch_to_json(b, grads));
   auto oracle = run_oracle_forward(dir, js);
-  expect_clean_hf_load(oracle);
+  expect_clean_hf_load(oracle, "sdpa");
   expect_outputs_match(*loaded.model, batches, oracle, "hf->berth");
 
   auto params = loaded.model->named_parameters();
@@ -149,7 +136,7 @@ TEST(HfParity, MultiLabelLossAndGradientsMatchTransformers) {
   o.num_labels = 5;
   o.init_seed = 99;
   auto loaded = load_classifier(default_model().string(), o, c10::Device(c10::kCPU));
-  loaded.config.problem_type = "multi_label_classification";
+  loaded.config.problem_type = ProblemType::kMultiLabel;
   TempDir tmp;
   const std::vector<std::string> labels = {"a", "b", "c", "d", "e"};
   save_pretrained((tmp / "ml").string(), *loaded.model, loaded.config, labels,
@@ -175,7 +162,7 @@ TEST(HfParity, MultiLabelLossAndGradientsMatchTransformers) {
   std::vector<nlohmann::json> js;
   for (auto& b : batches) js.push_back(batch_to_json(b, grads));
   auto oracle = run_oracle_forward((tmp / "ml").string(), js);
-  expect_clean_hf_load(oracle);
+  expect_clean_hf_load(oracle, "sdpa");
   EXPECT_EQ(oracle.info["problem_type"], "multi_label_classification");
   expect_outputs_match(*loaded.model, batches, oracle, "multi-label");
 

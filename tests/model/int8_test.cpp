@@ -56,7 +56,7 @@ TEST(Int8Predictor, AgreesWithFp32OnASmallSet) {
   o.model_dir = model_dir;
   o.threads = 1;
   model::Predictor fp32(o);
-  o.int8 = true;
+  o.precision = InferencePrecision::kInt8;
   model::Predictor int8(o);
   auto want = fp32.predict(texts);
   auto got = int8.predict(texts);

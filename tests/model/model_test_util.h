@@ -92,13 +92,15 @@ struct OracleResult {
   }
 };
 
-// Runs HF BertForSequenceClassification on `batches` (JSON from batch_to_json).
-inline OracleResult run_oracle_forward(const std::string& model_dir,
-                                       const std::vector<nlohmann::json>& batches) {
+// Runs an oracle of tests/python as `<script> forward <model_dir> <in.json> <out.safetensors>
+// <extra>` on `batches`: its tensors, and its report (the last line it prints).
+inline OracleResult run_python_oracle(const std::string& script, const std::string& model_dir,
+                                      const std::vector<nlohmann::json>& batches,
+                                      const std::string& extra = "") {
   TempDir tmp;
   write_file(tmp / "in.json", nlohmann::json({{"batches", batches}}).dump());
-  auto r = run_python("model_oracle.py forward '" + model_dir + "' '" + (tmp / "in.json").string() +
-                      "' '" + (tmp / "out.safetensors").string() + "'");
+  auto r = run_python(script + " forward '" + model_dir + "' '" + (tmp / "in.json").string() +
+                      "' '" + (tmp / "out.safetensors").string() + "' " + extra);
   OracleResult out;
   // The last stdout line is the JSON report (transformers may print warnings before it).
   std::string text = r.out.substr(0, r.out.find_last_not_of(" \n") + 1);
@@ -107,6 +109,34 @@ inline OracleResult run_oracle_forward(const std::string& model_dir,
       nlohmann::json::parse(text.substr(line_start == std::string::npos ? 0 : line_start + 1));
   out.tensors = std::make_unique<model::SafetensorsFile>((tmp / "out.safetensors").string());
   return out;
+}
+
+// Runs HF BertForSequenceClassification on `batches` (JSON from batch_to_json).
+inline OracleResult run_oracle_forward(const std::string& model_dir,
+                                       const std::vector<nlohmann::json>& batches) {
+  return run_python_oracle("model_oracle.py", model_dir, batches);
+}
+
+// transformers loaded the model without a missing, unexpected or mismatched key, with the
+// attention implementation `attention` (any when empty).
+inline void expect_clean_hf_load(const OracleResult& oracle, const std::string& attention = "") {
+  EXPECT_TRUE(oracle.info["missing_keys"].empty()) << oracle.info.dump();
+  EXPECT_TRUE(oracle.info["unexpected_keys"].empty()) << oracle.info.dump();
+  EXPECT_TRUE(oracle.info["mismatched_keys"].empty()) << oracle.info.dump();
+  if (!attention.empty()) EXPECT_EQ(oracle.info["attn_implementation"], attention);
+}
+
+// Berth reads its own save (`saved`, written from `model` with `labels`) back bit for bit: no
+// fresh weight, the labels saved, the same logits on `b` (`types` undefined: none).
+inline void expect_save_reads_back(const std::string& saved, const std::vector<std::string>& labels,
+                                   model::SequenceClassifier& model, const TokenBatch& b,
+                                   const at::Tensor& types) {
+  auto again = model::load_classifier(saved);
+  EXPECT_TRUE(again.newly_initialised.empty());
+  EXPECT_EQ(again.label_names, labels);
+  at::NoGradGuard no_grad;
+  EXPECT_TRUE(at::equal(again.model->forward(b.ids, b.mask, types).logits,
+                        model.forward(b.ids, b.mask, types).logits));
 }
 
 // The BERT classifier behind a load of a BERT checkpoint, for tests that reach into its layers.

@@ -16,56 +16,22 @@ namespace {
 
 using model::ModernBertConfig;
 
-constexpr double kOutputTol = 1e-5;    // max abs difference, fp32
-constexpr double kGradientTol = 1e-4;  // max relative difference, fp32
-
 // 40 tokens against local windows of 8 (+-4) and 6 (+-3); one token alone; an unpadded batch.
-std::vector<TokenBatch> modernbert_batches() {
-  return {make_family_batch({40, 5, 17, 1}, 15, 3), make_family_batch({12, 12}, 16, 3)};
-}
-
-void check_variant(const std::string& variant) {
-  TempDir tmp;
-  const std::string dir = make_family_model(variant, (tmp / "hf").string(), 3, 31);
-  auto loaded = model::load_classifier(dir, model::LoadOptions{}, c10::Device(c10::kCPU));
-  EXPECT_TRUE(loaded.newly_initialised.empty());
-  ASSERT_EQ(loaded.model->num_labels(), 3);
-  auto batches = modernbert_batches();
-  std::vector<nlohmann::json> js;
-  for (auto& b : batches) js.push_back(family_batch_json(b, false, true));
-  auto oracle = run_family_oracle(dir, js);
-  expect_clean_hf_load(oracle, "sdpa");
-  EXPECT_EQ(oracle.info["class"], "ModernBertForSequenceClassification");
-  EXPECT_EQ(oracle.info["parameters"].get<size_t>(), loaded.model->parameters().size());
-
-  auto& m = *loaded.model;
-  for (size_t i = 0; i < batches.size(); ++i) {
-    auto& b = batches[i];
-    {
-      at::NoGradGuard no_grad;
-      m.eval();
-      expect_family_outputs_match(m.forward(b.ids, b.mask, {}), oracle, i, kOutputTol, variant);
-    }
-    // Training mode (every dropout of the tiny models is 0): the path fine-tuning takes.
-    m.train();
-    m.zero_grad();
-    auto out = m.forward(b.ids, b.mask, {});
-    auto loss = at::cross_entropy_loss(out.logits, b.labels);
-    loss.backward();
-    double d_loss = max_abs_diff(loss.reshape({1}), oracle.get(i, "loss"));
-    std::cout << variant << " batch " << i << ": loss " << loss.item<double>() << ", diff "
-              << d_loss << std::endl;
-    EXPECT_LE(d_loss, kOutputTol);
-    expect_gradients_match(m, oracle, i, kGradientTol, variant);
-  }
+FamilyParityCase modernbert_case(const std::string& variant) {
+  return {variant,
+          31,
+          {make_family_batch({40, 5, 17, 1}, 15, 3), make_family_batch({12, 12}, 16, 3)},
+          false,
+          "sdpa",
+          "ModernBertForSequenceClassification"};
 }
 
 TEST(ModernBertParity, ClsPoolingLogitsLossAndEveryGradientMatchTransformers) {
-  check_variant("modernbert");
+  check_family_parity(modernbert_case("modernbert"));
 }
 
 TEST(ModernBertParity, MeanPoolingWithBiasesLogitsLossAndEveryGradientMatchTransformers) {
-  check_variant("modernbert-mean");
+  check_family_parity(modernbert_case("modernbert-mean"));
 }
 
 // The local window matters: masking it away (every layer global) changes the long sequence's
@@ -91,36 +57,9 @@ TEST(ModernBertParity, LocalWindowChangesLongSequences) {
   EXPECT_GT(max_abs_diff(a[0], g[0]), 1e-3);
 }
 
-// Berth -> transformers: a 4-label classifier replacing the stored 3-label one, saved by Berth,
-// loads in AutoModelForSequenceClassification without a missing or unexpected key, with Berth's
-// labels and logits; Berth reads its own save back bit for bit.
 TEST(ModernBertParity, BerthSavedCheckpointLoadsInTransformersWithSameLogits) {
-  TempDir tmp;
-  const std::string dir = make_family_model("modernbert-mean", (tmp / "hf").string(), 3, 32);
-  model::LoadOptions o;
-  o.num_labels = 4;
-  o.init_seed = 7;
-  auto loaded = model::load_classifier(dir, o, c10::Device(c10::kCPU));
-  EXPECT_EQ(loaded.newly_initialised,
-            (std::vector<std::string>{"classifier.weight", "classifier.bias"}));
-  const std::vector<std::string> labels = {"a", "b", "c", "d"};
-  const std::string saved = (tmp / "berth").string();
-  model::save_pretrained(saved, *loaded.model, loaded.config, labels, dir);
-
-  auto b = make_family_batch({40, 9, 17}, 18, 4);
-  auto oracle = run_family_oracle(saved, {family_batch_json(b, false, false)});
-  expect_clean_hf_load(oracle, "sdpa");
-  EXPECT_EQ(oracle.info["num_labels"], 4);
-  EXPECT_EQ(oracle.info["id2label"],
-            nlohmann::json({{"0", "a"}, {"1", "b"}, {"2", "c"}, {"3", "d"}}));
-  at::NoGradGuard no_grad;
-  auto out = loaded.model->forward(b.ids, b.mask, {});
-  expect_family_outputs_match(out, oracle, 0, kOutputTol, "berth->hf");
-
-  auto again = model::load_classifier(saved, model::LoadOptions{}, c10::Device(c10::kCPU));
-  EXPECT_TRUE(again.newly_initialised.empty());
-  EXPECT_EQ(again.label_names, labels);
-  EXPECT_TRUE(at::equal(again.model->forward(b.ids, b.mask, {}).logits, out.logits));
+  check_berth_save_loads_in_transformers("modernbert-mean", 32,
+                                         make_family_batch({40, 9, 17}, 18, 4), "sdpa");
 }
 
 nlohmann::json tiny_config() {
