@@ -256,8 +256,10 @@ LoadedClassifier load_classifier(const std::string& dir_str, const LoadOptions& 
     out.newly_initialised.push_back(m + ".weight");
     out.newly_initialised.push_back(m + ".bias");
   }
-  // ModernBERT's head (dense + norm, layers of its own kind) is what a bare ModernBertModel lacks.
+  // ModernBERT's head (dense + norm, layers of its own kind) is what a bare ModernBertModel lacks;
+  // its classifier is initialised as HF does, N(0, hidden^-1/2) truncated, not N(0, 0.02).
   if (auto modern = std::dynamic_pointer_cast<ModernBertClassifier>(model)) {
+    if (!fresh_head.empty()) modern->reset_classifier(gen);
     bool lacks_head = false;
     for (auto& p : modern->head->named_parameters())
       lacks_head |= missing_set.count("head." + p.key());

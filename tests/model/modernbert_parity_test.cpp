@@ -211,6 +211,9 @@ TEST(ModernBertParity, BareBaseModelGetsAFreshHead) {
   EXPECT_TRUE(at::equal(params["head.norm.weight"], at::ones_like(params["head.norm.weight"])));
   EXPECT_TRUE(at::equal(params["classifier.bias"], at::zeros_like(params["classifier.bias"])));
   EXPECT_GT(params["head.dense.weight"].std().item<double>(), 1e-3);
+  // HF's classifier init is N(0, hidden^-1/2) truncated at 2 standard deviations (0.177 x
+  // 0.88 for hidden 32), not BERT's N(0, initializer_range = 0.02).
+  EXPECT_NEAR(params["classifier.weight"].std().item<double>(), 0.156, 0.05);
   auto b = make_family_batch({12, 7}, 21, 3);
   at::NoGradGuard no_grad;
   EXPECT_TRUE(bare.model->forward(b.ids, b.mask, {}).logits.isfinite().all().item<bool>());
