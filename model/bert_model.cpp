@@ -54,7 +54,14 @@ BertOutput BertModel::forward(const at::Tensor& input_ids, const at::Tensor& att
                           " exceeds the model's max_position_embeddings " +
                           std::to_string(max_positions),
                       "lower max_length to at most " + std::to_string(max_positions));
-  at::Tensor types = token_type_ids.defined() ? token_type_ids : at::zeros_like(input_ids);
+  // RoBERTa and XLM-R checkpoints have one token type (type_vocab_size 1): their tokenizers give
+  // transformers no token_type_ids, so it embeds type 0 everywhere. A tokenizer that numbers a
+  // pair's second text 1 (a template, BERT's post-processor) would index past the table: the
+  // types are zeros there, as transformers sees them.
+  const bool one_type =
+      embeddings->token_type_embeddings && embeddings->token_type_embeddings->weight.size(0) == 1;
+  at::Tensor types =
+      token_type_ids.defined() && !one_type ? token_type_ids : at::zeros_like(input_ids);
   at::Tensor ids = input_ids.to(at::kLong), tt = types.to(at::kLong);
 
   BertOutput out;

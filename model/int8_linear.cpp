@@ -5,6 +5,7 @@
 
 #include "common/error.h"
 #include "model/bert_layers.h"
+#include "model/modernbert_layers.h"
 
 namespace berth::model {
 
@@ -62,14 +63,19 @@ std::shared_ptr<const PackedLinear> pack_int8_linear(const at::Tensor& weight,
 int quantize_linears_int8(torch::nn::Module& root, const std::vector<std::string>& skip) {
   int packed = 0;
   for (auto& item : root.named_modules()) {
+    // Every family's linear maps: Dense (BERT, RoBERTa, ELECTRA, DistilBERT, DeBERTa) and
+    // ModernBERT's bias-optional ModernBertLinear.
     auto dense = std::dynamic_pointer_cast<Dense>(item.value());
-    if (!dense) continue;
+    auto modern = std::dynamic_pointer_cast<ModernBertLinear>(item.value());
+    if (!dense && !modern) continue;
     bool skipped = false;
     for (const auto& prefix : skip) skipped |= item.key().rfind(prefix, 0) == 0;
     if (skipped) continue;
-    if (!dense->weight.device().is_cpu())
+    const at::Tensor& weight = dense ? dense->weight : modern->weight;
+    if (!weight.device().is_cpu())
       throw usage_error("model", "int8 runs on the CPU only", "use --device cpu");
-    dense->packed = pack_int8_linear(dense->weight, dense->bias);
+    (dense ? dense->packed : modern->packed) =
+        pack_int8_linear(weight, dense ? dense->bias : modern->bias);
     ++packed;
   }
   return packed;

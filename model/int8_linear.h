@@ -29,9 +29,10 @@ std::shared_ptr<const PackedLinear> pack_int8_linear(const at::Tensor& weight,
 // Whether this LibTorch build has the fbgemm int8 kernels (x86-64 CPUs with AVX2 or newer).
 bool int8_supported();
 
-// Gives every Dense inside `root` whose name does not start with one of `skip` a packed int8
-// weight. Returns how many were packed. CPU only; the fp32 weights stay (they are small next
-// to activations for BERT-size models and keep state_dict() intact).
+// Gives every linear layer (Dense; ModernBERT's ModernBertLinear) inside `root` whose name does not
+// start with one of `skip` a packed int8 weight. Returns how many were packed. CPU only; the fp32
+// weights stay (they are small next to activations for BERT-size models and keep state_dict()
+// intact).
 int quantize_linears_int8(torch::nn::Module& root, const std::vector<std::string>& skip = {});
 
 }  // namespace berth::model

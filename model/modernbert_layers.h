@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "model/bert_layers.h"
+#include "model/int8_linear.h"
 #include "model/modernbert_config.h"
 
 namespace berth::model {
@@ -21,11 +22,15 @@ namespace berth::model {
 class ModernBertLinear : public torch::nn::Module {
  public:
   ModernBertLinear(int64_t in, int64_t out, bool bias);
-  at::Tensor forward(const at::Tensor& x) { return at::linear(x, weight, bias); }
+  at::Tensor forward(const at::Tensor& x) {
+    return packed ? packed->forward(x) : at::linear(x, weight, bias);
+  }
   // HF's init_weight: N(0, std) truncated to +-cutoff x std, zero bias.
   void reset(double std, double cutoff, std::optional<at::Generator> gen);
   at::Tensor weight;  // (out, in)
   at::Tensor bias;    // (out), undefined without a bias
+  // Set by quantize_linears_int8 (inference only), as Dense::packed.
+  std::shared_ptr<const PackedLinear> packed;
 };
 
 class ModernBertNorm : public torch::nn::Module {

@@ -67,16 +67,20 @@ ModernBertClassifier::ModernBertClassifier(const ModernBertConfig& c, int64_t nu
     : pooling_(c.pooling),
       classifier_dropout_(c.classifier_dropout),
       classifier_std_(1.0 / std::sqrt(static_cast<double>(c.hidden_size))),
+      head_std_(c.initializer_range / std::sqrt(2.0 * c.num_hidden_layers)),
       cutoff_(c.initializer_cutoff_factor) {
   if (num_labels <= 0)
     throw usage_error("model", "num_labels must be positive, got " + std::to_string(num_labels));
   model = register_module("model", std::make_shared<ModernBertModel>(c));
   head = register_module("head", std::make_shared<ModernBertHead>(c));
   classifier = register_module("classifier", std::make_shared<Dense>(c.hidden_size, num_labels));
-  // HF's _init_weights for the head: its dense as an "out" projection, unit norm.
-  head->dense->reset(c.initializer_range / std::sqrt(2.0 * c.num_hidden_layers), cutoff_,
-                     std::nullopt);
+  reset_head(std::nullopt);
   reset_classifier(std::nullopt);
+}
+
+void ModernBertClassifier::reset_head(std::optional<at::Generator> gen) {
+  head->dense->reset(head_std_, cutoff_, gen);
+  head->norm->reset();
 }
 
 void ModernBertClassifier::reset_classifier(std::optional<at::Generator> gen) {

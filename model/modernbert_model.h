@@ -67,6 +67,10 @@ class ModernBertClassifier : public SequenceClassifier {
   // As HF's _init_weights: N(0, hidden^-1/2) truncated at initializer_cutoff_factor standard
   // deviations, zero bias.
   void reset_classifier(std::optional<at::Generator> gen) override;
+  // The head (dense, norm) as HF's _init_weights: the dense as an "out" projection, N(0,
+  // initializer_range / sqrt(2 x layers)) truncated, unit norm. load_classifier calls it when a
+  // bare ModernBertModel has none, so that a seeded load is reproducible and says so.
+  void reset_head(std::optional<at::Generator> gen);
   void set_last_layer_cls_only(bool) override {}
 
   std::shared_ptr<ModernBertModel> model;
@@ -75,7 +79,7 @@ class ModernBertClassifier : public SequenceClassifier {
 
  private:
   Pooling pooling_;
-  double classifier_dropout_, classifier_std_, cutoff_;
+  double classifier_dropout_, classifier_std_, head_std_, cutoff_;
 };
 
 }  // namespace berth::model

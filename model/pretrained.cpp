@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "model/bert_layers.h"
 #include "model/classifier_factory.h"
+#include "model/modernbert_model.h"
 #include "model/safetensors.h"
 
 namespace berth::model {
@@ -254,6 +255,20 @@ LoadedClassifier load_classifier(const std::string& dir_str, const LoadOptions& 
     (under_any(m + ".weight", head) ? fresh_head : fresh_base).push_back(m);
     out.newly_initialised.push_back(m + ".weight");
     out.newly_initialised.push_back(m + ".bias");
+  }
+  // ModernBERT's head (dense + norm, layers of its own kind) is what a bare ModernBertModel lacks;
+  // its classifier is initialised as HF does, N(0, hidden^-1/2) truncated, not N(0, 0.02).
+  if (auto modern = std::dynamic_pointer_cast<ModernBertClassifier>(model)) {
+    if (!fresh_head.empty()) modern->reset_classifier(gen);
+    bool lacks_head = false;
+    for (auto& p : modern->head->named_parameters())
+      lacks_head |= missing_set.count("head." + p.key());
+    if (lacks_head) {
+      modern->reset_head(gen);
+      fresh_base.push_back("head");
+      for (auto& p : modern->head->named_parameters())
+        out.newly_initialised.push_back("head." + p.key());
+    }
   }
   if (!fresh_base.empty())
     logger->warn(

@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "model/deberta_v2_config.h"
 #include "model/deberta_v2_layers.h"
+#include "model/int8_linear.h"
 #include "model/pretrained.h"
 #include "tests/model/family_parity_util.h"
 
@@ -96,6 +97,30 @@ TEST(DebertaV2Config, RelativePositionsAreLogBucketedBeyondHalfTheBuckets) {
   EXPECT_EQ(at_distance(16), 6);    // ceil(3 * log(16 / 4) / 2.7568) = ceil(1.508) = 2
   EXPECT_EQ(at_distance(-39), -7);  // ceil(3 * log(39 / 4) / 2.7568) = ceil(2.478) = 3
   EXPECT_EQ(at_distance(39), 7);
+}
+
+// int8 reaches DeBERTa's own linear maps (query/key/value_proj, the attention output, the
+// feed-forward and the ContextPooler's dense; DeBERTa-v2's separate pos_key/pos_query_proj),
+// leaves the classifier in fp32 and stays close to the fp32 logits.
+TEST(DebertaV2Int8, LinearsArePackedAndCloseToFp32) {
+  if (!model::int8_supported()) GTEST_SKIP() << "no fbgemm in this LibTorch";
+  for (const std::string variant : {"deberta-v3", "deberta-v2"}) {
+    TempDir tmp;
+    const std::string dir = make_family_model(variant, (tmp / "hf").string(), 3, 35);
+    auto loaded = model::load_classifier(dir);
+    auto b = make_family_batch({30, 9, 17}, 23, 3);
+    at::NoGradGuard no_grad;
+    const at::Tensor want = loaded.model->forward(b.ids, b.mask, b.types).logits;
+    const int packed = model::quantize_linears_int8(*loaded.model, loaded.model->head_prefixes());
+    // 2 layers x (query, key, value, attention output, intermediate, output) + pooler.dense,
+    // and v2's 2 layers x (pos_key_proj, pos_query_proj).
+    EXPECT_EQ(packed, 2 * 6 + 1 + (variant == "deberta-v2" ? 2 * 2 : 0)) << variant;
+    const at::Tensor got = loaded.model->forward(b.ids, b.mask, b.types).logits;
+    const double rel = ((got - want).norm() / want.norm()).item<double>();
+    std::cout << variant << " int8 vs fp32 logits: relative error " << rel << std::endl;
+    EXPECT_FALSE(at::equal(got, want)) << variant;  // the int8 kernels ran
+    EXPECT_LT(rel, 0.05) << variant;
+  }
 }
 
 }  // namespace

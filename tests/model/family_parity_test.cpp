@@ -246,5 +246,28 @@ TEST(FamilyInt8, DistilBertLinearsArePackedAndCloseToFp32) {
   EXPECT_LT(rel, 0.05);
 }
 
+// RoBERTa-family checkpoints have one token type (type_vocab_size 1); a tokenizer that numbers a
+// pair's second text 1 (BertProcessing, a template) must not index past that table: the types are
+// read as zeros, which is what transformers embeds (RoBERTa's tokenizers give it no types). BERT,
+// with two types, still sees them.
+TEST(FamilyTokenTypes, OneTypeTableReadsPairTypesAsZeros) {
+  TempDir tmp;
+  for (const std::string family : {"roberta", "bert"}) {
+    make_family_model(tmp / family, family, 3);
+    auto loaded = load_classifier((tmp / family).string());
+    ASSERT_EQ(loaded.config.type_vocab_size, family == "roberta" ? 1 : 2);
+    auto b = make_batch({20, 12, 7}, 19, 3);
+    b.ids.masked_fill_(b.mask.eq(0), loaded.config.pad_token_id);
+    b.types = at::zeros_like(b.ids);
+    b.types.slice(1, 6).fill_(1);  // (batch, seq): a second text from position 6 on
+    b.types.masked_fill_(b.mask.eq(0), 0);
+    at::NoGradGuard no_grad;
+    at::Tensor with_types, zeros;
+    ASSERT_NO_THROW(with_types = loaded.model->forward(b.ids, b.mask, b.types).logits) << family;
+    zeros = loaded.model->forward(b.ids, b.mask, at::zeros_like(b.types)).logits;
+    EXPECT_EQ(at::equal(with_types, zeros), family == "roberta") << family;
+  }
+}
+
 }  // namespace
 }  // namespace berth::test

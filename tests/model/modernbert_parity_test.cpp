@@ -6,9 +6,14 @@
 // transformers; and the config settings Berth refuses.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
+
 #include "common/error.h"
+#include "model/int8_linear.h"
 #include "model/modernbert_config.h"
 #include "model/pretrained.h"
+#include "model/safetensors.h"
 #include "tests/model/family_parity_util.h"
 
 namespace berth::test {
@@ -103,6 +108,73 @@ TEST(ModernBertConfig, ReadsDefaultsAndRefusesWhatItDoesNotCompute) {
   expect_refused(with("pad_token_id", 50283), "pad_token_id");
   expect_refused(with("model_type", "deberta-v2"), "model_type");
   expect_refused(with("global_attn_every_n_layers", 0), "global_attn_every_n_layers");
+}
+
+// A bare ModernBertModel (names without "model.", no head, no classifier) loads with its encoder
+// weights and a freshly initialised head and classifier, as HF initialises them: the head's norm
+// at ones, its dense and the classifier truncated normals with zero biases where they have any.
+TEST(ModernBertParity, BareBaseModelGetsAFreshHead) {
+  TempDir tmp;
+  const std::string dir = make_family_model("modernbert-mean", (tmp / "hf").string(), 3, 33);
+  std::vector<std::pair<std::string, at::Tensor>> base;
+  {
+    model::SafetensorsFile f(dir + "/model.safetensors");
+    for (const auto& e : f.entries())
+      if (e.name.rfind("model.", 0) == 0) base.emplace_back(e.name.substr(6), f.load(e.name));
+  }
+  ASSERT_GT(base.size(), 10u);
+  std::filesystem::create_directories(tmp / "bare");
+  std::filesystem::copy_file(tmp / "hf" / "config.json", tmp / "bare" / "config.json");
+  model::write_safetensors((tmp / "bare" / "model.safetensors").string(), base);
+
+  auto full = model::load_classifier(dir);
+  model::LoadOptions o;
+  o.init_seed = 5;
+  auto bare = model::load_classifier((tmp / "bare").string(), o, c10::Device(c10::kCPU));
+  std::vector<std::string> fresh;
+  auto full_params = full.model->named_parameters();
+  for (auto& p : bare.model->named_parameters()) {
+    if (p.key().rfind("head.", 0) == 0 || p.key().rfind("classifier.", 0) == 0) {
+      fresh.push_back(p.key());
+      EXPECT_FALSE(at::equal(p.value(), full_params[p.key()])) << p.key();
+    } else {
+      EXPECT_TRUE(at::equal(p.value(), full_params[p.key()])) << p.key();
+    }
+  }
+  std::sort(fresh.begin(), fresh.end());
+  auto got = bare.newly_initialised;
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, fresh);
+  EXPECT_EQ(fresh.size(), 6u);  // head.dense, head.norm, classifier: weight and bias each
+  auto params = bare.model->named_parameters();
+  EXPECT_TRUE(at::equal(params["head.norm.weight"], at::ones_like(params["head.norm.weight"])));
+  EXPECT_TRUE(at::equal(params["classifier.bias"], at::zeros_like(params["classifier.bias"])));
+  EXPECT_GT(params["head.dense.weight"].std().item<double>(), 1e-3);
+  // HF's classifier init is N(0, hidden^-1/2) truncated at 2 standard deviations (0.177 x
+  // 0.88 for hidden 32), not BERT's N(0, initializer_range = 0.02).
+  EXPECT_NEAR(params["classifier.weight"].std().item<double>(), 0.156, 0.05);
+  auto b = make_family_batch({12, 7}, 21, 3);
+  at::NoGradGuard no_grad;
+  EXPECT_TRUE(bare.model->forward(b.ids, b.mask, {}).logits.isfinite().all().item<bool>());
+}
+
+// int8 reaches ModernBERT's own linear maps (ModernBertLinear: Wqkv, Wo, Wi, Wo of every layer
+// and the head's dense), leaves the classifier in fp32 and stays close to the fp32 logits.
+TEST(ModernBertInt8, LinearsArePackedAndCloseToFp32) {
+  if (!model::int8_supported()) GTEST_SKIP() << "no fbgemm in this LibTorch";
+  TempDir tmp;
+  const std::string dir = make_family_model("modernbert", (tmp / "hf").string(), 3, 34);
+  auto loaded = model::load_classifier(dir);
+  auto b = make_family_batch({40, 9, 17}, 22, 3);
+  at::NoGradGuard no_grad;
+  const at::Tensor want = loaded.model->forward(b.ids, b.mask, {}).logits;
+  const int packed = model::quantize_linears_int8(*loaded.model, loaded.model->head_prefixes());
+  EXPECT_EQ(packed, 4 * 4 + 1);  // 4 layers x (Wqkv, attn Wo, Wi, mlp Wo) + head.dense
+  const at::Tensor got = loaded.model->forward(b.ids, b.mask, {}).logits;
+  const double rel = ((got - want).norm() / want.norm()).item<double>();
+  std::cout << "modernbert int8 vs fp32 logits: relative error " << rel << std::endl;
+  EXPECT_FALSE(at::equal(got, want));  // the int8 kernels ran
+  EXPECT_LT(rel, 0.05);
 }
 
 }  // namespace
