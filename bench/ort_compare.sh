@@ -5,8 +5,8 @@
 # usage: bench/ort_compare.sh [THREADS=$(nproc)] [ROWS=2600] [BUILD=build-cpu] [ROUNDS=3]
 # - ONNX Runtime, onnx and onnxscript are installed into .venv from PyPI where missing.
 # - Checkpoints (cached in runs/ort_compare/, bench/ort_compare.py finetune): models/default
-#   fine-tuned briefly by transformers on SST-2 (2 labels, $STEPS_SST2=150 steps of 32) and
-#   TREC-6 (6 labels, $STEPS_TREC6=300 steps); both sides load the same save_pretrained files.
+#   fine-tuned briefly by transformers on SST-2 (2 labels, $STEPS_SST2=60 steps of 32) and
+#   TREC-6 (6 labels, $STEPS_TREC6=80 steps); both sides load the same save_pretrained files.
 #   The SST-2 one is the "default model with a 2-label head" of the speed rows.
 # - ONNX: torch.onnx.export, ONNX Runtime's BERT graph optimizer (fused attention,
 #   SkipLayerNormalization, BiasGelu), dynamic per-channel int8 (bench/ort_compare.py export).
@@ -51,7 +51,7 @@ PRECISIONS="fp32 int8"
 mkdir -p "$CACHE"
 for set in sst2 trec6; do
   steps_var="STEPS_${set^^}"
-  steps=${!steps_var:-$([[ $set == sst2 ]] && echo 150 || echo 300)}
+  steps=${!steps_var:-$([[ $set == sst2 ]] && echo 60 || echo 80)}
   if [[ ! -f "$CACHE/$set/model.safetensors" ]]; then
     echo "fine-tuning $set ($steps steps) ..."
     nice -n 10 "$PY" "$HELPER" finetune "$ROOT/models/default" "$CACHE/$set" \

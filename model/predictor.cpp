@@ -22,6 +22,7 @@
 #include "model/attention_backend.h"
 #include "model/autocast_guard.h"
 #include "model/batch_tensors.h"
+#include "model/bert_layers.h"
 #include "model/decision_thresholds.h"
 #include "model/int8_linear.h"
 #include "model/multi_label_metrics.h"
@@ -37,6 +38,23 @@ namespace {
 constexpr size_t kWindowedTextBytes = 4 << 20;
 // Prediction batches are padded to a multiple of this on CUDA (tensor cores want multiples of 8).
 constexpr int kCudaLengthMultiple = 8;
+
+// bf16 on the CPU: the Linear weights and biases are cast once here rather than by autocast on
+// every forward (a read of every fp32 weight and a write of its copy per batch, most of what a
+// bf16 GEMM with AMX costs at this size). Autocast still casts the activations and keeps its
+// fp32 ops (LayerNorm, softmax) in fp32; its cast of an already bf16 weight is a no-op, so the
+// logits are those of plain autocast.
+int cast_linears(torch::nn::Module& root, at::ScalarType dtype) {
+  int cast = 0;
+  for (auto& m : root.modules(/*include_self=*/false)) {
+    auto* dense = dynamic_cast<Dense*>(m.get());
+    if (dense == nullptr || dense->packed) continue;
+    dense->weight.set_data(dense->weight.detach().to(dtype));
+    dense->bias.set_data(dense->bias.detach().to(dtype));
+    ++cast;
+  }
+  return cast;
+}
 
 }  // namespace
 
@@ -192,7 +210,10 @@ Predictor::Predictor(const PredictorOptions& o) : impl_(std::make_unique<Impl>()
     // the scores directly.
     const int n = quantize_linears_int8(*s.loaded.model, s.loaded.model->head_prefixes());
     log::get("model")->info("int8: {} linear layers quantised (fbgemm, per channel)", n);
+    fuse_int8_qkv(*s.loaded.model);
   }
+  if (s.autocast == at::kBFloat16 && s.device.is_cpu())
+    cast_linears(*s.loaded.model, at::kBFloat16);
   s.max_length =
       static_cast<int>(std::min<int64_t>(o.max_length, s.loaded.config.max_sequence_length()));
   s.tokenizer.emplace(data::Tokenizer::from_directory(o.model_dir));
