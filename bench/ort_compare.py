@@ -69,6 +69,7 @@ def finetune(base_dir, out_dir, train_csv, steps, seed):
 def export(model_dir, out_dir, threads):
     import os
 
+    import onnx
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from onnxruntime.transformers import optimizer
@@ -92,8 +93,11 @@ def export(model_dir, out_dir, threads):
     print(json.dumps({k: v for k, v in fused.items() if v}), file=sys.stderr)
     fp32 = os.path.join(out_dir, "fp32.onnx")
     opt.save_model_to_file(fp32)
+    # The fused graph's contrib ops (Attention, SkipLayerNormalization) defeat ONNX shape
+    # inference; their float outputs are declared float for the quantizer.
     quantize_dynamic(fp32, os.path.join(out_dir, "int8.onnx"), per_channel=True,
-                     weight_type=QuantType.QInt8)
+                     weight_type=QuantType.QInt8,
+                     extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
 
 
 def session(onnx_path, threads):

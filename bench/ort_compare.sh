@@ -48,8 +48,12 @@ echo "load before: $(uptime)"
 PRECISIONS="fp32 int8"
 [[ " $flags " =~ " avx512_bf16 " || " $flags " =~ " amx_bf16 " ]] && PRECISIONS="fp32 int8 bf16"
 
+# CKPT=DIR: speed rows on that checkpoint (any 2-label BERT directory, e.g. bench/
+# hf_pipeline_bench.py make-checkpoint's), no fine-tuning and no accuracy rows.
+SETS="sst2 trec6"
+[[ -n "${CKPT:-}" ]] && SETS=""
 mkdir -p "$CACHE"
-for set in sst2 trec6; do
+for set in $SETS; do
   steps_var="STEPS_${set^^}"
   steps=${!steps_var:-$([[ $set == sst2 ]] && echo 60 || echo 80)}
   if [[ ! -f "$CACHE/$set/model.safetensors" ]]; then
@@ -64,7 +68,13 @@ for set in sst2 trec6; do
     echo "ORT fusions ($set): $(grep '^{' "$TMP/export.log" | tail -1)"
   fi
 done
-CK="$CACHE/sst2"
+CK=${CKPT:-$CACHE/sst2}
+if [[ ! -f "$CK/onnx/int8.onnx" ]]; then
+  mkdir -p "$CK/onnx"
+  "$PY" "$HELPER" export "$CK" "$CK/onnx" "$THREADS" 2> "$TMP/export.log" ||
+    { cat "$TMP/export.log"; exit 1; }
+  echo "ORT fusions: $(grep '^{' "$TMP/export.log" | tail -1)"
+fi
 "$PY" "$HELPER" texts "$DATA/sst2/test.csv" "$TMP/texts.txt" "$ROWS"
 head -2 "$TMP/texts.txt" > "$TMP/two.txt"
 
@@ -104,7 +114,7 @@ for round in $(seq "$ROUNDS"); do
   rec "{\"side\": \"ort\", \"p\": \"python\", \"round\": $round, \"rss_mb\": $rss, \"start_s\": $wall}"
 done
 # Accuracy on the test sets, once (deterministic).
-for set in sst2 trec6; do
+for set in $SETS; do
   for p in $PRECISIONS; do
     a=$("$BERTH" eval --checkpoint "$CACHE/$set" --input "$DATA/$set/test.csv" --precision "$p" \
       --threads "$THREADS" --json 2> /dev/null | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["accuracy"])')
@@ -155,7 +165,7 @@ for side, p, name in (("berth", None, "berth"), ("ort", "python", "ONNX Runtime 
 print()
 print("| test set | " + " | ".join("Berth %s" % p for p in ps) + " | ORT fp32 | ORT int8 |")
 print("| --- |" + " ---: |" * (len(ps) + 2))
-for s in ("sst2", "trec6"):
+for s in dict.fromkeys(r["set"] for r in rows if "set" in r):
     acc = lambda side, p: next((100 * r["accuracy"] for r in rows if r["side"] == side and r["p"] == p and r.get("set") == s), float("nan"))
     f = acc("berth", "fp32")
     cells = ["%.2f" % f] + ["%.2f (%+.2f)" % (acc("berth", p), acc("berth", p) - f) for p in ps[1:]]
