@@ -9,9 +9,19 @@ set -euo pipefail
 BERTH=$1
 PY=$2
 SRC=$3
-CUDA_LIBS='libtorch_cuda|libc10_cuda|libcudart|libcublas|libcudnn|libnccl|libcusparse|libcufft|libnvrtc|libnvshmem'
+CUDA_LIBS='libtorch_cuda|libc10_cuda|libcudart|libcupti|libcublas|libcudnn|libnccl|libcusparse|libcufft|libnvrtc|libnvshmem'
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
+
+# The CUDA wheel's libtorch_cpu itself needs the CUDA runtime and CUPTI (its profiler); only a
+# CPU-only LibTorch drops those. They are tolerated where, and only because, libtorch_cpu names
+# them; everything else CUDA (libtorch_cuda, cuBLAS, cuDNN, NCCL, ...) must be absent.
+torch_cpu=$(ldd "$BERTH" | awk '/libtorch_cpu/ {print $3}')
+[[ -f "$torch_cpu" ]] || { echo "FAIL: $BERTH does not link libtorch_cpu"; exit 1; }
+for lib in $(readelf -d "$torch_cpu" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | grep -E "$CUDA_LIBS" || true); do
+  echo "note: libtorch_cpu itself needs $lib (a CUDA build of LibTorch); tolerated"
+  CUDA_LIBS=$(echo "$CUDA_LIBS" | tr '|' '\n' | grep -v "^${lib%%.so*}\$" | paste -sd'|')
+done
 
 linked=$(ldd "$BERTH" | grep -E "$CUDA_LIBS" || true)
 if [[ -n "$linked" ]]; then
