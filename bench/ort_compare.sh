@@ -82,7 +82,7 @@ out="$TMP/results.jsonl"
 rec() { echo "$1" >> "$out"; }
 peak() {  # peak RSS (MB) and wall (s) of a command, from /usr/bin/time -v
   /usr/bin/time -v "$@" > /dev/null 2> "$TMP/tv" || { cat "$TMP/tv" >&2; return 1; }
-  awk -F': ' '/Maximum resident/ {r=$2/1024} /Elapsed \(wall/ {n=split($2,a,":"); w=a[n]+(n>1?a[n-1]*60:0)} END {printf "%.1f %.3f", r, w}' "$TMP/tv"
+  awk -F': ' '/Maximum resident/ {r=$2/1024} /Elapsed \(wall/ {n=split($2,a,":"); w=a[n]+(n>1?a[n-1]*60:0)} END {printf "%.1f %.3f\n", r, w}' "$TMP/tv"
 }
 for round in $(seq "$ROUNDS"); do
   for p in $PRECISIONS; do
