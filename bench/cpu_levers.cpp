@@ -3,9 +3,11 @@
 // own copy of the model, the variants interleaved round by round.
 //
 // usage: cpu_levers CHECKPOINT_DIR TEXTS.txt [THREADS=0] [ROUNDS=3] [BATCH=32] [N=1024]
-// Variants: fp32 (as the Predictor runs it), fp32 with q/k/v as three GEMMs (fused_qkv off),
+// Variants: fp32 with q/k/v's weights concatenated on every forward (before), concatenated once
+// (as model/predictor.cpp now does), q/k/v as three GEMMs (fused_qkv off),
 // int8 with q/k/v separate (before fuse_int8_qkv) and fused, bf16 under autocast with fp32
-// weights (before) and with the Linear weights cast once (as model/predictor.cpp now does).
+// weights (before), with the Linear weights cast once, and cast once + q/k/v concatenated once
+// (as model/predictor.cpp now does).
 // Prints one JSON line per variant and round ({"variant", "round", "texts_per_s"}) and the
 // median texts/s of each. Tokenizing is outside the timed region: the same batches for all.
 // Built only with -DBERTH_BENCH=ON (bench/CMakeLists.txt).
@@ -43,6 +45,25 @@ void cast_linears_bf16(torch::nn::Module& root) {
       d->weight.set_data(d->weight.detach().to(at::kBFloat16));
       d->bias.set_data(d->bias.detach().to(at::kBFloat16));
     }
+}
+
+// As model/predictor.cpp's concatenate_qkv_once.
+class ConcatenatedLinear final : public model::PackedLinear {
+ public:
+  ConcatenatedLinear(at::Tensor w, at::Tensor b) : w_(std::move(w)), b_(std::move(b)) {}
+  at::Tensor forward(const at::Tensor& x) const override { return at::linear(x, w_, b_); }
+
+ private:
+  at::Tensor w_, b_;
+};
+
+void concatenate_qkv_once(torch::nn::Module& root) {
+  at::NoGradGuard no_grad;
+  for (auto& m : root.modules(false))
+    if (auto* a = dynamic_cast<model::BertSelfAttention*>(m.get()); a && !a->query->packed)
+      a->packed_qkv = std::make_shared<ConcatenatedLinear>(
+          at::cat({a->query->weight, a->key->weight, a->value->weight}).detach(),
+          at::cat({a->query->bias, a->key->bias, a->value->bias}).detach());
 }
 
 }  // namespace
@@ -89,8 +110,9 @@ int main(int argc, char** argv) {
     variants.push_back({name, model::load_classifier(dir), autocast});
     return &variants.back();
   };
-  variants.reserve(6);
-  add("fp32", false);
+  variants.reserve(8);
+  add("fp32-qkv-concatenated-per-call", false);
+  concatenate_qkv_once(*add("fp32-qkv-concatenated-once", false)->loaded.model);
   for (auto& m : add("fp32-qkv-separate", false)->loaded.model->modules(false))
     if (auto* a = dynamic_cast<model::BertSelfAttention*>(m.get())) a->fused_qkv = false;
   auto* q = add("int8-qkv-separate", false);
@@ -100,6 +122,9 @@ int main(int argc, char** argv) {
   model::fuse_int8_qkv(*q->loaded.model);
   add("bf16-autocast-fp32-weights", true);
   cast_linears_bf16(*add("bf16-weights-cast-once", true)->loaded.model);
+  auto* b = add("bf16-cast-once-qkv-concatenated-once", true);
+  cast_linears_bf16(*b->loaded.model);
+  concatenate_qkv_once(*b->loaded.model);
 
   c10::InferenceMode inference;
   std::map<std::string, std::vector<double>> tps;

@@ -56,6 +56,32 @@ int cast_linears(torch::nn::Module& root, at::ScalarType dtype) {
   return cast;
 }
 
+// A linear map over weights held outside the module tree: q, k and v's weights concatenated.
+class ConcatenatedLinear final : public PackedLinear {
+ public:
+  ConcatenatedLinear(at::Tensor weight, at::Tensor bias)
+      : weight_(std::move(weight)), bias_(std::move(bias)) {}
+  at::Tensor forward(const at::Tensor& x) const override { return at::linear(x, weight_, bias_); }
+
+ private:
+  at::Tensor weight_, bias_;
+};
+
+// The fused_qkv path concatenates q, k and v's weights on every forward (training needs the
+// three parameters); at batch 1 that copy costs about a tenth of the forward pass on the CPU
+// (BENCHMARKS.md, "CPU inference levers"). For inference it is done once here, into the
+// attention's packed_qkv, which takes the same GEMM over the same weights: same logits.
+void concatenate_qkv_once(torch::nn::Module& root) {
+  at::NoGradGuard no_grad;
+  for (auto& m : root.modules(/*include_self=*/false)) {
+    auto* a = dynamic_cast<BertSelfAttention*>(m.get());
+    if (a == nullptr || a->packed_qkv || !a->fused_qkv || a->query->packed) continue;
+    a->packed_qkv = std::make_shared<ConcatenatedLinear>(
+        at::cat({a->query->weight, a->key->weight, a->value->weight}).detach(),  // (3h, h)
+        at::cat({a->query->bias, a->key->bias, a->value->bias}).detach());       // (3h)
+  }
+}
+
 }  // namespace
 
 struct Predictor::Impl {
@@ -214,6 +240,7 @@ Predictor::Predictor(const PredictorOptions& o) : impl_(std::make_unique<Impl>()
   }
   if (s.autocast == at::kBFloat16 && s.device.is_cpu())
     cast_linears(*s.loaded.model, at::kBFloat16);
+  if (s.device.is_cpu()) concatenate_qkv_once(*s.loaded.model);
   s.max_length =
       static_cast<int>(std::min<int64_t>(o.max_length, s.loaded.config.max_sequence_length()));
   s.tokenizer.emplace(data::Tokenizer::from_directory(o.model_dir));
