@@ -7,7 +7,7 @@ CMAKE_ARGS ?=
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: setup configure build test test-unit test-asan test-tsan demo bench test-slurm fuzz format clean \
+.PHONY: setup configure build cpu test-cpu test test-unit test-asan test-tsan demo bench test-slurm fuzz format clean \
 	image image-deps test-image
 
 setup:
@@ -19,6 +19,19 @@ configure: setup
 
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
+
+# The CPU-only variant (build-cpu/berth): links libtorch_cpu and c10 but none of the CUDA
+# libraries, so `berth predict`/`serve` on a CPU node start smaller and faster (BENCHMARKS.md,
+# "CPU inference against ONNX Runtime"). Also builds bench/predict_latency for bench/ort_compare.sh.
+CPU_BUILD ?= build-cpu
+cpu: setup
+	@if [ ! -f $(CPU_BUILD)/build.ninja ]; then \
+	  cmake -S . -B $(CPU_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DBERTH_CUDA=OFF -DBERTH_BENCH=ON $(CMAKE_ARGS); fi
+	cmake --build $(CPU_BUILD) -j $(JOBS) --target berth predict_latency
+
+# The CPU variant's own check (label cpu_only): its predict maps no CUDA library.
+test-cpu: cpu
+	cd $(CPU_BUILD) && ctest --output-on-failure -L cpu_only
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j 2 --timeout 1500 -LE 'gpu|slow|image'

@@ -2,9 +2,10 @@
 // per record: tokenize, one forward pass, softmax), for bench/predict_throughput.sh.
 //
 // usage: predict_latency CHECKPOINT_DIR TEXTS.txt [THREADS=0] [COUNT=500] [WARMUP=20]
+//                        [PRECISION=fp32|bf16|int8]
 // Times predictor.predict({text}) for COUNT lines of TEXTS.txt after WARMUP untimed calls on the
 // lines before them (lines WARMUP.. WARMUP+COUNT-1, wrapping: the texts bench/serve_load.py
-// times) and prints JSON: {"n", "p50_ms", "p99_ms", "mean_ms", "load_s"}.
+// times) and prints JSON: {"n", "p50_ms", "p90_ms", "p99_ms", "mean_ms", "load_s"}.
 // Built only with -DBERTH_BENCH=ON (bench/CMakeLists.txt).
 #include <algorithm>
 #include <chrono>
@@ -22,7 +23,7 @@
 int main(int argc, char** argv) {
   if (argc < 3) {
     std::cerr << "usage: predict_latency CHECKPOINT_DIR TEXTS.txt [THREADS=0] [COUNT=500] "
-                 "[WARMUP=20]\n";
+                 "[WARMUP=20] [PRECISION=fp32|bf16|int8]\n";
     return 2;
   }
   berth::apply_allocator_policy();  // as berth's main: the two sides of serve_load's pairs
@@ -34,6 +35,12 @@ int main(int argc, char** argv) {
     o.window_batches = 1;
     const size_t count = argc > 4 ? std::stoul(argv[4]) : 500;
     const size_t warmup = argc > 5 ? std::stoul(argv[5]) : 20;
+    // As `berth predict --precision`: int8 is fp32 with int8 Linear weights, bf16 autocast.
+    const std::string precision = argc > 6 ? argv[6] : "fp32";
+    o.int8 = precision == "int8";
+    if (precision == "bf16") o.precision = berth::Precision::kBf16;
+    if (precision != "fp32" && precision != "bf16" && precision != "int8")
+      throw std::runtime_error("PRECISION: use fp32, bf16 or int8, not " + precision);
     std::vector<std::string> texts;
     std::ifstream in(argv[2]);
     for (std::string line; std::getline(in, line);) texts.push_back(line);
@@ -76,8 +83,9 @@ int main(int argc, char** argv) {
       return ms[std::min(ms.size() - 1, static_cast<size_t>(q * static_cast<double>(ms.size())))];
     };
     std::printf(
-        "{\"n\": %zu, \"p50_ms\": %.3f, \"p99_ms\": %.3f, \"mean_ms\": %.3f, \"load_s\": %.3f}\n",
-        ms.size(), pick(0.50), pick(0.99), mean, predictor.stats().load_s);
+        "{\"n\": %zu, \"p50_ms\": %.3f, \"p90_ms\": %.3f, \"p99_ms\": %.3f, \"mean_ms\": %.3f, "
+        "\"load_s\": %.3f}\n",
+        ms.size(), pick(0.50), pick(0.90), pick(0.99), mean, predictor.stats().load_s);
     return 0;
   } catch (const std::exception& e) {
     std::cerr << "predict_latency: " << e.what() << "\n";

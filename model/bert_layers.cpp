@@ -106,7 +106,10 @@ at::Tensor BertSelfAttention::forward(const at::Tensor& hidden, const at::Tensor
     return t.view({batch, len, heads, head_dim}).transpose(1, 2);  // (batch, heads, len, head_dim)
   };
   at::Tensor q, k, v;
-  if (fused_qkv && !query->packed && !key->packed && !value->packed) {
+  if (packed_qkv && !cls_only) {
+    auto parts = packed_qkv->forward(hidden).split(width, -1);  // 3 x (batch, seq, hidden)
+    q = split_heads(parts[0], seq), k = split_heads(parts[1], seq), v = split_heads(parts[2], seq);
+  } else if (fused_qkv && !query->packed && !key->packed && !value->packed) {
     // One GEMM over the concatenated weights; split's backward is one concatenation of the
     // gradients (select's would zero-fill the whole product's gradient once per view, then add).
     if (cls_only) {
@@ -217,6 +220,18 @@ at::Tensor BertEncoder::forward(at::Tensor hidden, const at::Tensor& mask,
   for (size_t i = 0; i < layers.size(); ++i)
     hidden = layers[i]->forward(hidden, mask, last_layer_cls_only && i + 1 == layers.size());
   return hidden;
+}
+
+int fuse_int8_qkv(torch::nn::Module& root) {
+  int fused = 0;
+  for (auto& m : root.modules(/*include_self=*/false)) {
+    auto* a = dynamic_cast<BertSelfAttention*>(m.get());
+    if (a == nullptr || !a->query->packed || !a->key->packed || !a->value->packed) continue;
+    a->packed_qkv = pack_int8_linear(at::cat({a->query->weight, a->key->weight, a->value->weight}),
+                                     at::cat({a->query->bias, a->key->bias, a->value->bias}));
+    ++fused;
+  }
+  return fused;
 }
 
 void init_bert_weights(torch::nn::Module& root, double std, std::optional<at::Generator> gen) {

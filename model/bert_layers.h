@@ -114,7 +114,16 @@ class BertSelfAttention : public torch::nn::Module {
   // with dropout (the math fallback; the fused CPU kernel has no dropout) draws that mask with
   // ATen's per-element bernoulli_. Same arithmetic as that fallback otherwise.
   bool composed_attention = true;
+  // Set by fuse_int8_qkv (inference with int8 weights): q, k and v from one packed GEMM over the
+  // concatenated weights, the activations quantised once instead of three times.
+  std::shared_ptr<const PackedLinear> packed_qkv;
 };
+
+// Gives every BertSelfAttention inside `root` whose query, key and value are int8-packed
+// (quantize_linears_int8) one packed GEMM for all three. Per-row weight scales and the one
+// activation range are those of the three separate layers, and int8 products sum exactly in
+// int32, so the outputs are the separate layers' ones. Returns how many were fused.
+int fuse_int8_qkv(torch::nn::Module& root);
 
 // Dense + dropout + residual + LayerNorm; used after attention ("attention.output") and after
 // the feed-forward ("output").

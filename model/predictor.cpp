@@ -22,6 +22,7 @@
 #include "model/attention_backend.h"
 #include "model/autocast_guard.h"
 #include "model/batch_tensors.h"
+#include "model/bert_layers.h"
 #include "model/decision_thresholds.h"
 #include "model/int8_linear.h"
 #include "model/multi_label_metrics.h"
@@ -37,6 +38,49 @@ namespace {
 constexpr size_t kWindowedTextBytes = 4 << 20;
 // Prediction batches are padded to a multiple of this on CUDA (tensor cores want multiples of 8).
 constexpr int kCudaLengthMultiple = 8;
+
+// bf16 on the CPU: the Linear weights and biases are cast once here rather than by autocast on
+// every forward (a read of every fp32 weight and a write of its copy per batch, most of what a
+// bf16 GEMM with AMX costs at this size). Autocast still casts the activations and keeps its
+// fp32 ops (LayerNorm, softmax) in fp32; its cast of an already bf16 weight is a no-op, so the
+// logits are those of plain autocast.
+int cast_linears(torch::nn::Module& root, at::ScalarType dtype) {
+  int cast = 0;
+  for (auto& m : root.modules(/*include_self=*/false)) {
+    auto* dense = dynamic_cast<Dense*>(m.get());
+    if (dense == nullptr || dense->packed) continue;
+    dense->weight.set_data(dense->weight.detach().to(dtype));
+    dense->bias.set_data(dense->bias.detach().to(dtype));
+    ++cast;
+  }
+  return cast;
+}
+
+// A linear map over weights held outside the module tree: q, k and v's weights concatenated.
+class ConcatenatedLinear final : public PackedLinear {
+ public:
+  ConcatenatedLinear(at::Tensor weight, at::Tensor bias)
+      : weight_(std::move(weight)), bias_(std::move(bias)) {}
+  at::Tensor forward(const at::Tensor& x) const override { return at::linear(x, weight_, bias_); }
+
+ private:
+  at::Tensor weight_, bias_;
+};
+
+// The fused_qkv path concatenates q, k and v's weights on every forward (training needs the
+// three parameters); at batch 1 that copy costs about a tenth of the forward pass on the CPU
+// (BENCHMARKS.md, "CPU inference levers"). For inference it is done once here, into the
+// attention's packed_qkv, which takes the same GEMM over the same weights: same logits.
+void concatenate_qkv_once(torch::nn::Module& root) {
+  at::NoGradGuard no_grad;
+  for (auto& m : root.modules(/*include_self=*/false)) {
+    auto* a = dynamic_cast<BertSelfAttention*>(m.get());
+    if (a == nullptr || a->packed_qkv || !a->fused_qkv || a->query->packed) continue;
+    a->packed_qkv = std::make_shared<ConcatenatedLinear>(
+        at::cat({a->query->weight, a->key->weight, a->value->weight}).detach(),  // (3h, h)
+        at::cat({a->query->bias, a->key->bias, a->value->bias}).detach());       // (3h)
+  }
+}
 
 }  // namespace
 
@@ -193,7 +237,11 @@ Predictor::Predictor(const PredictorOptions& o) : impl_(std::make_unique<Impl>()
     // the scores directly.
     const int n = quantize_linears_int8(*s.loaded.model, s.loaded.model->head_prefixes());
     log::get("model")->info("int8: {} linear layers quantised (fbgemm, per channel)", n);
+    fuse_int8_qkv(*s.loaded.model);
   }
+  if (s.autocast == at::kBFloat16 && s.device.is_cpu())
+    cast_linears(*s.loaded.model, at::kBFloat16);
+  if (s.device.is_cpu()) concatenate_qkv_once(*s.loaded.model);
   s.max_length =
       static_cast<int>(std::min<int64_t>(o.max_length, s.loaded.config.max_sequence_length()));
   s.tokenizer.emplace(data::Tokenizer::from_directory(o.model_dir));

@@ -1,0 +1,156 @@
+// The CPU inference levers of issue 27, A/B in one process (bench/ort_compare.sh's companion):
+// the classifier's forward passes over length-sorted batches of real texts, each variant on its
+// own copy of the model, the variants interleaved round by round.
+//
+// usage: cpu_levers CHECKPOINT_DIR TEXTS.txt [THREADS=0] [ROUNDS=3] [BATCH=32] [N=1024]
+// Variants: fp32 with q/k/v's weights concatenated on every forward (before), concatenated once
+// (as model/predictor.cpp now does), q/k/v as three GEMMs (fused_qkv off),
+// int8 with q/k/v separate (before fuse_int8_qkv) and fused, bf16 under autocast with fp32
+// weights (before), with the Linear weights cast once, and cast once + q/k/v concatenated once
+// (as model/predictor.cpp now does).
+// Prints one JSON line per variant and round ({"variant", "round", "texts_per_s"}) and the
+// median texts/s of each. Tokenizing is outside the timed region: the same batches for all.
+// Built only with -DBERTH_BENCH=ON (bench/CMakeLists.txt).
+#include <ATen/Parallel.h>
+#include <c10/core/InferenceMode.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "data/tokenizer.h"
+#include "model/autocast_guard.h"
+#include "model/bert_layers.h"
+#include "model/int8_linear.h"
+#include "model/pretrained.h"
+
+using namespace berth;
+
+namespace {
+
+struct Variant {
+  std::string name;
+  model::LoadedClassifier loaded;
+  bool autocast = false;
+};
+
+void cast_linears_bf16(torch::nn::Module& root) {
+  for (auto& m : root.modules(false))
+    if (auto* d = dynamic_cast<model::Dense*>(m.get())) {
+      d->weight.set_data(d->weight.detach().to(at::kBFloat16));
+      d->bias.set_data(d->bias.detach().to(at::kBFloat16));
+    }
+}
+
+// As model/predictor.cpp's concatenate_qkv_once.
+class ConcatenatedLinear final : public model::PackedLinear {
+ public:
+  ConcatenatedLinear(at::Tensor w, at::Tensor b) : w_(std::move(w)), b_(std::move(b)) {}
+  at::Tensor forward(const at::Tensor& x) const override { return at::linear(x, w_, b_); }
+
+ private:
+  at::Tensor w_, b_;
+};
+
+void concatenate_qkv_once(torch::nn::Module& root) {
+  at::NoGradGuard no_grad;
+  for (auto& m : root.modules(false))
+    if (auto* a = dynamic_cast<model::BertSelfAttention*>(m.get()); a && !a->query->packed)
+      a->packed_qkv = std::make_shared<ConcatenatedLinear>(
+          at::cat({a->query->weight, a->key->weight, a->value->weight}).detach(),
+          at::cat({a->query->bias, a->key->bias, a->value->bias}).detach());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::cerr << "usage: cpu_levers CHECKPOINT_DIR TEXTS.txt [THREADS=0] [ROUNDS=3] [BATCH=32] "
+                 "[N=1024]\n";
+    return 2;
+  }
+  const std::string dir = argv[1];
+  const int threads = argc > 3 ? std::stoi(argv[3]) : 0;
+  const int rounds = argc > 4 ? std::stoi(argv[4]) : 3;
+  const size_t batch = argc > 5 ? std::stoul(argv[5]) : 32;
+  const size_t n = argc > 6 ? std::stoul(argv[6]) : 1024;
+  if (threads > 0) at::set_num_threads(threads);
+
+  const auto tok = data::Tokenizer::from_directory(dir);
+  std::vector<std::vector<int32_t>> enc;
+  std::ifstream in(argv[2]);
+  for (std::string line; enc.size() < n && std::getline(in, line);)
+    enc.push_back(tok.encode(line, 128).ids);
+  std::sort(enc.begin(), enc.end(),
+            [](const auto& a, const auto& b) { return a.size() < b.size(); });
+  struct Batch {
+    at::Tensor ids, mask;  // (batch, seq)
+  };
+  std::vector<Batch> batches;
+  for (size_t b = 0; b < enc.size(); b += batch) {
+    const size_t e = std::min(enc.size(), b + batch);
+    const int64_t seq = static_cast<int64_t>(enc[e - 1].size());
+    at::Tensor ids = at::zeros({static_cast<int64_t>(e - b), seq}, at::kLong);
+    at::Tensor mask = at::zeros_like(ids);
+    for (size_t i = b; i < e; ++i)
+      for (size_t t = 0; t < enc[i].size(); ++t) {
+        ids[static_cast<int64_t>(i - b)][static_cast<int64_t>(t)] = enc[i][t];
+        mask[static_cast<int64_t>(i - b)][static_cast<int64_t>(t)] = 1;
+      }
+    batches.push_back({ids, mask});
+  }
+
+  std::vector<Variant> variants;
+  auto add = [&](const std::string& name, bool autocast) {
+    variants.push_back({name, model::load_classifier(dir), autocast});
+    return &variants.back();
+  };
+  variants.reserve(8);
+  add("fp32-qkv-concatenated-per-call", false);
+  concatenate_qkv_once(*add("fp32-qkv-concatenated-once", false)->loaded.model);
+  for (auto& m : add("fp32-qkv-separate", false)->loaded.model->modules(false))
+    if (auto* a = dynamic_cast<model::BertSelfAttention*>(m.get())) a->fused_qkv = false;
+  auto* q = add("int8-qkv-separate", false);
+  model::quantize_linears_int8(*q->loaded.model, q->loaded.model->head_prefixes());
+  q = add("int8-qkv-fused", false);
+  model::quantize_linears_int8(*q->loaded.model, q->loaded.model->head_prefixes());
+  model::fuse_int8_qkv(*q->loaded.model);
+  add("bf16-autocast-fp32-weights", true);
+  cast_linears_bf16(*add("bf16-weights-cast-once", true)->loaded.model);
+  auto* b = add("bf16-cast-once-qkv-concatenated-once", true);
+  cast_linears_bf16(*b->loaded.model);
+  concatenate_qkv_once(*b->loaded.model);
+
+  c10::InferenceMode inference;
+  std::map<std::string, std::vector<double>> tps;
+  for (auto& v : variants)  // warm-up: first-call allocations and oneDNN primitive caches
+    for (size_t i = 0; i < std::min<size_t>(batches.size(), 4); ++i) {
+      model::AutocastGuard ac(at::kCPU, v.autocast ? std::optional(at::kBFloat16) : std::nullopt);
+      v.loaded.model->forward(batches[i].ids, batches[i].mask, at::zeros_like(batches[i].ids));
+    }
+  for (int r = 1; r <= rounds; ++r)
+    for (auto& v : variants) {
+      const auto t0 = std::chrono::steady_clock::now();
+      for (const auto& b : batches) {
+        model::AutocastGuard ac(at::kCPU, v.autocast ? std::optional(at::kBFloat16) : std::nullopt);
+        v.loaded.model->forward(b.ids, b.mask, at::zeros_like(b.ids)).logits.to(at::kFloat);
+      }
+      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      tps[v.name].push_back(static_cast<double>(enc.size()) / s);
+      std::printf("{\"variant\": \"%s\", \"round\": %d, \"texts_per_s\": %.1f}\n", v.name.c_str(),
+                  r, tps[v.name].back());
+      std::fflush(stdout);
+    }
+  for (auto& v : variants) {
+    auto& x = tps[v.name];
+    std::sort(x.begin(), x.end());
+    std::printf("# %-28s median %.1f texts/s (min %.1f, max %.1f)\n", v.name.c_str(),
+                x[x.size() / 2], x.front(), x.back());
+  }
+  return 0;
+}
