@@ -37,8 +37,8 @@ int main(int argc, char** argv) {
     const size_t warmup = argc > 5 ? std::stoul(argv[5]) : 20;
     // As `berth predict --precision`: int8 is fp32 with int8 Linear weights, bf16 autocast.
     const std::string precision = argc > 6 ? argv[6] : "fp32";
-    o.int8 = precision == "int8";
-    if (precision == "bf16") o.precision = berth::Precision::kBf16;
+    if (precision == "int8") o.precision = berth::InferencePrecision::kInt8;
+    if (precision == "bf16") o.precision = berth::InferencePrecision::kBf16;
     if (precision != "fp32" && precision != "bf16" && precision != "int8")
       throw std::runtime_error("PRECISION: use fp32, bf16 or int8, not " + precision);
     std::vector<std::string> texts;
