@@ -15,7 +15,7 @@
 # WordPiece for BERT/ELECTRA/DistilBERT), saved with save_pretrained. Models and tokenizers are
 # made once and cached under runs/bench/families/<family>/ (delete it to remake).
 #
-# usage: bench/family_train.sh [ROUNDS=3] [ROWS=640] [THREADS=nproc]
+# usage: bench/family_train.sh [ROUNDS=3] [ROWS=960] [THREADS=nproc]
 #   FAMILIES="bert roberta ..." picks families (default: all seven); BERTH=binary and PY=python
 #   as in bench/cpu_train_compare.sh; RESULTS=file.jsonl (default
 #   bench/results/family_train.jsonl) gets one JSON line per run, labelled "<family> <stamp>".
@@ -24,7 +24,7 @@
 # pairings), CPU ms per step per side and other processes' CPU seconds per run.
 set -euo pipefail
 ROUNDS=${1:-3}
-ROWS=${2:-640}
+ROWS=${2:-960}
 THREADS=${3:-$(nproc)}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -45,6 +45,7 @@ make_model() {  # family
 import os, shutil, sys, tempfile
 fam, out, src, tests = sys.argv[1:]
 sys.path.insert(0, tests)
+os.environ["USE_TORCH"] = "1"  # make_family_tokenizers turns torch off for its own speed
 import torch
 import make_family_tokenizers as mft
 from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, BertTokenizerFast
