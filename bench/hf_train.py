@@ -7,6 +7,10 @@ of 50 batches, each sorted by length, the longest first), the order a user who c
 runs; `--order random` gives plain random batches (the earlier comparator, kept as a named row).
 AdamW: torch's fused CPU/CUDA kernel by default (Trainer's default optimizer for torch >= 2.8,
 "adamw_torch_fused"); `--optim foreach` gives the multi-tensor one.
+Any encoder family (config.json's model_type: bert, roberta, xlm-roberta, electra, distilbert,
+deberta-v2, modernbert) through the Auto classes; batches are padded with the tokenizer's pad id
+(RoBERTa's positions count non-pad ids) and token_type_ids go only to models whose forward takes
+them, as tests/python/family_oracle.py does. For BERT this is the loop it always was.
 
 Prints one JSON line: test accuracy and macro-F1, training samples/s (time in forward, backward
 and optimizer steps only, as Berth's samples/s), total seconds.
@@ -20,11 +24,12 @@ On CUDA the timed region ends with torch.cuda.synchronize(), so queued kernels a
 """
 import argparse
 import csv
+import inspect
 import json
 import time
 
 import torch
-from transformers import BertForSequenceClassification, BertTokenizerFast, get_linear_schedule_with_warmup
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
 from transformers.trainer_pt_utils import get_length_grouped_indices
 
 p = argparse.ArgumentParser()
@@ -63,7 +68,7 @@ def read(path):
     return [r["text"] for r in rows], [r["label"] for r in rows]
 
 
-tok = BertTokenizerFast.from_pretrained(a.model)
+tok = AutoTokenizer.from_pretrained(a.model)
 train_x, train_y = read(a.train)
 labels = sorted(set(train_y))
 lid = {l: i for i, l in enumerate(labels)}
@@ -72,7 +77,10 @@ train_ids = enc(train_x)
 dev = torch.device(a.device)
 if a.no_cudnn_attention:
     torch.backends.cuda.enable_cudnn_sdp(False)
-model = BertForSequenceClassification.from_pretrained(a.model, num_labels=len(labels)).to(dev)
+model = AutoModelForSequenceClassification.from_pretrained(a.model, num_labels=len(labels)).to(dev)
+# Single texts: every type id is 0, so the models that take them get zeros (BERT's own default).
+takes_types = "token_type_ids" in inspect.signature(model.forward).parameters
+pad_id = tok.pad_token_id if tok.pad_token_id is not None else 0
 decay, no_decay = [], []
 for n, prm in model.named_parameters():
     (no_decay if n.endswith(".bias") or "LayerNorm" in n or prm.dim() < 2 else decay).append(prm)
@@ -89,12 +97,19 @@ sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
 
 def batch(ids_list):
     n = max(len(s) for s in ids_list)
-    x = torch.zeros(len(ids_list), n, dtype=torch.long)
+    x = torch.full((len(ids_list), n), pad_id, dtype=torch.long)
     m = torch.zeros_like(x)
     for r, s in enumerate(ids_list):
         x[r, :len(s)] = torch.tensor(s)
         m[r, :len(s)] = 1
     return x.to(dev), m.to(dev)
+
+
+def inputs(x, m):
+    kw = {"input_ids": x, "attention_mask": m}
+    if takes_types:
+        kw["token_type_ids"] = torch.zeros_like(x)
+    return kw
 
 
 def evaluate(path):
@@ -105,7 +120,7 @@ def evaluate(path):
     with torch.no_grad(), amp:
         for i in range(0, len(ids), a.eval_batch_size):
             x, m = batch(ids[i:i + a.eval_batch_size])
-            preds += model(input_ids=x, attention_mask=m).logits.float().argmax(1).tolist()
+            preds += model(**inputs(x, m)).logits.float().argmax(1).tolist()
     model.train()
     gold = [lid[y] for y in ys]
     acc = sum(p == g for p, g in zip(preds, gold)) / len(gold)
@@ -147,7 +162,7 @@ for epoch in range(a.epochs):
         t0, c0 = time.time(), time.process_time()
         with torch.profiler.record_function("forward"):
             with amp:
-                logits = model(input_ids=x, attention_mask=m).logits
+                logits = model(**inputs(x, m)).logits
             loss = torch.nn.functional.cross_entropy(logits.float(), y)
         with torch.profiler.record_function("backward"):
             loss.backward()
