@@ -87,7 +87,7 @@ std::shared_ptr<model::SequenceClassifier> load_teacher(const TrainConfig& cfg,
                          "] but the training data has [" + short_list(labels) + "]",
                      "distill.teacher must be trained on the same label set, in the same order");
   }
-  const bool teacher_multi = teacher.config.problem_type == to_string(ProblemType::kMultiLabel);
+  const bool teacher_multi = teacher.config.problem_type == ProblemType::kMultiLabel;
   if (teacher_multi != (problem == ProblemType::kMultiLabel)) {
     throw data_error("distill",
                      "the teacher " + dir + " is a " +

@@ -27,7 +27,7 @@ TEST(Bf16Predictor, LogitsEqualAutocastOfTheFp32Model) {
   model::PredictorOptions o;
   o.model_dir = model_dir;
   o.threads = 1;
-  o.precision = Precision::kBf16;
+  o.precision = InferencePrecision::kBf16;
   model::Predictor predictor(o);
 
   auto loaded = model::load_classifier(model_dir);
