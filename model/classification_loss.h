@@ -7,6 +7,8 @@
 // - multi-label: binary cross-entropy with logits against the multi-hot targets, summed over
 //   the labels and divided by their number; `weights` (labels) are BCEWithLogitsLoss's
 //   pos_weight. Divided by the example count this is HF's mean over (batch × labels).
+// label_smoothing eps (train.label_smoothing): single-label as torch's cross_entropy defines it;
+// multi-label targets moved towards 1/2, y (1 - eps) + eps / 2.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -18,6 +20,7 @@ namespace berth::model {
 // logits (batch, labels) fp32; labels (batch) int64 class ids, or (batch, labels) 0/1 (any
 // integer or floating dtype) for multi-label; weights undefined or (labels) fp32.
 at::Tensor classification_loss_sum(const at::Tensor& logits, const at::Tensor& labels,
-                                   ProblemType problem, const at::Tensor& weights);
+                                   ProblemType problem, const at::Tensor& weights,
+                                   double label_smoothing = 0);
 
 }  // namespace berth::model

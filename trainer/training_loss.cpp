@@ -11,31 +11,12 @@
 
 namespace berth::trainer {
 
-namespace {
-
-// (batch, labels) targets of the multi-label BCE, smoothed towards 1/2.
-at::Tensor smoothed_targets(const at::Tensor& labels, const at::Tensor& logits, double eps) {
-  at::Tensor y = labels.to(logits.scalar_type());
-  return eps > 0 ? y * (1.0 - eps) + eps / 2.0 : y;
-}
-
-}  // namespace
-
 at::Tensor training_loss_sum(const at::Tensor& logits, const at::Tensor& labels,
                              ProblemType problem, const at::Tensor& weights,
                              const at::Tensor& teacher_logits, const LossRecipe& recipe) {
-  const double eps = recipe.label_smoothing;
   const double labels_count = static_cast<double>(logits.size(1));
-  at::Tensor hard;
-  if (problem == ProblemType::kSingleLabel) {
-    hard = eps > 0 ? at::cross_entropy_loss(logits, labels, weights, at::Reduction::Sum,
-                                            /*ignore_index=*/-100, eps)
-                   : model::classification_loss_sum(logits, labels, problem, weights);
-  } else {
-    hard = at::binary_cross_entropy_with_logits(logits, smoothed_targets(labels, logits, eps),
-                                                /*weight=*/{}, weights, at::Reduction::Sum) /
-           labels_count;
-  }
+  const at::Tensor hard =
+      model::classification_loss_sum(logits, labels, problem, weights, recipe.label_smoothing);
   if (!teacher_logits.defined() || recipe.alpha == 0) return hard;
   const double t = recipe.temperature;
   at::Tensor soft;
