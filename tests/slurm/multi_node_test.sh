@@ -25,9 +25,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BERTH=$(realpath "${1:-$ROOT/build/berth}")
 PY=${BERTH_PYTHON:-$ROOT/.venv/bin/python}
-# shellcheck source=tests/slurm/tiny_data.sh
+source "$ROOT/tests/slurm/lib.sh"
 source "$ROOT/tests/slurm/tiny_data.sh"
-CLUSTER=$ROOT/tests/slurm/slurm_cluster.sh
 TIMEOUT=${BERTH_SLURM_COMM_TIMEOUT:-8}  # runtime.comm_timeout_s of the failure jobs
 # Seconds allowed beyond it for the job to end: the grace for the liveness question (2 s at 8 s),
 # then srun waits KillWait + 2 s (12 s here) for the step on an unreachable node, plus slack.
@@ -35,49 +34,16 @@ MARGIN=${BERTH_SLURM_FAIL_MARGIN:-20}
 export BERTH_SLURM_DIR=${BERTH_SLURM_DIR:-/tmp/berth-slurm-multi}
 export BERTH_SLURM_NODES=2 BERTH_SLURM_CRED_EXPIRE=${BERTH_SLURM_CRED_EXPIRE:-10}
 export BERTH_SLURM_NODE_TIMEOUT=${BERTH_SLURM_NODE_TIMEOUT:-10}
+WAIT_POLL_S=0.2  # the failure phases time how fast a job ends
 
 PHASES=${BERTH_SLURM_PHASES:-eq stop kill link}  # a subset, for debugging one part
 phase() { [[ " $PHASES " == *" $1 "* ]]; }
-T0=$SECONDS
-say() { echo "[multi_node_test +$((SECONDS - T0))s] $*"; }
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-
-if [[ $(id -u) != 0 ]]; then
-  echo "SKIP: needs root (namespaces, slurmctld, slurmd, munged)"
-  exit 77
-fi
-[[ -x $BERTH ]] || fail "no berth binary at $BERTH"
 
 W=$BERTH_SLURM_DIR/shared/work  # on the cluster's shared directory: every node sees it
-ref_pid=
-JOB=
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [[ -n $ref_pid ]] && kill -0 "$ref_pid" 2>/dev/null; then kill "$ref_pid" 2>/dev/null || true; fi
-  if ((rc != 0 && rc != 77)); then
-    for f in "$W"/*.out; do
-      [[ -f $f ]] || continue
-      echo "---- $f" >&2
-      tail -n 25 "$f" >&2 || true
-    done
-    echo "---- slurmctld log" >&2
-    tail -n 20 "$BERTH_SLURM_DIR/slurmctld.log" 2>/dev/null >&2 || true
-  fi
-  local keep=$BERTH_SLURM_DIR
-  bash "$CLUSTER" stop || true
-  if ((rc == 0)) && [[ -z ${BERTH_SLURM_KEEP:-} ]]; then rm -rf "$BERTH_SLURM_DIR"; else echo "kept: $keep" >&2; fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'echo "FAIL: line $LINENO: exit $? from: $BASH_COMMAND" >&2' ERR
-trap 'exit 130' INT TERM
-
-sl() { bash "$CLUSTER" run "$@"; }
-on_node() { bash "$CLUSTER" node "$@"; }
+# The cluster's directory holds W: kept or removed with it.
+slurm_test_begin multi_node_test "$BERTH_SLURM_DIR"
+show_failure() { tail_files 25 "$W"/*.out; }
+[[ -x $BERTH ]] || fail "no berth binary at $BERTH"
 
 say "starting a 2-node cluster"
 rc=0
@@ -87,53 +53,19 @@ bash "$CLUSTER" start || rc=$?
 mkdir -p "$W"
 chmod 755 "$W"
 
-# Root runs mpirun: Open MPI asks for consent. The nodes have lo and eth0; FABRIC_IF picks eth0.
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-
+# The nodes have lo and eth0; FABRIC_IF picks eth0.
 say "tiny model and corpus in $W"
 make_tiny_data "$W"
 write_config() {  # write_config FILE STEPS EVERY
-  cat >"$1" <<EOF
-[model]
-path = '$W/tiny'
-[data]
-train = '$W/train.csv'
-batch_size = 8
-max_length = 64
-cache_dir = '$W/cache'
-[optim]
-lr = 1e-3
-warmup_steps = 10
-[train]
-max_steps = $2
-log_every = 1
-seed = 7
-[checkpoint]
-every_steps = $3
-keep_last = 3
-keep_best = 0
-[runtime]
-threads = 1
-comm_timeout_s = $TIMEOUT
-EOF
+  tiny_config "$1" "$W" train.max_steps="$2" checkpoint.every_steps="$3" checkpoint.keep_last=3 \
+    runtime.comm_timeout_s="$TIMEOUT"
 }
 EQ_STEPS=${BERTH_SLURM_EQ_STEPS:-60}
 LONG_STEPS=${BERTH_SLURM_STEPS:-400}
 write_config "$W/eq.toml" "$EQ_STEPS" 20
 write_config "$W/long.toml" "$LONG_STEPS" 20
 
-wait_until() {  # wait_until SECONDS DESCRIPTION COMMAND...
-  local limit=$1 what=$2
-  shift 2
-  local end=$((SECONDS + limit))
-  until "$@"; do
-    ((SECONDS < end)) || fail "timed out after ${limit}s waiting for $what"
-    sleep 0.2
-  done
-}
-job_field() { sl scontrol show job "$JOB" 2>/dev/null | tr ' ' '\n' | awk -F= -v k="$1" '$1 == k && !n++ { sub(/^[^=]*=/, ""); print }'; }
 state_is() { [[ $(job_field JobState) == "$1" ]]; }
-finished() { [[ $(job_field JobState) =~ ^(COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY)$ ]]; }
 has_record() { grep -q "\"type\":\"$2\"" "$1/metrics.jsonl" 2>/dev/null; }
 # A complete stop: a "stopped" record and a checkpoint of that very step (written for the stop,
 # or by the interval when the stop came right after one).
@@ -181,7 +113,7 @@ say "reference: 1 node x 2 ranks (mpirun -np 2 on this host), same config"
 (cd "$W" && exec mpirun -np 2 --bind-to none "$BERTH" train --config "$W/eq.toml" \
   --set "train.run_dir='$W/eq1x2'" >"$W/eq1x2.out" 2>&1) &
 ref_pid=$!
-wait_until 240 "job $JOB to finish" finished
+wait_until 240 "job $JOB to finish" job_ended
 state_is COMPLETED || fail "2-node mpirun job: $(job_field JobState) $(job_field ExitCode)"
 wait "$ref_pid" || fail "the 1x2 reference failed: $(tail -n 5 "$W/eq1x2.out")"
 ref_pid=
@@ -233,7 +165,7 @@ scancel_run() {  # scancel_run NAME LAUNCHER(auto|mpirun)
   fi
   local t=$SECONDS
   sl scancel "$JOB"
-  wait_until 60 "$name to end after scancel" finished
+  wait_until 60 "$name to end after scancel" job_ended
   local stopped=no ckpt=no verify=no code
   has_record "$run" stopped && stopped=yes
   has_stop_checkpoint "$run" && ckpt=yes
@@ -301,7 +233,7 @@ failure_run() {
     wait_until 60 "node-b to be declared down" bash -c \
       "[[ \$(bash '$CLUSTER' run sinfo -h -n node-b -o %t) == down* ]]"
   fi
-  wait_until 240 "the requeued $name to finish" finished
+  wait_until 240 "the requeued $name to finish" job_ended
   state_is COMPLETED || fail "$name after the requeue: $(job_field JobState) $(job_field ExitCode)"
   [[ $(job_field Restarts) -ge 1 ]] || fail "$name was not requeued"
   python3 - "$run/metrics.jsonl" "$LONG_STEPS" <<'EOF'

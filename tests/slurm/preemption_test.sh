@@ -24,56 +24,24 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BERTH=$(realpath "${1:-$ROOT/build/berth}")
 PY=${BERTH_PYTHON:-$ROOT/.venv/bin/python}
-# shellcheck source=tests/slurm/tiny_data.sh
+source "$ROOT/tests/slurm/lib.sh"
 source "$ROOT/tests/slurm/tiny_data.sh"
-CLUSTER=$ROOT/tests/slurm/slurm_cluster.sh
 NTASKS=${BERTH_SLURM_NTASKS:-2}
 LAUNCHER=${BERTH_SLURM_LAUNCHER:-mpirun}  # or srun (with SRUN_ARGS=--mpi=pmix for 2 ranks)
 STEPS=${BERTH_SLURM_STEPS:-1200}
 export BERTH_SLURM_DIR=${BERTH_SLURM_DIR:-/tmp/berth-slurm}
 
-T0=$SECONDS
-say() { echo "[preemption_test +$((SECONDS - T0))s] $*"; }
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-
-if [[ $(id -u) != 0 ]]; then
-  echo "SKIP: needs root (it starts slurmctld, slurmd and munged)"
-  exit 77
-fi
-
 W=$(mktemp -d /tmp/berth-slurm-test.XXXXXX)
 chmod 755 "$W"
-ref_pid=
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [[ -n $ref_pid ]] && kill -0 "$ref_pid" 2>/dev/null; then kill "$ref_pid" 2>/dev/null || true; fi
-  if ((rc != 0)); then
-    echo "---- job output ($W/job.out)" >&2
-    tail -n 40 "$W/job.out" 2>/dev/null >&2 || true
-    echo "---- rank 0 log" >&2
-    tail -n 30 "$W/run/logs/rank-0.log" 2>/dev/null >&2 || true
-    echo "---- slurmctld log" >&2
-    tail -n 20 "$BERTH_SLURM_DIR/slurmctld.log" 2>/dev/null >&2 || true
-  fi
-  bash "$CLUSTER" stop || true
-  if ((rc == 0)) && [[ -z ${BERTH_SLURM_KEEP:-} ]]; then rm -rf "$W"; else echo "work directory kept: $W" >&2; fi
-  exit "$rc"
+slurm_test_begin preemption_test "$W"
+show_failure() {
+  tail_files 40 "$W/job.out"
+  tail_files 30 "$W/run/logs/rank-0.log"
 }
-trap cleanup EXIT
-# A command that fails outside `fail` (set -e) still says where.
-trap 'echo "FAIL: line $LINENO: exit $? from: $BASH_COMMAND" >&2' ERR
-trap 'exit 130' INT TERM
-
 [[ -x $BERTH ]] || fail "no berth binary at $BERTH"
-sl() { bash "$CLUSTER" run "$@"; }
 
 # Only loopback: mpirun's out-of-band channel must use lo (the cluster's namespace has nothing
-# else), and this test runs as root.
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+# else).
 export OMPI_MCA_oob_tcp_if_include=lo OMPI_MCA_btl_tcp_if_include=lo
 
 say "starting the cluster"
@@ -81,28 +49,8 @@ bash "$CLUSTER" start
 
 say "tiny model and corpus in $W"
 make_tiny_data "$W"
-cat >"$W/train.toml" <<EOF
-[model]
-path = '$W/tiny'
-[data]
-train = '$W/train.csv'
-batch_size = 8
-max_length = 64
-cache_dir = '$W/cache'
-[optim]
-lr = 1e-3
-warmup_steps = 20
-[train]
-max_steps = $STEPS
-log_every = 1
-seed = 7
-[checkpoint]
-every_steps = 100
-keep_last = 2
-keep_best = 0
-[runtime]
-threads = 1
-EOF
+tiny_config "$W/train.toml" "$W" optim.warmup_steps=20 train.max_steps="$STEPS" \
+  checkpoint.every_steps=100 checkpoint.keep_last=2
 
 say "submitting slurm/train.sbatch: $NTASKS rank(s) via $LAUNCHER, $STEPS steps"
 JOB=$(sl sbatch --parsable --chdir="$W" --output="$W/job.out" --job-name=berth-preempt \
@@ -113,16 +61,6 @@ JOB=${JOB%%;*}
 say "job $JOB"
 
 METRICS=$W/run/metrics.jsonl
-wait_until() {  # wait_until SECONDS DESCRIPTION COMMAND...
-  local limit=$1 what=$2
-  shift 2
-  local end=$((SECONDS + limit))
-  until "$@"; do
-    ((SECONDS < end)) || fail "timed out after ${limit}s waiting for $what"
-    sleep 0.5
-  done
-}
-job_field() { sl scontrol show job "$JOB" 2>/dev/null | tr ' ' '\n' | awk -F= -v k="$1" '$1 == k && !n++ { sub(/^[^=]*=/, ""); print }'; }
 has_record() { grep -q "\"type\":\"$1\"" "$METRICS" 2>/dev/null; }
 
 wait_until 180 "the first checkpoint record" has_record checkpoint
@@ -142,12 +80,7 @@ say "reference: the same training without Slurm and without a stop"
   --set "train.run_dir='$W/ref'" >"$W/ref.out" 2>&1) &
 ref_pid=$!
 
-finished() {
-  local s
-  s=$(job_field JobState)
-  [[ $s == COMPLETED || $s == FAILED || $s == CANCELLED || $s == TIMEOUT || $s == NODE_FAIL ]]
-}
-wait_until 600 "the requeued job to finish" finished
+wait_until 600 "the requeued job to finish" job_ended
 say "job $JOB: $(job_field JobState), exit $(job_field ExitCode), restarts $(job_field Restarts)"
 [[ $(job_field JobState) == COMPLETED ]] || fail "the requeued job did not complete"
 [[ $(job_field ExitCode) == 0:0 ]] || fail "job exit code $(job_field ExitCode)"
@@ -205,7 +138,7 @@ PJOB=$(sl sbatch --parsable --chdir="$W" --output="$W/predict.out" --gpus-per-no
   --export="ALL,CHECKPOINT=$W/run/checkpoints/$FINAL,INPUT=$W/texts.txt,OUTPUT=$W/preds.jsonl,BERTH=$BERTH" \
   "$ROOT/slurm/predict.sbatch")
 JOB=${PJOB%%;*}
-wait_until 180 "the prediction job to finish" finished
+wait_until 180 "the prediction job to finish" job_ended
 [[ $(job_field JobState) == COMPLETED ]] || fail "predict job: $(job_field JobState) $(tail -n 5 "$W/predict.out")"
 [[ $(wc -l <"$W/preds.jsonl") == 25 ]] || fail "predict.sbatch wrote $(wc -l <"$W/preds.jsonl") lines, not 25"
 grep -q '"label":"positive"\|"label":"negative"' "$W/preds.jsonl" || fail "no labels in the predictions"

@@ -20,49 +20,16 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BERTH=$(realpath "${1:-$ROOT/build/berth}")
 PY=${BERTH_PYTHON:-$ROOT/.venv/bin/python}
-# shellcheck source=tests/slurm/tiny_data.sh
+source "$ROOT/tests/slurm/lib.sh"
 source "$ROOT/tests/slurm/tiny_data.sh"
-CLUSTER=$ROOT/tests/slurm/slurm_cluster.sh
 STEPS=${BERTH_SLURM_STEPS:-60}
 export BERTH_SLURM_DIR=${BERTH_SLURM_DIR:-/tmp/berth-slurm}
 
-T0=$SECONDS
-say() { echo "[sweep_test +$((SECONDS - T0))s] $*"; }
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-
-if [[ $(id -u) != 0 ]]; then
-  echo "SKIP: needs root (it starts slurmctld, slurmd and munged)"
-  exit 77
-fi
-
 W=$(mktemp -d /tmp/berth-sweep-test.XXXXXX)
 chmod 755 "$W"
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if ((rc != 0)); then
-    for f in "$W"/s/slurm-*.out "$W"/s/trial-001/train.log; do
-      [[ -f $f ]] || continue
-      echo "---- $f" >&2
-      tail -n 25 "$f" >&2 || true
-    done
-    echo "---- slurmctld log" >&2
-    tail -n 20 "$BERTH_SLURM_DIR/slurmctld.log" 2>/dev/null >&2 || true
-  fi
-  bash "$CLUSTER" stop || true
-  if ((rc == 0)) && [[ -z ${BERTH_SLURM_KEEP:-} ]]; then rm -rf "$W"; else echo "work directory kept: $W" >&2; fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'echo "FAIL: line $LINENO: exit $? from: $BASH_COMMAND" >&2' ERR
-trap 'exit 130' INT TERM
-
+slurm_test_begin sweep_test "$W"
+show_failure() { tail_files 25 "$W"/s/slurm-*.out "$W"/s/trial-001/train.log; }
 [[ -x $BERTH ]] || fail "no berth binary at $BERTH"
-sl() { bash "$CLUSTER" run "$@"; }
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMPI_MCA_oob_tcp_if_include=lo OMPI_MCA_btl_tcp_if_include=lo
 
 say "starting the cluster"
@@ -71,28 +38,10 @@ bash "$CLUSTER" start
 say "tiny model and corpus in $W"
 make_tiny_data "$W"
 { head -n 1 "$W/train.csv"; tail -n 80 "$W/train.csv"; } >"$W/dev.csv"
-cat >"$W/base.toml" <<EOF2
-[model]
-path = '$W/tiny'
-[data]
-train = '$W/train.csv'
-dev = '$W/dev.csv'
-batch_size = 8
-max_length = 64
-cache_dir = '$W/cache'
-[optim]
-warmup_steps = 5
-[train]
-max_steps = $STEPS
-log_every = 1
-eval_every = 20
-[checkpoint]
-every_steps = 10
-keep_last = 2
-keep_best = 1
-[runtime]
-threads = 1
-EOF2
+# The swept keys (optim.lr, train.seed) are left to their defaults here.
+tiny_config "$W/base.toml" "$W" data.dev="'$W/dev.csv'" optim.lr= optim.warmup_steps=5 \
+  train.seed= train.max_steps="$STEPS" train.eval_every=20 checkpoint.every_steps=10 \
+  checkpoint.keep_last=2 checkpoint.keep_best=1
 cat >"$W/space.toml" <<'EOF2'
 method = "grid"
 [params]
@@ -110,19 +59,7 @@ ARRAY=$(sed -n 's/^submitted job array \([0-9]*\).*/\1/p' <<<"$out")
 [[ -n $ARRAY ]] || fail "no array job id in: $out"
 say "array job $ARRAY"
 
-wait_until() {  # wait_until SECONDS DESCRIPTION COMMAND...
-  local limit=$1 what=$2
-  shift 2
-  local end=$((SECONDS + limit))
-  until "$@"; do
-    ((SECONDS < end)) || fail "timed out after ${limit}s waiting for $what"
-    sleep 0.5
-  done
-}
-task_field() {  # task_field TASK KEY
-  sl scontrol show job "${ARRAY}_$1" 2>/dev/null | tr ' ' '\n' |
-    awk -F= -v k="$2" '$1 == k && !n++ { sub(/^[^=]*=/, ""); print }'
-}
+task_field() { job_field "$2" "${ARRAY}_$1"; }  # task_field TASK KEY
 has_checkpoint() { grep -q '"type":"checkpoint"' "$W/s/trial-001/metrics.jsonl" 2>/dev/null; }
 
 wait_until 300 "trial-001's first checkpoint" has_checkpoint
@@ -132,11 +69,8 @@ requeued() { [[ $(task_field 1 Restarts) == 1 ]]; }
 wait_until 60 "task 1 to be requeued" requeued
 
 all_finished() {
-  local t s
-  for t in 0 1 2 3; do
-    s=$(task_field "$t" JobState)
-    [[ $s == COMPLETED || $s == FAILED || $s == CANCELLED || $s == TIMEOUT ]] || return 1
-  done
+  local t
+  for t in 0 1 2 3; do job_ended "${ARRAY}_$t" || return 1; done
 }
 wait_until 900 "the array to finish" all_finished
 for t in 0 1 2 3; do
