@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Load test of `berth serve` against a baseline Python server (bench/serve_baseline.py: the
-# standard library's ThreadingHTTPServer around the transformers pipeline, one pipeline call per
-# request), same checkpoint, same thread count, same machine, same run, loopback only.
+# Load test of `berth serve` against two Python servers on the same checkpoint, thread count,
+# machine and run, loopback only: bench/serve_baseline.py (the standard library's
+# ThreadingHTTPServer around the transformers pipeline, one pipeline call per request) and
+# bench/serve_baseline_batched.py (the stronger one: dynamic batching across requests in one
+# model thread, as TorchServe/Triton/TEI do). SIDES="berth batched" runs a subset.
 #
 # usage: bench/serve_load.sh [THREADS=2] [REQUESTS=2000] [SECONDS=60] [BUILD=build]
 #                            [CLIENTS="1 8 64"] [PRECISION=fp32]
@@ -9,7 +11,7 @@
 #   (bench/hf_pipeline_bench.py make-checkpoint), as bench/predict_throughput.sh.
 # - Texts: the SST-2 test set (../shared/data/sst2/test.csv, 1,821 sentences), in file order.
 # - For each client count (closed loop, keep-alive, bench/serve_load.py), berth serve then the
-#   baseline; each level stops after REQUESTS timed answers or SECONDS, after 20 warm-up answers.
+#   baselines; each level stops after REQUESTS timed answers or SECONDS, after 20 warm-up answers.
 # - Batch-1 latency of `berth predict`'s path (BUILD/predict_latency, -DBERTH_BENCH=ON) on the
 #   same checkpoint and texts, for the 1-client target (p50 within 1 ms of it): LATENCY_REPS
 #   (default 3) pairs of predict_latency and one serve client, in turn, after the levels, each
@@ -59,12 +61,18 @@ base_port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0));
 "$PY" "$ROOT/bench/serve_baseline.py" "$TMP/ckpt" "$base_port" "$THREADS" > "$TMP/base.out" \
   2> "$TMP/base.log" &
 pids+=($!)
+# The stronger baseline: the same model behind a dynamic-batching Python server.
+batched_port=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$PY" "$ROOT/bench/serve_baseline_batched.py" "$TMP/ckpt" "$batched_port" "$THREADS" \
+  > "$TMP/batched.out" 2> "$TMP/batched.log" &
+pids+=($!)
 for _ in $(seq 600); do
-  [[ -f "$TMP/berth.port" ]] && grep -q ready "$TMP/base.out" && break
+  [[ -f "$TMP/berth.port" ]] && grep -q ready "$TMP/base.out" && grep -q ready "$TMP/batched.out" && break
   sleep 0.1
 done
 [[ -f "$TMP/berth.port" ]] || { cat "$TMP/berth.log"; exit 1; }
 grep -q ready "$TMP/base.out" || { cat "$TMP/base.log"; exit 1; }
+grep -q ready "$TMP/batched.out" || { cat "$TMP/batched.log"; exit 1; }
 berth_port=$(cat "$TMP/berth.port")
 
 stamp=$(date -u +%Y-%m-%dT%H:%M:%SZ)
@@ -72,9 +80,10 @@ commit=$(git -C "$ROOT" rev-parse --short HEAD)
 mkdir -p "$(dirname "$OUT")"
 rows=()
 for c in $CLIENTS; do
-  for side in berth baseline; do
+  for side in ${SIDES:-berth baseline batched}; do
     port=$berth_port
     [[ $side == baseline ]] && port=$base_port
+    [[ $side == batched ]] && port=$batched_port
     r=$("$PY" "$ROOT/bench/serve_load.py" "$port" "$TMP/texts.txt" "$c" "$REQUESTS" \
       "$SECONDS_MAX" 20)
     echo "  $side, $c clients: $r"
@@ -112,16 +121,19 @@ printf '%s\n' "${rows[@]}" | "$PY" -c '
 import json, sys
 rows = [json.loads(l) for l in sys.stdin]
 by = {(r["server"], r["clients"]): r for r in rows}
-print("| clients | server | requests | errors | req/s | p50 ms | p99 ms | berth / baseline req/s |")
+print("| clients | server | requests | errors | req/s | p50 ms | p99 ms | berth / this req/s |")
 print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+names = (("berth", "berth serve"), ("baseline", "baseline (http.server + pipeline)"),
+         ("batched", "batching baseline (Python, dynamic batches)"))
 for c in sorted({r["clients"] for r in rows}):
-    b, p = by.get(("berth", c)), by.get(("baseline", c))
-    for name, r in (("berth serve", b), ("baseline (http.server + pipeline)", p)):
+    b = by.get(("berth", c))
+    for side, name in names:
+        r = by.get((side, c))
         if r is None:
             continue
         ratio = ""
-        if name.startswith("berth") and p and p["throughput"]:
-            ratio = "%.2fx" % (b["throughput"] / p["throughput"])
+        if side != "berth" and b and r["throughput"]:
+            ratio = "%.2fx" % (b["throughput"] / r["throughput"])
         print("| %d | %s | %d | %d | %.1f | %.2f | %.2f | %s |" % (
             c, name, r["requests"], r["errors"], r["throughput"], r["p50_ms"], r["p99_ms"], ratio))
 '
