@@ -192,7 +192,8 @@ at::Tensor activate(const at::Tensor& h, Activation a) {
 }
 
 at::Tensor BertIntermediate::forward(const at::Tensor& x) {
-  return activate(dense->forward(x), activation);  // (batch, seq, intermediate)
+  at::Tensor h = dense->forward(x);  // (batch, seq, intermediate)
+  return activation_in_dense ? h : activate(h, activation);
 }
 
 BertLayer::BertLayer(const BertConfig& c) {
@@ -222,13 +223,14 @@ at::Tensor BertEncoder::forward(at::Tensor hidden, const at::Tensor& mask,
   return hidden;
 }
 
-int fuse_int8_qkv(torch::nn::Module& root) {
+int fuse_int8_qkv(torch::nn::Module& root, Int8Engine engine) {
   int fused = 0;
   for (auto& m : root.modules(/*include_self=*/false)) {
     auto* a = dynamic_cast<BertSelfAttention*>(m.get());
     if (a == nullptr || !a->query->packed || !a->key->packed || !a->value->packed) continue;
-    a->packed_qkv = pack_int8_linear(at::cat({a->query->weight, a->key->weight, a->value->weight}),
-                                     at::cat({a->query->bias, a->key->bias, a->value->bias}));
+    a->packed_qkv =
+        pack_int8_linear(at::cat({a->query->weight, a->key->weight, a->value->weight}),
+                         at::cat({a->query->bias, a->key->bias, a->value->bias}), engine);
     ++fused;
   }
   return fused;
