@@ -91,9 +91,16 @@ void SafetensorsFile::load_into(const std::string& name, at::Tensor& out) const 
   if (!at::IntArrayRef(e->shape).equals(out.sizes()))
     fail(path_, "tensor \"" + name + "\" does not have the shape it is loaded into");
   if (e->dtype == "F32" && out.is_cpu() && out.scalar_type() == at::kFloat && out.is_contiguous()) {
-    // The data is little-endian, as is every platform LibTorch supports.
-    if (e->end > e->begin)
-      std::memcpy(out.data_ptr(), map_ + data_start_ + e->begin, e->end - e->begin);
+    // The data is little-endian, as is every platform LibTorch supports. In slices, each
+    // released once copied: the largest tensor (a word embedding: 47 MB of the default model)
+    // is then never resident twice either.
+    constexpr uint64_t kSlice = 4 << 20;
+    auto* to = static_cast<uint8_t*>(out.data_ptr());
+    for (uint64_t at = e->begin; at < e->end; at += kSlice) {
+      const uint64_t end = std::min(e->end, at + kSlice);
+      std::memcpy(to + (at - e->begin), map_ + data_start_ + at, end - at);
+      release_pages(map_, data_start_ + at, data_start_ + end);
+    }
   } else {
     out.copy_(load(name));
   }
