@@ -63,10 +63,18 @@ class ConcatenatedLinear final : public model::PackedLinear {
 void concatenate_qkv_once(torch::nn::Module& root) {
   at::NoGradGuard no_grad;
   for (auto& m : root.modules(false))
-    if (auto* a = dynamic_cast<model::BertSelfAttention*>(m.get()); a && !a->query->packed)
-      a->packed_qkv = std::make_shared<ConcatenatedLinear>(
-          at::cat({a->query->weight, a->key->weight, a->value->weight}).detach(),
-          at::cat({a->query->bias, a->key->bias, a->value->bias}).detach());
+    if (auto* a = dynamic_cast<model::BertSelfAttention*>(m.get()); a && !a->query->packed) {
+      const at::Tensor w = at::cat({a->query->weight, a->key->weight, a->value->weight}).detach();
+      const at::Tensor b = at::cat({a->query->bias, a->key->bias, a->value->bias}).detach();
+      a->packed_qkv = std::make_shared<ConcatenatedLinear>(w, b);
+      const int64_t h = a->query->weight.size(0);
+      int64_t row = 0;
+      for (model::Dense* d : {a->query.get(), a->key.get(), a->value.get()}) {
+        d->weight.set_data(w.narrow(0, row, h));  // views: the [CLS]-only layer's k/v block
+        d->bias.set_data(b.narrow(0, row, h));
+        row += h;
+      }
+    }
 }
 
 }  // namespace
@@ -115,8 +123,14 @@ int main(int argc, char** argv) {
   };
   variants.reserve(8);
   concatenate_qkv_once(*add("fp32-qkv-concatenated-once", false)->loaded.model);
-  model::prepack_linears_onednn(*add("fp32-onednn-prepacked", false)->loaded.model, {}, false);
-  model::prepack_linears_onednn(*add("fp32-onednn-prepacked-gelu", false)->loaded.model, {}, true);
+  model::OnednnPrepack plain;
+  plain.fuse_gelu = false;
+  model::prepack_linears_onednn(*add("fp32-onednn-prepacked", false)->loaded.model, {}, plain);
+  model::OnednnPrepack as_predictor;  // GELU fused, fp32 copies freed: as model/predictor.cpp
+  as_predictor.release_fp32_weights = true;
+  auto* p = add("fp32-onednn-prepacked-gelu", false);
+  concatenate_qkv_once(*p->loaded.model);
+  model::prepack_linears_onednn(*p->loaded.model, {}, as_predictor);
   for (auto [engine, name] : {std::pair{model::Int8Engine::kFbgemm, "int8-fbgemm"},
                               {model::Int8Engine::kOnednn, "int8-onednn"},
                               {model::Int8Engine::kMixed, "int8-mixed"}}) {

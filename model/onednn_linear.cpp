@@ -2,6 +2,8 @@
 
 #include <ATen/core/dispatch/Dispatcher.h>
 
+#include <set>
+
 #include "common/error.h"
 #include "model/bert_layers.h"
 
@@ -64,33 +66,46 @@ std::shared_ptr<const PackedLinear> pack_onednn_linear(const at::Tensor& weight,
 }
 
 int prepack_linears_onednn(torch::nn::Module& root, const std::vector<std::string>& skip,
-                           bool fuse_gelu) {
+                           const OnednnPrepack& how) {
   at::NoGradGuard no_grad;
   int packed = 0;
+  std::set<const Dense*> qkv;
+  auto skipped = [&](const std::string& name) {
+    for (const auto& prefix : skip)
+      if (name.rfind(prefix, 0) == 0) return true;
+    return false;
+  };
+  auto fp32 = [](const Dense& d) { return !d.packed && d.weight.scalar_type() == at::kFloat; };
+  auto release = [&](Dense& d) {
+    if (!how.release_fp32_weights) return;
+    d.weight.set_data(at::empty({0}, d.weight.options()));
+    d.bias.set_data(at::empty({0}, d.bias.options()));
+  };
   for (auto& item : root.named_modules()) {
-    bool skipped = false;
-    for (const auto& prefix : skip) skipped |= item.key().rfind(prefix, 0) == 0;
-    if (skipped) continue;
-    if (auto* a = dynamic_cast<BertSelfAttention*>(item.value().get());
-        a != nullptr && a->fused_qkv && !a->packed_qkv && !a->query->packed) {
-      // The full layers' q/k/v as one GEMM, as concatenate_qkv_once; the [CLS]-only last layer
-      // then takes the three packed maps below.
-      a->packed_qkv = pack_onednn_linear(
-          at::cat({a->query->weight, a->key->weight, a->value->weight}),  // (3h, h)
-          at::cat({a->query->bias, a->key->bias, a->value->bias}));       // (3h)
-      ++packed;
-    }
+    auto* a = dynamic_cast<BertSelfAttention*>(item.value().get());
+    if (a == nullptr || skipped(item.key()) || !a->fused_qkv || !fp32(*a->query) ||
+        !fp32(*a->key) || !fp32(*a->value))
+      continue;
+    a->packed_qkv = pack_onednn_linear(
+        at::cat({a->query->weight, a->key->weight, a->value->weight}),  // (3h, h)
+        at::cat({a->query->bias, a->key->bias, a->value->bias}));       // (3h)
+    qkv.insert({a->query.get(), a->key.get(), a->value.get()});
+    ++packed;
+  }
+  for (auto& item : root.named_modules()) {
+    if (skipped(item.key())) continue;
     if (auto* f = dynamic_cast<BertIntermediate*>(item.value().get());
-        f != nullptr && fuse_gelu && f->activation == Activation::kGelu && !f->dense->packed &&
-        f->dense->weight.scalar_type() == at::kFloat) {
+        f != nullptr && how.fuse_gelu && f->activation == Activation::kGelu && fp32(*f->dense)) {
       f->dense->packed = pack_onednn_linear(f->dense->weight, f->dense->bias, LinearPostOp::kGelu);
       f->activation_in_dense = true;
+      release(*f->dense);
       ++packed;
       continue;
     }
     auto* d = dynamic_cast<Dense*>(item.value().get());
-    if (d == nullptr || d->packed || d->weight.scalar_type() != at::kFloat) continue;
+    if (d == nullptr || !fp32(*d) || qkv.count(d)) continue;
     d->packed = pack_onednn_linear(d->weight, d->bias);
+    release(*d);
     ++packed;
   }
   return packed;

@@ -24,11 +24,20 @@ std::shared_ptr<const PackedLinear> pack_onednn_linear(const at::Tensor& weight,
                                                        const at::Tensor& bias,
                                                        LinearPostOp post = LinearPostOp::kNone);
 
-// Gives every fp32 Dense inside `root` not under a `skip` prefix, and every q/k/v GEMM
-// concatenated by the predictor (BertSelfAttention::packed_qkv), a oneDNN-packed weight; with
-// fuse_gelu, a BERT feed-forward whose activation is erf GELU gets it as the GEMM's post-op.
-// Returns how many were packed. Inference only: the packed weights are copies.
+struct OnednnPrepack {
+  // A BERT feed-forward whose activation is erf GELU gets it as its GEMM's post-op.
+  bool fuse_gelu = true;
+  // The packed layers' fp32 weights are freed (the packed copy is all their forward reads):
+  // an inference-only model then holds its weights once. state_dict() is no longer whole.
+  bool release_fp32_weights = false;
+};
+
+// Gives every fp32 Dense inside `root` not under a `skip` prefix a oneDNN-packed weight, except
+// q, k and v: each attention gets one packed GEMM over their concatenation (packed_qkv), while
+// the three stay fp32 (for the [CLS]-only last layer, which takes k and v as one block and q on
+// its own; the predictor keeps them as views of one concatenation). Returns how many GEMMs were
+// packed. Inference only.
 int prepack_linears_onednn(torch::nn::Module& root, const std::vector<std::string>& skip = {},
-                           bool fuse_gelu = true);
+                           const OnednnPrepack& how = {});
 
 }  // namespace berth::model

@@ -62,11 +62,17 @@ TEST(OnednnLinear, ClassifierLogitsMatchTheFp32Path) {
   write_seeded_classifier(model_dir, /*seed=*/11, /*scale=*/20);
   auto plain = model::load_classifier(model_dir);
   auto packed = model::load_classifier(model_dir);
-  const int n = model::prepack_linears_onednn(*packed.model);
-  // Per layer: q/k/v concatenated, q, k, v (for the [CLS]-only last layer), the attention
-  // output, the feed-forward pair; then the pooler and the head.
+  model::OnednnPrepack how;
+  how.release_fp32_weights = true;
+  const int n = model::prepack_linears_onednn(*packed.model, {}, how);
+  // Per layer: q/k/v concatenated, the attention output, the feed-forward pair; then the pooler
+  // and the head.
   const int64_t layers = packed.config.num_hidden_layers;
-  EXPECT_GE(n, layers * 7);
+  EXPECT_EQ(n, layers * 4 + 2);
+  int released = 0;
+  for (auto& m : packed.model->modules(false))
+    if (auto* d = dynamic_cast<model::Dense*>(m.get())) released += d->weight.numel() == 0;
+  EXPECT_EQ(released, n - layers);  // all but q, k and v, which the [CLS]-only layer reads
   int fused = 0;
   for (auto& m : packed.model->modules(false))
     if (auto* f = dynamic_cast<model::BertIntermediate*>(m.get())) fused += f->activation_in_dense;
