@@ -25,10 +25,14 @@ c10::intrusive_ptr<LinearPackedParamsBase> prepack(const at::Tensor& qweight,
   return op.call(qweight, bias);
 }
 
-// A GEMM of at least this many rows (tokens) goes to oneDNN under Int8Engine::kMixed: with
-// one thread on the AMX Xeon, fbgemm led below 32 rows (33 against 49 us at 1 row, 46 against
-// 91 at 8), the two were level at 32 and oneDNN led above (1.4x at 64, 2x at 128, 2.3x at 256).
-constexpr int64_t kOnednnMinRows = 32;
+// A GEMM of at least this many rows (tokens) goes to oneDNN under Int8Engine::kMixed. With one
+// thread on the AMX Xeon, per GEMM once its oneDNN primitive exists, fbgemm led below 32 rows
+// (33 against 49 us at 1 row, 46 against 91 at 8), the two were level at 32 and oneDNN led
+// above (1.4x at 64, 2x at 128, 2.3x at 256). But oneDNN creates a primitive for every new
+// shape, and one text at a time brings a new length every few texts: with 32 here, batch-1
+// p50 through the Predictor went from 2.5 to 3.2 ms. From 128 rows, a batch-1 text of up to
+// 128 tokens stays on fbgemm, and the primitive's cost is small next to the GEMM's.
+constexpr int64_t kOnednnMinRows = 128;
 
 bool engine_available(at::QEngine q) {
   const auto& engines = at::globalContext().supportedQEngines();

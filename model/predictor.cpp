@@ -26,7 +26,6 @@
 #include "model/decision_thresholds.h"
 #include "model/int8_linear.h"
 #include "model/multi_label_metrics.h"
-#include "model/onednn_linear.h"
 #include "model/pretrained.h"
 #include "model/random_init.h"
 #include "model/window_aggregator.h"
@@ -254,21 +253,16 @@ Predictor::Predictor(const PredictorOptions& o) : impl_(std::make_unique<Impl>()
     const int n = quantize_linears_int8(*s.loaded.model, s.loaded.model->head_prefixes());
     log::get("model")->info("int8: {} linear layers quantised (per channel, {})", n,
                             default_int8_engine() == Int8Engine::kMixed
-                                ? "fbgemm below 32 rows, oneDNN from there"
+                                ? "fbgemm below 128 rows, oneDNN from there"
                                 : "fbgemm");
     fuse_int8_qkv(*s.loaded.model);
   }
   if (s.autocast == at::kBFloat16 && s.device.is_cpu())
     cast_linears(*s.loaded.model, at::kBFloat16);
   if (s.device.is_cpu()) concatenate_qkv_once(*s.loaded.model);
-  if (s.device.is_cpu() && !int8 && !s.autocast && onednn_linear_supported()) {
-    // fp32: every GEMM over weights prepacked for oneDNN, GELU fused into the feed-forward's;
-    // 1.07x the at::linear path at batch 1 and 1.04x at batch 32, logits within 1e-5 relative
-    // (BENCHMARKS.md, "oneDNN"). The fp32 copies go: the weights are held once.
-    OnednnPrepack how;
-    how.release_fp32_weights = true;
-    prepack_linears_onednn(*s.loaded.model, s.loaded.model->head_prefixes(), how);
-  }
+  // fp32 stays on at::linear: oneDNN-prepacked weights (model/onednn_linear.h) were level at
+  // batch 1 and 1.06x at batch 32, but a 2-text predict's peak RSS went from 240 to 295 MB
+  // (BENCHMARKS.md, "CPU inference, second round").
   s.max_length =
       static_cast<int>(std::min<int64_t>(o.max_length, s.loaded.config.max_sequence_length()));
   s.tokenizer.emplace(data::Tokenizer::from_directory(o.model_dir));
