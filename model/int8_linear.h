@@ -26,7 +26,7 @@ class PackedLinear {
 // (reduce_range, see Int8Linear); oneDNN takes 8-bit ones and uses AMX int8 tiles where the CPU
 // has them, where it is 2x fbgemm's speed on GEMMs of a hundred rows or more but slower on a
 // few rows (a batch-1 text: its per-call set-up). kMixed packs both and picks per call by the
-// number of rows (BENCHMARKS.md, "int8 through oneDNN").
+// number of rows (BENCHMARKS.md, "Second round: int8 on oneDNN").
 enum class Int8Engine { kFbgemm, kOnednn, kMixed };
 
 // kMixed where the CPU has AMX int8 (measured there), fbgemm elsewhere (as before).

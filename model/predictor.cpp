@@ -262,7 +262,7 @@ Predictor::Predictor(const PredictorOptions& o) : impl_(std::make_unique<Impl>()
   if (s.device.is_cpu()) concatenate_qkv_once(*s.loaded.model);
   // fp32 stays on at::linear: oneDNN-prepacked weights (model/onednn_linear.h) were level at
   // batch 1 and 1.06x at batch 32, but a 2-text predict's peak RSS went from 240 to 295 MB
-  // (BENCHMARKS.md, "CPU inference, second round").
+  // (BENCHMARKS.md, "Second round: int8 on oneDNN").
   s.max_length =
       static_cast<int>(std::min<int64_t>(o.max_length, s.loaded.config.max_sequence_length()));
   s.tokenizer.emplace(data::Tokenizer::from_directory(o.model_dir));
