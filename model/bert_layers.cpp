@@ -261,22 +261,8 @@ int fuse_int8_qkv(torch::nn::Module& root, Int8Engine engine) {
   return fused;
 }
 
-namespace {
-thread_local bool random_init = true;
-}  // namespace
-
-NoRandomInit::NoRandomInit() : before_(random_init) {
-  random_init = false;
-}
-NoRandomInit::~NoRandomInit() {
-  random_init = before_;
-}
-bool random_init_enabled() {
-  return random_init;
-}
-
 void init_bert_weights(torch::nn::Module& root, double std, std::optional<at::Generator> gen) {
-  if (!random_init) return;
+  if (!random_init_enabled()) return;
   // modules() lists parents before children in registration order, so with a seeded generator
   // the draws are reproducible. The root is visited by hand: include_self needs a shared_ptr,
   // which a module under construction does not have yet.
