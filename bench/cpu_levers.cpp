@@ -3,15 +3,15 @@
 // own copy of the model, the variants interleaved round by round.
 //
 // usage: cpu_levers CHECKPOINT_DIR TEXTS.txt [THREADS=0] [ROUNDS=3] [BATCH=32] [N=1024]
-// Variants: fp32 with q/k/v's weights concatenated once (as model/predictor.cpp did before the
-// oneDNN packing), fp32 with every weight prepacked for oneDNN (model/onednn_linear.h) without
-// and with GELU as the feed-forward GEMM's post-op; int8 (q/k/v fused) on fbgemm and on
-// oneDNN's int8 engine and on both, chosen per GEMM by its rows; bf16 with the Linear weights cast
-// once and q/k/v concatenated once. (The variants of earlier rounds, measured in BENCHMARKS.md, are
-// in git history.) Batches are interleaved across the variants (see main). Prints one JSON line per
-// variant and round ({"variant", "round", "texts_per_s", "vs_first": the first variant's time over
-// this one's}) and the median (min-max) of each. Tokenizing is outside the timed region: the same
-// batches for all. Built only with -DBERTH_BENCH=ON (bench/CMakeLists.txt).
+// Variants: fp32 with q/k/v's weights concatenated once (model/predictor.cpp's fp32 path), fp32
+// with every weight prepacked for oneDNN (model/onednn_linear.h) without and with GELU as the
+// feed-forward GEMM's post-op; int8 (q/k/v fused) on fbgemm and on oneDNN's int8 engine and on
+// both, chosen per GEMM by its rows; bf16 with the Linear weights cast once and q/k/v concatenated
+// once. (The variants of earlier rounds, measured in BENCHMARKS.md, are in git history.) Batches
+// are interleaved across the variants (see main). Prints one JSON line per variant and round
+// ({"variant", "round", "texts_per_s", "vs_first": the first variant's time over this one's}) and
+// the median (min-max) of each. Tokenizing is outside the timed region: the same batches for all.
+// Built only with -DBERTH_BENCH=ON (bench/CMakeLists.txt).
 #include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 
@@ -126,7 +126,7 @@ int main(int argc, char** argv) {
   model::OnednnPrepack plain;
   plain.fuse_gelu = false;
   model::prepack_linears_onednn(*add("fp32-onednn-prepacked", false)->loaded.model, {}, plain);
-  model::OnednnPrepack as_predictor;  // GELU fused, fp32 copies freed: as model/predictor.cpp
+  model::OnednnPrepack as_predictor;  // GELU fused, fp32 copies freed (tried in the predictor)
   as_predictor.release_fp32_weights = true;
   auto* p = add("fp32-onednn-prepacked-gelu", false);
   concatenate_qkv_once(*p->loaded.model);
