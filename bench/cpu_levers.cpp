@@ -3,18 +3,20 @@
 // own copy of the model, the variants interleaved round by round.
 //
 // usage: cpu_levers CHECKPOINT_DIR TEXTS.txt [THREADS=0] [ROUNDS=3] [BATCH=32] [N=1024]
-// Variants: fp32 with q/k/v's weights concatenated on every forward (before), concatenated once
-// (as model/predictor.cpp now does), q/k/v as three GEMMs (fused_qkv off),
-// int8 with q/k/v separate (before fuse_int8_qkv) and fused, bf16 under autocast with fp32
-// weights (before), with the Linear weights cast once, and cast once + q/k/v concatenated once
-// (as model/predictor.cpp now does).
-// Prints one JSON line per variant and round ({"variant", "round", "texts_per_s"}) and the
-// median texts/s of each. Tokenizing is outside the timed region: the same batches for all.
+// Variants: fp32 with q/k/v's weights concatenated once (model/predictor.cpp's fp32 path), fp32
+// with every weight prepacked for oneDNN (model/onednn_linear.h) without and with GELU as the
+// feed-forward GEMM's post-op; int8 (q/k/v fused) on fbgemm and on oneDNN's int8 engine and on
+// both, chosen per GEMM by its rows; bf16 with the Linear weights cast once and q/k/v concatenated
+// once. (The variants of earlier rounds, measured in BENCHMARKS.md, are in git history.) Batches
+// are interleaved across the variants (see main). Prints one JSON line per variant and round
+// ({"variant", "round", "texts_per_s", "vs_first": the first variant's time over this one's}) and
+// the median (min-max) of each. Tokenizing is outside the timed region: the same batches for all.
 // Built only with -DBERTH_BENCH=ON (bench/CMakeLists.txt).
 #include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -27,6 +29,7 @@
 #include "model/autocast_guard.h"
 #include "model/bert_layers.h"
 #include "model/int8_linear.h"
+#include "model/onednn_linear.h"
 #include "model/pretrained.h"
 
 using namespace berth;
@@ -60,10 +63,18 @@ class ConcatenatedLinear final : public model::PackedLinear {
 void concatenate_qkv_once(torch::nn::Module& root) {
   at::NoGradGuard no_grad;
   for (auto& m : root.modules(false))
-    if (auto* a = dynamic_cast<model::BertSelfAttention*>(m.get()); a && !a->query->packed)
-      a->packed_qkv = std::make_shared<ConcatenatedLinear>(
-          at::cat({a->query->weight, a->key->weight, a->value->weight}).detach(),
-          at::cat({a->query->bias, a->key->bias, a->value->bias}).detach());
+    if (auto* a = dynamic_cast<model::BertSelfAttention*>(m.get()); a && !a->query->packed) {
+      const at::Tensor w = at::cat({a->query->weight, a->key->weight, a->value->weight}).detach();
+      const at::Tensor b = at::cat({a->query->bias, a->key->bias, a->value->bias}).detach();
+      a->packed_qkv = std::make_shared<ConcatenatedLinear>(w, b);
+      const int64_t h = a->query->weight.size(0);
+      int64_t row = 0;
+      for (model::Dense* d : {a->query.get(), a->key.get(), a->value.get()}) {
+        d->weight.set_data(w.narrow(0, row, h));  // views: the [CLS]-only layer's k/v block
+        d->bias.set_data(b.narrow(0, row, h));
+        row += h;
+      }
+    }
 }
 
 }  // namespace
@@ -111,46 +122,67 @@ int main(int argc, char** argv) {
     return &variants.back();
   };
   variants.reserve(8);
-  add("fp32-qkv-concatenated-per-call", false);
   concatenate_qkv_once(*add("fp32-qkv-concatenated-once", false)->loaded.model);
-  for (auto& m : add("fp32-qkv-separate", false)->loaded.model->modules(false))
-    if (auto* a = dynamic_cast<model::BertSelfAttention*>(m.get())) a->fused_qkv = false;
-  auto* q = add("int8-qkv-separate", false);
-  model::quantize_linears_int8(*q->loaded.model, q->loaded.model->head_prefixes());
-  q = add("int8-qkv-fused", false);
-  model::quantize_linears_int8(*q->loaded.model, q->loaded.model->head_prefixes());
-  model::fuse_int8_qkv(*q->loaded.model);
-  add("bf16-autocast-fp32-weights", true);
-  cast_linears_bf16(*add("bf16-weights-cast-once", true)->loaded.model);
+  model::OnednnPrepack plain;
+  plain.fuse_gelu = false;
+  model::prepack_linears_onednn(*add("fp32-onednn-prepacked", false)->loaded.model, {}, plain);
+  model::OnednnPrepack as_predictor;  // GELU fused, fp32 copies freed (tried in the predictor)
+  as_predictor.release_fp32_weights = true;
+  auto* p = add("fp32-onednn-prepacked-gelu", false);
+  concatenate_qkv_once(*p->loaded.model);
+  model::prepack_linears_onednn(*p->loaded.model, {}, as_predictor);
+  for (auto [engine, name] : {std::pair{model::Int8Engine::kFbgemm, "int8-fbgemm"},
+                              {model::Int8Engine::kOnednn, "int8-onednn"},
+                              {model::Int8Engine::kMixed, "int8-mixed"}}) {
+    auto* q = add(name, false);
+    model::quantize_linears_int8(*q->loaded.model, q->loaded.model->head_prefixes(), engine);
+    model::fuse_int8_qkv(*q->loaded.model, engine);
+  }
   auto* b = add("bf16-cast-once-qkv-concatenated-once", true);
   cast_linears_bf16(*b->loaded.model);
   concatenate_qkv_once(*b->loaded.model);
 
   c10::InferenceMode inference;
-  std::map<std::string, std::vector<double>> tps;
-  for (auto& v : variants)  // warm-up: first-call allocations and oneDNN primitive caches
-    for (size_t i = 0; i < std::min<size_t>(batches.size(), 4); ++i) {
+  // Warm-up: first-call allocations and the oneDNN primitives of every batch shape.
+  for (auto& v : variants)
+    for (const auto& b : batches) {
       model::AutocastGuard ac(at::kCPU, v.autocast ? std::optional(at::kBFloat16) : std::nullopt);
-      v.loaded.model->forward(batches[i].ids, batches[i].mask, at::zeros_like(batches[i].ids));
+      v.loaded.model->forward(b.ids, b.mask, at::zeros_like(b.ids));
     }
-  for (int r = 1; r <= rounds; ++r)
-    for (auto& v : variants) {
-      const auto t0 = std::chrono::steady_clock::now();
-      for (const auto& b : batches) {
+  // Interleaved batch by batch (each batch through every variant in turn, the first variant
+  // rotating), so that a burst of load from other processes hits all variants alike; each
+  // round's ratio to the first variant is then a paired comparison.
+  const size_t nv = variants.size();
+  std::vector<std::vector<double>> tps(nv), ratio(nv);
+  for (int r = 1; r <= rounds; ++r) {
+    std::vector<double> secs(nv, 0.0);
+    for (size_t bi = 0; bi < batches.size(); ++bi)
+      for (size_t k = 0; k < nv; ++k) {
+        const size_t vi = (k + bi) % nv;
+        auto& v = variants[vi];
+        const auto& b = batches[bi];
+        const auto t0 = std::chrono::steady_clock::now();
         model::AutocastGuard ac(at::kCPU, v.autocast ? std::optional(at::kBFloat16) : std::nullopt);
         v.loaded.model->forward(b.ids, b.mask, at::zeros_like(b.ids)).logits.to(at::kFloat);
+        secs[vi] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       }
-      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      tps[v.name].push_back(static_cast<double>(enc.size()) / s);
-      std::printf("{\"variant\": \"%s\", \"round\": %d, \"texts_per_s\": %.1f}\n", v.name.c_str(),
-                  r, tps[v.name].back());
-      std::fflush(stdout);
+    for (size_t vi = 0; vi < nv; ++vi) {
+      tps[vi].push_back(static_cast<double>(enc.size()) / secs[vi]);
+      ratio[vi].push_back(secs[0] / secs[vi]);
+      std::printf(
+          "{\"variant\": \"%s\", \"round\": %d, \"texts_per_s\": %.1f, \"vs_first\": %.3f}\n",
+          variants[vi].name.c_str(), r, tps[vi].back(), ratio[vi].back());
     }
-  for (auto& v : variants) {
-    auto& x = tps[v.name];
+    std::fflush(stdout);
+  }
+  auto med = [](std::vector<double> x) {
     std::sort(x.begin(), x.end());
-    std::printf("# %-28s median %.1f texts/s (min %.1f, max %.1f)\n", v.name.c_str(),
-                x[x.size() / 2], x.front(), x.back());
+    return std::array<double, 3>{x[x.size() / 2], x.front(), x.back()};
+  };
+  for (size_t vi = 0; vi < nv; ++vi) {
+    const auto t = med(tps[vi]), q = med(ratio[vi]);
+    std::printf("# %-36s median %.1f texts/s (min %.1f, max %.1f); vs first %.3fx (%.3f-%.3f)\n",
+                variants[vi].name.c_str(), t[0], t[1], t[2], q[0], q[1], q[2]);
   }
   return 0;
 }

@@ -15,12 +15,34 @@ bool flags_have_fast_bf16(const std::string& flags) {
   return false;
 }
 
-bool cpu_has_fast_bf16() {
+namespace {
+
+// /proc/cpuinfo's first flags line, or empty where there is none.
+std::string cpu_flags() {
   std::ifstream in("/proc/cpuinfo");
   std::string line;
   while (std::getline(in, line))
-    if (line.rfind("flags", 0) == 0) return flags_have_fast_bf16(line);
-  return true;
+    if (line.rfind("flags", 0) == 0) return line;
+  return {};
+}
+
+}  // namespace
+
+bool cpu_has_fast_bf16() {
+  const std::string flags = cpu_flags();
+  return flags.empty() || flags_have_fast_bf16(flags);
+}
+
+bool flags_have_amx_int8(const std::string& flags) {
+  std::istringstream words(flags);
+  std::string w;
+  while (words >> w)
+    if (w == "amx_int8") return true;
+  return false;
+}
+
+bool cpu_has_amx_int8() {
+  return flags_have_amx_int8(cpu_flags());
 }
 
 void warn_if_slow_bf16(const std::string& component, const std::string& precision,

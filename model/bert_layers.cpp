@@ -5,6 +5,7 @@
 
 #include "model/fast_dropout.h"
 #include "model/int8_linear.h"
+#include "model/random_init.h"
 
 namespace berth::model {
 
@@ -88,6 +89,25 @@ at::Tensor BertEmbeddings::forward(const at::Tensor& input_ids, const at::Tensor
   return model::dropout(x, dropout, is_training());
 }
 
+namespace {
+
+// `first` and `second` stacked along dim 0 as a view, where the second's data follows the
+// first's in one storage (same dtype, contiguous); undefined otherwise.
+at::Tensor adjacent_rows(const at::Tensor& first, const at::Tensor& second) {
+  if (!first.is_contiguous() || !second.is_contiguous() || first.dim() != second.dim() ||
+      first.scalar_type() != second.scalar_type() ||
+      !first.storage().is_alias_of(second.storage()) ||
+      second.storage_offset() != first.storage_offset() + first.numel())
+    return {};
+  for (int64_t d = 1; d < first.dim(); ++d)
+    if (first.size(d) != second.size(d)) return {};
+  std::vector<int64_t> sizes = first.sizes().vec();
+  sizes[0] += second.size(0);
+  return first.as_strided(sizes, first.strides());
+}
+
+}  // namespace
+
 BertSelfAttention::BertSelfAttention(const BertConfig& c, const std::array<const char*, 3>& names)
     : heads(c.num_attention_heads),
       head_dim(c.head_dim()),
@@ -113,8 +133,13 @@ at::Tensor BertSelfAttention::forward(const at::Tensor& hidden, const at::Tensor
     // One GEMM over the concatenated weights; split's backward is one concatenation of the
     // gradients (select's would zero-fill the whole product's gradient once per view, then add).
     if (cls_only) {
-      at::Tensor w = at::cat({key->weight, value->weight});  // (2 x hidden, hidden)
-      at::Tensor b = at::cat({key->bias, value->bias});
+      // The predictor keeps k and v as adjacent rows of one block (concatenate_qkv_once): a
+      // view of both then replaces the per-forward concatenation. Training's separate
+      // parameters are concatenated as before.
+      at::Tensor w = adjacent_rows(key->weight, value->weight);  // (2 x hidden, hidden)
+      at::Tensor b = adjacent_rows(key->bias, value->bias);
+      if (!w.defined()) w = at::cat({key->weight, value->weight});
+      if (!b.defined()) b = at::cat({key->bias, value->bias});
       auto kv = at::linear(hidden, w, b).split(width, -1);  // 2 x (batch, seq, hidden)
       k = split_heads(kv[0], seq), v = split_heads(kv[1], seq);
       q = split_heads(at::linear(queries_from, query->weight, query->bias), queries);
@@ -192,7 +217,8 @@ at::Tensor activate(const at::Tensor& h, Activation a) {
 }
 
 at::Tensor BertIntermediate::forward(const at::Tensor& x) {
-  return activate(dense->forward(x), activation);  // (batch, seq, intermediate)
+  at::Tensor h = dense->forward(x);  // (batch, seq, intermediate)
+  return activation_in_dense ? h : activate(h, activation);
 }
 
 BertLayer::BertLayer(const BertConfig& c) {
@@ -222,19 +248,21 @@ at::Tensor BertEncoder::forward(at::Tensor hidden, const at::Tensor& mask,
   return hidden;
 }
 
-int fuse_int8_qkv(torch::nn::Module& root) {
+int fuse_int8_qkv(torch::nn::Module& root, Int8Engine engine) {
   int fused = 0;
   for (auto& m : root.modules(/*include_self=*/false)) {
     auto* a = dynamic_cast<BertSelfAttention*>(m.get());
     if (a == nullptr || !a->query->packed || !a->key->packed || !a->value->packed) continue;
-    a->packed_qkv = pack_int8_linear(at::cat({a->query->weight, a->key->weight, a->value->weight}),
-                                     at::cat({a->query->bias, a->key->bias, a->value->bias}));
+    a->packed_qkv =
+        pack_int8_linear(at::cat({a->query->weight, a->key->weight, a->value->weight}),
+                         at::cat({a->query->bias, a->key->bias, a->value->bias}), engine);
     ++fused;
   }
   return fused;
 }
 
 void init_bert_weights(torch::nn::Module& root, double std, std::optional<at::Generator> gen) {
+  if (!random_init_enabled()) return;
   // modules() lists parents before children in registration order, so with a seeded generator
   // the draws are reproducible. The root is visited by hand: include_self needs a shared_ptr,
   // which a module under construction does not have yet.

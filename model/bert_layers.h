@@ -15,11 +15,10 @@
 #include <optional>
 #include <vector>
 
+#include "model/int8_linear.h"
 #include "model/model_config.h"
 
 namespace berth::model {
-
-class PackedLinear;  // model/int8_linear.h
 
 // Weight and bias of one linear map: y = x W^T + b.
 class Dense : public torch::nn::Module {
@@ -123,7 +122,8 @@ class BertSelfAttention : public torch::nn::Module {
 // (quantize_linears_int8) one packed GEMM for all three. Per-row weight scales and the one
 // activation range are those of the three separate layers, and int8 products sum exactly in
 // int32, so the outputs are the separate layers' ones. Returns how many were fused.
-int fuse_int8_qkv(torch::nn::Module& root);
+// `engine` must be the one the three layers were packed for.
+int fuse_int8_qkv(torch::nn::Module& root, Int8Engine engine = default_int8_engine());
 
 // Dense + dropout + residual + LayerNorm; used after attention ("attention.output") and after
 // the feed-forward ("output").
@@ -156,6 +156,9 @@ class BertIntermediate : public torch::nn::Module {
 
   std::shared_ptr<Dense> dense;
   Activation activation;
+  // Set by prepack_linears_onednn (inference): the packed dense applies the activation as its
+  // GEMM's post-op.
+  bool activation_in_dense = false;
 };
 
 class BertLayer : public torch::nn::Module {

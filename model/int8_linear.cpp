@@ -3,6 +3,9 @@
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/native/quantized/PackedParams.h>
 
+#include <algorithm>
+
+#include "common/cpu_features.h"
 #include "common/error.h"
 #include "model/bert_layers.h"
 #include "model/modernbert_layers.h"
@@ -22,45 +25,84 @@ c10::intrusive_ptr<LinearPackedParamsBase> prepack(const at::Tensor& qweight,
   return op.call(qweight, bias);
 }
 
+// A GEMM of at least this many rows (tokens) goes to oneDNN under Int8Engine::kMixed. With one
+// thread on the AMX Xeon, per GEMM once its oneDNN primitive exists, fbgemm led below 32 rows
+// (33 against 49 us at 1 row, 46 against 91 at 8), the two were level at 32 and oneDNN led
+// above (1.4x at 64, 2x at 128, 2.3x at 256). But oneDNN creates a primitive for every new
+// shape, and one text at a time brings a new length every few texts: with 32 here, batch-1
+// p50 through the Predictor went from 2.5 to 3.2 ms. From 128 rows, a batch-1 text of up to
+// 128 tokens stays on fbgemm, and the primitive's cost is small next to the GEMM's.
+constexpr int64_t kOnednnMinRows = 128;
+
+bool engine_available(at::QEngine q) {
+  const auto& engines = at::globalContext().supportedQEngines();
+  return std::find(engines.begin(), engines.end(), q) != engines.end();
+}
+
+c10::intrusive_ptr<LinearPackedParamsBase> prepack_for(at::QEngine engine, const at::Tensor& q,
+                                                       const std::optional<at::Tensor>& bias) {
+  if (!engine_available(engine))
+    throw usage_error("model",
+                      std::string("this LibTorch build has no ") +
+                          (engine == at::QEngine::ONEDNN ? "oneDNN" : "fbgemm") + " int8 kernels",
+                      "use --precision fp32");
+  // The prepack op packs for the global engine; the packed object keeps its own kernels, so
+  // layers packed for different engines live side by side.
+  at::globalContext().setQEngine(engine);
+  return prepack(q, bias);
+}
+
 class Int8Linear final : public PackedLinear {
  public:
-  Int8Linear(const at::Tensor& weight, const at::Tensor& bias) {
+  Int8Linear(const at::Tensor& weight, const at::Tensor& bias, Int8Engine engine) {
     const at::Tensor w = weight.detach().to(at::kCPU, at::kFloat).contiguous();
     // Symmetric per-row scales: zero point 0, so no row offsets skew small weights; a row of
     // zeros gets a tiny scale rather than a division by zero.
     const at::Tensor scales = (w.abs().amax(1) / 127.0).clamp_min(1e-8).to(at::kDouble);
     const at::Tensor zeros = at::zeros({w.size(0)}, at::kLong);
     const at::Tensor q = at::quantize_per_channel(w, scales, zeros, 0, at::kQInt8);
-    packed_ = prepack(
-        q, bias.defined() ? std::optional<at::Tensor>(bias.detach().to(at::kFloat)) : std::nullopt);
+    const auto b =
+        bias.defined() ? std::optional<at::Tensor>(bias.detach().to(at::kFloat)) : std::nullopt;
+    if (engine != Int8Engine::kOnednn) fbgemm_ = prepack_for(at::QEngine::FBGEMM, q, b);
+    if (engine != Int8Engine::kFbgemm) onednn_ = prepack_for(at::QEngine::ONEDNN, q, b);
+    min_onednn_rows_ = engine == Int8Engine::kMixed ? kOnednnMinRows : 0;
   }
   at::Tensor forward(const at::Tensor& x) const override {
+    const int64_t rows = x.numel() / std::max<int64_t>(1, x.size(-1));
+    if (onednn_ && rows >= min_onednn_rows_)
+      // oneDNN is only chosen with AMX, whose int8 tiles accumulate in int32: full 8-bit
+      // activations.
+      return onednn_->apply_dynamic(x.contiguous(), /*reduce_range=*/false);
     // reduce_range: 7-bit activations, as quantize_dynamic uses with fbgemm, so that the
     // u8 x s8 pair sums of AVX2's vpmaddubsw cannot saturate on CPUs without VNNI.
-    return packed_->apply_dynamic(x.contiguous(), /*reduce_range=*/true);
+    return fbgemm_->apply_dynamic(x.contiguous(), /*reduce_range=*/true);
   }
 
  private:
-  c10::intrusive_ptr<LinearPackedParamsBase> packed_;
+  c10::intrusive_ptr<LinearPackedParamsBase> fbgemm_, onednn_;  // null where not packed
+  int64_t min_onednn_rows_ = 0;
 };
 
 }  // namespace
 
 bool int8_supported() {
-  const auto& engines = at::globalContext().supportedQEngines();
-  return std::find(engines.begin(), engines.end(), at::QEngine::FBGEMM) != engines.end();
+  return engine_available(at::QEngine::FBGEMM);
+}
+
+Int8Engine default_int8_engine() {
+  static const Int8Engine engine = cpu_has_amx_int8() && engine_available(at::QEngine::ONEDNN)
+                                       ? Int8Engine::kMixed
+                                       : Int8Engine::kFbgemm;
+  return engine;
 }
 
 std::shared_ptr<const PackedLinear> pack_int8_linear(const at::Tensor& weight,
-                                                     const at::Tensor& bias) {
-  if (!int8_supported())
-    throw usage_error("model", "this LibTorch build has no fbgemm int8 kernels",
-                      "use --precision fp32");
-  at::globalContext().setQEngine(at::QEngine::FBGEMM);
-  return std::make_shared<Int8Linear>(weight, bias);
+                                                     const at::Tensor& bias, Int8Engine engine) {
+  return std::make_shared<Int8Linear>(weight, bias, engine);
 }
 
-int quantize_linears_int8(torch::nn::Module& root, const std::vector<std::string>& skip) {
+int quantize_linears_int8(torch::nn::Module& root, const std::vector<std::string>& skip,
+                          Int8Engine engine) {
   int packed = 0;
   for (auto& item : root.named_modules()) {
     // Every family's linear maps: Dense (BERT, RoBERTa, ELECTRA, DistilBERT, DeBERTa) and
@@ -75,7 +117,7 @@ int quantize_linears_int8(torch::nn::Module& root, const std::vector<std::string
     if (!weight.device().is_cpu())
       throw usage_error("model", "int8 runs on the CPU only", "use --device cpu");
     (dense ? dense->packed : modern->packed) =
-        pack_int8_linear(weight, dense ? dense->bias : modern->bias);
+        pack_int8_linear(weight, dense ? dense->bias : modern->bias, engine);
     ++packed;
   }
   return packed;

@@ -22,9 +22,20 @@ class PackedLinear {
   virtual at::Tensor forward(const at::Tensor& x) const = 0;
 };
 
+// The library whose int8 GEMM runs the packed layers. fbgemm takes 7-bit activations
+// (reduce_range, see Int8Linear); oneDNN takes 8-bit ones and uses AMX int8 tiles where the CPU
+// has them, where it is 2x fbgemm's speed on GEMMs of a hundred rows or more but slower on a
+// few rows (a batch-1 text: its per-call set-up). kMixed packs both and picks per call by the
+// number of rows (BENCHMARKS.md, "Second round: int8 on oneDNN").
+enum class Int8Engine { kFbgemm, kOnednn, kMixed };
+
+// kMixed where the CPU has AMX int8 (measured there), fbgemm elsewhere (as before).
+Int8Engine default_int8_engine();
+
 // Packs one fp32 (out, in) weight and its (out) bias for the int8 kernel.
 std::shared_ptr<const PackedLinear> pack_int8_linear(const at::Tensor& weight,
-                                                     const at::Tensor& bias);
+                                                     const at::Tensor& bias,
+                                                     Int8Engine engine = default_int8_engine());
 
 // Whether this LibTorch build has the fbgemm int8 kernels (x86-64 CPUs with AVX2 or newer).
 bool int8_supported();
@@ -33,6 +44,7 @@ bool int8_supported();
 // start with one of `skip` a packed int8 weight. Returns how many were packed. CPU only; the fp32
 // weights stay (they are small next to activations for BERT-size models and keep state_dict()
 // intact).
-int quantize_linears_int8(torch::nn::Module& root, const std::vector<std::string>& skip = {});
+int quantize_linears_int8(torch::nn::Module& root, const std::vector<std::string>& skip = {},
+                          Int8Engine engine = default_int8_engine());
 
 }  // namespace berth::model

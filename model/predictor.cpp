@@ -27,6 +27,7 @@
 #include "model/int8_linear.h"
 #include "model/multi_label_metrics.h"
 #include "model/pretrained.h"
+#include "model/random_init.h"
 #include "model/window_aggregator.h"
 
 namespace berth::model {
@@ -76,9 +77,19 @@ void concatenate_qkv_once(torch::nn::Module& root) {
   for (auto& m : root.modules(/*include_self=*/false)) {
     auto* a = dynamic_cast<BertSelfAttention*>(m.get());
     if (a == nullptr || a->packed_qkv || !a->fused_qkv || a->query->packed) continue;
-    a->packed_qkv = std::make_shared<ConcatenatedLinear>(
-        at::cat({a->query->weight, a->key->weight, a->value->weight}).detach(),  // (3h, h)
-        at::cat({a->query->bias, a->key->bias, a->value->bias}).detach());       // (3h)
+    const at::Tensor w = at::cat({a->query->weight, a->key->weight, a->value->weight}).detach();
+    const at::Tensor b = at::cat({a->query->bias, a->key->bias, a->value->bias}).detach();
+    a->packed_qkv = std::make_shared<ConcatenatedLinear>(w, b);  // (3h, h), (3h)
+    // The three parameters become views of the concatenation: the weights are not held twice
+    // (10.6 MB of the default model), and the [CLS]-only last layer's k and v are then one
+    // adjacent block, which BertSelfAttention uses without concatenating them per forward.
+    const int64_t h = a->query->weight.size(0);
+    int64_t at_row = 0;
+    for (Dense* d : {a->query.get(), a->key.get(), a->value.get()}) {
+      d->weight.set_data(w.narrow(0, at_row, h));
+      d->bias.set_data(b.narrow(0, at_row, h));
+      at_row += h;
+    }
   }
 }
 
@@ -221,7 +232,11 @@ Predictor::Predictor(const PredictorOptions& o) : impl_(std::make_unique<Impl>()
   at::set_num_threads(o.threads > 0
                           ? o.threads
                           : std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
-  s.loaded = load_classifier(o.model_dir, LoadOptions{}, s.device);
+  {
+    // Every weight comes from the checkpoint (one without a trained head is refused below).
+    NoRandomInit no_random_init;
+    s.loaded = load_classifier(o.model_dir, LoadOptions{}, s.device);
+  }
   if (!s.loaded.newly_initialised.empty()) {
     const std::string& first = s.loaded.newly_initialised.front();
     bool head = false;
@@ -236,12 +251,18 @@ Predictor::Predictor(const PredictorOptions& o) : impl_(std::make_unique<Impl>()
     // The classifier head stays fp32: it is a few hundred weights and its rounding would move
     // the scores directly.
     const int n = quantize_linears_int8(*s.loaded.model, s.loaded.model->head_prefixes());
-    log::get("model")->info("int8: {} linear layers quantised (fbgemm, per channel)", n);
+    log::get("model")->info("int8: {} linear layers quantised (per channel, {})", n,
+                            default_int8_engine() == Int8Engine::kMixed
+                                ? "fbgemm below 128 rows, oneDNN from there"
+                                : "fbgemm");
     fuse_int8_qkv(*s.loaded.model);
   }
   if (s.autocast == at::kBFloat16 && s.device.is_cpu())
     cast_linears(*s.loaded.model, at::kBFloat16);
   if (s.device.is_cpu()) concatenate_qkv_once(*s.loaded.model);
+  // fp32 stays on at::linear: oneDNN-prepacked weights (model/onednn_linear.h) were level at
+  // batch 1 and 1.06x at batch 32, but a 2-text predict's peak RSS went from 240 to 295 MB
+  // (BENCHMARKS.md, "Second round: int8 on oneDNN").
   s.max_length =
       static_cast<int>(std::min<int64_t>(o.max_length, s.loaded.config.max_sequence_length()));
   s.tokenizer.emplace(data::Tokenizer::from_directory(o.model_dir));

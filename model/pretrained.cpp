@@ -221,7 +221,7 @@ LoadedClassifier load_classifier(const std::string& dir_str, const LoadOptions& 
                               "expects " + shape_string(param.sizes()) + " for " + name,
                           "config.json and model.safetensors do not belong together");
       }
-      param.copy_(file.load(it->second));
+      file.load_into(it->second, param);
     }
   }
   for (auto& [n, src] : source_of)

@@ -72,6 +72,41 @@ const SafetensorsEntry* SafetensorsFile::find(const std::string& name) const {
   return it != entries_.end() && it->name == name ? &*it : nullptr;
 }
 
+namespace {
+
+// Drops the mapping's pages that lie wholly inside [begin, end) from this process (they stay in
+// the page cache; a later read faults them back in). MAP_PRIVATE and never written: nothing is
+// lost. Best effort: a failure only costs memory.
+void release_pages(const uint8_t* map, uint64_t begin, uint64_t end) {
+  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  const uint64_t first = (begin + page - 1) / page * page, last = end / page * page;
+  if (last > first) ::madvise(const_cast<uint8_t*>(map) + first, last - first, MADV_DONTNEED);
+}
+
+}  // namespace
+
+void SafetensorsFile::load_into(const std::string& name, at::Tensor& out) const {
+  const SafetensorsEntry* e = find(name);
+  if (!e) fail(path_, "no tensor \"" + name + "\"");
+  if (!at::IntArrayRef(e->shape).equals(out.sizes()))
+    fail(path_, "tensor \"" + name + "\" does not have the shape it is loaded into");
+  if (e->dtype == "F32" && out.is_cpu() && out.scalar_type() == at::kFloat && out.is_contiguous()) {
+    // The data is little-endian, as is every platform LibTorch supports. In slices, each
+    // released once copied: the largest tensor (a word embedding: 47 MB of the default model)
+    // is then never resident twice either.
+    constexpr uint64_t kSlice = 4 << 20;
+    auto* to = static_cast<uint8_t*>(out.data_ptr());
+    for (uint64_t at = e->begin; at < e->end; at += kSlice) {
+      const uint64_t end = std::min(e->end, at + kSlice);
+      std::memcpy(to + (at - e->begin), map_ + data_start_ + at, end - at);
+      release_pages(map_, data_start_ + at, data_start_ + end);
+    }
+  } else {
+    out.copy_(load(name));
+  }
+  release_pages(map_, data_start_ + e->begin, data_start_ + e->end);
+}
+
 at::Tensor SafetensorsFile::load(const std::string& name) const {
   const SafetensorsEntry* e = find(name);
   if (!e) fail(path_, "no tensor \"" + name + "\"");

@@ -18,7 +18,8 @@ namespace berth::model {
 
 // Opens and validates the whole header up front (so that a damaged file fails before any weight
 // is used): every error is a berth::model_error naming the file and, where one is at fault, the
-// tensor. The file stays mapped until the object dies; tensors are copied out.
+// tensor. The file stays mapped until the object dies; tensors are copied out, and each
+// tensor's pages are dropped from the mapping after its copy (load_into).
 class SafetensorsFile {
  public:
   explicit SafetensorsFile(const std::string& path);
@@ -36,6 +37,11 @@ class SafetensorsFile {
   // A float32 CPU tensor owning its memory. F32, F16 and BF16 are supported (half types are
   // widened, exactly); any other dtype throws.
   at::Tensor load(const std::string& name) const;
+  // Fills `out` (a CPU tensor of the entry's shape, any floating dtype) with the tensor: F32
+  // into a contiguous float32 `out` goes straight from the file with no intermediate copy. Either
+  // way the file's pages of the tensor are released from this process once copied, so that a
+  // load never holds the weights twice (the copy and the mapped file pages, both in its RSS).
+  void load_into(const std::string& name, at::Tensor& out) const;
 
  private:
   std::string path_;

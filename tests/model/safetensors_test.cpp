@@ -37,6 +37,29 @@ std::string error_opening(const std::filesystem::path& p, const std::string& ten
   return "";
 }
 
+// load_into, the loader's path: straight into a float32 tensor (in 4 MB slices, so a large one
+// crosses several), through a conversion into another dtype, and twice from the same file (its
+// released pages fault back in from the page cache).
+TEST(Safetensors, LoadIntoFillsTheTensorWhateverItsSizeAndDtype) {
+  TempDir tmp;
+  const auto big = at::randn({1536, 1031});  // 6.3 MB, not a multiple of a page or a slice
+  const auto small = at::randn({7});
+  model::write_safetensors((tmp / "w.safetensors").string(), {{"big", big}, {"small", small}});
+  SafetensorsFile f((tmp / "w.safetensors").string());
+  for (int pass = 0; pass < 2; ++pass) {
+    at::Tensor b = at::zeros({1536, 1031}), s = at::zeros({7});
+    f.load_into("big", b);
+    f.load_into("small", s);
+    EXPECT_TRUE(at::equal(b, big)) << pass;
+    EXPECT_TRUE(at::equal(s, small)) << pass;
+  }
+  at::Tensor half = at::zeros({1536, 1031}, at::kBFloat16);
+  f.load_into("big", half);
+  EXPECT_TRUE(at::equal(half, big.to(at::kBFloat16)));
+  at::Tensor wrong = at::zeros({7, 1});
+  EXPECT_THROW(f.load_into("small", wrong), Error);
+}
+
 TEST(Safetensors, WriteThenReadRoundTrip) {
   TempDir tmp;
   auto a = at::randn({3, 5});
