@@ -52,7 +52,7 @@ PY
 in_image_cmd() {
   # $HOME as Apptainer binds it: what berth writes there (~/.cache/berth) goes to the host's,
   # not into the image, which is read-only under a runtime.
-  local binds=(/tmp "$HOME" "$PWD")
+  local binds=(/tmp "${HOME:-}" "$PWD")
   while [[ ${1:-} == --bind ]]; do binds+=("$2"); shift 2; done
   local env_args=() kv
   while IFS= read -r -d '' kv; do
