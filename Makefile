@@ -61,7 +61,7 @@ test-slurm: build
 # a registry. Needs root; prints the image's name and the archive's path and size. Its tools
 # (and the image tests': skopeo and umoci read the archive as Apptainer does) are installed
 # here, not by `make setup`, which every build runs.
-IMAGE_APT := mmdebstrap buildah uidmap python3-jsonschema skopeo umoci
+IMAGE_APT := mmdebstrap buildah uidmap python3-jsonschema skopeo umoci squashfs-tools squashfuse
 image-deps:
 	@missing=$$(for p in $(IMAGE_APT); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

@@ -5,7 +5,7 @@
 # that in rootless mode (Apptainer unpacks OCI layers with umoci's code, rootless when not root),
 # and the root file system it gives must run berth in a user namespace (unshare, chroot), as
 # Apptainer runs a container without setuid. Neither Apptainer nor enroot can be installed here
-# (docs/cluster.md): this checks everything before Apptainer's mksquashfs/SIF step.
+# (docs/cluster.md): this checks the steps Apptainer takes, short of writing the SIF file.
 #   1. as an unprivileged user: skopeo copy docker-archive:ARCHIVE oci:DIR:berth, then
 #      umoci unpack --rootless (which also writes the runtime spec, config.json, from the
 #      image's config: its process.env is the environment runtimes give the container);
@@ -14,14 +14,19 @@
 #      berth tokenize with the image's model;
 #   3. the file tree equals the one tests/image/image_env.sh unpacks (path, type, mode, size,
 #      link target), in which the other image tests run: their stand-in for a runtime starts
-#      from what umoci makes.
+#      from what umoci makes;
+#   4. that tree packed with mksquashfs (gzip, as Apptainer packs a SIF's and enroot a .sqsh)
+#      and mounted with squashfuse by the user (as Apptainer without setuid mounts a SIF): berth
+#      --version runs from it. Not the SIF container itself, nor apptainer exec.
 # CTest image_oci_unpack (label image); needs root only to create the user (NONROOT_USER,
-# default berthbuild, as image_nonroot_build); needs skopeo and umoci (make image-deps).
+# default berthbuild, as image_nonroot_build); needs skopeo, umoci, squashfs-tools and
+# squashfuse (make image-deps) and /dev/fuse.
 set -euo pipefail
 source "$(dirname "$0")/image_env.sh"
 say() { echo "[oci_unpack_test +${SECONDS}s] $*"; }
-for tool in skopeo umoci unshare; do
-  command -v $tool >/dev/null || fail "$tool is not installed: 'make image-deps' installs skopeo and umoci"
+for tool in skopeo umoci unshare mksquashfs squashfuse fusermount; do
+  command -v $tool >/dev/null ||
+    fail "$tool is not installed: 'make image-deps' installs skopeo, umoci, squashfs-tools and squashfuse"
 done
 user=${NONROOT_USER:-berthbuild}
 id "$user" >/dev/null 2>&1 || useradd --create-home --shell /bin/bash "$user"
@@ -51,16 +56,17 @@ grep -q '^PATH=/opt/berth/bin:' "$W/env" || fail "config.json's PATH lacks /opt/
 say "config.json: $(paste -sd' ' "$W/env")"
 
 say "2. berth in the root file system, in a user namespace (as $user)"
-# in_userns [env -i ARGS...]: a command run as $user in a user and mount namespace, chrooted into
-# umoci's root file system, with the host's /proc, /sys, /dev and /tmp bound (Apptainer's binds).
+# in_userns CMD...: a command run as $user in a user and mount namespace, chrooted into
+# $run_root (umoci's root file system, later the squashfs mounted), with the host's /proc, /sys, /dev and /tmp bound (Apptainer's binds).
 in_userns() {
   local q
   q=$(printf '%q ' "$@")
   as_user "unshare --user --map-root-user --mount bash -c '
     r=\$0
     for d in proc sys dev tmp; do mount --rbind /\$d \"\$r/\$d\" || exit 125; done
-    exec chroot \"\$r\" \"\$@\"' '$fs' $q"
+    exec chroot \"\$r\" \"\$@\"' '$run_root' $q"
 }
+run_root=$fs
 mapfile -t image_env <"$W/env"
 v=$(in_userns /usr/bin/env -i "${image_env[@]}" berth --version) ||
   fail "berth --version failed in umoci's root file system"
@@ -101,4 +107,19 @@ if ! diff "$W/stand-in.list" "$W/umoci.list" >"$W/tree.diff"; then
   fail "umoci's root file system and tests/image/image_env.sh's differ in $(grep -c '^[<>]' "$W/tree.diff") entries (< image_env.sh, > umoci)"
 fi
 say "same tree: $(wc -l <"$W/umoci.list") entries, $(du -sh "$fs" | cut -f1)"
+rm -rf "$W/stand-in"
+
+say "4. the root file system as a squashfs (Apptainer's SIF holds one; enroot's .sqsh is one)," \
+  "mounted with squashfuse as an unprivileged Apptainer mounts it (as $user)"
+as_user "nice -n 15 mksquashfs '$fs' '$W/berth.sqsh' -noappend -comp gzip -quiet -no-progress" ||
+  fail "mksquashfs failed on umoci's root file system"
+rm -rf "$W/bundle"
+mkdir -p "$W/mnt"
+chown "$user:" "$W/mnt"
+as_user "squashfuse '$W/berth.sqsh' '$W/mnt'" || fail "squashfuse could not mount $W/berth.sqsh (is /dev/fuse there?)"
+trap 'fusermount -u "$W/mnt" 2>/dev/null; rm -rf "$W"' EXIT
+run_root=$W/mnt
+v=$(in_userns /usr/bin/env -i /bin/sh -c 'berth --version') || fail "berth --version failed in the mounted squashfs"
+grep -q '^berth [0-9]' <<<"$v" || fail "berth --version printed no version in the mounted squashfs"
+say "squashfs $(du -h "$W/berth.sqsh" | cut -f1): $(head -1 <<<"$v")"
 say "PASS"
