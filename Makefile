@@ -59,8 +59,9 @@ test-slurm: build
 # The container image (docs/cluster.md): Debian's packages (mmdebstrap) + the build + the torch
 # wheel's libraries, made with buildah and written as a docker-archive for Apptainer, enroot or
 # a registry. Needs root; prints the image's name and the archive's path and size. Its tools
-# are installed here, not by `make setup`, which every build runs.
-IMAGE_APT := mmdebstrap buildah uidmap python3-jsonschema skopeo
+# (and the image tests': skopeo and umoci read the archive as Apptainer does) are installed
+# here, not by `make setup`, which every build runs.
+IMAGE_APT := mmdebstrap buildah uidmap python3-jsonschema skopeo umoci squashfs-tools squashfuse
 image-deps:
 	@missing=$$(for p in $(IMAGE_APT); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

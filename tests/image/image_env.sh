@@ -1,8 +1,8 @@
 # Shared by the image tests (tests/image/*_test.sh; sourced): find the archive `make image`
 # wrote, unpack it into a root file system once per archive, and run commands in that tree the
 # way Apptainer runs them in an image (apptainer exec: the image's files, with the host's /proc,
-# /sys, /dev, /tmp, /etc/hosts and the current directory bound at their own paths), as root, in
-# a private mount namespace so that nothing stays mounted.
+# /sys, /dev, /tmp, /etc/hosts, $HOME and the current directory bound at their own paths), as
+# root, in a private mount namespace so that nothing stays mounted.
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BERTH_BUILD_DIR:-$ROOT/build}
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -50,7 +50,9 @@ PY
 # LD_LIBRARY_PATH. in_image_exec: the same, replacing this shell (every step execs, so CMD keeps
 # the PID a launcher started: mpirun's daemon and srun signal that process).
 in_image_cmd() {
-  local binds=(/tmp "$PWD")
+  # $HOME as Apptainer binds it: what berth writes there (~/.cache/berth) goes to the host's,
+  # not into the image, which is read-only under a runtime.
+  local binds=(/tmp "${HOME:-}" "$PWD")
   while [[ ${1:-} == --bind ]]; do binds+=("$2"); shift 2; done
   local env_args=() kv
   while IFS= read -r -d '' kv; do

@@ -12,6 +12,14 @@ foreach(_part contents quickstart unit)
   set_tests_properties(image_${_part} PROPERTIES LABELS image TIMEOUT 1800 RUN_SERIAL TRUE
                        SKIP_RETURN_CODE 77 ENVIRONMENT "${_img_env}")
 endforeach()
+# The archive as `apptainer build ... docker-archive://` reads it, by a user who is not root:
+# skopeo copy to an OCI layout, umoci unpack --rootless, berth run from that root file system in
+# a user namespace, and the tree equal to the one the tests above run in
+# (tests/image/oci_unpack_test.sh).
+add_test(NAME image_oci_unpack COMMAND bash ${_img}/oci_unpack_test.sh
+         WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+set_tests_properties(image_oci_unpack PROPERTIES LABELS image TIMEOUT 1800 RUN_SERIAL TRUE
+                     SKIP_RETURN_CODE 77 ENVIRONMENT "${_img_env}")
 # The multi-node Slurm test's training with every rank started inside the image's root file
 # system (the hybrid model: the host's srun/mpirun, the image's Open MPI and berth).
 add_test(NAME image_slurm COMMAND bash ${_img}/slurm_in_image_test.sh
