@@ -19,7 +19,9 @@
 # value, seed, test accuracy and macro-F1, best dev accuracy, train seconds, the binary's commit,
 # start/end UTC and the 1-minute load before/after); a run already recorded is skipped, so a
 # block can be rerun after an interruption. Every other recipe value is the config file's.
-# BERTH=<binary> (default build/berth), THREADS (2), ROUNDS (3).
+# BERTH=<binary> (default build/berth), THREADS (2), ROUNDS (3). OMP_WAIT_POLICY defaults to
+# PASSIVE: on a shared machine libgomp's spinning barriers burn the share the other thread
+# needs (BENCHMARKS.md, ONNX Runtime section); it changes no result, only the seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 block=${1:?"usage: bench/recipe_options.sh all|trec6|distill|predict|sst2|sweep|summary [SEEDS]"}
@@ -38,6 +40,7 @@ root=runs/recipe_options
 commit=$("$berth" --version | sed -n 's/.*(commit \([0-9a-f]*\)).*/\1/p' | head -1)
 mkdir -p "$root" bench/results
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 
 load1() { cut -d' ' -f1 /proc/loadavg; }
 recorded() { [ -f "$out" ] && grep -q "\"id\": \"$1\"" "$out"; }
