@@ -126,6 +126,19 @@ def summary(path):
                     ratio.append(a[0]["wall_s"] / b[0]["wall_s"])
             print(f"\n{models[1]} / {models[0]} wall-clock speed-up per round: "
                   + ", ".join(f"{x:.2f}x" for x in ratio))
+    for sw in (r for r in rows if r.get("kind") == "sweep"):
+        keys = sw["keys"]
+        print(f"\n### sweep ({sw.get('start', '')} to {sw.get('end', '')}), ranked by best dev "
+              f"{sw['metric']}\n")
+        print("| trial | " + " | ".join(keys) + " | status | best dev | best step | test | wall s |")
+        print("| --- |" + " ---: |" * (len(keys) + 5))
+        num = lambda x, f: f.format(100 * x) if isinstance(x, (int, float)) else "-"
+        for t in sw["trials"]:
+            print(f"| {t['trial']} | " + " | ".join(str(t["values"].get(k, "")) for k in keys)
+                  + f" | {t['status']} | {num(t.get('best_dev'), '{:.2f}')} | {t.get('best_step', '-')}"
+                  + f" | {num(t.get('test'), '{:.2f}')} | {t.get('wall_s') or 0:.0f} |")
+        best = sw.get("best") or {}
+        print(f"\nbest: {best.get('trial')} ({best.get('checkpoint')})")
 
 
 if __name__ == "__main__":
