@@ -120,7 +120,7 @@ with open(sys.argv[3], "w") as o:
         "$berth" predict --checkpoint "$ck" --input "$texts" --output "$root/predict-$who.jsonl" \
           --threads "$threads" --no-verify 2> "$root/predict-$who.log"
         t1=$(date +%s.%N)
-        line=$(grep -o '[0-9.]* texts/s' "$root/predict-$who.log" | head -1 | cut -d' ' -f1)
+        line=$(grep -o '[0-9.]* texts/s, ' "$root/predict-$who.log" | tail -1 | cut -d' ' -f1)  # the final line
         echo "{\"kind\": \"predict\", \"model\": \"$who\", \"checkpoint\": \"$ck\", \"round\": $r," \
           "\"texts\": $n, \"wall_s\": $(echo "$t1 - $t0" | bc -l), \"own_texts_per_s\": ${line:-null}," \
           "\"threads\": $threads, \"berth_commit\": \"$commit\", \"load_before\": $l0," \
