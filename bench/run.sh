@@ -22,6 +22,7 @@ BENCHMARKS=(
   "gpu_check|bench/gpu_check.sh|200|the GPU checks on a lent GPU machine (see the script)"
   "long_text|bench/long_text.sh|64 2 16|head, tail, head_tail truncation and --windows on long texts"
   "serve_load|bench/serve_load.sh|2 500 40 build \"1 8 64\"|berth serve under 1, 8 and 64 clients against a Python transformers server"
+  "recipe_options|bench/recipe_options.sh|all \"1 2 3\"|layer decay, EMA, label smoothing, distillation, a 4-trial sweep against the plain recipe (TREC-6, reduced SST-2)"
 )
 
 field() { cut -d'|' -f"$2" <<<"$1"; }
