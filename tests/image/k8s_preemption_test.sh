@@ -22,29 +22,8 @@ cleanup() { [[ -n $bg ]] && kill -9 "$bg" 2>/dev/null; rm -rf "$W"; }
 trap cleanup EXIT
 say() { echo "[k8s_preemption_test +${SECONDS}s] $*"; }
 make_tiny_data "$W"
-cat >"$W/train.toml" <<TOML
-[model]
-path = '$W/tiny'
-[data]
-train = '$W/train.csv'
-batch_size = 8
-max_length = 64
-cache_dir = '$W/cache'
-[optim]
-lr = 1e-3
-warmup_steps = 10
-[train]
-max_steps = $STEPS
-log_every = 1
-seed = 7
-run_dir = '$W/run'
-[checkpoint]
-every_steps = 5
-keep_last = 2
-keep_best = 0
-[runtime]
-threads = 1
-TOML
+tiny_config "$W/train.toml" "$W" train.max_steps="$STEPS" train.run_dir="'$W/run'" \
+  checkpoint.every_steps=5 checkpoint.keep_last=2
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
 M=$W/run/metrics.jsonl
 records() { local n; n=$(grep -c "\"type\":\"$1\"" "$M" 2>/dev/null) || true; echo "${n:-0}"; }
