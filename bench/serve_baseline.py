@@ -5,7 +5,8 @@ connection) and one pipeline call per request (no batching across requests).
 usage: serve_baseline.py MODEL_DIR PORT THREADS
 Routes: POST /predict with {"inputs": "text"} or {"inputs": ["text", ...]} answers TEI's shape
 ([{"score", "label"}, ...] best first; a list of those for a list); GET /health. Binds 127.0.0.1.
-Prints "ready" on stdout once listening.
+Prints "ready" on stdout once listening. `serve` is also the HTTP side of
+bench/serve_baseline_batched.py.
 """
 
 import json
@@ -16,10 +17,9 @@ import torch
 from transformers import pipeline
 
 
-def main(model_dir, port, threads):
-    torch.set_num_threads(int(threads))
-    clf = pipeline("text-classification", model=model_dir, tokenizer=model_dir, device=-1,
-                   truncation=True, max_length=512, top_k=None)
+def serve(port, classify, backlog=5):
+    """Serves POST /predict with classify(texts) -> one answer per text, on 127.0.0.1:PORT.
+    backlog: the listen queue (socketserver's default 5 refuses connections at 64 clients)."""
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as the load client uses
@@ -47,21 +47,37 @@ def main(model_dir, port, threads):
         def do_POST(self):
             try:
                 n = int(self.headers.get("Content-Length", 0))
-                req = json.loads(self.rfile.read(n))
-                inputs = req["inputs"]
+                inputs = json.loads(self.rfile.read(n))["inputs"]
+                texts = [inputs] if isinstance(inputs, str) else list(inputs)
             except Exception as e:  # noqa: BLE001 - any bad body is the client's error
                 self.reply(400, {"error": str(e)})
                 return
-            with torch.inference_mode():
-                out = clf(inputs)
-            if isinstance(inputs, str):
-                out = out[0] if out and isinstance(out[0], list) else out
-            self.reply(200, out)
+            try:
+                out = classify(texts)
+            except RuntimeError as e:
+                self.reply(500, {"error": str(e)})
+                return
+            self.reply(200, out[0] if isinstance(inputs, str) else out)
 
-    server = ThreadingHTTPServer(("127.0.0.1", int(port)), Handler)
-    server.daemon_threads = True
+    class Server(ThreadingHTTPServer):
+        request_queue_size = backlog
+        daemon_threads = True
+
+    server = Server(("127.0.0.1", int(port)), Handler)
     print("ready", flush=True)
     server.serve_forever()
+
+
+def main(model_dir, port, threads):
+    torch.set_num_threads(int(threads))
+    clf = pipeline("text-classification", model=model_dir, tokenizer=model_dir, device=-1,
+                   truncation=True, max_length=512, top_k=None)
+
+    def classify(texts):
+        with torch.inference_mode():
+            return clf(texts)
+
+    serve(port, classify)
 
 
 if __name__ == "__main__":

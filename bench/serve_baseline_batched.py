@@ -7,17 +7,16 @@ dynamic padding, and answers each request. This is dynamic batching as TorchServ
 text-embeddings-inference do it, in plain Python.
 
 usage: serve_baseline_batched.py MODEL_DIR PORT THREADS [MAX_BATCH=64] [MAX_WAIT_MS=2]
-Routes and answers as bench/serve_baseline.py (TEI's shape). Prints "ready" once listening.
+Routes and answers: bench/serve_baseline.py's `serve` (TEI's shape). Prints "ready" once listening.
 """
 
-import json
 import queue
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import torch
+from serve_baseline import serve  # the same HTTP side as the pipeline baseline
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 
@@ -77,52 +76,7 @@ class Batcher:
 def main(model_dir, port, threads, max_batch="64", max_wait_ms="2"):
     torch.set_num_threads(int(threads))
     batcher = Batcher(model_dir, int(max_batch), float(max_wait_ms) / 1000.0)
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive, as the load client uses
-        # Headers and body leave in two writes: with Nagle's algorithm on, the body waits for
-        # the client's delayed ACK (~40 ms a request). Any real server sets TCP_NODELAY.
-        disable_nagle_algorithm = True
-
-        def log_message(self, *args):
-            pass
-
-        def reply(self, status, obj):
-            body = json.dumps(obj).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def do_GET(self):
-            if self.path == "/health":
-                self.reply(200, {"status": "ok"})
-            else:
-                self.reply(404, {"error": "no route"})
-
-        def do_POST(self):
-            try:
-                n = int(self.headers.get("Content-Length", 0))
-                inputs = json.loads(self.rfile.read(n))["inputs"]
-                texts = [inputs] if isinstance(inputs, str) else list(inputs)
-            except Exception as e:  # noqa: BLE001 - any bad body is the client's error
-                self.reply(400, {"error": str(e)})
-                return
-            try:
-                out = batcher.classify(texts)
-            except RuntimeError as e:
-                self.reply(500, {"error": str(e)})
-                return
-            self.reply(200, out[0] if isinstance(inputs, str) else out)
-
-    class Server(ThreadingHTTPServer):
-        request_queue_size = 1024  # socketserver's 5 refuses connections at 64 clients
-        daemon_threads = True
-
-    server = Server(("127.0.0.1", int(port)), Handler)
-    print("ready", flush=True)
-    server.serve_forever()
+    serve(port, batcher.classify, backlog=1024)
 
 
 if __name__ == "__main__":
