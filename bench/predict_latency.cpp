@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -37,6 +38,9 @@ int main(int argc, char** argv) {
     const size_t warmup = argc > 5 ? std::stoul(argv[5]) : 20;
     // As `berth predict --precision`: int8 is fp32 with int8 Linear weights, bf16 autocast.
     const std::string precision = argc > 6 ? argv[6] : "fp32";
+    // BERTH_PACK_FP32=0: fp32 through at::linear, as before model/packed_gemm.h (A/B runs).
+    const char* pack = std::getenv("BERTH_PACK_FP32");
+    o.pack_fp32_weights = pack == nullptr || std::string(pack) != "0";
     if (precision == "int8") o.precision = berth::InferencePrecision::kInt8;
     if (precision == "bf16") o.precision = berth::InferencePrecision::kBf16;
     if (precision != "fp32" && precision != "bf16" && precision != "int8")

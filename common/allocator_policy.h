@@ -30,4 +30,10 @@ AllocatorPolicy apply_allocator_policy();
 // start-up log.
 const AllocatorPolicy& allocator_policy();
 
+// Hands the heap's free pages back to the system (glibc's malloc_trim; nothing elsewhere). For
+// the one place that frees much at once and does not allocate it again: the load-time packing of
+// inference weights (model/packed_gemm.h), whose released fp32 copies would otherwise stay
+// resident under the policy above.
+void release_free_heap_pages();
+
 }  // namespace berth

@@ -126,9 +126,10 @@ at::Tensor BertSelfAttention::forward(const at::Tensor& hidden, const at::Tensor
     return t.view({batch, len, heads, head_dim}).transpose(1, 2);  // (batch, heads, len, head_dim)
   };
   at::Tensor q, k, v;
-  if (packed_qkv && !cls_only) {
+  if (packed_qkv && (!cls_only || cls_from_packed_qkv)) {
     auto parts = packed_qkv->forward(hidden).split(width, -1);  // 3 x (batch, seq, hidden)
-    q = split_heads(parts[0], seq), k = split_heads(parts[1], seq), v = split_heads(parts[2], seq);
+    q = split_heads(cls_only ? parts[0].narrow(1, 0, 1) : parts[0], queries);
+    k = split_heads(parts[1], seq), v = split_heads(parts[2], seq);
   } else if (fused_qkv && !query->packed && !key->packed && !value->packed) {
     // One GEMM over the concatenated weights; split's backward is one concatenation of the
     // gradients (select's would zero-fill the whole product's gradient once per view, then add).

@@ -116,6 +116,10 @@ class BertSelfAttention : public torch::nn::Module {
   // Set by fuse_int8_qkv (inference with int8 weights): q, k and v from one packed GEMM over the
   // concatenated weights, the activations quantised once instead of three times.
   std::shared_ptr<const PackedLinear> packed_qkv;
+  // Set by pack_fp32_linears, which releases the three fp32 weights: the [CLS]-only layer, too,
+  // takes q, k and v from packed_qkv over every position and keeps the first position's q (a
+  // third of one layer's q/k/v GEMM more work, no second copy of the weights).
+  bool cls_from_packed_qkv = false;
 };
 
 // Gives every BertSelfAttention inside `root` whose query, key and value are int8-packed

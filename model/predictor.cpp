@@ -26,6 +26,7 @@
 #include "model/decision_thresholds.h"
 #include "model/int8_linear.h"
 #include "model/multi_label_metrics.h"
+#include "model/packed_gemm.h"
 #include "model/pretrained.h"
 #include "model/random_init.h"
 #include "model/window_aggregator.h"
@@ -259,10 +260,14 @@ Predictor::Predictor(const PredictorOptions& o) : impl_(std::make_unique<Impl>()
   }
   if (s.autocast == at::kBFloat16 && s.device.is_cpu())
     cast_linears(*s.loaded.model, at::kBFloat16);
+  // fp32 on the CPU: weights packed once for the kernel that reads them, in place of the fp32
+  // copies (BENCHMARKS.md, "fp32 batch-1 latency: weights packed once"). oneDNN-prepacked
+  // weights (model/onednn_linear.h) were level at batch 1 and cost memory.
+  if (s.device.is_cpu() && !int8 && !s.autocast && o.pack_fp32_weights) {
+    const int n = pack_fp32_linears(*s.loaded.model);
+    if (n > 0) log::get("model")->debug("fp32: {} linear maps packed", n);
+  }
   if (s.device.is_cpu()) concatenate_qkv_once(*s.loaded.model);
-  // fp32 stays on at::linear: oneDNN-prepacked weights (model/onednn_linear.h) were level at
-  // batch 1 and 1.06x at batch 32, but a 2-text predict's peak RSS went from 240 to 295 MB
-  // (BENCHMARKS.md, "Second round: int8 on oneDNN").
   s.max_length =
       static_cast<int>(std::min<int64_t>(o.max_length, s.loaded.config.max_sequence_length()));
   s.tokenizer.emplace(data::Tokenizer::from_directory(o.model_dir));

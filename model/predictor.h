@@ -49,6 +49,9 @@ struct PredictorOptions {
   // parallel). 0 = one per core (std::thread::hardware_concurrency()).
   int threads = 0;
   int64_t window_batches = 32;  // batches per length-sorting window; 1 = no reordering
+  // fp32 on a CPU with AVX-512: linear maps over weights packed once (model/packed_gemm.h)
+  // instead of at::linear. Off only to compare the two (bench/predict_latency).
+  bool pack_fp32_weights = true;
 };
 
 struct Prediction {

@@ -1,0 +1,202 @@
+#include "model/packed_gemm.h"
+
+#include <ATen/Parallel.h>
+#include <immintrin.h>
+#include <torch/nn/module.h>
+
+#include <algorithm>
+#include <array>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/allocator_policy.h"
+#include "model/bert_layers.h"
+
+namespace berth::model {
+
+namespace {
+
+constexpr int64_t kPanel = 32;  // output features per panel: two 16-float registers
+constexpr int64_t kBlock = 12;  // rows per block: 24 accumulators of the 32 registers
+// Rows per unit of parallel work: a chunk's activations (96 x in floats) stay in L2 while the
+// chunk sweeps every panel, so that a large batch does not stream them from memory per panel.
+constexpr int64_t kChunkRows = 96;
+
+// rows x 32 outputs of one panel: c = a * panel + bias, over the whole inner dimension. `valid`
+// columns (1..32) are stored; the panel's padding beyond the layer's width is not.
+template <int Rows>
+__attribute__((target("avx512f,fma"))) void panel_block(const float* a, int64_t lda,
+                                                        const float* panel, int64_t depth,
+                                                        const float* bias, float* c, int64_t ldc,
+                                                        int64_t valid) {
+  __m512 lo[Rows], hi[Rows];
+  const __m512 bias_lo = _mm512_loadu_ps(bias), bias_hi = _mm512_loadu_ps(bias + 16);
+#pragma GCC unroll 12
+  for (int r = 0; r < Rows; ++r) lo[r] = bias_lo, hi[r] = bias_hi;
+  for (int64_t k = 0; k < depth; ++k) {
+    const __m512 w_lo = _mm512_load_ps(panel + k * kPanel);
+    const __m512 w_hi = _mm512_load_ps(panel + k * kPanel + 16);
+#pragma GCC unroll 12
+    for (int r = 0; r < Rows; ++r) {
+      const __m512 x = _mm512_set1_ps(a[r * lda + k]);
+      lo[r] = _mm512_fmadd_ps(x, w_lo, lo[r]);
+      hi[r] = _mm512_fmadd_ps(x, w_hi, hi[r]);
+    }
+  }
+  const __mmask16 mask_lo = valid >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << valid) - 1);
+  const __mmask16 mask_hi = valid >= 32   ? 0xFFFF
+                            : valid <= 16 ? 0
+                                          : static_cast<__mmask16>((1u << (valid - 16)) - 1);
+#pragma GCC unroll 12
+  for (int r = 0; r < Rows; ++r) {
+    _mm512_mask_storeu_ps(c + r * ldc, mask_lo, lo[r]);
+    _mm512_mask_storeu_ps(c + r * ldc + 16, mask_hi, hi[r]);
+  }
+}
+
+using BlockFn = void (*)(const float*, int64_t, const float*, int64_t, const float*, float*,
+                         int64_t, int64_t);
+
+template <int... Rows>
+constexpr std::array<BlockFn, sizeof...(Rows)> block_table(std::integer_sequence<int, Rows...>) {
+  return {&panel_block<Rows + 1>...};
+}
+
+// blocks[r - 1] computes r rows.
+constexpr auto blocks = block_table(std::make_integer_sequence<int, kBlock>{});
+
+}  // namespace
+
+bool packed_gemm_supported() {
+  static const bool supported = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+  return supported;
+}
+
+PackedGemm::PackedGemm(const at::Tensor& weight, const at::Tensor& bias)
+    : PackedGemm(std::vector<at::Tensor>{weight},
+                 bias.defined() ? std::vector<at::Tensor>{bias} : std::vector<at::Tensor>{}) {}
+
+PackedGemm::PackedGemm(const std::vector<at::Tensor>& weights,
+                       const std::vector<at::Tensor>& biases) {
+  if (!packed_gemm_supported())
+    throw std::logic_error("PackedGemm on a CPU without AVX-512: check packed_gemm_supported()");
+  if (weights.empty() || (!biases.empty() && biases.size() != weights.size()))
+    throw std::logic_error("PackedGemm: one bias per weight, or none");
+  at::NoGradGuard no_grad;
+  in_ = weights.front().size(1);
+  for (const auto& w : weights) {
+    if (w.dim() != 2 || w.size(1) != in_)
+      throw std::logic_error("PackedGemm: weights of one input width, (out, in)");
+    out_ += w.size(0);
+  }
+  const int64_t panels = (out_ + kPanel - 1) / kPanel, padded = panels * kPanel;
+  // Written in place from the weights, one row (output feature) at a time: no temporary copy
+  // of the layer, so that packing a model with its fp32 weights released as it goes needs
+  // about one layer of memory more, not a second model.
+  panels_ = at::empty({panels, in_, kPanel}, at::kFloat);
+  bias_ = at::zeros({padded}, at::kFloat);
+  float* pw = panels_.data_ptr<float>();
+  float* pb = bias_.data_ptr<float>();
+  int64_t row = 0;
+  for (size_t i = 0; i < weights.size(); ++i) {
+    const at::Tensor w = weights[i].detach().to(at::kCPU, at::kFloat).contiguous();
+    const float* src = w.data_ptr<float>();
+    for (int64_t r = 0; r < w.size(0); ++r, ++row) {
+      float* panel = pw + (row / kPanel) * in_ * kPanel + row % kPanel;
+      for (int64_t k = 0; k < in_; ++k) panel[k * kPanel] = src[r * in_ + k];
+    }
+    if (!biases.empty() && biases[i].defined()) {
+      const at::Tensor b = biases[i].detach().to(at::kCPU, at::kFloat).contiguous();
+      std::copy(b.data_ptr<float>(), b.data_ptr<float>() + b.numel(), pb + row - w.size(0));
+    }
+  }
+  for (; row < padded; ++row) {  // the last panel's columns past the layer's width
+    float* panel = pw + (row / kPanel) * in_ * kPanel + row % kPanel;
+    for (int64_t k = 0; k < in_; ++k) panel[k * kPanel] = 0.0f;
+  }
+}
+
+at::Tensor PackedGemm::forward(const at::Tensor& x) const {
+  if (x.scalar_type() != at::kFloat || !x.is_cpu() || x.size(-1) != in_)
+    throw std::logic_error("PackedGemm takes fp32 CPU input of width " + std::to_string(in_));
+  const at::Tensor a = x.contiguous();
+  const int64_t rows = a.numel() / in_;
+  std::vector<int64_t> shape = a.sizes().vec();
+  shape.back() = out_;
+  at::Tensor y = at::empty(shape, a.options());
+  if (rows == 0) return y;
+  const float* pa = a.data_ptr<float>();
+  const float* pw = panels_.data_ptr<float>();
+  const float* pb = bias_.data_ptr<float>();
+  float* py = y.data_ptr<float>();
+  const int64_t panels = panels_.size(0), chunks = (rows + kChunkRows - 1) / kChunkRows;
+  const int64_t in = in_, out = out_;
+  // Chunk-major work items: a thread's items share its chunk's activations, and for one chunk
+  // (a batch-1 text) the panels are split between the threads.
+  at::parallel_for(0, chunks * panels, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t item = begin; item < end; ++item) {
+      const int64_t chunk = item / panels, p = item % panels;
+      const int64_t row_end = std::min(rows, (chunk + 1) * kChunkRows);
+      const int64_t valid = std::min(kPanel, out - p * kPanel);
+      const float* panel = pw + p * in * kPanel;
+      for (int64_t r = chunk * kChunkRows; r < row_end; r += kBlock) {
+        const int64_t n = std::min(kBlock, row_end - r);
+        blocks[n - 1](pa + r * in, in, panel, in, pb + p * kPanel, py + r * out + p * kPanel, out,
+                      valid);
+      }
+    }
+  });
+  return y;
+}
+
+int pack_fp32_linears(torch::nn::Module& root, const std::vector<std::string>& skip) {
+  if (!packed_gemm_supported()) return 0;
+  at::NoGradGuard no_grad;
+  auto skipped = [&](const std::string& name) {
+    for (const auto& prefix : skip)
+      if (name.rfind(prefix, 0) == 0) return true;
+    return false;
+  };
+  auto fp32 = [](const Dense& d) {
+    // A released weight (numel 0) is already packed, maybe as part of a q/k/v concatenation.
+    return !d.packed && d.weight.dim() == 2 && d.weight.scalar_type() == at::kFloat &&
+           d.weight.is_cpu();
+  };
+  auto release = [](Dense& d) {
+    d.weight.set_data(at::empty({0}, d.weight.options()));
+    d.bias.set_data(at::empty({0}, d.bias.options()));
+  };
+  int packed = 0;
+  std::set<const Dense*> in_qkv;
+  // One pass in the modules' order (an attention before its q, k and v; the layers in turn):
+  // each layer's released weights leave room in the heap for the next layer's packed ones.
+  for (auto& item : root.named_modules()) {
+    if (skipped(item.key())) continue;
+    if (auto* a = dynamic_cast<BertSelfAttention*>(item.value().get())) {
+      if (a->packed_qkv || !a->fused_qkv || !fp32(*a->query) || !fp32(*a->key) || !fp32(*a->value))
+        continue;
+      a->packed_qkv = std::make_shared<PackedGemm>(
+          std::vector<at::Tensor>{a->query->weight, a->key->weight, a->value->weight},  // (3h, h)
+          std::vector<at::Tensor>{a->query->bias, a->key->bias, a->value->bias});
+      a->cls_from_packed_qkv = true;
+      for (Dense* d : {a->query.get(), a->key.get(), a->value.get()}) {
+        release(*d);
+        in_qkv.insert(d);
+      }
+      ++packed;
+      continue;
+    }
+    auto* d = dynamic_cast<Dense*>(item.value().get());
+    if (d == nullptr || in_qkv.count(d) || !fp32(*d)) continue;
+    d->packed = std::make_shared<PackedGemm>(d->weight, d->bias);
+    release(*d);
+    ++packed;
+  }
+  release_free_heap_pages();
+  return packed;
+}
+
+}  // namespace berth::model
