@@ -32,18 +32,39 @@ __attribute__((target("avx512f,fma"))) void panel_block(const float* a, int64_t 
                                                         const float* panel, int64_t depth,
                                                         const float* bias, float* c, int64_t ldc,
                                                         int64_t valid) {
-  __m512 lo[Rows], hi[Rows];
-  const __m512 bias_lo = _mm512_loadu_ps(bias), bias_hi = _mm512_loadu_ps(bias + 16);
+  // Under 4 rows, 2 x Rows accumulators are too few to hide the FMA's latency (4 cycles, 2 per
+  // cycle): a row then keeps Split partial sums over alternating k, added at the end.
+  constexpr int Split = Rows >= 4 ? 1 : Rows == 1 ? 4 : 2;
+  __m512 lo[Split][Rows], hi[Split][Rows];
+  const __m512 zero = _mm512_setzero_ps();
 #pragma GCC unroll 12
-  for (int r = 0; r < Rows; ++r) lo[r] = bias_lo, hi[r] = bias_hi;
-  for (int64_t k = 0; k < depth; ++k) {
+  for (int r = 0; r < Rows; ++r) {
+    lo[0][r] = _mm512_loadu_ps(bias), hi[0][r] = _mm512_loadu_ps(bias + 16);
+#pragma GCC unroll 4
+    for (int s = 1; s < Split; ++s) lo[s][r] = zero, hi[s][r] = zero;
+  }
+  int64_t k = 0;
+  for (; k + Split <= depth; k += Split) {
+#pragma GCC unroll 4
+    for (int s = 0; s < Split; ++s) {
+      const __m512 w_lo = _mm512_load_ps(panel + (k + s) * kPanel);
+      const __m512 w_hi = _mm512_load_ps(panel + (k + s) * kPanel + 16);
+#pragma GCC unroll 12
+      for (int r = 0; r < Rows; ++r) {
+        const __m512 x = _mm512_set1_ps(a[r * lda + k + s]);
+        lo[s][r] = _mm512_fmadd_ps(x, w_lo, lo[s][r]);
+        hi[s][r] = _mm512_fmadd_ps(x, w_hi, hi[s][r]);
+      }
+    }
+  }
+  for (; k < depth; ++k) {  // the inner dimension's remainder under Split
     const __m512 w_lo = _mm512_load_ps(panel + k * kPanel);
     const __m512 w_hi = _mm512_load_ps(panel + k * kPanel + 16);
 #pragma GCC unroll 12
     for (int r = 0; r < Rows; ++r) {
       const __m512 x = _mm512_set1_ps(a[r * lda + k]);
-      lo[r] = _mm512_fmadd_ps(x, w_lo, lo[r]);
-      hi[r] = _mm512_fmadd_ps(x, w_hi, hi[r]);
+      lo[0][r] = _mm512_fmadd_ps(x, w_lo, lo[0][r]);
+      hi[0][r] = _mm512_fmadd_ps(x, w_hi, hi[0][r]);
     }
   }
   const __mmask16 mask_lo = valid >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << valid) - 1);
@@ -52,8 +73,13 @@ __attribute__((target("avx512f,fma"))) void panel_block(const float* a, int64_t 
                                           : static_cast<__mmask16>((1u << (valid - 16)) - 1);
 #pragma GCC unroll 12
   for (int r = 0; r < Rows; ++r) {
-    _mm512_mask_storeu_ps(c + r * ldc, mask_lo, lo[r]);
-    _mm512_mask_storeu_ps(c + r * ldc + 16, mask_hi, hi[r]);
+#pragma GCC unroll 4
+    for (int s = 1; s < Split; ++s) {
+      lo[0][r] = _mm512_add_ps(lo[0][r], lo[s][r]);
+      hi[0][r] = _mm512_add_ps(hi[0][r], hi[s][r]);
+    }
+    _mm512_mask_storeu_ps(c + r * ldc, mask_lo, lo[0][r]);
+    _mm512_mask_storeu_ps(c + r * ldc + 16, mask_hi, hi[0][r]);
   }
 }
 
@@ -93,30 +119,44 @@ PackedGemm::PackedGemm(const std::vector<at::Tensor>& weights,
     out_ += w.size(0);
   }
   const int64_t panels = (out_ + kPanel - 1) / kPanel, padded = panels * kPanel;
-  // Written in place from the weights, one row (output feature) at a time: no temporary copy
-  // of the layer, so that packing a model with its fp32 weights released as it goes needs
-  // about one layer of memory more, not a second model.
+  // Written straight from the weights, with no temporary copy of the layer: packing a model
+  // whose fp32 weights are released as it goes needs about one layer of memory more, not a
+  // second model.
   panels_ = at::empty({panels, in_, kPanel}, at::kFloat);
   bias_ = at::zeros({padded}, at::kFloat);
-  float* pw = panels_.data_ptr<float>();
   float* pb = bias_.data_ptr<float>();
+  // Each output feature's source row (null past the layer's width: zeros), the weights kept
+  // alive as contiguous fp32 for the copy.
+  std::vector<at::Tensor> sources;
+  std::vector<const float*> rows(static_cast<size_t>(padded), nullptr);
   int64_t row = 0;
   for (size_t i = 0; i < weights.size(); ++i) {
-    const at::Tensor w = weights[i].detach().to(at::kCPU, at::kFloat).contiguous();
-    const float* src = w.data_ptr<float>();
-    for (int64_t r = 0; r < w.size(0); ++r, ++row) {
-      float* panel = pw + (row / kPanel) * in_ * kPanel + row % kPanel;
-      for (int64_t k = 0; k < in_; ++k) panel[k * kPanel] = src[r * in_ + k];
-    }
+    sources.push_back(weights[i].detach().to(at::kCPU, at::kFloat).contiguous());
+    const float* src = sources.back().data_ptr<float>();
+    const int64_t n = sources.back().size(0);
+    for (int64_t r = 0; r < n; ++r) rows[static_cast<size_t>(row + r)] = src + r * in_;
     if (!biases.empty() && biases[i].defined()) {
       const at::Tensor b = biases[i].detach().to(at::kCPU, at::kFloat).contiguous();
-      std::copy(b.data_ptr<float>(), b.data_ptr<float>() + b.numel(), pb + row - w.size(0));
+      std::copy(b.data_ptr<float>(), b.data_ptr<float>() + b.numel(), pb + row);
     }
+    row += n;
   }
-  for (; row < padded; ++row) {  // the last panel's columns past the layer's width
-    float* panel = pw + (row / kPanel) * in_ * kPanel + row % kPanel;
-    for (int64_t k = 0; k < in_; ++k) panel[k * kPanel] = 0.0f;
-  }
+  // A panel at a time, 16 inner indices of its 32 rows at a time: a cache line read per row and
+  // a 2 KB tile written, so that packing stays a small part of the model's load.
+  float* pw = panels_.data_ptr<float>();
+  const int64_t in = in_;
+  at::parallel_for(0, panels, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t p = begin; p < end; ++p) {
+      float* panel = pw + p * in * kPanel;
+      for (int64_t k0 = 0; k0 < in; k0 += 16) {
+        const int64_t k1 = std::min(in, k0 + 16);
+        for (int64_t j = 0; j < kPanel; ++j) {
+          const float* src = rows[static_cast<size_t>(p * kPanel + j)];
+          for (int64_t k = k0; k < k1; ++k) panel[k * kPanel + j] = src ? src[k] : 0.0f;
+        }
+      }
+    }
+  });
 }
 
 at::Tensor PackedGemm::forward(const at::Tensor& x) const {
@@ -142,8 +182,13 @@ at::Tensor PackedGemm::forward(const at::Tensor& x) const {
       const int64_t row_end = std::min(rows, (chunk + 1) * kChunkRows);
       const int64_t valid = std::min(kPanel, out - p * kPanel);
       const float* panel = pw + p * in * kPanel;
-      for (int64_t r = chunk * kChunkRows; r < row_end; r += kBlock) {
-        const int64_t n = std::min(kBlock, row_end - r);
+      // Blocks of even size (25 rows: 9, 8, 8, not 12, 12, 1): a block of few rows does as
+      // many weight loads as a full one for a fraction of the arithmetic.
+      const int64_t chunk_rows = row_end - chunk * kChunkRows;
+      const int64_t per_block = (chunk_rows + (chunk_rows + kBlock - 1) / kBlock - 1) /
+                                ((chunk_rows + kBlock - 1) / kBlock);
+      for (int64_t r = chunk * kChunkRows; r < row_end; r += per_block) {
+        const int64_t n = std::min(per_block, row_end - r);
         blocks[n - 1](pa + r * in, in, panel, in, pb + p * kPanel, py + r * out + p * kPanel, out,
                       valid);
       }
