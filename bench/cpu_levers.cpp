@@ -3,8 +3,9 @@
 // own copy of the model, the variants interleaved round by round.
 //
 // usage: cpu_levers CHECKPOINT_DIR TEXTS.txt [THREADS=0] [ROUNDS=3] [BATCH=32] [N=1024]
-// Variants: fp32 with q/k/v's weights concatenated once (model/predictor.cpp's fp32 path), fp32
-// with every weight prepacked for oneDNN (model/onednn_linear.h) without and with GELU as the
+// Variants: fp32 with q/k/v's weights concatenated once (at::linear, the predictor's fp32 path
+// before model/packed_gemm.h), fp32 over weights packed once (model/packed_gemm.h), fp32 with
+// every weight prepacked for oneDNN (model/onednn_linear.h) without and with GELU as the
 // feed-forward GEMM's post-op; int8 (q/k/v fused) on fbgemm and on oneDNN's int8 engine and on
 // both, chosen per GEMM by its rows; bf16 with the Linear weights cast once and q/k/v concatenated
 // once. (The variants of earlier rounds, measured in BENCHMARKS.md, are in git history.) Batches
@@ -30,6 +31,7 @@
 #include "model/bert_layers.h"
 #include "model/int8_linear.h"
 #include "model/onednn_linear.h"
+#include "model/packed_gemm.h"
 #include "model/pretrained.h"
 
 using namespace berth;
@@ -123,6 +125,9 @@ int main(int argc, char** argv) {
   };
   variants.reserve(8);
   concatenate_qkv_once(*add("fp32-qkv-concatenated-once", false)->loaded.model);
+  // The predictor's fp32 path on AVX-512 CPUs: every weight packed once (model/packed_gemm.h).
+  if (model::pack_fp32_linears(*add("fp32-packed-gemm", false)->loaded.model) == 0)
+    variants.pop_back();  // no AVX-512F here
   model::OnednnPrepack plain;
   plain.fuse_gelu = false;
   model::prepack_linears_onednn(*add("fp32-onednn-prepacked", false)->loaded.model, {}, plain);

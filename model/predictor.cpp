@@ -119,7 +119,9 @@ struct Predictor::Impl {
     return known;
   }
 
-  // Tokenizes in parallel on the intra-op thread pool (the tokenizer is thread-safe).
+  // at::parallel_for's OpenMP loop is a header template, and this file is built without
+  // OpenMP: the texts are tokenized one after another on this thread (about 1% of a
+  // predict's time; model/CMakeLists.txt says which files are built with OpenMP).
   std::vector<data::Example> tokenize(const std::vector<std::string>& texts,
                                       const std::vector<std::string>& pairs) {
     const auto start = Clock::now();
