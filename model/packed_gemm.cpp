@@ -1,7 +1,9 @@
 #include "model/packed_gemm.h"
 
 #include <ATen/Parallel.h>
+#if defined(__x86_64__)
 #include <immintrin.h>
+#endif
 #include <torch/nn/module.h>
 
 #include <algorithm>
@@ -25,6 +27,7 @@ constexpr int64_t kBlock = 12;  // rows per block: 24 accumulators of the 32 reg
 // chunk sweeps every panel, so that a large batch does not stream them from memory per panel.
 constexpr int64_t kChunkRows = 96;
 
+#if defined(__x86_64__)
 // rows x 32 outputs of one panel: c = a * panel + bias, over the whole inner dimension. `valid`
 // columns (1..32) are stored; the panel's padding beyond the layer's width is not.
 template <int Rows>
@@ -93,12 +96,22 @@ constexpr std::array<BlockFn, sizeof...(Rows)> block_table(std::integer_sequence
 
 // blocks[r - 1] computes r rows.
 constexpr auto blocks = block_table(std::make_integer_sequence<int, kBlock>{});
+#else
+// Other architectures (aarch64 clusters) keep at::linear: packed_gemm_supported() is false.
+using BlockFn = void (*)(const float*, int64_t, const float*, int64_t, const float*, float*,
+                         int64_t, int64_t);
+constexpr std::array<BlockFn, kBlock> blocks{};
+#endif
 
 }  // namespace
 
 bool packed_gemm_supported() {
+#if defined(__x86_64__)
   static const bool supported = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
   return supported;
+#else
+  return false;
+#endif
 }
 
 PackedGemm::PackedGemm(const at::Tensor& weight, const at::Tensor& bias)
