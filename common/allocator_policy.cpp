@@ -56,4 +56,10 @@ const AllocatorPolicy& allocator_policy() {
   return last();
 }
 
+void release_free_heap() {
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
+}
+
 }  // namespace berth

@@ -30,4 +30,11 @@ AllocatorPolicy apply_allocator_policy();
 // start-up log.
 const AllocatorPolicy& allocator_policy();
 
+// Hands the heap's free pages back to the kernel once (glibc's malloc_trim: every arena, free
+// blocks in the middle of the heap too). For the end of a one-off phase whose freed memory the
+// steady state will not reuse: a predictor's load leaves the copied-over q/k/v blocks and its
+// tokenizer thread's parse buffers free in the heap, which the policy above otherwise keeps
+// resident (BENCHMARKS.md, "Start-up of a 2-text CPU predict"). Does nothing without glibc.
+void release_free_heap();
+
 }  // namespace berth

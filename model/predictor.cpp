@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <map>
 #include <numeric>
 #include <thread>
 
+#include "common/allocator_policy.h"
 #include "common/clock.h"
 #include "common/cpu_features.h"
 #include "common/error.h"
@@ -229,9 +231,28 @@ Predictor::Predictor(const PredictorOptions& o) : impl_(std::make_unique<Impl>()
   s.batch_size = o.batch_size;
   s.window = o.batch_size * o.window_batches;
   s.model_dir = o.model_dir;
-  at::set_num_threads(o.threads > 0
+  const int threads = o.threads > 0
                           ? o.threads
-                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
+                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  // The tokenizer is read and parsed (tokenizer.json, vocab.txt: about a tenth of a 2-text
+  // predict's set-up) on a thread of its own while this one loads the weights; its errors
+  // surface at get(), after the model's, as when the two were loaded in turn.
+  std::future<data::Tokenizer> tokenizer = std::async(
+      std::launch::async, [dir = o.model_dir] { return data::Tokenizer::from_directory(dir); });
+  // The load runs on this thread alone: it is copies, and OpenMP workers woken by its fills
+  // spun after every region, burning the second core the tokenizer thread needs (and, on a
+  // shared node, the time of whatever else runs there). Back to `threads` before the forward,
+  // or on a throw (a caller may go on with LibTorch).
+  struct ThreadsAfterLoad {
+    int n;
+    bool set = false;
+    void now() {
+      if (!set) at::set_num_threads(n);
+      set = true;
+    }
+    ~ThreadsAfterLoad() { now(); }
+  } threads_after_load{threads};
+  at::set_num_threads(1);
   {
     // Every weight comes from the checkpoint (one without a trained head is refused below).
     NoRandomInit no_random_init;
@@ -247,6 +268,8 @@ Predictor::Predictor(const PredictorOptions& o) : impl_(std::make_unique<Impl>()
                           ": its predictions would be random",
                       "point at a fine-tuned checkpoint (a step-* directory or an exported model)");
   }
+  // int8 and bf16 convert every weight: that work is parallel.
+  if (int8 || s.autocast == at::kBFloat16) threads_after_load.now();
   if (int8) {
     // The classifier head stays fp32: it is a few hundred weights and its rounding would move
     // the scores directly.
@@ -260,12 +283,13 @@ Predictor::Predictor(const PredictorOptions& o) : impl_(std::make_unique<Impl>()
   if (s.autocast == at::kBFloat16 && s.device.is_cpu())
     cast_linears(*s.loaded.model, at::kBFloat16);
   if (s.device.is_cpu()) concatenate_qkv_once(*s.loaded.model);
+  threads_after_load.now();
   // fp32 stays on at::linear: oneDNN-prepacked weights (model/onednn_linear.h) were level at
   // batch 1 and 1.06x at batch 32, but a 2-text predict's peak RSS went from 240 to 295 MB
   // (BENCHMARKS.md, "Second round: int8 on oneDNN").
   s.max_length =
       static_cast<int>(std::min<int64_t>(o.max_length, s.loaded.config.max_sequence_length()));
-  s.tokenizer.emplace(data::Tokenizer::from_directory(o.model_dir));
+  s.tokenizer.emplace(tokenizer.get());
   s.truncation = o.truncation;
   if (std::string p = data::truncation_problem(o.truncation, s.max_length, false); !p.empty())
     throw usage_error("model", p, "see docs/configuration.md, data.truncation");
@@ -282,6 +306,7 @@ Predictor::Predictor(const PredictorOptions& o) : impl_(std::make_unique<Impl>()
     s.thresholds = read_thresholds(o.model_dir, s.loaded.label_names);
     if (s.thresholds.empty()) s.thresholds.assign(s.loaded.label_names.size(), kDefaultThreshold);
   }
+  release_free_heap();
   s.stats.load_s = seconds_since(start);
 }
 
