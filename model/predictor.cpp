@@ -72,22 +72,29 @@ class ConcatenatedLinear final : public PackedLinear {
 
 // The fused_qkv path concatenates q, k and v's weights on every forward (training needs the
 // three parameters); at batch 1 that copy costs about a tenth of the forward pass on the CPU
-// (BENCHMARKS.md, "CPU inference levers"). For inference it is done once here, into the
-// attention's packed_qkv, which takes the same GEMM over the same weights: same logits.
-void concatenate_qkv_once(torch::nn::Module& root) {
+// (BENCHMARKS.md, "CPU inference levers"). For inference the concatenation is laid out once here,
+// into the attention's packed_qkv, which takes the same GEMM over the same weights: same logits.
+// With `copy_weights` false (fp32, called before the checkpoint's weights are copied in) the block
+// is left unset and the load writes q, k and v straight into it: no second copy of 10.6 MB, and
+// no freed blocks left in the heap (a tenth of a 2-text predict's load).
+void concatenate_qkv_once(torch::nn::Module& root, bool copy_weights) {
   at::NoGradGuard no_grad;
   for (auto& m : root.modules(/*include_self=*/false)) {
     auto* a = dynamic_cast<BertSelfAttention*>(m.get());
     if (a == nullptr || a->packed_qkv || !a->fused_qkv || a->query->packed) continue;
-    const at::Tensor w = at::cat({a->query->weight, a->key->weight, a->value->weight}).detach();
-    const at::Tensor b = at::cat({a->query->bias, a->key->bias, a->value->bias}).detach();
+    const int64_t h = a->query->weight.size(0);
+    const at::Tensor w = at::empty({3 * h, a->query->weight.size(1)}, a->query->weight.options());
+    const at::Tensor b = at::empty({3 * h}, a->query->bias.options());
     a->packed_qkv = std::make_shared<ConcatenatedLinear>(w, b);  // (3h, h), (3h)
     // The three parameters become views of the concatenation: the weights are not held twice
     // (10.6 MB of the default model), and the [CLS]-only last layer's k and v are then one
     // adjacent block, which BertSelfAttention uses without concatenating them per forward.
-    const int64_t h = a->query->weight.size(0);
     int64_t at_row = 0;
     for (Dense* d : {a->query.get(), a->key.get(), a->value.get()}) {
+      if (copy_weights) {
+        w.narrow(0, at_row, h).copy_(d->weight.detach());
+        b.narrow(0, at_row, h).copy_(d->bias.detach());
+      }
       d->weight.set_data(w.narrow(0, at_row, h));
       d->bias.set_data(b.narrow(0, at_row, h));
       at_row += h;
@@ -256,7 +263,10 @@ Predictor::Predictor(const PredictorOptions& o) : impl_(std::make_unique<Impl>()
   {
     // Every weight comes from the checkpoint (one without a trained head is refused below).
     NoRandomInit no_random_init;
-    s.loaded = load_classifier(o.model_dir, LoadOptions{}, s.device);
+    LoadOptions load;
+    if (s.device.is_cpu() && !int8 && !s.autocast)
+      load.before_weights = [](SequenceClassifier& m) { concatenate_qkv_once(m, false); };
+    s.loaded = load_classifier(o.model_dir, load, s.device);
   }
   if (!s.loaded.newly_initialised.empty()) {
     const std::string& first = s.loaded.newly_initialised.front();
@@ -282,7 +292,7 @@ Predictor::Predictor(const PredictorOptions& o) : impl_(std::make_unique<Impl>()
   }
   if (s.autocast == at::kBFloat16 && s.device.is_cpu())
     cast_linears(*s.loaded.model, at::kBFloat16);
-  if (s.device.is_cpu()) concatenate_qkv_once(*s.loaded.model);
+  if (s.device.is_cpu()) concatenate_qkv_once(*s.loaded.model, /*copy_weights=*/true);
   threads_after_load.now();
   // fp32 stays on at::linear: oneDNN-prepacked weights (model/onednn_linear.h) were level at
   // batch 1 and 1.06x at batch 32, but a 2-text predict's peak RSS went from 240 to 295 MB
