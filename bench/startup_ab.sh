@@ -10,15 +10,17 @@ set -euo pipefail
 old=$1 new=$2 ck=$3 texts=$4 rounds=${5:-10} threads=${6:-2}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-head -n 2 "$texts" >"$tmp/two.txt"
+texts2=$tmp/two.txt
+head -n 2 "$texts" >"$texts2"
 echo "load before: $(uptime)"
 run() {  # SIDE KIND BUILD: one timed run, appended to $tmp/SIDE-KIND as "wall cpu rss_kb"
   local side=$1 kind=$2 b=$3
-  local cmd=("$b/berth" --version)
-  [[ $kind == predict ]] && cmd=("$b/berth" predict --checkpoint "$ck" --input "$tmp/two.txt"
-    --threads "$threads" --output "$tmp/$side.jsonl")
+  local cmd=("$b/berth" --version) out=/dev/null
+  # The predictions on standard output, as bench/ort_compare.sh's start-up row runs it.
+  [[ $kind == predict ]] && cmd=("$b/berth" predict --checkpoint "$ck" --input "$texts2"
+    --threads "$threads") out=$tmp/$side.jsonl
   flock /tmp/berth-bench.lock /usr/bin/time -o "$tmp/t" -f "%e %U %S %M" "${cmd[@]}" \
-    >/dev/null 2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
+    >"$out" 2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
   awk '{printf "%s %.3f %s\n", $1, $2 + $3, $4}' "$tmp/t" >>"$tmp/$side-$kind"
 }
 for r in $(seq "$rounds"); do

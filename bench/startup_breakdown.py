@@ -19,23 +19,27 @@ import re
 import statistics
 import sys
 
-# (marker event, which occurrence, the phase that ENDS at this marker). In time order.
+# (marker event, which occurrence, the phase that ENDS at this marker), in time order, all on the
+# main thread.
 MARKERS = [
     ("sched:sched_process_exec", "first", None),
     ("probe_ld:call_init", "first", "exec, mapping and relocating the shared objects"),
     ("probe_berth:main", "first", "static initialisers (every shared object's, then Berth's)"),
     ("probe_berth:check_ck", "first", "main's set-up: CLI, logging, output guard"),
     ("probe_berth:predictor", "first", "checkpoint check and text settings"),
-    ("probe_berth:load", "first", "predictor set-up (threads)"),
+    ("probe_berth:load", "first", "predictor set-up (threads, tokenizer thread started)"),
     ("probe_berth:load_ret__return", "last", "model load (config, safetensors, modules)"),
-    ("probe_berth:tok", "first", "after the load: q/k/v concatenation"),
-    ("probe_berth:tok_ret__return", "last", "tokenizer load"),
-    ("probe_berth:table", "first", "rest of the predictor's set-up, output opened"),
+    ("probe_berth:table", "first", "rest of the predictor (q/k/v, tokenizer joined), output"),
     ("probe_berth:table_ret__return", "last", "read, tokenize, forward, write"),
     ("probe_libc:exit", "first", "after predict: summary line, locals' destructors"),
+    # With the fast exit (common/fast_exit.h) exit() is never called: this phase then starts
+    # where predict returned and holds the summary line and the flushes.
     ("syscalls:sys_enter_exit_group", "first", "exit(): atexit handlers, static destructors"),
     ("sched:sched_process_exit", "main", "kernel: the address space torn down"),
 ]
+# Spans that may run beside the phases above (the tokenizer loads on a thread of its own since
+# the start-up round; before it, inside "rest of the predictor"): (entry, return, name).
+SPANS = [("probe_berth:tok", "probe_berth:tok_ret__return", "  tokenizer load (its own span)")]
 
 LINE = re.compile(r"^\s*(\d+)\s+([\d.]+):\s+(?:\d+\s+)?([\w:-]+):\s*(?:[0-9a-f]+\s+)?(.*)$")
 
@@ -70,6 +74,14 @@ def phases(path, top=0):
             print(f"-- {phase}: {len(inside)} samples")
             for sym, n in collections.Counter(s[:110] for s in inside).most_common(top):
                 print(f"   {n * period_ms:6.1f} ms  {sym}")
+    for begin, end, name in SPANS:
+        b = [e for e in events if e[2] == begin]
+        f = [e for e in events if e[2] == end]
+        if b and f:
+            tid = b[0][1]
+            cpu = sum(1 for e in events if e[2] == "cpu-clock" and e[1] == tid
+                      and b[0][0] <= e[0] < f[-1][0]) * period_ms
+            out.append((name, (f[-1][0] - b[0][0]) * 1000.0, cpu))
     total = (stamps[-1][0] - stamps[0][0]) * 1000.0
     return out, total, len(samples) * period_ms
 
