@@ -30,10 +30,12 @@ AllocatorPolicy apply_allocator_policy();
 // start-up log.
 const AllocatorPolicy& allocator_policy();
 
-// Hands the heap's free pages back to the system (glibc's malloc_trim; nothing elsewhere). For
-// the one place that frees much at once and does not allocate it again: the load-time packing of
-// inference weights (model/packed_gemm.h), whose released fp32 copies would otherwise stay
-// resident under the policy above.
+// Hands the heap's free pages back to the kernel once (glibc's malloc_trim: every arena, free
+// blocks in the middle of the heap too). For the end of a one-off phase whose freed memory the
+// steady state will not reuse: a predictor's load (the tokenizer thread's parse buffers) and the
+// load-time packing of inference weights (model/packed_gemm.h), whose released fp32 copies the
+// policy above would otherwise keep resident (BENCHMARKS.md, "Start-up of a 2-text CPU predict").
+// Does nothing without glibc.
 void release_free_heap_pages();
 
 }  // namespace berth

@@ -157,6 +157,8 @@ void register_eval(CLI::App& app) {
                                flags.truncation->count() + flags.head_tokens->count() >
                            0;
     run_eval(*a);
+    // The predictor, the model and LibTorch only have memory left to free.
+    request_fast_exit();
   });
 }
 

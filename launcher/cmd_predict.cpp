@@ -125,6 +125,8 @@ void register_predict(CLI::App& app) {
     check_checkpoint_for_use(a->options.model_dir, *verify);
     use_checkpoint_text_settings(a->options.model_dir, flags, a->options);
     run_predict(*a);
+    // The predictor, the model and LibTorch only have memory left to free.
+    request_fast_exit();
   });
 }
 

@@ -8,6 +8,7 @@
 #include "common/allocator_policy.h"
 #include "common/closest_name.h"
 #include "common/error.h"
+#include "common/fast_exit.h"
 #include "launcher/commands.h"
 #include "launcher/version_report.h"
 
@@ -19,6 +20,12 @@ std::vector<std::pair<int, Register>>& registry() {
 int& exit_status() {
   static int status = 0;
   return status;
+}
+namespace {
+bool fast_exit_requested = false;
+}
+void request_fast_exit() {
+  fast_exit_requested = true;
 }
 
 namespace {
@@ -81,7 +88,9 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
-    return rc == 0 ? 0 : static_cast<int>(ExitCode::kUsage);
+    // --help and --version have printed all they do.
+    if (rc == 0) fast_exit(0);
+    return static_cast<int>(ExitCode::kUsage);
   } catch (const Error& e) {
     std::cerr << "berth: error: " << e.what() << std::endl;
     return static_cast<int>(e.code());
@@ -90,5 +99,6 @@ int main(int argc, char** argv) {
               << "\n  hint: this is a bug; please report it with the command line" << std::endl;
     return static_cast<int>(ExitCode::kInternal);
   }
+  if (launcher::fast_exit_requested) fast_exit(launcher::exit_status());
   return launcher::exit_status();
 }

@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <map>
 #include <numeric>
 #include <thread>
 
+#include "common/allocator_policy.h"
 #include "common/clock.h"
 #include "common/cpu_features.h"
 #include "common/error.h"
@@ -71,22 +73,29 @@ class ConcatenatedLinear final : public PackedLinear {
 
 // The fused_qkv path concatenates q, k and v's weights on every forward (training needs the
 // three parameters); at batch 1 that copy costs about a tenth of the forward pass on the CPU
-// (BENCHMARKS.md, "CPU inference levers"). For inference it is done once here, into the
-// attention's packed_qkv, which takes the same GEMM over the same weights: same logits.
-void concatenate_qkv_once(torch::nn::Module& root) {
+// (BENCHMARKS.md, "CPU inference levers"). For inference the concatenation is laid out once here,
+// into the attention's packed_qkv, which takes the same GEMM over the same weights: same logits.
+// With `copy_weights` false (fp32, called before the checkpoint's weights are copied in) the block
+// is left unset and the load writes q, k and v straight into it: no second copy of 10.6 MB, and
+// no freed blocks left in the heap (a tenth of a 2-text predict's load).
+void concatenate_qkv_once(torch::nn::Module& root, bool copy_weights) {
   at::NoGradGuard no_grad;
   for (auto& m : root.modules(/*include_self=*/false)) {
     auto* a = dynamic_cast<BertSelfAttention*>(m.get());
     if (a == nullptr || a->packed_qkv || !a->fused_qkv || a->query->packed) continue;
-    const at::Tensor w = at::cat({a->query->weight, a->key->weight, a->value->weight}).detach();
-    const at::Tensor b = at::cat({a->query->bias, a->key->bias, a->value->bias}).detach();
+    const int64_t h = a->query->weight.size(0);
+    const at::Tensor w = at::empty({3 * h, a->query->weight.size(1)}, a->query->weight.options());
+    const at::Tensor b = at::empty({3 * h}, a->query->bias.options());
     a->packed_qkv = std::make_shared<ConcatenatedLinear>(w, b);  // (3h, h), (3h)
     // The three parameters become views of the concatenation: the weights are not held twice
     // (10.6 MB of the default model), and the [CLS]-only last layer's k and v are then one
     // adjacent block, which BertSelfAttention uses without concatenating them per forward.
-    const int64_t h = a->query->weight.size(0);
     int64_t at_row = 0;
     for (Dense* d : {a->query.get(), a->key.get(), a->value.get()}) {
+      if (copy_weights) {
+        w.narrow(0, at_row, h).copy_(d->weight.detach());
+        b.narrow(0, at_row, h).copy_(d->bias.detach());
+      }
       d->weight.set_data(w.narrow(0, at_row, h));
       d->bias.set_data(b.narrow(0, at_row, h));
       at_row += h;
@@ -232,13 +241,39 @@ Predictor::Predictor(const PredictorOptions& o) : impl_(std::make_unique<Impl>()
   s.batch_size = o.batch_size;
   s.window = o.batch_size * o.window_batches;
   s.model_dir = o.model_dir;
-  at::set_num_threads(o.threads > 0
+  const int threads = o.threads > 0
                           ? o.threads
-                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency())));
+                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  // The tokenizer is read and parsed (tokenizer.json, vocab.txt: about a tenth of a 2-text
+  // predict's set-up) on a thread of its own while this one loads the weights; its errors
+  // surface at get(), after the model's, as when the two were loaded in turn.
+  std::future<data::Tokenizer> tokenizer = std::async(
+      std::launch::async, [dir = o.model_dir] { return data::Tokenizer::from_directory(dir); });
+  // The load runs on this thread alone: it is copies, and OpenMP workers woken by its fills
+  // spun after every region, burning the second core the tokenizer thread needs (and, on a
+  // shared node, the time of whatever else runs there). Back to `threads` before the forward,
+  // or on a throw (a caller may go on with LibTorch).
+  struct ThreadsAfterLoad {
+    int n;
+    bool set = false;
+    void now() {
+      if (!set) at::set_num_threads(n);
+      set = true;
+    }
+    ~ThreadsAfterLoad() { now(); }
+  } threads_after_load{threads};
+  at::set_num_threads(1);
+  // The packed fp32 path reads q, k and v from the checkpoint's own layout; the others lay the
+  // three out as one block before the load.
+  const bool pack_fp32 =
+      s.device.is_cpu() && !int8 && !s.autocast && o.pack_fp32_weights && packed_gemm_supported();
   {
     // Every weight comes from the checkpoint (one without a trained head is refused below).
     NoRandomInit no_random_init;
-    s.loaded = load_classifier(o.model_dir, LoadOptions{}, s.device);
+    LoadOptions load;
+    if (s.device.is_cpu() && !int8 && !s.autocast && !pack_fp32)
+      load.before_weights = [](SequenceClassifier& m) { concatenate_qkv_once(m, false); };
+    s.loaded = load_classifier(o.model_dir, load, s.device);
   }
   if (!s.loaded.newly_initialised.empty()) {
     const std::string& first = s.loaded.newly_initialised.front();
@@ -250,6 +285,8 @@ Predictor::Predictor(const PredictorOptions& o) : impl_(std::make_unique<Impl>()
                           ": its predictions would be random",
                       "point at a fine-tuned checkpoint (a step-* directory or an exported model)");
   }
+  // int8 and bf16 convert every weight: that work is parallel.
+  if (int8 || s.autocast == at::kBFloat16) threads_after_load.now();
   if (int8) {
     // The classifier head stays fp32: it is a few hundred weights and its rounding would move
     // the scores directly.
@@ -262,17 +299,20 @@ Predictor::Predictor(const PredictorOptions& o) : impl_(std::make_unique<Impl>()
   }
   if (s.autocast == at::kBFloat16 && s.device.is_cpu())
     cast_linears(*s.loaded.model, at::kBFloat16);
-  // fp32 on the CPU: weights packed once for the kernel that reads them, in place of the fp32
-  // copies (BENCHMARKS.md, "fp32 batch-1 latency: weights packed once"). oneDNN-prepacked
-  // weights (model/onednn_linear.h) were level at batch 1 and cost memory.
-  if (s.device.is_cpu() && !int8 && !s.autocast && o.pack_fp32_weights) {
+  // fp32 on an AVX-512 CPU: weights packed once for the kernel that reads them, in place of the
+  // fp32 copies (BENCHMARKS.md, "fp32 batch-1 latency: weights packed once"); the packing is
+  // parallel. oneDNN-prepacked weights (model/onednn_linear.h) were level at batch 1 and cost
+  // memory.
+  if (pack_fp32) {
+    threads_after_load.now();
     const int n = pack_fp32_linears(*s.loaded.model);
-    if (n > 0) log::get("model")->debug("fp32: {} linear maps packed", n);
+    log::get("model")->debug("fp32: {} linear maps packed", n);
   }
-  if (s.device.is_cpu()) concatenate_qkv_once(*s.loaded.model);
+  if (s.device.is_cpu()) concatenate_qkv_once(*s.loaded.model, /*copy_weights=*/true);
+  threads_after_load.now();
   s.max_length =
       static_cast<int>(std::min<int64_t>(o.max_length, s.loaded.config.max_sequence_length()));
-  s.tokenizer.emplace(data::Tokenizer::from_directory(o.model_dir));
+  s.tokenizer.emplace(tokenizer.get());
   s.truncation = o.truncation;
   if (std::string p = data::truncation_problem(o.truncation, s.max_length, false); !p.empty())
     throw usage_error("model", p, "see docs/configuration.md, data.truncation");
@@ -289,6 +329,7 @@ Predictor::Predictor(const PredictorOptions& o) : impl_(std::make_unique<Impl>()
     s.thresholds = read_thresholds(o.model_dir, s.loaded.label_names);
     if (s.thresholds.empty()) s.thresholds.assign(s.loaded.label_names.size(), kDefaultThreshold);
   }
+  release_free_heap_pages();
   s.stats.load_s = seconds_since(start);
 }
 

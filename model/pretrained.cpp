@@ -173,6 +173,7 @@ LoadedClassifier load_classifier(const std::string& dir_str, const LoadOptions& 
 
   SafetensorsFile file(weights.string());
   auto model = make_classifier(config, num_labels);
+  if (options.before_weights) options.before_weights(*model);
   const KeyMap keys(*model);
   const auto head = model->head_prefixes();
   const auto optional_parts = model->optional_prefixes();

@@ -9,6 +9,7 @@
 #include <c10/core/Device.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,6 +37,11 @@ struct LoadOptions {
   std::optional<int64_t> num_labels;
   // Seed for initialising missing weights; without it LibTorch's global generator is used.
   std::optional<uint64_t> init_seed;
+  // Called on the model once it is built (CPU, before the device move) and before the
+  // checkpoint's weights are copied in: a caller that lays parameters out anew (the predictor's
+  // concatenated q/k/v) then receives the weights straight into that layout instead of copying
+  // them a second time.
+  std::function<void(SequenceClassifier&)> before_weights;
 };
 
 // Reads dir/config.json and dir/model.safetensors. Checkpoint names may carry the family's base

@@ -61,6 +61,23 @@ class PredictCli : public ::testing::Test {
 };
 TempDir* PredictCli::dir_ = nullptr;
 
+// predict ends without LibTorch's static teardown (common/fast_exit.h): everything it writes, to
+// a pipe or a file, and its summary line must still be there, the same as with the teardown.
+TEST_F(PredictCli, FastExitLosesNoOutput) {
+  const std::string args = "predict --checkpoint '" + model_dir() + "' --input '" + input() + "'";
+  auto fast = run_command(berth(args));
+  auto slow = run_command("BERTH_FAST_EXIT=0 " + berth(args));
+  ASSERT_EQ(fast.exit_code, 0) << fast.err;
+  ASSERT_EQ(slow.exit_code, 0) << slow.err;
+  EXPECT_EQ(lines_of(fast.out).size(), 5u);
+  EXPECT_EQ(fast.out, slow.out);
+  EXPECT_NE(fast.err.find("5 texts"), std::string::npos) << fast.err;
+  const auto file = (*dir_ / "fast_exit.jsonl").string();
+  auto to_file = run_command(berth(args + " --output '" + file + "'"));
+  ASSERT_EQ(to_file.exit_code, 0) << to_file.err;
+  EXPECT_EQ(read_file(file), fast.out);
+}
+
 TEST_F(PredictCli, PredictMatchesTransformers) {
   auto r = run_command(berth("predict --checkpoint '" + model_dir() + "' --input '" + input() +
                              "' --max-length 32 --batch-size 2"));

@@ -2,9 +2,11 @@
 // checkpoint's weights (model/random_init.h), the file's pages released as each tensor is
 // copied (model/safetensors.h). Its fp32 logits must be those of the model load_classifier
 // gives, which draws and then overwrites.
+#include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 #include <gtest/gtest.h>
 
+#include "common/error.h"
 #include "data/tokenizer.h"
 #include "model/bert_layers.h"
 #include "model/predictor.h"
@@ -64,6 +66,53 @@ TEST(PredictorLoad, NoRandomInitLeavesTheConstructedWeights) {
   drawn = layer.intermediate->dense->weight;
   EXPECT_EQ(skipped.abs().max().item<float>(), 0.0f);
   EXPECT_GT(drawn.abs().max().item<float>(), 0.0f);
+}
+
+// LoadOptions::before_weights (the predictor's q/k/v laid out before the load): a parameter
+// that the hook makes a view of another block receives the checkpoint's weights there.
+TEST(PredictorLoad, BeforeWeightsHookReceivesTheWeightsInItsLayout) {
+  TempDir dir;
+  const std::string model_dir = (dir / "model").string();
+  write_seeded_classifier(model_dir, /*seed=*/11, /*scale=*/1);
+  at::Tensor block;
+  model::LoadOptions o;
+  o.before_weights = [&](model::SequenceClassifier& m) {
+    for (auto& sub : m.modules(/*include_self=*/false)) {
+      auto* a = dynamic_cast<model::BertSelfAttention*>(sub.get());
+      if (a == nullptr) continue;
+      const at::Tensor& w = a->key->weight;
+      block = at::full({2 * w.size(0), w.size(1)}, -7.0f);
+      a->key->weight.set_data(block.narrow(0, w.size(0), w.size(0)));
+      return;  // the first layer's key only
+    }
+  };
+  auto hooked = model::load_classifier(model_dir, o, c10::Device(c10::kCPU));
+  auto plain = model::load_classifier(model_dir);
+  ASSERT_TRUE(block.defined());
+  at::Tensor want;
+  for (auto& sub : plain.model->modules(/*include_self=*/false))
+    if (auto* a = dynamic_cast<model::BertSelfAttention*>(sub.get()); a && !want.defined())
+      want = a->key->weight;
+  const int64_t h = want.size(0);
+  EXPECT_TRUE(at::equal(block.narrow(0, h, h), want));
+  EXPECT_EQ(block.narrow(0, 0, h).max().item<float>(), -7.0f);  // the rest left alone
+}
+
+// The load runs on one intra-op thread; the predictor then uses the threads asked for, and a
+// load that fails leaves the process with them too, not with the load's one.
+TEST(PredictorLoad, ThreadsAreTheRequestedOnesAfterTheLoadEvenWhenItFails) {
+  TempDir dir;
+  const std::string model_dir = (dir / "model").string();
+  write_seeded_classifier(model_dir, /*seed=*/7, /*scale=*/1);
+  model::PredictorOptions o;
+  o.model_dir = model_dir;
+  o.threads = 2;
+  { model::Predictor predictor(o); }
+  EXPECT_EQ(at::get_num_threads(), 2);
+  o.model_dir = (dir / "absent").string();
+  o.threads = 3;
+  EXPECT_THROW(model::Predictor{o}, Error);
+  EXPECT_EQ(at::get_num_threads(), 3);
 }
 
 }  // namespace
