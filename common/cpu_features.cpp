@@ -68,6 +68,18 @@ bool amx_permission_granted() {
 #endif
 }
 
+bool flags_have_avx512_vnni(const std::string& flags) {
+  std::istringstream words(flags);
+  std::string w;
+  while (words >> w)
+    if (w == "avx512_vnni") return true;
+  return false;
+}
+
+bool cpu_has_avx512_vnni() {
+  return flags_have_avx512_vnni(cpu_flags());
+}
+
 bool cpu_has_amx_int8() {
   // The flags say what the CPU has; only the kernel's grant says the process may use it.
   return flags_have_amx_int8(cpu_flags()) && amx_permission_granted();

@@ -25,6 +25,13 @@ bool amx_permission_granted();
 // As above, from a flags line.
 bool flags_have_amx_int8(const std::string& flags);
 
+// True when the CPU has AVX-512 VNNI (avx512_vnni), whose vpdpbusd sums u8 x s8 products in
+// int32 without the int16 saturation of AVX2's vpmaddubsw: fbgemm can then take full 8-bit
+// activations. Unknown counts as false.
+bool cpu_has_avx512_vnni();
+// As above, from a flags line.
+bool flags_have_avx512_vnni(const std::string& flags);
+
 // Logs a warning under `component` when bf16 is asked for on a CPU device that would run it
 // slowly. `device` is "cpu", "cuda", "cuda:N".
 void warn_if_slow_bf16(const std::string& component, const std::string& precision,
