@@ -38,14 +38,14 @@ struct Int8Kernels {
   int64_t onednn_min_rows;
   // fbgemm's activations in 7 bits, as quantize_dynamic uses: AVX2's (and AVX-512 without VNNI)
   // vpmaddubsw sums u8 x s8 pairs in int16 and saturates with 8-bit ones. VNNI's vpdpbusd sums
-  // in int32: 8 bits are safe there, and twice as fine. oneDNN always takes 8 bits (it needs
-  // VNNI or AMX to be chosen).
+  // in int32, so false is safe there (and twice as fine), but the default stays true (see
+  // Int8Kernels::Int8Kernels). oneDNN always takes 8 bits (it needs VNNI or AMX to be chosen).
   bool fbgemm_reduce_range;
 };
 
 // This CPU's choice: kMixed where the CPU has AMX int8 (and the kernel grants it), oneDNN from
 // 128 rows; kMixed from 512 rows where it has AVX-512 VNNI but no AMX; fbgemm alone elsewhere.
-// fbgemm's activations in 8 bits where the CPU has AVX-512 VNNI. Measured per ISA: BENCHMARKS.md,
+// fbgemm's activations in 7 bits. Measured per ISA: BENCHMARKS.md,
 // "Second round: int8 on oneDNN" and "On a CPU without AMX (no_amx)".
 Int8Kernels default_int8_kernels();
 Int8Engine default_int8_engine();
