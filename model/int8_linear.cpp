@@ -63,7 +63,8 @@ c10::intrusive_ptr<LinearPackedParamsBase> prepack_for(at::QEngine engine, const
 class Int8Linear final : public PackedLinear {
  public:
   Int8Linear(const at::Tensor& weight, const at::Tensor& bias, const Int8Kernels& kernels)
-      : fbgemm_reduce_range_(kernels.fbgemm_reduce_range) {
+      : fbgemm_reduce_range_(kernels.fbgemm_reduce_range),
+        onednn_reduce_range_(kernels.onednn_reduce_range) {
     const Int8Engine engine = kernels.engine;
     const at::Tensor w = weight.detach().to(at::kCPU, at::kFloat).contiguous();
     // Symmetric per-row scales: zero point 0, so no row offsets skew small weights; a row of
@@ -80,9 +81,7 @@ class Int8Linear final : public PackedLinear {
   at::Tensor forward(const at::Tensor& x) const override {
     const int64_t rows = x.numel() / std::max<int64_t>(1, x.size(-1));
     if (onednn_ && rows >= min_onednn_rows_)
-      // oneDNN is only chosen with AMX or VNNI, which accumulate in int32: full 8-bit
-      // activations.
-      return onednn_->apply_dynamic(x.contiguous(), /*reduce_range=*/false);
+      return onednn_->apply_dynamic(x.contiguous(), onednn_reduce_range_);
     return fbgemm_->apply_dynamic(x.contiguous(), fbgemm_reduce_range_);
   }
 
@@ -90,6 +89,7 @@ class Int8Linear final : public PackedLinear {
   c10::intrusive_ptr<LinearPackedParamsBase> fbgemm_, onednn_;  // null where not packed
   int64_t min_onednn_rows_ = 0;
   bool fbgemm_reduce_range_ = true;
+  bool onednn_reduce_range_ = false;
 };
 
 }  // namespace
@@ -104,7 +104,11 @@ Int8Kernels::Int8Kernels(Int8Engine engine)
       // 7 bits everywhere: 8 bits on VNNI were as fast and closer to fp32 in logits, but lost 2
       // more of SST-2's 1,821 test texts (84.95 against 85.06, fp32 85.56: past the 0.5-point
       // budget; BENCHMARKS.md, "On a CPU without AMX (no_amx)").
-      fbgemm_reduce_range(true) {}
+      fbgemm_reduce_range(true),
+      // AMX: 8 bits (SST-2 int8 85.06, measured). VNNI without AMX: 7 bits, fbgemm's numerics:
+      // with 8 bits on the GEMMs oneDNN takes there SST-2 fell to 84.95 (-0.60 from fp32) against
+      // fbgemm alone's 85.17 (BENCHMARKS.md, "On a CPU without AMX (no_amx)").
+      onednn_reduce_range(!cpu_has_amx_int8()) {}
 
 Int8Kernels default_int8_kernels() {
   // Without VNNI (AVX2, AVX-512 before Cascade Lake) oneDNN's int8 was never measured ahead:

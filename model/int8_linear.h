@@ -39,8 +39,11 @@ struct Int8Kernels {
   // fbgemm's activations in 7 bits, as quantize_dynamic uses: AVX2's (and AVX-512 without VNNI)
   // vpmaddubsw sums u8 x s8 pairs in int16 and saturates with 8-bit ones. VNNI's vpdpbusd sums
   // in int32, so false is safe there (and twice as fine), but the default stays true (see
-  // Int8Kernels::Int8Kernels). oneDNN always takes 8 bits (it needs VNNI or AMX to be chosen).
+  // Int8Kernels::Int8Kernels).
   bool fbgemm_reduce_range;
+  // The same for oneDNN (which is only chosen with VNNI or AMX, where 8 bits cannot saturate):
+  // 8 bits with AMX, 7 without (the accuracy measured on each, see Int8Kernels::Int8Kernels).
+  bool onednn_reduce_range;
 };
 
 // This CPU's choice: kMixed where the CPU has AMX int8 (and the kernel grants it), oneDNN from

@@ -183,12 +183,13 @@ TEST(Int8Onednn, FbgemmFullRangeCloserToFp32OnVnni) {
 }
 
 // The defaults per ISA: on an AMX CPU oneDNN from 128 rows; the same process under bench/no_amx
-// (AVX-512 VNNI, no AMX) oneDNN from 512 rows; fbgemm's activations in 7 bits on both.
+// (AVX-512 VNNI, no AMX) oneDNN from 512 rows; fbgemm's activations in 7 bits on both, oneDNN's
+// in 8 with AMX and 7 without.
 TEST(Int8Onednn, DefaultKernelsFollowTheIsa) {
   const model::Int8Kernels k = model::default_int8_kernels();
   if (std::getenv("BERTH_INT8_KERNELS_CHILD")) {
     std::cout << "engine=" << static_cast<int>(k.engine) << " rows=" << k.onednn_min_rows
-              << " reduce=" << k.fbgemm_reduce_range << std::endl;
+              << " reduce=" << k.fbgemm_reduce_range << k.onednn_reduce_range << std::endl;
     return;
   }
   if (!model::int8_supported()) GTEST_SKIP() << "no fbgemm in this LibTorch";
@@ -196,12 +197,13 @@ TEST(Int8Onednn, DefaultKernelsFollowTheIsa) {
   EXPECT_EQ(k.engine, model::Int8Engine::kMixed);
   EXPECT_EQ(k.onednn_min_rows, 128);
   EXPECT_TRUE(k.fbgemm_reduce_range);
+  EXPECT_FALSE(k.onednn_reduce_range);
   const test::CommandResult r = test::run_command(
       "BERTH_INT8_KERNELS_CHILD=1 '" BERTH_NO_AMX_BINARY "' /proc/" + std::to_string(getpid()) +
       "/exe --gtest_filter=Int8Onednn.DefaultKernelsFollowTheIsa");
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   const std::string want = "engine=" + std::to_string(static_cast<int>(model::Int8Engine::kMixed)) +
-                           " rows=512 reduce=1";
+                           " rows=512 reduce=11";
   EXPECT_NE(r.out.find(want), std::string::npos) << r.out;
 }
 
