@@ -105,16 +105,15 @@ Int8Kernels::Int8Kernels(Int8Engine engine)
       // more of SST-2's 1,821 test texts (84.95 against 85.06, fp32 85.56: past the 0.5-point
       // budget; BENCHMARKS.md, "On a CPU without AMX (no_amx)").
       fbgemm_reduce_range(true),
-      // AMX: 8 bits (SST-2 int8 85.06, measured). VNNI without AMX: 7 bits, fbgemm's numerics:
-      // with 8 bits on the GEMMs oneDNN takes there SST-2 fell to 84.95 (-0.60 from fp32) against
-      // fbgemm alone's 85.17 (BENCHMARKS.md, "On a CPU without AMX (no_amx)").
-      onednn_reduce_range(!cpu_has_amx_int8()) {}
+      onednn_reduce_range(false) {}
 
 Int8Kernels default_int8_kernels() {
-  // Without VNNI (AVX2, AVX-512 before Cascade Lake) oneDNN's int8 was never measured ahead:
-  // fbgemm alone, as before.
-  static const Int8Kernels kernels((cpu_has_amx_int8() || cpu_has_avx512_vnni()) &&
-                                           engine_available(at::QEngine::ONEDNN)
+  // Without AMX fbgemm alone, as before: on AVX-512 VNNI oneDNN from 512 rows was 1.06-1.15x
+  // fbgemm per batch of 32, but SST-2's int8 accuracy fell to 84.95 (-0.60 from fp32, with 8-
+  // or 7-bit activations on oneDNN; TREC-6 to 92.20 with 7) against fbgemm alone's 85.17: past
+  // the 0.5-point budget (BENCHMARKS.md, "On a CPU without AMX (no_amx)"). kMixed stays
+  // available there, with the measured 512 rows.
+  static const Int8Kernels kernels(cpu_has_amx_int8() && engine_available(at::QEngine::ONEDNN)
                                        ? Int8Engine::kMixed
                                        : Int8Engine::kFbgemm);
   return kernels;

@@ -41,14 +41,14 @@ struct Int8Kernels {
   // in int32, so false is safe there (and twice as fine), but the default stays true (see
   // Int8Kernels::Int8Kernels).
   bool fbgemm_reduce_range;
-  // The same for oneDNN (which is only chosen with VNNI or AMX, where 8 bits cannot saturate):
-  // 8 bits with AMX, 7 without (the accuracy measured on each, see Int8Kernels::Int8Kernels).
+  // The same for oneDNN (which needs VNNI or AMX, where 8 bits cannot saturate): false by
+  // default; 7 bits did not help accuracy without AMX (BENCHMARKS.md, "On a CPU without AMX").
   bool onednn_reduce_range;
 };
 
 // This CPU's choice: kMixed where the CPU has AMX int8 (and the kernel grants it), oneDNN from
-// 128 rows; kMixed from 512 rows where it has AVX-512 VNNI but no AMX; fbgemm alone elsewhere.
-// fbgemm's activations in 7 bits. Measured per ISA: BENCHMARKS.md,
+// 128 rows; fbgemm alone elsewhere (kMixed from 512 rows was faster on AVX-512 VNNI without
+// AMX but lost accuracy). fbgemm's activations in 7 bits. Measured per ISA: BENCHMARKS.md,
 // "Second round: int8 on oneDNN" and "On a CPU without AMX (no_amx)".
 Int8Kernels default_int8_kernels();
 Int8Engine default_int8_engine();

@@ -183,8 +183,8 @@ TEST(Int8Onednn, FbgemmFullRangeCloserToFp32OnVnni) {
 }
 
 // The defaults per ISA: on an AMX CPU oneDNN from 128 rows; the same process under bench/no_amx
-// (AVX-512 VNNI, no AMX) oneDNN from 512 rows; fbgemm's activations in 7 bits on both, oneDNN's
-// in 8 with AMX and 7 without.
+// (AVX-512 VNNI, no AMX) fbgemm alone (kMixed would take oneDNN from 512 rows); fbgemm's
+// activations in 7 bits on both, oneDNN's in 8.
 TEST(Int8Onednn, DefaultKernelsFollowTheIsa) {
   const model::Int8Kernels k = model::default_int8_kernels();
   if (std::getenv("BERTH_INT8_KERNELS_CHILD")) {
@@ -202,8 +202,9 @@ TEST(Int8Onednn, DefaultKernelsFollowTheIsa) {
       "BERTH_INT8_KERNELS_CHILD=1 '" BERTH_NO_AMX_BINARY "' /proc/" + std::to_string(getpid()) +
       "/exe --gtest_filter=Int8Onednn.DefaultKernelsFollowTheIsa");
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  const std::string want = "engine=" + std::to_string(static_cast<int>(model::Int8Engine::kMixed)) +
-                           " rows=512 reduce=11";
+  const std::string want =
+      "engine=" + std::to_string(static_cast<int>(model::Int8Engine::kFbgemm)) +
+      " rows=512 reduce=10";
   EXPECT_NE(r.out.find(want), std::string::npos) << r.out;
 }
 
