@@ -22,12 +22,13 @@ build: configure
 
 # The CPU-only variant (build-cpu/berth): links libtorch_cpu and c10 but none of the CUDA
 # libraries, so `berth predict`/`serve` on a CPU node start smaller and faster (BENCHMARKS.md,
-# "CPU inference against ONNX Runtime"). Also builds bench/predict_latency for bench/ort_compare.sh.
+# "CPU inference against ONNX Runtime"). Also builds bench/predict_latency and bench/no_amx for
+# bench/ort_compare.sh (NO_AMX=1).
 CPU_BUILD ?= build-cpu
 cpu: setup
 	@if [ ! -f $(CPU_BUILD)/build.ninja ]; then \
 	  cmake -S . -B $(CPU_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DBERTH_CUDA=OFF -DBERTH_BENCH=ON $(CMAKE_ARGS); fi
-	cmake --build $(CPU_BUILD) -j $(JOBS) --target berth predict_latency
+	cmake --build $(CPU_BUILD) -j $(JOBS) --target berth predict_latency no_amx
 
 # The CPU variant's own check (label cpu_only): its predict maps no CUDA library.
 test-cpu: cpu

@@ -6,13 +6,17 @@
 // Variants: fp32 with q/k/v's weights concatenated once (at::linear, the predictor's fp32 path
 // before model/packed_gemm.h), fp32 over weights packed once (model/packed_gemm.h), fp32 with
 // every weight prepacked for oneDNN (model/onednn_linear.h) without and with GELU as the
-// feed-forward GEMM's post-op; int8 (q/k/v fused) on fbgemm and on oneDNN's int8 engine and on
-// both, chosen per GEMM by its rows; bf16 with the Linear weights cast once and q/k/v concatenated
-// once. (The variants of earlier rounds, measured in BENCHMARKS.md, are in git history.) Batches
-// are interleaved across the variants (see main). Prints one JSON line per variant and round
+// feed-forward GEMM's post-op; int8 (q/k/v fused) on fbgemm with 7-bit and 8-bit activations,
+// on oneDNN's int8 engine, on both as this CPU's default picks them per GEMM by its rows, and on
+// both from each row count in $MIXED_ROWS (e.g. "256 512") and from 128 with 7-bit fbgemm (an
+// AMX CPU's kernels before the per-ISA defaults); bf16 with the Linear weights cast once
+// and q/k/v concatenated once. (The variants of earlier rounds, measured in BENCHMARKS.md, are in
+// git history.) Batches are interleaved across the variants (see main). Prints one JSON line per
+// variant and round
 // ({"variant", "round", "texts_per_s", "vs_first": the first variant's time over this one's}) and
-// the median (min-max) of each. Tokenizing is outside the timed region: the same batches for all.
-// Built only with -DBERTH_BENCH=ON (bench/CMakeLists.txt).
+// the median (min-max) of each. $ONLY="int8 bf16" keeps only the variants whose names contain one
+// of those words (and the first, the reference). Tokenizing is outside the timed region: the same
+// batches for all. Built only with -DBERTH_BENCH=ON (bench/CMakeLists.txt).
 #include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 
@@ -20,9 +24,11 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -118,34 +124,72 @@ int main(int argc, char** argv) {
     batches.push_back({ids, mask});
   }
 
+  std::vector<std::string> only, mixed_rows;
+  auto words = [](const char* env) {
+    std::vector<std::string> out;
+    std::istringstream in(std::getenv(env) ? std::getenv(env) : "");
+    for (std::string w; in >> w;) out.push_back(w);
+    return out;
+  };
+  only = words("ONLY");
+  mixed_rows = words("MIXED_ROWS");
+  auto wanted = [&](const std::string& name) {
+    if (only.empty()) return true;
+    for (const auto& w : only)
+      if (name.find(w) != std::string::npos) return true;
+    return false;
+  };
   std::vector<Variant> variants;
+  // Every variant's model is loaded before any is run (the reserve keeps the pointers).
+  variants.reserve(16 + mixed_rows.size());
   auto add = [&](const std::string& name, bool autocast) {
     variants.push_back({name, model::load_classifier(dir), autocast});
     return &variants.back();
   };
-  variants.reserve(8);
   concatenate_qkv_once(*add("fp32-qkv-concatenated-once", false)->loaded.model);
   // The predictor's fp32 path on AVX-512 CPUs: every weight packed once (model/packed_gemm.h).
-  if (model::pack_fp32_linears(*add("fp32-packed-gemm", false)->loaded.model) == 0)
+  if (wanted("fp32-packed-gemm") &&
+      model::pack_fp32_linears(*add("fp32-packed-gemm", false)->loaded.model) == 0)
     variants.pop_back();  // no AVX-512F here
-  model::OnednnPrepack plain;
-  plain.fuse_gelu = false;
-  model::prepack_linears_onednn(*add("fp32-onednn-prepacked", false)->loaded.model, {}, plain);
-  model::OnednnPrepack as_predictor;  // GELU fused, fp32 copies freed (tried in the predictor)
-  as_predictor.release_fp32_weights = true;
-  auto* p = add("fp32-onednn-prepacked-gelu", false);
-  concatenate_qkv_once(*p->loaded.model);
-  model::prepack_linears_onednn(*p->loaded.model, {}, as_predictor);
-  for (auto [engine, name] : {std::pair{model::Int8Engine::kFbgemm, "int8-fbgemm"},
-                              {model::Int8Engine::kOnednn, "int8-onednn"},
-                              {model::Int8Engine::kMixed, "int8-mixed"}}) {
-    auto* q = add(name, false);
-    model::quantize_linears_int8(*q->loaded.model, q->loaded.model->head_prefixes(), engine);
-    model::fuse_int8_qkv(*q->loaded.model, engine);
+  if (wanted("fp32-onednn-prepacked")) {
+    model::OnednnPrepack plain;
+    plain.fuse_gelu = false;
+    model::prepack_linears_onednn(*add("fp32-onednn-prepacked", false)->loaded.model, {}, plain);
+    model::OnednnPrepack as_predictor;  // GELU fused, fp32 copies freed (tried in the predictor)
+    as_predictor.release_fp32_weights = true;
+    auto* p = add("fp32-onednn-prepacked-gelu", false);
+    concatenate_qkv_once(*p->loaded.model);
+    model::prepack_linears_onednn(*p->loaded.model, {}, as_predictor);
   }
-  auto* b = add("bf16-cast-once-qkv-concatenated-once", true);
-  cast_linears_bf16(*b->loaded.model);
-  concatenate_qkv_once(*b->loaded.model);
+  std::vector<std::pair<model::Int8Kernels, std::string>> int8;
+  model::Int8Kernels fbgemm7(model::Int8Engine::kFbgemm), fbgemm8 = fbgemm7;
+  fbgemm7.fbgemm_reduce_range = true;
+  fbgemm8.fbgemm_reduce_range = false;
+  int8.emplace_back(fbgemm7, "int8-fbgemm-7bit");
+  int8.emplace_back(fbgemm8, "int8-fbgemm-8bit");
+  int8.emplace_back(model::Int8Engine::kOnednn, "int8-onednn");
+  // What an AMX CPU ran before the per-ISA defaults: oneDNN from 128 rows, fbgemm 7-bit below.
+  model::Int8Kernels amx_before(model::Int8Engine::kMixed);
+  amx_before.onednn_min_rows = 128;
+  amx_before.fbgemm_reduce_range = true;
+  int8.emplace_back(amx_before, "int8-mixed-from-128-fbgemm-7bit");
+  int8.emplace_back(model::default_int8_kernels(), "int8-default-of-this-cpu");
+  for (const auto& rows : mixed_rows) {
+    model::Int8Kernels k(model::Int8Engine::kMixed);
+    k.onednn_min_rows = std::stol(rows);
+    int8.emplace_back(k, "int8-mixed-from-" + rows);
+  }
+  for (const auto& [kernels, name] : int8) {
+    if (!wanted(name)) continue;
+    auto* q = add(name, false);
+    model::quantize_linears_int8(*q->loaded.model, q->loaded.model->head_prefixes(), kernels);
+    model::fuse_int8_qkv(*q->loaded.model, kernels);
+  }
+  if (wanted("bf16-cast-once-qkv-concatenated-once")) {
+    auto* b = add("bf16-cast-once-qkv-concatenated-once", true);
+    cast_linears_bf16(*b->loaded.model);
+    concatenate_qkv_once(*b->loaded.model);
+  }
 
   c10::InferenceMode inference;
   // Warm-up: first-call allocations and the oneDNN primitives of every batch shape.

@@ -19,6 +19,10 @@
 #   built) and the ORT script.
 # - ROUNDS interleaved rounds (Berth and ORT, each precision, alternately); the table gives the
 #   median and the min-max spread. Accuracy (deterministic) is measured once.
+# - NO_AMX=1: every berth, predict_latency and ONNX Runtime process (timed or accuracy) runs
+#   under BUILD/no_amx, which refuses the AMX permission: oneDNN, MLAS and Berth then take their
+#   AVX-512 (VNNI, BF16) kernels, as on the fleet's CPUs without AMX (issue 27's). The export
+#   (a graph rewrite, cached) is not.
 # Prints a Markdown table; appends JSON lines to bench/results/ort_compare.jsonl.
 set -euo pipefail
 THREADS=${1:-$(nproc)}
@@ -36,6 +40,13 @@ CACHE="$ROOT/runs/ort_compare"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 [[ -x "$BERTH" && -x "$LAT" ]] ||
   { echo "needs $BERTH and $LAT: make cpu (or -DBERTH_BENCH=ON and build predict_latency)" >&2; exit 2; }
+NO_AMX=${NO_AMX:-0}
+RUN=()  # the prefix of every measured process
+if [[ $NO_AMX == 1 ]]; then
+  [[ -x "$ROOT/$BUILD/no_amx" ]] ||
+    { echo "NO_AMX=1 needs $ROOT/$BUILD/no_amx: make cpu (or cmake --build $BUILD --target no_amx)" >&2; exit 2; }
+  RUN=("$ROOT/$BUILD/no_amx")
+fi
 "$PY" -c 'import onnxruntime, onnx, onnxscript' 2> /dev/null ||
   "$PY" -m pip install -q onnxruntime onnx onnxscript
 TMP=$(mktemp -d)
@@ -44,6 +55,7 @@ flags=$(grep -m1 flags /proc/cpuinfo | tr ' ' '\n' |
   grep -E '^(avx2|avx512f|avx512_vnni|avx512_bf16|amx_bf16|amx_int8)$' | xargs)
 echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; flags: $flags"
 echo "onnxruntime $("$PY" -c 'import onnxruntime; print(onnxruntime.__version__)'); berth $BUILD at $(git -C "$ROOT" rev-parse --short HEAD)"
+[[ $NO_AMX == 1 ]] && echo "NO_AMX=1: every berth, predict_latency and ONNX Runtime process runs under $BUILD/no_amx (AMX permission refused: AVX-512 kernels on both sides, as on a CPU without AMX)"
 echo "load before: $(uptime)"
 PRECISIONS="fp32 int8"
 [[ " $flags " =~ " avx512_bf16 " || " $flags " =~ " amx_bf16 " ]] && PRECISIONS="fp32 int8 bf16"
@@ -88,39 +100,39 @@ for round in $(seq "$ROUNDS"); do
   for p in $PRECISIONS; do
     # Berth throughput: the whole process, and its tokenize + forward counters.
     t0=$(date +%s.%N)
-    "$BERTH" predict --checkpoint "$CK" --input "$TMP/texts.txt" --output "$TMP/o.jsonl" \
+    "${RUN[@]}" "$BERTH" predict --checkpoint "$CK" --input "$TMP/texts.txt" --output "$TMP/o.jsonl" \
       --precision "$p" --threads "$THREADS" --batch-size 32 2> "$TMP/log"
     t1=$(date +%s.%N)
     work=$(grep -o -E '(tokenize|forward) [0-9.]+ s' "$TMP/log" | awk '{s+=$2} END {print s}')
     rec "{\"side\": \"berth\", \"p\": \"$p\", \"round\": $round, \"process_tps\": $(echo "$ROWS / ($t1 - $t0)" | bc -l), \"tps\": $(echo "$ROWS / $work" | bc -l)}"
-    lat=$("$LAT" "$CK" "$TMP/texts.txt" "$THREADS" "$COUNT" 20 "$p" 2> /dev/null)
+    lat=$("${RUN[@]}" "$LAT" "$CK" "$TMP/texts.txt" "$THREADS" "$COUNT" 20 "$p" 2> /dev/null)
     rec "{\"side\": \"berth\", \"p\": \"$p\", \"round\": $round, \"lat\": $lat}"
     [[ $p == bf16 ]] && continue  # ONNX Runtime has no bf16 path for this graph on CPU
     t0=$(date +%s.%N)
-    r=$("$PY" "$HELPER" throughput "$CK/onnx/$p.onnx" "$CK" "$TMP/texts.txt" "$THREADS" 32)
+    r=$("${RUN[@]}" "$PY" "$HELPER" throughput "$CK/onnx/$p.onnx" "$CK" "$TMP/texts.txt" "$THREADS" 32)
     t1=$(date +%s.%N)
     rec "{\"side\": \"ort\", \"p\": \"$p\", \"round\": $round, \"process_tps\": $(echo "$ROWS / ($t1 - $t0)" | bc -l), \"tps\": $(echo "$r" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["texts_per_s"])')}"
-    lat=$("$PY" "$HELPER" latency "$CK/onnx/$p.onnx" "$CK" "$TMP/texts.txt" "$THREADS" "$COUNT" 20)
+    lat=$("${RUN[@]}" "$PY" "$HELPER" latency "$CK/onnx/$p.onnx" "$CK" "$TMP/texts.txt" "$THREADS" "$COUNT" 20)
     rec "{\"side\": \"ort\", \"p\": \"$p\", \"round\": $round, \"lat\": $lat}"
   done
   # Start-up and peak RSS: 2 texts, fp32.
-  read -r rss wall < <(peak "$BERTH" predict --checkpoint "$CK" --input "$TMP/two.txt" --threads "$THREADS")
+  read -r rss wall < <(peak "${RUN[@]}" "$BERTH" predict --checkpoint "$CK" --input "$TMP/two.txt" --threads "$THREADS")
   rec "{\"side\": \"berth\", \"p\": \"$BUILD\", \"round\": $round, \"rss_mb\": $rss, \"start_s\": $wall}"
   if [[ "$BUILD" != build && -x "$ROOT/build/berth" ]]; then
-    read -r rss wall < <(peak "$ROOT/build/berth" predict --checkpoint "$CK" --input "$TMP/two.txt" --threads "$THREADS")
+    read -r rss wall < <(peak "${RUN[@]}" "$ROOT/build/berth" predict --checkpoint "$CK" --input "$TMP/two.txt" --threads "$THREADS")
     rec "{\"side\": \"berth\", \"p\": \"build\", \"round\": $round, \"rss_mb\": $rss, \"start_s\": $wall}"
   fi
-  read -r rss wall < <(peak "$PY" "$HELPER" throughput "$CK/onnx/fp32.onnx" "$CK" "$TMP/two.txt" "$THREADS" 32)
+  read -r rss wall < <(peak "${RUN[@]}" "$PY" "$HELPER" throughput "$CK/onnx/fp32.onnx" "$CK" "$TMP/two.txt" "$THREADS" 32)
   rec "{\"side\": \"ort\", \"p\": \"python\", \"round\": $round, \"rss_mb\": $rss, \"start_s\": $wall}"
 done
 # Accuracy on the test sets, once (deterministic).
 for set in $SETS; do
   for p in $PRECISIONS; do
-    a=$("$BERTH" eval --checkpoint "$CACHE/$set" --input "$DATA/$set/test.csv" --precision "$p" \
+    a=$("${RUN[@]}" "$BERTH" eval --checkpoint "$CACHE/$set" --input "$DATA/$set/test.csv" --precision "$p" \
       --threads "$THREADS" --json 2> /dev/null | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["accuracy"])')
     rec "{\"side\": \"berth\", \"p\": \"$p\", \"set\": \"$set\", \"accuracy\": $a}"
     [[ $p == bf16 ]] && continue
-    a=$("$PY" "$HELPER" accuracy "$CACHE/$set/onnx/$p.onnx" "$CACHE/$set" "$DATA/$set/test.csv" "$THREADS" |
+    a=$("${RUN[@]}" "$PY" "$HELPER" accuracy "$CACHE/$set/onnx/$p.onnx" "$CACHE/$set" "$DATA/$set/test.csv" "$THREADS" |
       "$PY" -c 'import json,sys; print(json.load(sys.stdin)["accuracy"])')
     rec "{\"side\": \"ort\", \"p\": \"$p\", \"set\": \"$set\", \"accuracy\": $a}"
   done
@@ -129,7 +141,7 @@ echo "load after: $(uptime)"
 stamp=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 commit=$(git -C "$ROOT" rev-parse --short HEAD)
 mkdir -p "$ROOT/bench/results"
-sed "s/}\$/, \"time\": \"$stamp\", \"commit\": \"$commit\", \"threads\": $THREADS, \"rows\": $ROWS}/" "$out" \
+sed "s/}\$/, \"time\": \"$stamp\", \"commit\": \"$commit\", \"threads\": $THREADS, \"rows\": $ROWS, \"no_amx\": $NO_AMX}/" "$out" \
   >> "$ROOT/bench/results/ort_compare.jsonl"
 "$PY" - "$out" << 'EOF'
 import json, statistics, sys

@@ -1,5 +1,10 @@
 #include "common/cpu_features.h"
 
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -41,8 +46,43 @@ bool flags_have_amx_int8(const std::string& flags) {
   return false;
 }
 
+bool amx_permission_granted() {
+#ifdef SYS_arch_prctl
+  // Linux (5.16+) hands out AMX's 8 KB tile state only to a process that asks for it; a kernel
+  // that refuses (older ones, a seccomp filter, some containers) faults the first tile
+  // instruction. The grant is per process and permanent, so one request is enough, and oneDNN
+  // makes the same request itself.
+  constexpr int kArchReqXcompPerm = 0x1023;  // asm/prctl.h
+  constexpr int kXfeatureXtiledata = 18;     // the tile data state component
+  static const bool granted = [] {
+    if (syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0) return true;
+    log::get("cpu")->debug(
+        "the kernel refused AMX (arch_prctl ARCH_REQ_XCOMP_PERM: {}): int8 "
+        "stays on kernels without AMX tiles",
+        std::strerror(errno));
+    return false;
+  }();
+  return granted;
+#else
+  return false;  // not x86-64 Linux: no AMX
+#endif
+}
+
+bool flags_have_avx512_vnni(const std::string& flags) {
+  std::istringstream words(flags);
+  std::string w;
+  while (words >> w)
+    if (w == "avx512_vnni") return true;
+  return false;
+}
+
+bool cpu_has_avx512_vnni() {
+  return flags_have_avx512_vnni(cpu_flags());
+}
+
 bool cpu_has_amx_int8() {
-  return flags_have_amx_int8(cpu_flags());
+  // The flags say what the CPU has; only the kernel's grant says the process may use it.
+  return flags_have_amx_int8(cpu_flags()) && amx_permission_granted();
 }
 
 void warn_if_slow_bf16(const std::string& component, const std::string& precision,

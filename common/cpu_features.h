@@ -1,4 +1,5 @@
-// What the CPU can do fast, read from /proc/cpuinfo's flags (Linux).
+// What the CPU can do fast, read from /proc/cpuinfo's flags (Linux), and for AMX whether the
+// kernel lets this process use it.
 #pragma once
 
 #include <string>
@@ -12,11 +13,24 @@ bool cpu_has_fast_bf16();
 // As above, from a flags line such as /proc/cpuinfo's "flags : fpu vme ..." (for tests).
 bool flags_have_fast_bf16(const std::string& flags);
 
-// True when the CPU has AMX int8 tiles (amx_int8), where oneDNN's int8 GEMM beats fbgemm's.
-// Unknown counts as false: the int8 path then stays on fbgemm.
+// True when the CPU has AMX int8 tiles (amx_int8) and the kernel lets this process use them
+// (amx_permission_granted), where oneDNN's int8 GEMM beats fbgemm's. Unknown counts as false:
+// the int8 path then stays on the kernels without AMX.
 bool cpu_has_amx_int8();
+// Asks the kernel, once per process, for the AMX tile state (arch_prctl(ARCH_REQ_XCOMP_PERM,
+// XFEATURE_XTILEDATA)); false where it refuses (kernels before 5.16, a seccomp filter such as
+// bench/no_amx's, containers) or the CPU has no AMX. A CPU whose flags list amx_int8 cannot
+// use it without this grant.
+bool amx_permission_granted();
 // As above, from a flags line.
 bool flags_have_amx_int8(const std::string& flags);
+
+// True when the CPU has AVX-512 VNNI (avx512_vnni), whose vpdpbusd sums u8 x s8 products in
+// int32 without the int16 saturation of AVX2's vpmaddubsw: fbgemm can then take full 8-bit
+// activations. Unknown counts as false.
+bool cpu_has_avx512_vnni();
+// As above, from a flags line.
+bool flags_have_avx512_vnni(const std::string& flags);
 
 // Logs a warning under `component` when bf16 is asked for on a CPU device that would run it
 // slowly. `device` is "cpu", "cuda", "cuda:N".

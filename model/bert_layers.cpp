@@ -249,14 +249,14 @@ at::Tensor BertEncoder::forward(at::Tensor hidden, const at::Tensor& mask,
   return hidden;
 }
 
-int fuse_int8_qkv(torch::nn::Module& root, Int8Engine engine) {
+int fuse_int8_qkv(torch::nn::Module& root, Int8Kernels kernels) {
   int fused = 0;
   for (auto& m : root.modules(/*include_self=*/false)) {
     auto* a = dynamic_cast<BertSelfAttention*>(m.get());
     if (a == nullptr || !a->query->packed || !a->key->packed || !a->value->packed) continue;
     a->packed_qkv =
         pack_int8_linear(at::cat({a->query->weight, a->key->weight, a->value->weight}),
-                         at::cat({a->query->bias, a->key->bias, a->value->bias}), engine);
+                         at::cat({a->query->bias, a->key->bias, a->value->bias}), kernels);
     ++fused;
   }
   return fused;

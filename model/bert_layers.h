@@ -127,7 +127,7 @@ class BertSelfAttention : public torch::nn::Module {
 // activation range are those of the three separate layers, and int8 products sum exactly in
 // int32, so the outputs are the separate layers' ones. Returns how many were fused.
 // `engine` must be the one the three layers were packed for.
-int fuse_int8_qkv(torch::nn::Module& root, Int8Engine engine = default_int8_engine());
+int fuse_int8_qkv(torch::nn::Module& root, Int8Kernels kernels = default_int8_kernels());
 
 // Dense + dropout + residual + LayerNorm; used after attention ("attention.output") and after
 // the feed-forward ("output").

@@ -25,14 +25,22 @@ c10::intrusive_ptr<LinearPackedParamsBase> prepack(const at::Tensor& qweight,
   return op.call(qweight, bias);
 }
 
-// A GEMM of at least this many rows (tokens) goes to oneDNN under Int8Engine::kMixed. With one
-// thread on the AMX Xeon, per GEMM once its oneDNN primitive exists, fbgemm led below 32 rows
-// (33 against 49 us at 1 row, 46 against 91 at 8), the two were level at 32 and oneDNN led
-// above (1.4x at 64, 2x at 128, 2.3x at 256). But oneDNN creates a primitive for every new
-// shape, and one text at a time brings a new length every few texts: with 32 here, batch-1
-// p50 through the Predictor went from 2.5 to 3.2 ms. From 128 rows, a batch-1 text of up to
-// 128 tokens stays on fbgemm, and the primitive's cost is small next to the GEMM's.
-constexpr int64_t kOnednnMinRows = 128;
+// A GEMM of at least this many rows (tokens) goes to oneDNN under Int8Engine::kMixed on a CPU
+// with AMX. With one thread on the AMX Xeon, per GEMM once its oneDNN
+// primitive exists, fbgemm led below 32 rows (33 against 49 us at 1 row, 46 against 91 at 8), the
+// two were level at 32 and oneDNN led above (1.4x at 64, 2x at 128, 2.3x at 256). But oneDNN
+// creates a primitive for every new shape, and one text at a time brings a new length every few
+// texts: with 32 here, batch-1 p50 through the Predictor went from 2.5 to 3.2 ms. From 128 rows, a
+// batch-1 text of up to 128 tokens stays on fbgemm, and the primitive's cost is small next to the
+// GEMM's.
+constexpr int64_t kOnednnMinRowsAmx = 128;
+// The same without AMX, on AVX-512 VNNI (the AMX Xeon under bench/no_amx: oneDNN's brgemm on
+// vpdpbusd against fbgemm's VNNI kernel, both 8-bit, 1 thread, us per GEMM, 3 interleaved
+// rounds; bench/int8_gemm_rows.py). oneDNN was 0.5-0.8x fbgemm up to 64 rows; from 128 it led
+// the 384 -> 1152 GEMM by 1.05-1.1x (1.7x at 1024), but the 1536 -> 384 one only from 512 rows
+// (1.04x; 0.84x at 128, 0.87x at 256). Whole batches of 32 (bench/cpu_levers) agreed: from 512
+// rows 1.15x fbgemm, from 256 1.08x (BENCHMARKS.md, "On a CPU without AMX (no_amx)").
+constexpr int64_t kOnednnMinRowsVnni = 512;
 
 bool engine_available(at::QEngine q) {
   const auto& engines = at::globalContext().supportedQEngines();
@@ -54,7 +62,10 @@ c10::intrusive_ptr<LinearPackedParamsBase> prepack_for(at::QEngine engine, const
 
 class Int8Linear final : public PackedLinear {
  public:
-  Int8Linear(const at::Tensor& weight, const at::Tensor& bias, Int8Engine engine) {
+  Int8Linear(const at::Tensor& weight, const at::Tensor& bias, const Int8Kernels& kernels)
+      : fbgemm_reduce_range_(kernels.fbgemm_reduce_range),
+        onednn_reduce_range_(kernels.onednn_reduce_range) {
+    const Int8Engine engine = kernels.engine;
     const at::Tensor w = weight.detach().to(at::kCPU, at::kFloat).contiguous();
     // Symmetric per-row scales: zero point 0, so no row offsets skew small weights; a row of
     // zeros gets a tiny scale rather than a division by zero.
@@ -65,22 +76,20 @@ class Int8Linear final : public PackedLinear {
         bias.defined() ? std::optional<at::Tensor>(bias.detach().to(at::kFloat)) : std::nullopt;
     if (engine != Int8Engine::kOnednn) fbgemm_ = prepack_for(at::QEngine::FBGEMM, q, b);
     if (engine != Int8Engine::kFbgemm) onednn_ = prepack_for(at::QEngine::ONEDNN, q, b);
-    min_onednn_rows_ = engine == Int8Engine::kMixed ? kOnednnMinRows : 0;
+    min_onednn_rows_ = engine == Int8Engine::kMixed ? kernels.onednn_min_rows : 0;
   }
   at::Tensor forward(const at::Tensor& x) const override {
     const int64_t rows = x.numel() / std::max<int64_t>(1, x.size(-1));
     if (onednn_ && rows >= min_onednn_rows_)
-      // oneDNN is only chosen with AMX, whose int8 tiles accumulate in int32: full 8-bit
-      // activations.
-      return onednn_->apply_dynamic(x.contiguous(), /*reduce_range=*/false);
-    // reduce_range: 7-bit activations, as quantize_dynamic uses with fbgemm, so that the
-    // u8 x s8 pair sums of AVX2's vpmaddubsw cannot saturate on CPUs without VNNI.
-    return fbgemm_->apply_dynamic(x.contiguous(), /*reduce_range=*/true);
+      return onednn_->apply_dynamic(x.contiguous(), onednn_reduce_range_);
+    return fbgemm_->apply_dynamic(x.contiguous(), fbgemm_reduce_range_);
   }
 
  private:
   c10::intrusive_ptr<LinearPackedParamsBase> fbgemm_, onednn_;  // null where not packed
   int64_t min_onednn_rows_ = 0;
+  bool fbgemm_reduce_range_ = true;
+  bool onednn_reduce_range_ = false;
 };
 
 }  // namespace
@@ -89,20 +98,38 @@ bool int8_supported() {
   return engine_available(at::QEngine::FBGEMM);
 }
 
-Int8Engine default_int8_engine() {
-  static const Int8Engine engine = cpu_has_amx_int8() && engine_available(at::QEngine::ONEDNN)
+Int8Kernels::Int8Kernels(Int8Engine engine)
+    : engine(engine),
+      onednn_min_rows(cpu_has_amx_int8() ? kOnednnMinRowsAmx : kOnednnMinRowsVnni),
+      // 7 bits everywhere: 8 bits on VNNI were as fast and closer to fp32 in logits, but lost 2
+      // more of SST-2's 1,821 test texts (84.95 against 85.06, fp32 85.56: past the 0.5-point
+      // budget; BENCHMARKS.md, "On a CPU without AMX (no_amx)").
+      fbgemm_reduce_range(true),
+      onednn_reduce_range(false) {}
+
+Int8Kernels default_int8_kernels() {
+  // Without AMX fbgemm alone, as before: on AVX-512 VNNI oneDNN from 512 rows was 1.06-1.15x
+  // fbgemm per batch of 32, but SST-2's int8 accuracy fell to 84.95 (-0.60 from fp32, with 8-
+  // or 7-bit activations on oneDNN; TREC-6 to 92.20 with 7) against fbgemm alone's 85.17: past
+  // the 0.5-point budget (BENCHMARKS.md, "On a CPU without AMX (no_amx)"). kMixed stays
+  // available there, with the measured 512 rows.
+  static const Int8Kernels kernels(cpu_has_amx_int8() && engine_available(at::QEngine::ONEDNN)
                                        ? Int8Engine::kMixed
-                                       : Int8Engine::kFbgemm;
-  return engine;
+                                       : Int8Engine::kFbgemm);
+  return kernels;
+}
+
+Int8Engine default_int8_engine() {
+  return default_int8_kernels().engine;
 }
 
 std::shared_ptr<const PackedLinear> pack_int8_linear(const at::Tensor& weight,
-                                                     const at::Tensor& bias, Int8Engine engine) {
-  return std::make_shared<Int8Linear>(weight, bias, engine);
+                                                     const at::Tensor& bias, Int8Kernels kernels) {
+  return std::make_shared<Int8Linear>(weight, bias, kernels);
 }
 
 int quantize_linears_int8(torch::nn::Module& root, const std::vector<std::string>& skip,
-                          Int8Engine engine) {
+                          Int8Kernels kernels) {
   int packed = 0;
   for (auto& item : root.named_modules()) {
     // Every family's linear maps: Dense (BERT, RoBERTa, ELECTRA, DistilBERT, DeBERTa) and
@@ -117,7 +144,7 @@ int quantize_linears_int8(torch::nn::Module& root, const std::vector<std::string
     if (!weight.device().is_cpu())
       throw usage_error("model", "int8 runs on the CPU only", "use --device cpu");
     (dense ? dense->packed : modern->packed) =
-        pack_int8_linear(weight, dense ? dense->bias : modern->bias, engine);
+        pack_int8_linear(weight, dense ? dense->bias : modern->bias, kernels);
     ++packed;
   }
   return packed;

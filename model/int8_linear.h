@@ -22,20 +22,41 @@ class PackedLinear {
   virtual at::Tensor forward(const at::Tensor& x) const = 0;
 };
 
-// The library whose int8 GEMM runs the packed layers. fbgemm takes 7-bit activations
-// (reduce_range, see Int8Linear); oneDNN takes 8-bit ones and uses AMX int8 tiles where the CPU
-// has them, where it is 2x fbgemm's speed on GEMMs of a hundred rows or more but slower on a
-// few rows (a batch-1 text: its per-call set-up). kMixed packs both and picks per call by the
-// number of rows (BENCHMARKS.md, "Second round: int8 on oneDNN").
+// The library whose int8 GEMM runs the packed layers. fbgemm is fastest on a few rows (a batch-1
+// text: oneDNN's per-call set-up); oneDNN from some hundred rows where the CPU has AMX int8 tiles
+// (2x fbgemm there). kMixed packs both and picks per call by the number of rows
+// (BENCHMARKS.md, "Second round: int8 on oneDNN").
 enum class Int8Engine { kFbgemm, kOnednn, kMixed };
 
-// kMixed where the CPU has AMX int8 (measured there), fbgemm elsewhere (as before).
+// How the packed int8 layers run. Converts from an Int8Engine with this CPU's defaults for the
+// rest, so callers that only pick the library stay short.
+struct Int8Kernels {
+  Int8Kernels(Int8Engine engine = Int8Engine::kFbgemm);  // NOLINT: implicit on purpose
+  Int8Engine engine;
+  // kMixed: GEMMs of this many rows (tokens) or more go to oneDNN, fewer to fbgemm (this CPU's
+  // measured crossover by default).
+  int64_t onednn_min_rows;
+  // fbgemm's activations in 7 bits, as quantize_dynamic uses: AVX2's (and AVX-512 without VNNI)
+  // vpmaddubsw sums u8 x s8 pairs in int16 and saturates with 8-bit ones. VNNI's vpdpbusd sums
+  // in int32, so false is safe there (and twice as fine), but the default stays true (see
+  // Int8Kernels::Int8Kernels).
+  bool fbgemm_reduce_range;
+  // The same for oneDNN (which needs VNNI or AMX, where 8 bits cannot saturate): false by
+  // default; 7 bits did not help accuracy without AMX (BENCHMARKS.md, "On a CPU without AMX").
+  bool onednn_reduce_range;
+};
+
+// This CPU's choice: kMixed where the CPU has AMX int8 (and the kernel grants it), oneDNN from
+// 128 rows; fbgemm alone elsewhere (kMixed from 512 rows was faster on AVX-512 VNNI without
+// AMX but lost accuracy). fbgemm's activations in 7 bits. Measured per ISA: BENCHMARKS.md,
+// "Second round: int8 on oneDNN" and "On a CPU without AMX (no_amx)".
+Int8Kernels default_int8_kernels();
 Int8Engine default_int8_engine();
 
 // Packs one fp32 (out, in) weight and its (out) bias for the int8 kernel.
 std::shared_ptr<const PackedLinear> pack_int8_linear(const at::Tensor& weight,
                                                      const at::Tensor& bias,
-                                                     Int8Engine engine = default_int8_engine());
+                                                     Int8Kernels kernels = default_int8_kernels());
 
 // Whether this LibTorch build has the fbgemm int8 kernels (x86-64 CPUs with AVX2 or newer).
 bool int8_supported();
@@ -45,6 +66,6 @@ bool int8_supported();
 // weights stay (they are small next to activations for BERT-size models and keep state_dict()
 // intact).
 int quantize_linears_int8(torch::nn::Module& root, const std::vector<std::string>& skip = {},
-                          Int8Engine engine = default_int8_engine());
+                          Int8Kernels kernels = default_int8_kernels());
 
 }  // namespace berth::model

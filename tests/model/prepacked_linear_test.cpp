@@ -4,6 +4,9 @@
 // oneDNN's engine (model/int8_linear.h) against fbgemm and fp32.
 #include <c10/core/InferenceMode.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
 
 #include "common/cpu_features.h"
 #include "model/bert_layers.h"
@@ -102,9 +105,10 @@ TEST(Int8Onednn, FusedQkvSameAsSeparateAndCloseToFp32) {
   for (auto* l : {&separate, &fused})
     model::quantize_linears_int8(*l->model, l->model->head_prefixes(), onednn);
   EXPECT_EQ(model::fuse_int8_qkv(*fused.model, onednn), fused.config.num_hidden_layers);
-  model::quantize_linears_int8(*fbgemm.model, fbgemm.model->head_prefixes(),
-                               model::Int8Engine::kFbgemm);
-  model::fuse_int8_qkv(*fbgemm.model, model::Int8Engine::kFbgemm);
+  model::Int8Kernels fbgemm7(model::Int8Engine::kFbgemm);  // 7-bit, as on CPUs without VNNI
+  fbgemm7.fbgemm_reduce_range = true;
+  model::quantize_linears_int8(*fbgemm.model, fbgemm.model->head_prefixes(), fbgemm7);
+  model::fuse_int8_qkv(*fbgemm.model, fbgemm7);
   c10::InferenceMode inference;
   for (const auto& in : inputs()) {
     auto logits = [&](model::LoadedClassifier& l) {
@@ -125,13 +129,15 @@ TEST(Int8Onednn, FusedQkvSameAsSeparateAndCloseToFp32) {
   }
 }
 
-// kMixed: fbgemm's result for a GEMM of few rows (a batch-1 text), oneDNN's from 128 rows.
+// kMixed: fbgemm's result for a GEMM of few rows (a batch-1 text), oneDNN's from the threshold.
 TEST(Int8Onednn, MixedPicksTheEngineByRows) {
   if (!model::int8_supported()) GTEST_SKIP() << "no fbgemm in this LibTorch";
   at::manual_seed(3);
   const at::Tensor w = at::randn({96, 384}) * 0.05;
   const at::Tensor b = at::randn({96}) * 0.1;
-  const auto mixed = model::pack_int8_linear(w, b, model::Int8Engine::kMixed);
+  model::Int8Kernels from128(model::Int8Engine::kMixed);
+  from128.onednn_min_rows = 128;
+  const auto mixed = model::pack_int8_linear(w, b, from128);
   const auto fbgemm = model::pack_int8_linear(w, b, model::Int8Engine::kFbgemm);
   const auto onednn = model::pack_int8_linear(w, b, model::Int8Engine::kOnednn);
   c10::InferenceMode inference;
@@ -145,10 +151,69 @@ TEST(Int8Onednn, MixedPicksTheEngineByRows) {
   }
 }
 
+// fbgemm with 8-bit activations (VNNI CPUs) against its 7-bit ones: half the rounding step, so
+// closer to fp32 on the seeded model.
+TEST(Int8Onednn, FbgemmFullRangeCloserToFp32OnVnni) {
+  if (!model::int8_supported()) GTEST_SKIP() << "no fbgemm in this LibTorch";
+  if (!cpu_has_avx512_vnni()) GTEST_SKIP() << "8-bit activations can saturate without VNNI";
+  TempDir dir;
+  const std::string model_dir = (dir / "model").string();
+  write_seeded_classifier(model_dir, /*seed=*/11, /*scale=*/20);
+  auto fp32 = model::load_classifier(model_dir);
+  auto seven = model::load_classifier(model_dir);
+  auto eight = model::load_classifier(model_dir);
+  for (auto [l, reduce] : {std::pair{&seven, true}, {&eight, false}}) {
+    model::Int8Kernels k(model::Int8Engine::kFbgemm);
+    k.fbgemm_reduce_range = reduce;
+    model::quantize_linears_int8(*l->model, l->model->head_prefixes(), k);
+    model::fuse_int8_qkv(*l->model, k);
+  }
+  c10::InferenceMode inference;
+  for (const auto& in : inputs()) {
+    auto logits = [&](model::LoadedClassifier& l) {
+      return l.model->forward(in.ids, in.mask, at::zeros_like(in.ids)).logits;  // (batch, labels)
+    };
+    const at::Tensor want = logits(fp32);
+    const double rel8 = relative_error(logits(eight), want);
+    const double rel7 = relative_error(logits(seven), want);
+    std::cout << "fbgemm int8 vs fp32 logits: 8-bit relative error " << rel8 << ", 7-bit " << rel7
+              << std::endl;
+    EXPECT_LT(rel8, rel7);
+  }
+}
+
+// The defaults per ISA: on an AMX CPU oneDNN from 128 rows; the same process under bench/no_amx
+// (AVX-512 VNNI, no AMX) fbgemm alone (kMixed would take oneDNN from 512 rows); fbgemm's
+// activations in 7 bits on both, oneDNN's in 8.
+TEST(Int8Onednn, DefaultKernelsFollowTheIsa) {
+  const model::Int8Kernels k = model::default_int8_kernels();
+  if (std::getenv("BERTH_INT8_KERNELS_CHILD")) {
+    std::cout << "engine=" << static_cast<int>(k.engine) << " rows=" << k.onednn_min_rows
+              << " reduce=" << k.fbgemm_reduce_range << k.onednn_reduce_range << std::endl;
+    return;
+  }
+  if (!model::int8_supported()) GTEST_SKIP() << "no fbgemm in this LibTorch";
+  if (!cpu_has_amx_int8()) GTEST_SKIP() << "not an AMX CPU: nothing to compare the VNNI side to";
+  EXPECT_EQ(k.engine, model::Int8Engine::kMixed);
+  EXPECT_EQ(k.onednn_min_rows, 128);
+  EXPECT_TRUE(k.fbgemm_reduce_range);
+  EXPECT_FALSE(k.onednn_reduce_range);
+  const test::CommandResult r = test::run_command(
+      "BERTH_INT8_KERNELS_CHILD=1 '" BERTH_NO_AMX_BINARY "' /proc/" + std::to_string(getpid()) +
+      "/exe --gtest_filter=Int8Onednn.DefaultKernelsFollowTheIsa");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const std::string want =
+      "engine=" + std::to_string(static_cast<int>(model::Int8Engine::kFbgemm)) +
+      " rows=512 reduce=10";
+  EXPECT_NE(r.out.find(want), std::string::npos) << r.out;
+}
+
 TEST(Int8Onednn, AmxInt8FlagIsRead) {
   EXPECT_TRUE(flags_have_amx_int8("flags : fpu avx512_vnni amx_bf16 amx_tile amx_int8"));
   EXPECT_FALSE(flags_have_amx_int8("flags : fpu avx2 avx512f avx512_vnni"));
   EXPECT_FALSE(flags_have_amx_int8("flags : fpu amx_int8x"));
+  EXPECT_TRUE(flags_have_avx512_vnni("flags : fpu avx2 avx512f avx512_vnni avx512_bf16"));
+  EXPECT_FALSE(flags_have_avx512_vnni("flags : fpu avx2 avx_vnni avx512f"));  // AVX2's VNNI
 }
 
 }  // namespace
