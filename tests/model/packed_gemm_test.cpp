@@ -1,11 +1,12 @@
 // fp32 linear maps over weights packed once (model/packed_gemm.h), against at::linear: the
 // kernel's row blocks (12 rows, a remainder of 1 to 11), its panels (32 outputs, a last one cut
 // short), its work chunks (96 rows), and a whole classifier with every linear map packed.
+#include "model/packed_gemm.h"
+
 #include <c10/core/InferenceMode.h>
 #include <gtest/gtest.h>
 
 #include "model/bert_layers.h"
-#include "model/packed_gemm.h"
 #include "model/pretrained.h"
 #include "tests/model/model_test_util.h"
 #include "tests/support/seeded_classifier.h"
@@ -69,7 +70,7 @@ TEST(PackedGemm, ClassifierLogitsMatchTheFp32PathWithTheWeightsReleased) {
       ++dense;
       released += d->weight.numel() == 0 && d->bias.numel() == 0;
     }
-  EXPECT_EQ(released, dense);  // no fp32 weight is held twice
+  EXPECT_EQ(released, dense);                             // no fp32 weight is held twice
   EXPECT_EQ(model::pack_fp32_linears(*packed.model), 0);  // packing twice changes nothing
   c10::InferenceMode inference;
   at::manual_seed(5);
