@@ -6,21 +6,24 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <initializer_list>
 #include <sstream>
 
 #include "common/log.h"
 
 namespace berth {
 
-bool flags_have_fast_bf16(const std::string& flags) {
+namespace {
+
+// Whether the whitespace-separated `flags` hold any of `names`.
+bool flags_have_any(const std::string& flags, std::initializer_list<const char*> names) {
   std::istringstream words(flags);
   std::string w;
   while (words >> w)
-    if (w == "avx512_bf16" || w == "amx_bf16") return true;
+    for (const char* name : names)
+      if (w == name) return true;
   return false;
 }
-
-namespace {
 
 // /proc/cpuinfo's first flags line, or empty where there is none.
 std::string cpu_flags() {
@@ -33,17 +36,17 @@ std::string cpu_flags() {
 
 }  // namespace
 
+bool flags_have_fast_bf16(const std::string& flags) {
+  return flags_have_any(flags, {"avx512_bf16", "amx_bf16"});
+}
+
 bool cpu_has_fast_bf16() {
   const std::string flags = cpu_flags();
   return flags.empty() || flags_have_fast_bf16(flags);
 }
 
 bool flags_have_amx_int8(const std::string& flags) {
-  std::istringstream words(flags);
-  std::string w;
-  while (words >> w)
-    if (w == "amx_int8") return true;
-  return false;
+  return flags_have_any(flags, {"amx_int8"});
 }
 
 bool amx_permission_granted() {
@@ -69,11 +72,7 @@ bool amx_permission_granted() {
 }
 
 bool flags_have_avx512_vnni(const std::string& flags) {
-  std::istringstream words(flags);
-  std::string w;
-  while (words >> w)
-    if (w == "avx512_vnni") return true;
-  return false;
+  return flags_have_any(flags, {"avx512_vnni"});
 }
 
 bool cpu_has_avx512_vnni() {

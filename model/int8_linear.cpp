@@ -94,6 +94,12 @@ class Int8Linear final : public PackedLinear {
 
 }  // namespace
 
+bool under_any_prefix(const std::string& name, const std::vector<std::string>& prefixes) {
+  for (const auto& prefix : prefixes)
+    if (name.rfind(prefix, 0) == 0) return true;
+  return false;
+}
+
 bool int8_supported() {
   return engine_available(at::QEngine::FBGEMM);
 }
@@ -137,9 +143,7 @@ int quantize_linears_int8(torch::nn::Module& root, const std::vector<std::string
     auto dense = std::dynamic_pointer_cast<Dense>(item.value());
     auto modern = std::dynamic_pointer_cast<ModernBertLinear>(item.value());
     if (!dense && !modern) continue;
-    bool skipped = false;
-    for (const auto& prefix : skip) skipped |= item.key().rfind(prefix, 0) == 0;
-    if (skipped) continue;
+    if (under_any_prefix(item.key(), skip)) continue;
     const at::Tensor& weight = dense ? dense->weight : modern->weight;
     if (!weight.device().is_cpu())
       throw usage_error("model", "int8 runs on the CPU only", "use --device cpu");

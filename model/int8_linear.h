@@ -22,6 +22,10 @@ class PackedLinear {
   virtual at::Tensor forward(const at::Tensor& x) const = 0;
 };
 
+// Whether the module name starts with one of `prefixes`: the modules a packing leaves as they are
+// (the classifier head's, head_prefixes()). Shared by every packing (int8, fp32, oneDNN).
+bool under_any_prefix(const std::string& name, const std::vector<std::string>& prefixes);
+
 // The library whose int8 GEMM runs the packed layers. fbgemm is fastest on a few rows (a batch-1
 // text: oneDNN's per-call set-up); oneDNN from some hundred rows where the CPU has AMX int8 tiles
 // (2x fbgemm there). kMixed packs both and picks per call by the number of rows

@@ -70,11 +70,6 @@ int prepack_linears_onednn(torch::nn::Module& root, const std::vector<std::strin
   at::NoGradGuard no_grad;
   int packed = 0;
   std::set<const Dense*> qkv;
-  auto skipped = [&](const std::string& name) {
-    for (const auto& prefix : skip)
-      if (name.rfind(prefix, 0) == 0) return true;
-    return false;
-  };
   auto fp32 = [](const Dense& d) { return !d.packed && d.weight.scalar_type() == at::kFloat; };
   auto release = [&](Dense& d) {
     if (!how.release_fp32_weights) return;
@@ -83,7 +78,7 @@ int prepack_linears_onednn(torch::nn::Module& root, const std::vector<std::strin
   };
   for (auto& item : root.named_modules()) {
     auto* a = dynamic_cast<BertSelfAttention*>(item.value().get());
-    if (a == nullptr || skipped(item.key()) || !a->fused_qkv || !fp32(*a->query) ||
+    if (a == nullptr || under_any_prefix(item.key(), skip) || !a->fused_qkv || !fp32(*a->query) ||
         !fp32(*a->key) || !fp32(*a->value))
       continue;
     a->packed_qkv = pack_onednn_linear(
@@ -93,7 +88,7 @@ int prepack_linears_onednn(torch::nn::Module& root, const std::vector<std::strin
     ++packed;
   }
   for (auto& item : root.named_modules()) {
-    if (skipped(item.key())) continue;
+    if (under_any_prefix(item.key(), skip)) continue;
     if (auto* f = dynamic_cast<BertIntermediate*>(item.value().get());
         f != nullptr && how.fuse_gelu && f->activation == Activation::kGelu && fp32(*f->dense)) {
       f->dense->packed = pack_onednn_linear(f->dense->weight, f->dense->bias, LinearPostOp::kGelu);

@@ -27,6 +27,10 @@ constexpr int64_t kBlock = 12;  // rows per block: 24 accumulators of the 32 reg
 // chunk sweeps every panel, so that a large batch does not stream them from memory per panel.
 constexpr int64_t kChunkRows = 96;
 
+// Computes one block of rows (see panel_block).
+using BlockFn = void (*)(const float*, int64_t, const float*, int64_t, const float*, float*,
+                         int64_t, int64_t);
+
 #if defined(__x86_64__)
 // rows x 32 outputs of one panel: c = a * panel + bias, over the whole inner dimension. `valid`
 // columns (1..32) are stored; the panel's padding beyond the layer's width is not.
@@ -86,9 +90,6 @@ __attribute__((target("avx512f,fma"))) void panel_block(const float* a, int64_t 
   }
 }
 
-using BlockFn = void (*)(const float*, int64_t, const float*, int64_t, const float*, float*,
-                         int64_t, int64_t);
-
 template <int... Rows>
 constexpr std::array<BlockFn, sizeof...(Rows)> block_table(std::integer_sequence<int, Rows...>) {
   return {&panel_block<Rows + 1>...};
@@ -98,8 +99,6 @@ constexpr std::array<BlockFn, sizeof...(Rows)> block_table(std::integer_sequence
 constexpr auto blocks = block_table(std::make_integer_sequence<int, kBlock>{});
 #else
 // Other architectures (aarch64 clusters) keep at::linear: packed_gemm_supported() is false.
-using BlockFn = void (*)(const float*, int64_t, const float*, int64_t, const float*, float*,
-                         int64_t, int64_t);
 constexpr std::array<BlockFn, kBlock> blocks{};
 #endif
 
@@ -213,11 +212,6 @@ at::Tensor PackedGemm::forward(const at::Tensor& x) const {
 int pack_fp32_linears(torch::nn::Module& root, const std::vector<std::string>& skip) {
   if (!packed_gemm_supported()) return 0;
   at::NoGradGuard no_grad;
-  auto skipped = [&](const std::string& name) {
-    for (const auto& prefix : skip)
-      if (name.rfind(prefix, 0) == 0) return true;
-    return false;
-  };
   auto fp32 = [](const Dense& d) {
     // A released weight (numel 0) is already packed, maybe as part of a q/k/v concatenation.
     return !d.packed && d.weight.dim() == 2 && d.weight.scalar_type() == at::kFloat &&
@@ -236,7 +230,7 @@ int pack_fp32_linears(torch::nn::Module& root, const std::vector<std::string>& s
   // One pass in the modules' order (an attention before its q, k and v; the layers in turn):
   // each layer's released weights leave room in the heap for the next layer's packed ones.
   for (auto& item : root.named_modules()) {
-    if (skipped(item.key())) continue;
+    if (under_any_prefix(item.key(), skip)) continue;
     if (auto* a = dynamic_cast<BertSelfAttention*>(item.value().get())) {
       if (a->packed_qkv || !a->fused_qkv || !fp32(*a->query) || !fp32(*a->key) || !fp32(*a->value))
         continue;
