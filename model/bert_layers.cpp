@@ -181,6 +181,10 @@ BertResidualOutput::BertResidualOutput(int64_t in, int64_t hidden, double eps, d
 }
 
 at::Tensor BertResidualOutput::forward(const at::Tensor& x, const at::Tensor& residual) {
+  // Inference with packed weights: the residual is added in the GEMM's epilogue (no dropout
+  // between the two), one pass over (batch, seq, hidden) less.
+  if (dense->packed && (!is_training() || dropout == 0))
+    return LayerNorm_->forward(dense->packed->forward_add(x, residual));
   at::Tensor h = model::dropout(dense->forward(x), dropout, is_training());  // (batch, seq, hidden)
   return LayerNorm_->forward(h + residual);
 }

@@ -160,8 +160,8 @@ class BertIntermediate : public torch::nn::Module {
 
   std::shared_ptr<Dense> dense;
   Activation activation;
-  // Set by prepack_linears_onednn (inference): the packed dense applies the activation as its
-  // GEMM's post-op.
+  // Set by prepack_linears_onednn and pack_fp32_linears (inference): the packed dense applies the
+  // activation in its GEMM (a post-op, an epilogue).
   bool activation_in_dense = false;
 };
 

@@ -20,6 +20,11 @@ class PackedLinear {
  public:
   virtual ~PackedLinear() = default;
   virtual at::Tensor forward(const at::Tensor& x) const = 0;
+  // forward(x) + residual, residual of the output's shape. A backend that adds it in its GEMM's
+  // epilogue saves a pass over the output; this one is the plain sum.
+  virtual at::Tensor forward_add(const at::Tensor& x, const at::Tensor& residual) const {
+    return forward(x) + residual;
+  }
 };
 
 // Whether the module name starts with one of `prefixes`: the modules a packing leaves as they are

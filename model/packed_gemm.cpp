@@ -27,18 +27,57 @@ constexpr int64_t kBlock = 12;  // rows per block: 24 accumulators of the 32 reg
 // chunk sweeps every panel, so that a large batch does not stream them from memory per panel.
 constexpr int64_t kChunkRows = 96;
 
-// Computes one block of rows (see panel_block).
+// What a block does to its sums before the store (the bias is their starting value).
+enum class Epilogue { kStore, kGelu, kAddResidual };
+
+// Computes one block of rows (see panel_block). The residual, when added, has the output's
+// layout (row stride ldc).
 using BlockFn = void (*)(const float*, int64_t, const float*, int64_t, const float*, float*,
-                         int64_t, int64_t);
+                         int64_t, int64_t, const float*);
 
 #if defined(__x86_64__)
-// rows x 32 outputs of one panel: c = a * panel + bias, over the whole inner dimension. `valid`
-// columns (1..32) are stored; the panel's padding beyond the layer's width is not.
-template <int Rows>
-__attribute__((target("avx512f,fma"))) void panel_block(const float* a, int64_t lda,
-                                                        const float* panel, int64_t depth,
-                                                        const float* bias, float* c, int64_t ldc,
-                                                        int64_t valid) {
+#define BERTH_AVX512 __attribute__((target("avx512f,fma")))
+
+// e^x for x <= 0 (to about 1 ulp; 0 below -87): 2^n e^r with |r| <= ln 2 / 2, e^r by its
+// Taylor series to r^7, whose remainder is under 1e-8 there.
+BERTH_AVX512 inline __m512 exp_nonpositive(__m512 x) {
+  x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  // ln 2 in two parts, the first exact in few bits, so that x - n ln 2 loses nothing.
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.0f / 5040);
+  for (float c : {1.0f / 720, 1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f, 1.0f})
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
+  return _mm512_scalef_ps(p, n);
+}
+
+// x Phi(x), Phi the standard normal CDF (GELU, erf form). Phi(-|x|) = erfc(z) / 2 with
+// z = |x| / sqrt 2, and erfc(z) = t P(t) e^(-z^2), t = 1 / (1 + p z) (Abramowitz and Stegun
+// 7.1.26, absolute error under 1.5e-7): then x Phi(x) = x (1 - q) for x >= 0 and x q below, with
+// q = Phi(-|x|).
+BERTH_AVX512 inline __m512 gelu(__m512 x) {
+  const __m512 z = _mm512_mul_ps(_mm512_abs_ps(x), _mm512_set1_ps(0.70710678118654752f));
+  const __m512 one = _mm512_set1_ps(1.0f);
+  const __m512 t = _mm512_div_ps(one, _mm512_fmadd_ps(z, _mm512_set1_ps(0.3275911f), one));
+  __m512 poly = _mm512_set1_ps(1.061405429f);
+  for (float c : {-1.453152027f, 1.421413741f, -0.284496736f, 0.254829592f})
+    poly = _mm512_fmadd_ps(poly, t, _mm512_set1_ps(c));
+  poly = _mm512_mul_ps(poly, t);
+  const __m512 e = exp_nonpositive(_mm512_mul_ps(_mm512_mul_ps(z, z), _mm512_set1_ps(-1.0f)));
+  const __m512 q = _mm512_mul_ps(_mm512_mul_ps(poly, e), _mm512_set1_ps(0.5f));
+  const __mmask16 negative = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
+  return _mm512_mul_ps(x, _mm512_mask_blend_ps(negative, _mm512_sub_ps(one, q), q));
+}
+
+// rows x 32 outputs of one panel: c = a * panel + bias, over the whole inner dimension, then
+// the epilogue. `valid` columns (1..32) are stored; the panel's padding beyond the layer's
+// width is not.
+template <int Rows, Epilogue E>
+BERTH_AVX512 void panel_block(const float* a, int64_t lda, const float* panel, int64_t depth,
+                              const float* bias, float* c, int64_t ldc, int64_t valid,
+                              const float* residual) {
   // Under 4 rows, 2 x Rows accumulators are too few to hide the FMA's latency (4 cycles, 2 per
   // cycle): a row then keeps Split partial sums over alternating k, added at the end.
   constexpr int Split = Rows >= 4 ? 1 : Rows == 1 ? 4 : 2;
@@ -85,21 +124,33 @@ __attribute__((target("avx512f,fma"))) void panel_block(const float* a, int64_t 
       lo[0][r] = _mm512_add_ps(lo[0][r], lo[s][r]);
       hi[0][r] = _mm512_add_ps(hi[0][r], hi[s][r]);
     }
-    _mm512_mask_storeu_ps(c + r * ldc, mask_lo, lo[0][r]);
-    _mm512_mask_storeu_ps(c + r * ldc + 16, mask_hi, hi[0][r]);
+    __m512 out_lo = lo[0][r], out_hi = hi[0][r];
+    if constexpr (E == Epilogue::kGelu) {
+      out_lo = gelu(out_lo), out_hi = gelu(out_hi);
+    } else if constexpr (E == Epilogue::kAddResidual) {
+      // Masked loads: the row's last panel may end before 32 columns.
+      out_lo = _mm512_add_ps(out_lo, _mm512_maskz_loadu_ps(mask_lo, residual + r * ldc));
+      out_hi = _mm512_add_ps(out_hi, _mm512_maskz_loadu_ps(mask_hi, residual + r * ldc + 16));
+    }
+    _mm512_mask_storeu_ps(c + r * ldc, mask_lo, out_lo);
+    _mm512_mask_storeu_ps(c + r * ldc + 16, mask_hi, out_hi);
   }
 }
+#undef BERTH_AVX512
 
-template <int... Rows>
+template <Epilogue E, int... Rows>
 constexpr std::array<BlockFn, sizeof...(Rows)> block_table(std::integer_sequence<int, Rows...>) {
-  return {&panel_block<Rows + 1>...};
+  return {&panel_block<Rows + 1, E>...};
 }
 
-// blocks[r - 1] computes r rows.
-constexpr auto blocks = block_table(std::make_integer_sequence<int, kBlock>{});
+// blocks[e][r - 1] computes r rows with epilogue e.
+constexpr std::array<std::array<BlockFn, kBlock>, 3> blocks = {
+    block_table<Epilogue::kStore>(std::make_integer_sequence<int, kBlock>{}),
+    block_table<Epilogue::kGelu>(std::make_integer_sequence<int, kBlock>{}),
+    block_table<Epilogue::kAddResidual>(std::make_integer_sequence<int, kBlock>{})};
 #else
 // Other architectures (aarch64 clusters) keep at::linear: packed_gemm_supported() is false.
-constexpr std::array<BlockFn, kBlock> blocks{};
+constexpr std::array<std::array<BlockFn, kBlock>, 3> blocks{};
 #endif
 
 }  // namespace
@@ -113,9 +164,11 @@ bool packed_gemm_supported() {
 #endif
 }
 
-PackedGemm::PackedGemm(const at::Tensor& weight, const at::Tensor& bias)
+PackedGemm::PackedGemm(const at::Tensor& weight, const at::Tensor& bias, GemmActivation activation)
     : PackedGemm(std::vector<at::Tensor>{weight},
-                 bias.defined() ? std::vector<at::Tensor>{bias} : std::vector<at::Tensor>{}) {}
+                 bias.defined() ? std::vector<at::Tensor>{bias} : std::vector<at::Tensor>{}) {
+  activation_ = activation;
+}
 
 PackedGemm::PackedGemm(const std::vector<at::Tensor>& weights,
                        const std::vector<at::Tensor>& biases) {
@@ -172,6 +225,16 @@ PackedGemm::PackedGemm(const std::vector<at::Tensor>& weights,
 }
 
 at::Tensor PackedGemm::forward(const at::Tensor& x) const {
+  return run(x, at::Tensor());
+}
+
+at::Tensor PackedGemm::forward_add(const at::Tensor& x, const at::Tensor& residual) const {
+  if (activation_ != GemmActivation::kNone)
+    throw std::logic_error("PackedGemm::forward_add on a layer with an activation");
+  return run(x, residual);
+}
+
+at::Tensor PackedGemm::run(const at::Tensor& x, const at::Tensor& residual) const {
   if (x.scalar_type() != at::kFloat || !x.is_cpu() || x.size(-1) != in_)
     throw std::logic_error("PackedGemm takes fp32 CPU input of width " + std::to_string(in_));
   const at::Tensor a = x.contiguous();
@@ -180,29 +243,51 @@ at::Tensor PackedGemm::forward(const at::Tensor& x) const {
   shape.back() = out_;
   at::Tensor y = at::empty(shape, a.options());
   if (rows == 0) return y;
+  at::Tensor res;
+  if (residual.defined()) {
+    if (residual.scalar_type() != at::kFloat || !residual.is_cpu() || residual.numel() != y.numel())
+      throw std::logic_error("PackedGemm::forward_add: the residual has the output's shape");
+    res = residual.contiguous();
+  }
+  const Epilogue epilogue = res.defined()                          ? Epilogue::kAddResidual
+                            : activation_ == GemmActivation::kGelu ? Epilogue::kGelu
+                                                                   : Epilogue::kStore;
+  const auto& block = blocks[static_cast<size_t>(epilogue)];
   const float* pa = a.data_ptr<float>();
   const float* pw = panels_.data_ptr<float>();
   const float* pb = bias_.data_ptr<float>();
+  const float* pr = res.defined() ? res.data_ptr<float>() : nullptr;
   float* py = y.data_ptr<float>();
-  const int64_t panels = panels_.size(0), chunks = (rows + kChunkRows - 1) / kChunkRows;
-  const int64_t in = in_, out = out_;
+  const int64_t panels = panels_.size(0), in = in_, out = out_;
+  // Chunks of equal size, as many per thread: at::parallel_for gives each thread an equal run
+  // of items, so that 800 rows as 8 x 96 + 32 would leave one thread idle for 15 % of the call.
+  // Where that would make chunks of under two blocks, the chunks stay and the panels are split.
+  const int64_t threads = at::get_num_threads();
+  int64_t chunks = (rows + kChunkRows - 1) / kChunkRows;
+  if (chunks > 1 && chunks % threads != 0) {
+    const int64_t even = (chunks + threads - 1) / threads * threads;
+    if (rows >= even * 2 * kBlock) chunks = even;
+  }
+  const int64_t chunk_rows = (rows + chunks - 1) / chunks;
+  chunks = (rows + chunk_rows - 1) / chunk_rows;
   // Chunk-major work items: a thread's items share its chunk's activations, and for one chunk
   // (a batch-1 text) the panels are split between the threads.
   at::parallel_for(0, chunks * panels, 1, [&](int64_t begin, int64_t end) {
     for (int64_t item = begin; item < end; ++item) {
       const int64_t chunk = item / panels, p = item % panels;
-      const int64_t row_end = std::min(rows, (chunk + 1) * kChunkRows);
+      const int64_t row_begin = chunk * chunk_rows,
+                    row_end = std::min(rows, row_begin + chunk_rows);
       const int64_t valid = std::min(kPanel, out - p * kPanel);
       const float* panel = pw + p * in * kPanel;
       // Blocks of even size (25 rows: 9, 8, 8, not 12, 12, 1): a block of few rows does as
       // many weight loads as a full one for a fraction of the arithmetic.
-      const int64_t chunk_rows = row_end - chunk * kChunkRows;
-      const int64_t per_block = (chunk_rows + (chunk_rows + kBlock - 1) / kBlock - 1) /
-                                ((chunk_rows + kBlock - 1) / kBlock);
-      for (int64_t r = chunk * kChunkRows; r < row_end; r += per_block) {
+      const int64_t n_rows = row_end - row_begin, n_blocks = (n_rows + kBlock - 1) / kBlock;
+      const int64_t per_block = (n_rows + n_blocks - 1) / n_blocks;
+      for (int64_t r = row_begin; r < row_end; r += per_block) {
         const int64_t n = std::min(per_block, row_end - r);
-        blocks[n - 1](pa + r * in, in, panel, in, pb + p * kPanel, py + r * out + p * kPanel, out,
-                      valid);
+        const int64_t at = r * out + p * kPanel;
+        block[n - 1](pa + r * in, in, panel, in, pb + p * kPanel, py + at, out, valid,
+                     pr ? pr + at : nullptr);
       }
     }
   });
@@ -242,6 +327,18 @@ int pack_fp32_linears(torch::nn::Module& root, const std::vector<std::string>& s
         release(*d);
         in_qkv.insert(d);
       }
+      released();
+      ++packed;
+      continue;
+    }
+    if (auto* f = dynamic_cast<BertIntermediate*>(item.value().get())) {
+      if (f->activation != Activation::kGelu || f->activation_in_dense || !fp32(*f->dense))
+        continue;
+      // Its dense, next in the order, is then no longer fp32 and is passed over.
+      f->dense->packed =
+          std::make_shared<PackedGemm>(f->dense->weight, f->dense->bias, GemmActivation::kGelu);
+      f->activation_in_dense = true;
+      release(*f->dense);
       released();
       ++packed;
       continue;

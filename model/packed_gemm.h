@@ -23,15 +23,23 @@ namespace berth::model {
 // at::linear).
 bool packed_gemm_supported();
 
+// What the kernel applies to each output tile while it is still in registers, before the store:
+// the feed-forward's GELU there costs no pass over the (rows, intermediate) output.
+enum class GemmActivation { kNone, kGelu };
+
 class PackedGemm final : public PackedLinear {
  public:
-  // weight (out, in), bias (out) or undefined; fp32 on the CPU.
-  PackedGemm(const at::Tensor& weight, const at::Tensor& bias);
+  // weight (out, in), bias (out) or undefined; fp32 on the CPU. kGelu: forward returns
+  // gelu(x W^T + b), erf form (at::gelu's default).
+  PackedGemm(const at::Tensor& weight, const at::Tensor& bias,
+             GemmActivation activation = GemmActivation::kNone);
   // The weights' rows stacked (as at::cat along the outputs, without making the concatenation):
   // q, k and v as one GEMM. Biases: one per weight, or none.
   PackedGemm(const std::vector<at::Tensor>& weights, const std::vector<at::Tensor>& biases);
   // x (..., in) -> (..., out)
   at::Tensor forward(const at::Tensor& x) const override;
+  // x W^T + b + residual (of the output's shape), the residual added in the epilogue.
+  at::Tensor forward_add(const at::Tensor& x, const at::Tensor& residual) const override;
   int64_t out_features() const { return out_; }
   int64_t in_features() const { return in_; }
 
@@ -39,6 +47,9 @@ class PackedGemm final : public PackedLinear {
   int64_t out_ = 0, in_ = 0;
   at::Tensor panels_;  // (out / 32 rounded up, in, 32): panel p holds features 32p..32p+31
   at::Tensor bias_;    // (out rounded up to 32), zeros where the layer has none
+  GemmActivation activation_ = GemmActivation::kNone;
+
+  at::Tensor run(const at::Tensor& x, const at::Tensor& residual) const;
 };
 
 }  // namespace berth::model
@@ -52,7 +63,8 @@ namespace berth::model {
 // Gives every fp32 Dense inside `root` not under a `skip` prefix a PackedGemm and releases its
 // fp32 weight and bias (to empty tensors): the model is for inference from then on. Each BERT
 // attention gets one PackedGemm over q, k and v concatenated (packed_qkv, also for the
-// [CLS]-only layer: cls_from_packed_qkv). Returns how many GEMMs were packed; 0 where
+// [CLS]-only layer: cls_from_packed_qkv); each BERT feed-forward with the erf GELU applies it in
+// its GEMM (activation_in_dense). Returns how many GEMMs were packed; 0 where
 // packed_gemm_supported() is false, leaving the model as it was.
 int pack_fp32_linears(torch::nn::Module& root, const std::vector<std::string>& skip = {});
 
