@@ -84,13 +84,35 @@ bool cpu_has_amx_int8() {
   return flags_have_amx_int8(cpu_flags()) && amx_permission_granted();
 }
 
+Bf16Support flags_bf16_support(const std::string& flags, bool amx_granted) {
+  if (flags.empty()) return Bf16Support::kUnknown;
+  if (flags_have_any(flags, {"amx_bf16"}) && amx_granted) return Bf16Support::kAmx;
+  // A CPU with AMX whose kernel refuses the tiles runs its AVX-512 BF16 instructions.
+  return flags_have_any(flags, {"avx512_bf16"}) ? Bf16Support::kAvx512Bf16 : Bf16Support::kEmulated;
+}
+
+Bf16Support cpu_bf16_support() {
+  const std::string flags = cpu_flags();
+  // The permission is asked only where the flags list AMX: elsewhere the request is pointless.
+  return flags_bf16_support(flags, flags_have_any(flags, {"amx_bf16"}) && amx_permission_granted());
+}
+
 void warn_if_slow_bf16(const std::string& component, const std::string& precision,
-                       const std::string& device) {
-  if (precision != "bf16" || device.rfind("cpu", 0) != 0 || cpu_has_fast_bf16()) return;
-  log::get(component)->warn(
-      "bf16 on this CPU will be slow: it has neither AVX-512 BF16 nor AMX (see /proc/cpuinfo "
-      "flags), so bf16 matmuls are emulated (measured ~9x slower than fp32); use fp32, or int8 "
-      "for prediction");
+                       const std::string& device, Bf16Use use) {
+  if (precision != "bf16" || device.rfind("cpu", 0) != 0) return;
+  const Bf16Support support = cpu_bf16_support();
+  if (support == Bf16Support::kEmulated) {
+    log::get(component)->warn(
+        "bf16 on this CPU will be slow: it has neither AVX-512 BF16 nor AMX (see /proc/cpuinfo "
+        "flags), so bf16 matmuls are emulated (measured ~9x slower than fp32); use fp32, or int8 "
+        "for prediction");
+  } else if (support == Bf16Support::kAvx512Bf16 && use == Bf16Use::kPrediction) {
+    log::get(component)->warn(
+        "bf16 prediction on this CPU is likely slower than fp32: it has AVX-512 BF16 but no AMX "
+        "tiles this process may use (no amx_bf16 in /proc/cpuinfo flags, or the kernel refused "
+        "the AMX permission), and there it measured 0.73x fp32's throughput (BENCHMARKS.md, "
+        "\"On a CPU without AMX\"); use --precision fp32, or --precision int8");
+  }
 }
 
 }  // namespace berth

@@ -32,9 +32,21 @@ bool cpu_has_avx512_vnni();
 // As above, from a flags line.
 bool flags_have_avx512_vnni(const std::string& flags);
 
+// How this process runs bf16 matmuls on the CPU: emulated through fp32 (no bf16 instructions),
+// on AVX-512 BF16 alone (no AMX tiles it may use), or on AMX tiles. Unknown: no /proc/cpuinfo.
+enum class Bf16Support { kUnknown, kEmulated, kAvx512Bf16, kAmx };
+Bf16Support cpu_bf16_support();
+// As above, from a flags line and whether the kernel grants the AMX tile state (for tests).
+Bf16Support flags_bf16_support(const std::string& flags, bool amx_granted);
+
+// What bf16 is asked for: the warning differs (prediction without AMX was measured slower than
+// fp32; training there was not measured).
+enum class Bf16Use { kTraining, kPrediction };
+
 // Logs a warning under `component` when bf16 is asked for on a CPU device that would run it
-// slowly. `device` is "cpu", "cuda", "cuda:N".
+// slowly: emulated (both uses), or for prediction on AVX-512 BF16 without AMX. `device` is
+// "cpu", "cuda", "cuda:N".
 void warn_if_slow_bf16(const std::string& component, const std::string& precision,
-                       const std::string& device);
+                       const std::string& device, Bf16Use use);
 
 }  // namespace berth

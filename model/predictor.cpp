@@ -237,7 +237,8 @@ Predictor::Predictor(const PredictorOptions& o) : impl_(std::make_unique<Impl>()
   if (int8 && !s.device.is_cpu())
     throw usage_error("model", "--precision int8 runs on the CPU only",
                       "use --device cpu, or bf16/fp16 on the GPU");
-  warn_if_slow_bf16("model", to_string(autocast_precision(o.precision)), o.device.str());
+  warn_if_slow_bf16("model", to_string(autocast_precision(o.precision)), o.device.str(),
+                    Bf16Use::kPrediction);
   s.batch_size = o.batch_size;
   s.window = o.batch_size * o.window_batches;
   s.model_dir = o.model_dir;

@@ -75,7 +75,7 @@ void TrainingRun::set_up_runtime() {
   device_ = comm_.device();
   if (device_.is_cuda()) model::set_cudnn_attention(cfg_.runtime.cudnn_attention);
   model::set_fast_dropout(cfg_.runtime.fast_dropout);
-  warn_if_slow_bf16("trainer", to_string(cfg_.train.precision), device_.str());
+  warn_if_slow_bf16("trainer", to_string(cfg_.train.precision), device_.str(), Bf16Use::kTraining);
   if (cfg_.train.deterministic) {
     at::globalContext().setDeterministicAlgorithms(true, true);
     // Deterministic mode also fills every fresh tensor with NaN (a debugging aid against reads

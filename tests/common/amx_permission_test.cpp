@@ -46,13 +46,14 @@ TEST(AmxPermission, FlagsAndKernelDecideOutsideAFilter) {
   std::cout << "amx_int8 in flags and kernel support: " << want << std::endl;
   EXPECT_EQ(cpu_has_amx_int8(), want);
   EXPECT_EQ(amx_permission_granted(), kernel_supports_tiles());
+  EXPECT_EQ(cpu_bf16_support(), flags_bf16_support(flags_line(), kernel_supports_tiles()));
 }
 
 TEST(AmxPermission, NoAmxRefusesIt) {
   if (std::getenv(kChildEnv)) {
     // Under no_amx: report, and let the parent judge.
     std::cout << "amx_int8=" << cpu_has_amx_int8() << " granted=" << amx_permission_granted()
-              << std::endl;
+              << " bf16=" << static_cast<int>(cpu_bf16_support()) << std::endl;
     return;
   }
   if (!flags_have_amx_int8(flags_line()) || !kernel_supports_tiles())
@@ -62,6 +63,12 @@ TEST(AmxPermission, NoAmxRefusesIt) {
       "/exe --gtest_filter=AmxPermission.NoAmxRefusesIt");
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("amx_int8=0 granted=0"), std::string::npos) << r.out;
+  // bf16 prediction is then warned about as slow: AVX-512 BF16 without tiles, where the flags
+  // say the CPU has them (an AMX CPU has avx512_bf16 too).
+  if (flags_line().find(" avx512_bf16") != std::string::npos)
+    EXPECT_NE(r.out.find("bf16=" + std::to_string(static_cast<int>(Bf16Support::kAvx512Bf16))),
+              std::string::npos)
+        << r.out;
 }
 
 }  // namespace

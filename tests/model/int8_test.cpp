@@ -37,6 +37,17 @@ TEST(Int8Linear, FastBf16FlagsAreRead) {
   EXPECT_FALSE(flags_have_fast_bf16("flags : fpu avx2 avx512_bf16x"));
 }
 
+TEST(Int8Linear, Bf16SupportNeedsTheAmxGrantForTiles) {
+  const std::string spr = "flags : fpu avx2 avx512f avx512_bf16 avx512_vnni amx_bf16 amx_tile";
+  EXPECT_EQ(flags_bf16_support(spr, true), Bf16Support::kAmx);
+  // The tiles refused (old kernel, seccomp, bench/no_amx): its AVX-512 BF16 is what runs.
+  EXPECT_EQ(flags_bf16_support(spr, false), Bf16Support::kAvx512Bf16);
+  EXPECT_EQ(flags_bf16_support("flags : fpu avx2 avx512f avx512_bf16", false),
+            Bf16Support::kAvx512Bf16);
+  EXPECT_EQ(flags_bf16_support("flags : fpu avx2 avx512f", true), Bf16Support::kEmulated);
+  EXPECT_EQ(flags_bf16_support("", true), Bf16Support::kUnknown);
+}
+
 // The seeded 3-label classifier (tests/support/seeded_classifier.h); int8 must give the same labels
 // as fp32 on nearly all of 300 SST-2 test sentences, with close probabilities.
 TEST(Int8Predictor, AgreesWithFp32OnASmallSet) {
