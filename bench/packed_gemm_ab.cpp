@@ -1,7 +1,9 @@
 // fp32 linear maps at inference shapes: at::linear (MKL sgemm, which packs the weight on every
 // call) against model::PackedGemm (weights packed once), interleaved in one process.
 //
-// usage: packed_gemm_ab [THREADS=1] [ROUNDS=5] [ROWS=1,8,25,64,256,960]
+// usage: packed_gemm_ab [THREADS=1] [ROUNDS=5] [ROWS=1,8,25,64,256,960] [fp32|int8]
+// int8: fbgemm's dynamic quantized linear (model::pack_int8_linear, 7-bit activations) against
+// Berth's VNNI kernel (the same with Int8Kernels::vnni_kernel), in place of the fp32 pair.
 // For each (rows, out, in) of the default model's linear maps (384 -> 1152 fused q/k/v,
 // 384 -> 384, 384 -> 1536, 1536 -> 384) prints the median microseconds per call of each side
 // over ROUNDS interleaved rounds, their ratio, and the largest difference of the outputs.
@@ -15,7 +17,9 @@
 #include <string>
 #include <vector>
 
+#include "model/int8_linear.h"
 #include "model/packed_gemm.h"
+#include "model/packed_int8_gemm.h"
 
 namespace {
 
@@ -42,6 +46,11 @@ int main(int argc, char** argv) {
     std::stringstream in(argv[3]);
     for (std::string s; std::getline(in, s, ',');) row_counts.push_back(std::stoll(s));
   }
+  const bool int8 = argc > 4 && std::string(argv[4]) == "int8";
+  if (int8 && !berth::model::packed_int8_gemm_supported()) {
+    std::fprintf(stderr, "this CPU has no AVX-512 VNNI: PackedInt8Gemm does not run here\n");
+    return 2;
+  }
   if (!berth::model::packed_gemm_supported()) {
     std::fprintf(stderr, "this CPU has no AVX-512F: PackedGemm does not run here\n");
     return 2;
@@ -50,19 +59,30 @@ int main(int argc, char** argv) {
   at::manual_seed(0);
   const std::vector<std::pair<int64_t, int64_t>> maps = {
       {1152, 384}, {384, 384}, {1536, 384}, {384, 1536}};
-  std::printf("| rows | out x in | at::linear us | packed us | linear / packed | max abs diff |\n");
+  std::printf(
+      int8 ? "| rows | out x in | fbgemm us | VNNI kernel us | fbgemm / VNNI | max abs diff |\n"
+           : "| rows | out x in | at::linear us | packed us | linear / packed | max abs diff |\n");
   std::printf("| ---: | --- | ---: | ---: | ---: | ---: |\n");
   for (int64_t rows : row_counts) {
     for (auto [out, in] : maps) {
       const at::Tensor w = at::randn({out, in}) * 0.05, b = at::randn({out}),
                        x = at::randn({rows, in});
-      const berth::model::PackedGemm packed(w, b);
-      const double diff = (packed.forward(x) - at::linear(x, w, b)).abs().max().item<double>();
+      berth::model::Int8Kernels fbgemm(berth::model::Int8Engine::kFbgemm), vnni = fbgemm;
+      fbgemm.vnni_kernel = false, vnni.vnni_kernel = true;
+      // base: at::linear or fbgemm; ours: PackedGemm or the VNNI kernel.
+      std::shared_ptr<const berth::model::PackedLinear> kernel =
+          int8 ? berth::model::pack_int8_linear(w, b, vnni)
+               : std::make_shared<berth::model::PackedGemm>(w, b);
+      std::shared_ptr<const berth::model::PackedLinear> base_int8 =
+          int8 ? berth::model::pack_int8_linear(w, b, fbgemm) : nullptr;
+      auto base = [&] { return int8 ? base_int8->forward(x) : at::linear(x, w, b); };
+      const auto& packed = *kernel;
+      const double diff = (packed.forward(x) - base()).abs().max().item<double>();
       const double flops = 2.0 * rows * out * in;
       const int reps = std::max(20, static_cast<int>(4e8 / flops));  // >= 20 calls a side
       std::vector<double> mkl, ours;
       for (int r = 0; r < rounds; ++r) {
-        mkl.push_back(time_us([&] { at::linear(x, w, b); }, reps));
+        mkl.push_back(time_us([&] { base(); }, reps));
         ours.push_back(time_us([&] { packed.forward(x); }, reps));
       }
       std::printf("| %lld | %lld x %lld | %.1f (%.1f-%.1f) | %.1f (%.1f-%.1f) | %.2fx | %.1e |\n",

@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "model/bert_layers.h"
 #include "model/modernbert_layers.h"
+#include "model/packed_int8_gemm.h"
 
 namespace berth::model {
 
@@ -62,11 +63,19 @@ c10::intrusive_ptr<LinearPackedParamsBase> prepack_for(at::QEngine engine, const
 
 class Int8Linear final : public PackedLinear {
  public:
-  Int8Linear(const at::Tensor& weight, const at::Tensor& bias, const Int8Kernels& kernels)
-      : fbgemm_reduce_range_(kernels.fbgemm_reduce_range),
+  Int8Linear(const at::Tensor& weight, const at::Tensor& bias, const Int8Kernels& kernels,
+             bool gelu)
+      : gelu_(gelu),
+        fbgemm_reduce_range_(kernels.fbgemm_reduce_range),
         onednn_reduce_range_(kernels.onednn_reduce_range) {
     const Int8Engine engine = kernels.engine;
     const at::Tensor w = weight.detach().to(at::kCPU, at::kFloat).contiguous();
+    if (engine != Int8Engine::kOnednn && kernels.vnni_kernel && packed_int8_gemm_supported()) {
+      vnni_ = std::make_unique<PackedInt8Gemm>(
+          std::vector<at::Tensor>{w},
+          bias.defined() ? std::vector<at::Tensor>{bias} : std::vector<at::Tensor>{},
+          gelu ? GemmActivation::kGelu : GemmActivation::kNone, kernels.fbgemm_reduce_range);
+    }
     // Symmetric per-row scales: zero point 0, so no row offsets skew small weights; a row of
     // zeros gets a tiny scale rather than a division by zero.
     const at::Tensor scales = (w.abs().amax(1) / 127.0).clamp_min(1e-8).to(at::kDouble);
@@ -74,20 +83,31 @@ class Int8Linear final : public PackedLinear {
     const at::Tensor q = at::quantize_per_channel(w, scales, zeros, 0, at::kQInt8);
     const auto b =
         bias.defined() ? std::optional<at::Tensor>(bias.detach().to(at::kFloat)) : std::nullopt;
-    if (engine != Int8Engine::kOnednn) fbgemm_ = prepack_for(at::QEngine::FBGEMM, q, b);
+    if (engine != Int8Engine::kOnednn && !vnni_) fbgemm_ = prepack_for(at::QEngine::FBGEMM, q, b);
     if (engine != Int8Engine::kFbgemm) onednn_ = prepack_for(at::QEngine::ONEDNN, q, b);
     min_onednn_rows_ = engine == Int8Engine::kMixed ? kernels.onednn_min_rows : 0;
   }
   at::Tensor forward(const at::Tensor& x) const override {
-    const int64_t rows = x.numel() / std::max<int64_t>(1, x.size(-1));
-    if (onednn_ && rows >= min_onednn_rows_)
-      return onednn_->apply_dynamic(x.contiguous(), onednn_reduce_range_);
-    return fbgemm_->apply_dynamic(x.contiguous(), fbgemm_reduce_range_);
+    if (!on_onednn(x) && vnni_) return vnni_->forward(x);
+    at::Tensor y = on_onednn(x) ? onednn_->apply_dynamic(x.contiguous(), onednn_reduce_range_)
+                                : fbgemm_->apply_dynamic(x.contiguous(), fbgemm_reduce_range_);
+    return gelu_ ? at::gelu(y) : y;
+  }
+  at::Tensor forward_add(const at::Tensor& x, const at::Tensor& residual) const override {
+    if (!on_onednn(x) && vnni_ && !gelu_) return vnni_->forward_add(x, residual);
+    return forward(x) + residual;
   }
 
  private:
+  bool on_onednn(const at::Tensor& x) const {
+    const int64_t rows = x.numel() / std::max<int64_t>(1, x.size(-1));
+    return onednn_ && rows >= min_onednn_rows_;
+  }
+
+  std::unique_ptr<PackedInt8Gemm> vnni_;                        // null where not used
   c10::intrusive_ptr<LinearPackedParamsBase> fbgemm_, onednn_;  // null where not packed
   int64_t min_onednn_rows_ = 0;
+  bool gelu_ = false;
   bool fbgemm_reduce_range_ = true;
   bool onednn_reduce_range_ = false;
 };
@@ -111,7 +131,8 @@ Int8Kernels::Int8Kernels(Int8Engine engine)
       // more of SST-2's 1,821 test texts (84.95 against 85.06, fp32 85.56: past the 0.5-point
       // budget; BENCHMARKS.md, "On a CPU without AMX (no_amx)").
       fbgemm_reduce_range(true),
-      onednn_reduce_range(false) {}
+      onednn_reduce_range(false),
+      vnni_kernel(packed_int8_gemm_supported()) {}
 
 Int8Kernels default_int8_kernels() {
   // Without AMX fbgemm alone, as before: on AVX-512 VNNI oneDNN from 512 rows was 1.06-1.15x
@@ -130,14 +151,25 @@ Int8Engine default_int8_engine() {
 }
 
 std::shared_ptr<const PackedLinear> pack_int8_linear(const at::Tensor& weight,
-                                                     const at::Tensor& bias, Int8Kernels kernels) {
-  return std::make_shared<Int8Linear>(weight, bias, kernels);
+                                                     const at::Tensor& bias, Int8Kernels kernels,
+                                                     bool gelu) {
+  return std::make_shared<Int8Linear>(weight, bias, kernels, gelu);
 }
 
 int quantize_linears_int8(torch::nn::Module& root, const std::vector<std::string>& skip,
                           Int8Kernels kernels) {
   int packed = 0;
+  const Dense* gelu_dense = nullptr;  // the feed-forward dense that takes its layer's GELU
   for (auto& item : root.named_modules()) {
+    // A feed-forward comes before its dense in the modules' order.
+    if (auto* f = dynamic_cast<BertIntermediate*>(item.value().get())) {
+      if (f->activation == Activation::kGelu && !f->activation_in_dense &&
+          !under_any_prefix(item.key() + ".dense", skip)) {
+        f->activation_in_dense = true;
+        gelu_dense = f->dense.get();
+      }
+      continue;
+    }
     // Every family's linear maps: Dense (BERT, RoBERTa, ELECTRA, DistilBERT, DeBERTa) and
     // ModernBERT's bias-optional ModernBertLinear.
     auto dense = std::dynamic_pointer_cast<Dense>(item.value());
@@ -147,8 +179,8 @@ int quantize_linears_int8(torch::nn::Module& root, const std::vector<std::string
     const at::Tensor& weight = dense ? dense->weight : modern->weight;
     if (!weight.device().is_cpu())
       throw usage_error("model", "int8 runs on the CPU only", "use --device cpu");
-    (dense ? dense->packed : modern->packed) =
-        pack_int8_linear(weight, dense ? dense->bias : modern->bias, kernels);
+    (dense ? dense->packed : modern->packed) = pack_int8_linear(
+        weight, dense ? dense->bias : modern->bias, kernels, dense && dense.get() == gelu_dense);
     ++packed;
   }
   return packed;

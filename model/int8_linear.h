@@ -53,6 +53,11 @@ struct Int8Kernels {
   // The same for oneDNN (which needs VNNI or AMX, where 8 bits cannot saturate): false by
   // default; 7 bits did not help accuracy without AMX (BENCHMARKS.md, "On a CPU without AMX").
   bool onednn_reduce_range;
+  // Berth's own AVX-512 VNNI kernel (model/packed_int8_gemm.h) takes the GEMMs fbgemm would run,
+  // with the same quantization (and fbgemm_reduce_range's bits): one pass to quantize, the
+  // dequantization, bias, GELU or residual in the GEMM's epilogue. Default: where the CPU has
+  // AVX-512 VNNI (BENCHMARKS.md, "int8 on Berth's VNNI kernel").
+  bool vnni_kernel;
 };
 
 // This CPU's choice: kMixed where the CPU has AMX int8 (and the kernel grants it), oneDNN from
@@ -62,16 +67,19 @@ struct Int8Kernels {
 Int8Kernels default_int8_kernels();
 Int8Engine default_int8_engine();
 
-// Packs one fp32 (out, in) weight and its (out) bias for the int8 kernel.
+// Packs one fp32 (out, in) weight and its (out) bias for the int8 kernel. gelu: the layer's
+// output goes through the erf GELU (in the VNNI kernel's epilogue, or after the library's GEMM).
 std::shared_ptr<const PackedLinear> pack_int8_linear(const at::Tensor& weight,
                                                      const at::Tensor& bias,
-                                                     Int8Kernels kernels = default_int8_kernels());
+                                                     Int8Kernels kernels = default_int8_kernels(),
+                                                     bool gelu = false);
 
 // Whether this LibTorch build has the fbgemm int8 kernels (x86-64 CPUs with AVX2 or newer).
 bool int8_supported();
 
 // Gives every linear layer (Dense; ModernBERT's ModernBertLinear) inside `root` whose name does not
-// start with one of `skip` a packed int8 weight. Returns how many were packed. CPU only; the fp32
+// start with one of `skip` a packed int8 weight; a BERT feed-forward with the erf GELU applies it
+// in its packed layer (activation_in_dense). Returns how many were packed. CPU only; the fp32
 // weights stay (they are small next to activations for BERT-size models and keep state_dict()
 // intact).
 int quantize_linears_int8(torch::nn::Module& root, const std::vector<std::string>& skip = {},

@@ -16,6 +16,8 @@
 
 #include "common/allocator_policy.h"
 #include "model/bert_layers.h"
+#include "model/gemm_tiling.h"
+#include "model/vector_math.h"
 
 namespace berth::model {
 
@@ -41,39 +43,6 @@ using BlockFn = void (*)(const float*, int64_t, const float*, int64_t, const flo
 
 #if defined(__x86_64__)
 #define BERTH_AVX512 __attribute__((target("avx512f,fma")))
-
-// e^x for x <= 0 (to about 1 ulp; 0 below -87): 2^n e^r with |r| <= ln 2 / 2, e^r by its
-// Taylor series to r^7, whose remainder is under 1e-8 there.
-BERTH_AVX512 inline __m512 exp_nonpositive(__m512 x) {
-  x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
-  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  // ln 2 in two parts, the first exact in few bits, so that x - n ln 2 loses nothing.
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-  __m512 p = _mm512_set1_ps(1.0f / 5040);
-  for (float c : {1.0f / 720, 1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f, 1.0f})
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
-  return _mm512_scalef_ps(p, n);
-}
-
-// x Phi(x), Phi the standard normal CDF (GELU, erf form). Phi(-|x|) = erfc(z) / 2 with
-// z = |x| / sqrt 2, and erfc(z) = t P(t) e^(-z^2), t = 1 / (1 + p z) (Abramowitz and Stegun
-// 7.1.26, absolute error under 1.5e-7): then x Phi(x) = x (1 - q) for x >= 0 and x q below, with
-// q = Phi(-|x|).
-BERTH_AVX512 inline __m512 gelu(__m512 x) {
-  const __m512 z = _mm512_mul_ps(_mm512_abs_ps(x), _mm512_set1_ps(0.70710678118654752f));
-  const __m512 one = _mm512_set1_ps(1.0f);
-  const __m512 t = _mm512_div_ps(one, _mm512_fmadd_ps(z, _mm512_set1_ps(0.3275911f), one));
-  __m512 poly = _mm512_set1_ps(1.061405429f);
-  for (float c : {-1.453152027f, 1.421413741f, -0.284496736f, 0.254829592f})
-    poly = _mm512_fmadd_ps(poly, t, _mm512_set1_ps(c));
-  poly = _mm512_mul_ps(poly, t);
-  const __m512 e = exp_nonpositive(_mm512_mul_ps(_mm512_mul_ps(z, z), _mm512_set1_ps(-1.0f)));
-  const __m512 q = _mm512_mul_ps(_mm512_mul_ps(poly, e), _mm512_set1_ps(0.5f));
-  const __mmask16 negative = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
-  return _mm512_mul_ps(x, _mm512_mask_blend_ps(negative, _mm512_sub_ps(one, q), q));
-}
 
 // rows x 32 outputs of one panel: c = a * panel + bias, over the whole inner dimension, then
 // the epilogue. `valid` columns (1..32) are stored; the panel's padding beyond the layer's
@@ -134,7 +103,7 @@ BERTH_AVX512 void panel_block(const float* a, int64_t lda, const float* panel, i
     }
     __m512 out_lo = lo[0][r], out_hi = hi[0][r];
     if constexpr (E == Epilogue::kGelu) {
-      out_lo = gelu(out_lo), out_hi = gelu(out_hi);
+      out_lo = simd::gelu_erf(out_lo), out_hi = simd::gelu_erf(out_hi);
     } else if constexpr (E == Epilogue::kAddResidual) {
       // Masked loads: the row's last panel may end before 32 columns.
       out_lo = _mm512_add_ps(out_lo, _mm512_maskz_loadu_ps(mask_lo, residual + r * ldc));
@@ -267,30 +236,17 @@ at::Tensor PackedGemm::run(const at::Tensor& x, const at::Tensor& residual) cons
   const float* pr = res.defined() ? res.data_ptr<float>() : nullptr;
   float* py = y.data_ptr<float>();
   const int64_t panels = panels_.size(0), in = in_, out = out_;
-  // Chunks of equal size, as many per thread: at::parallel_for gives each thread an equal run
-  // of items, so that 800 rows as 8 x 96 + 32 would leave one thread idle for 15 % of the call.
-  // Where that would make chunks of under two blocks, the chunks stay and the panels are split.
-  const int64_t threads = at::get_num_threads();
-  int64_t chunks = (rows + kChunkRows - 1) / kChunkRows;
-  if (chunks > 1 && chunks % threads != 0) {
-    const int64_t even = (chunks + threads - 1) / threads * threads;
-    if (rows >= even * 2 * kBlock) chunks = even;
-  }
-  const int64_t chunk_rows = (rows + chunks - 1) / chunks;
-  chunks = (rows + chunk_rows - 1) / chunk_rows;
+  const RowChunks chunks = even_row_chunks(rows, kChunkRows, kBlock, at::get_num_threads());
   // Chunk-major work items: a thread's items share its chunk's activations, and for one chunk
   // (a batch-1 text) the panels are split between the threads.
-  at::parallel_for(0, chunks * panels, 1, [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, chunks.count * panels, 1, [&](int64_t begin, int64_t end) {
     for (int64_t item = begin; item < end; ++item) {
       const int64_t chunk = item / panels, p = item % panels;
-      const int64_t row_begin = chunk * chunk_rows,
-                    row_end = std::min(rows, row_begin + chunk_rows);
+      const int64_t row_begin = chunk * chunks.rows;
+      const int64_t row_end = std::min(rows, row_begin + chunks.rows);
       const int64_t valid = std::min(kPanel, out - p * kPanel);
       const float* panel = pw + p * in * kPanel;
-      // Blocks of even size (25 rows: 9, 8, 8, not 12, 12, 1): a block of few rows does as
-      // many weight loads as a full one for a fraction of the arithmetic.
-      const int64_t n_rows = row_end - row_begin, n_blocks = (n_rows + kBlock - 1) / kBlock;
-      const int64_t per_block = (n_rows + n_blocks - 1) / n_blocks;
+      const int64_t per_block = even_block_rows(row_end - row_begin, kBlock);
       for (int64_t r = row_begin; r < row_end; r += per_block) {
         const int64_t n = std::min(per_block, row_end - r);
         const int64_t at = r * out + p * kPanel;

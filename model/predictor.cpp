@@ -293,14 +293,15 @@ Predictor::Predictor(const PredictorOptions& o) : impl_(std::make_unique<Impl>()
     // the scores directly.
     const int n = quantize_linears_int8(*s.loaded.model, s.loaded.model->head_prefixes());
     const Int8Kernels k = default_int8_kernels();
+    const std::string small = k.vnni_kernel ? "Berth's VNNI kernel" : "fbgemm";
     log::get("model")->info(
-        "int8: {} linear layers quantised (per channel, {}; {}-bit activations on fbgemm, "
-        "{}-bit on oneDNN)",
+        "int8: {} linear layers quantised (per channel, {}; {}-bit activations on {}, {}-bit on "
+        "oneDNN)",
         n,
         k.engine == Int8Engine::kMixed
-            ? "fbgemm below " + std::to_string(k.onednn_min_rows) + " rows, oneDNN from there"
-            : std::string(k.engine == Int8Engine::kOnednn ? "oneDNN" : "fbgemm"),
-        k.fbgemm_reduce_range ? 7 : 8, k.onednn_reduce_range ? 7 : 8);
+            ? small + " below " + std::to_string(k.onednn_min_rows) + " rows, oneDNN from there"
+            : (k.engine == Int8Engine::kOnednn ? std::string("oneDNN") : small),
+        k.fbgemm_reduce_range ? 7 : 8, small, k.onednn_reduce_range ? 7 : 8);
     fuse_int8_qkv(*s.loaded.model);
   }
   if (s.autocast == at::kBFloat16 && s.device.is_cpu())

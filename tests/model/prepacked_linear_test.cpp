@@ -107,6 +107,7 @@ TEST(Int8Onednn, FusedQkvSameAsSeparateAndCloseToFp32) {
   EXPECT_EQ(model::fuse_int8_qkv(*fused.model, onednn), fused.config.num_hidden_layers);
   model::Int8Kernels fbgemm7(model::Int8Engine::kFbgemm);  // 7-bit, as on CPUs without VNNI
   fbgemm7.fbgemm_reduce_range = true;
+  fbgemm7.vnni_kernel = false;  // fbgemm itself, not Berth's VNNI kernel in its place
   model::quantize_linears_int8(*fbgemm.model, fbgemm.model->head_prefixes(), fbgemm7);
   model::fuse_int8_qkv(*fbgemm.model, fbgemm7);
   c10::InferenceMode inference;
@@ -129,7 +130,8 @@ TEST(Int8Onednn, FusedQkvSameAsSeparateAndCloseToFp32) {
   }
 }
 
-// kMixed: fbgemm's result for a GEMM of few rows (a batch-1 text), oneDNN's from the threshold.
+// kMixed: the small-row kernel's result for a GEMM of few rows (a batch-1 text: Berth's VNNI
+// kernel where the CPU has VNNI, else fbgemm), oneDNN's from the threshold.
 TEST(Int8Onednn, MixedPicksTheEngineByRows) {
   if (!model::int8_supported()) GTEST_SKIP() << "no fbgemm in this LibTorch";
   at::manual_seed(3);
@@ -165,6 +167,7 @@ TEST(Int8Onednn, FbgemmFullRangeCloserToFp32OnVnni) {
   for (auto [l, reduce] : {std::pair{&seven, true}, {&eight, false}}) {
     model::Int8Kernels k(model::Int8Engine::kFbgemm);
     k.fbgemm_reduce_range = reduce;
+    k.vnni_kernel = false;  // fbgemm itself
     model::quantize_linears_int8(*l->model, l->model->head_prefixes(), k);
     model::fuse_int8_qkv(*l->model, k);
   }
@@ -183,13 +186,15 @@ TEST(Int8Onednn, FbgemmFullRangeCloserToFp32OnVnni) {
 }
 
 // The defaults per ISA: on an AMX CPU oneDNN from 128 rows; the same process under bench/no_amx
-// (AVX-512 VNNI, no AMX) fbgemm alone (kMixed would take oneDNN from 512 rows); fbgemm's
-// activations in 7 bits on both, oneDNN's in 8.
+// (AVX-512 VNNI, no AMX) the small-row kernel alone (kMixed would take oneDNN from 512 rows);
+// that kernel's activations in 7 bits on both, oneDNN's in 8; Berth's VNNI kernel in fbgemm's
+// place on both.
 TEST(Int8Onednn, DefaultKernelsFollowTheIsa) {
   const model::Int8Kernels k = model::default_int8_kernels();
   if (std::getenv("BERTH_INT8_KERNELS_CHILD")) {
     std::cout << "engine=" << static_cast<int>(k.engine) << " rows=" << k.onednn_min_rows
-              << " reduce=" << k.fbgemm_reduce_range << k.onednn_reduce_range << std::endl;
+              << " reduce=" << k.fbgemm_reduce_range << k.onednn_reduce_range
+              << " vnni=" << k.vnni_kernel << std::endl;
     return;
   }
   if (!model::int8_supported()) GTEST_SKIP() << "no fbgemm in this LibTorch";
@@ -198,13 +203,15 @@ TEST(Int8Onednn, DefaultKernelsFollowTheIsa) {
   EXPECT_EQ(k.onednn_min_rows, 128);
   EXPECT_TRUE(k.fbgemm_reduce_range);
   EXPECT_FALSE(k.onednn_reduce_range);
+  // Berth's VNNI kernel takes fbgemm's GEMMs wherever the CPU has VNNI (every AMX CPU does).
+  EXPECT_EQ(k.vnni_kernel, cpu_has_avx512_vnni());
   const test::CommandResult r = test::run_command(
       "BERTH_INT8_KERNELS_CHILD=1 '" BERTH_NO_AMX_BINARY "' /proc/" + std::to_string(getpid()) +
       "/exe --gtest_filter=Int8Onednn.DefaultKernelsFollowTheIsa");
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   const std::string want =
       "engine=" + std::to_string(static_cast<int>(model::Int8Engine::kFbgemm)) +
-      " rows=512 reduce=10";
+      " rows=512 reduce=10 vnni=" + std::to_string(cpu_has_avx512_vnni());
   EXPECT_NE(r.out.find(want), std::string::npos) << r.out;
 }
 

@@ -1,0 +1,289 @@
+#include "model/packed_int8_gemm.h"
+
+#include <ATen/Parallel.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "model/gemm_tiling.h"
+#include "model/vector_math.h"
+
+namespace berth::model {
+
+namespace {
+
+constexpr int64_t kPanel = 32;      // outputs per panel: two registers of 16 int32 sums
+constexpr int64_t kStep = 4;        // inputs per vpdpbusd lane
+constexpr int64_t kBlock = 12;      // rows per block: 24 accumulators of the 32 registers
+constexpr int64_t kChunkRows = 96;  // rows per unit of parallel work (see packed_gemm.cpp)
+constexpr int64_t kStepBytes = kPanel * kStep;  // one step of a panel: 128 bytes
+
+enum class Epilogue { kStore, kGelu, kAddResidual };
+
+// One panel's per-output constants and the call's activation quantization.
+struct Dequant {
+  const float* weight_scale;  // 32 of them
+  const int32_t* weight_sum;  // 32
+  const float* bias;          // 32
+  float scale;                // the activations' scale
+  int32_t zero_point;         // and zero point
+};
+
+using BlockFn = void (*)(const uint8_t*, int64_t, const int8_t*, int64_t, const Dequant&, float*,
+                         int64_t, int64_t, const float*);
+
+#if defined(__x86_64__)
+#define BERTH_VNNI __attribute__((target("avx512f,avx512bw,avx512vnni,fma")))
+
+// acc += the 4 u8 x s8 products of each 32-bit lane. In assembly: GCC's intrinsic copied every
+// accumulator to a scratch register and to the stack around each vpdpbusd (0.7x fbgemm at 96
+// rows); the constraint "+v" keeps each one in its register.
+BERTH_VNNI __attribute__((always_inline)) inline void dpbusd(__m512i& acc, __m512i u8, __m512i s8) {
+  asm("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u8), "v"(s8));
+}
+
+// rows x 32 outputs of one panel over all `steps` groups of 4 inputs: int32 sums of u8 x s8,
+// then y = a_scale w_scale (sum - zp wsum) + bias and the epilogue. `valid` columns are stored.
+template <int Rows, Epilogue E>
+BERTH_VNNI void int8_block(const uint8_t* a, int64_t lda, const int8_t* panel, int64_t steps,
+                           const Dequant& d, float* c, int64_t ldc, int64_t valid,
+                           const float* residual) {
+  // vpdpbusd's latency (5 cycles) needs about 10 independent sums in flight: under 4 rows each
+  // row keeps Split partial sums over alternating steps.
+  constexpr int Split = Rows >= 4 ? 1 : Rows == 1 ? 4 : 2;
+  __m512i lo[Split][Rows], hi[Split][Rows];
+#pragma GCC unroll 12
+  for (int r = 0; r < Rows; ++r) {
+#pragma GCC unroll 4
+    for (int s = 0; s < Split; ++s) lo[s][r] = _mm512_setzero_si512(), hi[s][r] = lo[s][r];
+  }
+  // The row's 4 activations of a step, in every lane (a broadcast load).
+#define BERTH_FOUR(r, k) \
+  _mm512_set1_epi32(*reinterpret_cast<const int32_t*>(a + (r)*lda + (k)*kStep))
+  int64_t k = 0;
+  for (; k + Split <= steps; k += Split) {
+#pragma GCC unroll 4
+    for (int s = 0; s < Split; ++s) {
+      const __m512i w_lo = _mm512_load_si512(panel + (k + s) * kStepBytes);
+      const __m512i w_hi = _mm512_load_si512(panel + (k + s) * kStepBytes + 64);
+#pragma GCC unroll 12
+      for (int r = 0; r < Rows; ++r) {
+        const __m512i x = BERTH_FOUR(r, k + s);
+        dpbusd(lo[s][r], x, w_lo);
+        dpbusd(hi[s][r], x, w_hi);
+      }
+    }
+  }
+  for (; k < steps; ++k) {  // the steps' remainder under Split
+    const __m512i w_lo = _mm512_load_si512(panel + k * kStepBytes);
+    const __m512i w_hi = _mm512_load_si512(panel + k * kStepBytes + 64);
+#pragma GCC unroll 12
+    for (int r = 0; r < Rows; ++r) {
+      const __m512i x = BERTH_FOUR(r, k);
+      dpbusd(lo[0][r], x, w_lo);
+      dpbusd(hi[0][r], x, w_hi);
+    }
+  }
+#undef BERTH_FOUR
+
+  const __mmask16 mask_lo = valid >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << valid) - 1);
+  const __mmask16 mask_hi = valid >= 32   ? 0xFFFF
+                            : valid <= 16 ? 0
+                                          : static_cast<__mmask16>((1u << (valid - 16)) - 1);
+  const __m512 a_scale = _mm512_set1_ps(d.scale);
+  const __m512i zp = _mm512_set1_epi32(d.zero_point);
+  const __m512 scale_lo = _mm512_mul_ps(a_scale, _mm512_loadu_ps(d.weight_scale));
+  const __m512 scale_hi = _mm512_mul_ps(a_scale, _mm512_loadu_ps(d.weight_scale + 16));
+  // sum over k of (q_k - zp) w_k = sum q_k w_k - zp sum w_k
+  const __m512i corr_lo = _mm512_mullo_epi32(zp, _mm512_loadu_si512(d.weight_sum));
+  const __m512i corr_hi = _mm512_mullo_epi32(zp, _mm512_loadu_si512(d.weight_sum + 16));
+  const __m512 bias_lo = _mm512_loadu_ps(d.bias), bias_hi = _mm512_loadu_ps(d.bias + 16);
+#pragma GCC unroll 12
+  for (int r = 0; r < Rows; ++r) {
+#pragma GCC unroll 4
+    for (int s = 1; s < Split; ++s) {
+      lo[0][r] = _mm512_add_epi32(lo[0][r], lo[s][r]);
+      hi[0][r] = _mm512_add_epi32(hi[0][r], hi[s][r]);
+    }
+    __m512 out_lo =
+        _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(lo[0][r], corr_lo)), scale_lo, bias_lo);
+    __m512 out_hi =
+        _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(hi[0][r], corr_hi)), scale_hi, bias_hi);
+    if constexpr (E == Epilogue::kGelu) {
+      out_lo = simd::gelu_erf(out_lo), out_hi = simd::gelu_erf(out_hi);
+    } else if constexpr (E == Epilogue::kAddResidual) {
+      out_lo = _mm512_add_ps(out_lo, _mm512_maskz_loadu_ps(mask_lo, residual + r * ldc));
+      out_hi = _mm512_add_ps(out_hi, _mm512_maskz_loadu_ps(mask_hi, residual + r * ldc + 16));
+    }
+    _mm512_mask_storeu_ps(c + r * ldc, mask_lo, out_lo);
+    _mm512_mask_storeu_ps(c + r * ldc + 16, mask_hi, out_hi);
+  }
+}
+
+// One row of activations to u8: clamp(round(x / scale) + zp, 0, qmax), rounding to nearest even
+// as nearbyint does; the row's padding up to a whole step is zero (its weights are zero).
+BERTH_VNNI void quantize_row(const float* x, int64_t n, float inverse_scale, int32_t zp,
+                             int32_t qmax, uint8_t* q, int64_t padded) {
+  const __m512 inv = _mm512_set1_ps(inverse_scale);
+  const __m512i zero_point = _mm512_set1_epi32(zp), low = _mm512_setzero_si512();
+  const __m512i high = _mm512_set1_epi32(qmax);
+  for (int64_t k = 0; k < n; k += 16) {
+    const __mmask16 m = n - k >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << (n - k)) - 1);
+    const __m512 v = _mm512_maskz_loadu_ps(m, x + k);
+    __m512i i = _mm512_add_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(v, inv)), zero_point);
+    i = _mm512_min_epi32(_mm512_max_epi32(i, low), high);
+    _mm512_mask_cvtepi32_storeu_epi8(q + k, m, i);
+  }
+  for (int64_t k = n; k < padded; ++k) q[k] = 0;
+}
+#undef BERTH_VNNI
+
+template <Epilogue E, int... Rows>
+constexpr std::array<BlockFn, sizeof...(Rows)> block_table(std::integer_sequence<int, Rows...>) {
+  return {&int8_block<Rows + 1, E>...};
+}
+
+constexpr std::array<std::array<BlockFn, kBlock>, 3> blocks = {
+    block_table<Epilogue::kStore>(std::make_integer_sequence<int, kBlock>{}),
+    block_table<Epilogue::kGelu>(std::make_integer_sequence<int, kBlock>{}),
+    block_table<Epilogue::kAddResidual>(std::make_integer_sequence<int, kBlock>{})};
+#else
+constexpr std::array<std::array<BlockFn, kBlock>, 3> blocks{};
+void quantize_row(const float*, int64_t, float, int32_t, int32_t, uint8_t*, int64_t) {}
+#endif
+
+}  // namespace
+
+bool packed_int8_gemm_supported() {
+#if defined(__x86_64__)
+  static const bool supported = __builtin_cpu_supports("avx512f") &&
+                                __builtin_cpu_supports("avx512bw") &&
+                                __builtin_cpu_supports("avx512vnni");
+  return supported;
+#else
+  return false;
+#endif
+}
+
+PackedInt8Gemm::PackedInt8Gemm(const std::vector<at::Tensor>& weights,
+                               const std::vector<at::Tensor>& biases, GemmActivation activation,
+                               bool seven_bit)
+    : activation_(activation), seven_bit_(seven_bit) {
+  if (!packed_int8_gemm_supported())
+    throw std::logic_error("PackedInt8Gemm on a CPU without AVX-512 VNNI");
+  if (weights.empty() || (!biases.empty() && biases.size() != weights.size()))
+    throw std::logic_error("PackedInt8Gemm: one bias per weight, or none");
+  at::NoGradGuard no_grad;
+  std::vector<at::Tensor> ws, bs;
+  for (size_t i = 0; i < weights.size(); ++i) {
+    ws.push_back(weights[i].detach().to(at::kCPU, at::kFloat));
+    bs.push_back(!biases.empty() && biases[i].defined()
+                     ? biases[i].detach().to(at::kCPU, at::kFloat)
+                     : at::zeros({weights[i].size(0)}, at::kFloat));
+  }
+  const at::Tensor w = at::cat(ws).contiguous();  // (out, in)
+  out_ = w.size(0), in_ = w.size(1);
+  steps_ = (in_ + kStep - 1) / kStep;
+  const int64_t panels = (out_ + kPanel - 1) / kPanel, padded = panels * kPanel;
+  // Symmetric per-row scales as quantize_linears_int8's; a row of zeros gets a tiny scale.
+  const at::Tensor scale = (w.abs().amax(1) / 127.0).clamp_min(1e-8);  // (out)
+  const at::Tensor q =
+      at::round(w / scale.unsqueeze(1)).clamp(-127, 127).to(at::kChar);  // (out, in)
+  scales_ = at::zeros({padded}, at::kFloat);
+  scales_.narrow(0, 0, out_).copy_(scale);
+  sums_ = at::zeros({padded}, at::kInt);
+  sums_.narrow(0, 0, out_).copy_(q.to(at::kInt).sum(1));
+  bias_ = at::zeros({padded}, at::kFloat);
+  bias_.narrow(0, 0, out_).copy_(at::cat(bs));
+  // (padded out, steps * 4) -> (panels, steps, 32, 4): a step of a panel is 128 contiguous bytes.
+  const at::Tensor full =
+      at::constant_pad_nd(q, {0, steps_ * kStep - in_, 0, padded - out_}, 0);  // (padded, 4 steps)
+  panels_ = full.view({panels, kPanel, steps_, kStep}).permute({0, 2, 1, 3}).contiguous();
+}
+
+at::Tensor PackedInt8Gemm::forward(const at::Tensor& x) const {
+  return run(x, at::Tensor());
+}
+
+at::Tensor PackedInt8Gemm::forward_add(const at::Tensor& x, const at::Tensor& residual) const {
+  if (activation_ != GemmActivation::kNone)
+    throw std::logic_error("PackedInt8Gemm::forward_add on a layer with an activation");
+  return run(x, residual);
+}
+
+at::Tensor PackedInt8Gemm::run(const at::Tensor& x, const at::Tensor& residual) const {
+  if (x.scalar_type() != at::kFloat || !x.is_cpu() || x.size(-1) != in_)
+    throw std::logic_error("PackedInt8Gemm takes fp32 CPU input of width " + std::to_string(in_));
+  const at::Tensor a = x.contiguous();
+  const int64_t rows = a.numel() / in_;
+  std::vector<int64_t> shape = a.sizes().vec();
+  shape.back() = out_;
+  at::Tensor y = at::empty(shape, a.options());
+  if (rows == 0) return y;
+  at::Tensor res;
+  if (residual.defined()) {
+    if (residual.scalar_type() != at::kFloat || !residual.is_cpu() || residual.numel() != y.numel())
+      throw std::logic_error("PackedInt8Gemm::forward_add: the residual has the output's shape");
+    res = residual.contiguous();
+  }
+  // The activations' range with 0 in it (so that 0, the padding's value, is exact).
+  const auto [lowest, highest] = at::aminmax(a);
+  const float lo = std::min(0.0f, lowest.item<float>()), hi = std::max(0.0f, highest.item<float>());
+  const int32_t qmax = seven_bit_ ? 127 : 255;
+  // The scale and zero point in double, the scale then rounded to float, as LibTorch's
+  // ChooseQuantizationParams does: the same parameters to the bit give the quantized activations
+  // of its fbgemm path.
+  const double wide_scale = hi > lo ? (static_cast<double>(hi) - lo) / qmax : 1.0;
+  const float scale = static_cast<float>(wide_scale);
+  const int32_t zp = static_cast<int32_t>(
+      std::clamp(std::nearbyint(-static_cast<double>(lo) / wide_scale), 0.0, double{qmax}));
+  const int64_t lda = steps_ * kStep;
+  at::Tensor quantized = at::empty({rows, lda}, at::kByte);
+  const float* pa = a.data_ptr<float>();
+  uint8_t* pq = quantized.data_ptr<uint8_t>();
+  const int64_t in = in_, out = out_;
+  at::parallel_for(0, rows, 16, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r)
+      quantize_row(pa + r * in, in, 1.0f / scale, zp, qmax, pq + r * lda, lda);
+  });
+  const Epilogue epilogue = res.defined()                          ? Epilogue::kAddResidual
+                            : activation_ == GemmActivation::kGelu ? Epilogue::kGelu
+                                                                   : Epilogue::kStore;
+  const auto& block = blocks[static_cast<size_t>(epilogue)];
+  const int8_t* pw = panels_.data_ptr<int8_t>();
+  const float* ps = scales_.data_ptr<float>();
+  const int32_t* psum = sums_.data_ptr<int32_t>();
+  const float* pb = bias_.data_ptr<float>();
+  const float* pr = res.defined() ? res.data_ptr<float>() : nullptr;
+  float* py = y.data_ptr<float>();
+  const int64_t panels = panels_.size(0), steps = steps_;
+  const RowChunks chunks = even_row_chunks(rows, kChunkRows, kBlock, at::get_num_threads());
+  at::parallel_for(0, chunks.count * panels, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t item = begin; item < end; ++item) {
+      const int64_t chunk = item / panels, p = item % panels;
+      const int64_t row_begin = chunk * chunks.rows;
+      const int64_t row_end = std::min(rows, row_begin + chunks.rows);
+      const int64_t valid = std::min(kPanel, out - p * kPanel);
+      const Dequant d{ps + p * kPanel, psum + p * kPanel, pb + p * kPanel, scale, zp};
+      const int8_t* panel = pw + p * steps * kStepBytes;
+      const int64_t per_block = even_block_rows(row_end - row_begin, kBlock);
+      for (int64_t r = row_begin; r < row_end; r += per_block) {
+        const int64_t n = std::min(per_block, row_end - r);
+        const int64_t at = r * out + p * kPanel;
+        block[n - 1](pq + r * lda, lda, panel, steps, d, py + at, out, valid,
+                     pr ? pr + at : nullptr);
+      }
+    }
+  });
+  return y;
+}
+
+}  // namespace berth::model
