@@ -74,7 +74,8 @@ class Int8Linear final : public PackedLinear {
       vnni_ = std::make_unique<PackedInt8Gemm>(
           std::vector<at::Tensor>{w},
           bias.defined() ? std::vector<at::Tensor>{bias} : std::vector<at::Tensor>{},
-          gelu ? GemmActivation::kGelu : GemmActivation::kNone, kernels.fbgemm_reduce_range);
+          gelu ? GemmActivation::kGelu : GemmActivation::kNone, kernels.vnni_reduce_range,
+          kernels.vnni_scales);
     }
     // Symmetric per-row scales: zero point 0, so no row offsets skew small weights; a row of
     // zeros gets a tiny scale rather than a division by zero.
@@ -132,7 +133,14 @@ Int8Kernels::Int8Kernels(Int8Engine engine)
       // budget; BENCHMARKS.md, "On a CPU without AMX (no_amx)").
       fbgemm_reduce_range(true),
       onednn_reduce_range(false),
-      vnni_kernel(packed_int8_gemm_supported()) {}
+      vnni_kernel(packed_int8_gemm_supported()),
+      // Per token and in 8 bits: the finest steps the kernel can take (vpdpbusd cannot
+      // saturate), as fast as per tensor in 7 (one range pass per row instead of one per
+      // tensor). SST-2 / TREC-6 int8 accuracy without AMX, where the kernel runs every GEMM:
+      // -0.17 / 0.00 points from fp32, against -0.49 / -1.00 per tensor in 7 bits
+      // (BENCHMARKS.md, "int8 on Berth's VNNI kernel").
+      vnni_scales(ActivationScales::kPerRow),
+      vnni_reduce_range(false) {}
 
 Int8Kernels default_int8_kernels() {
   // Without AMX fbgemm alone, as before: on AVX-512 VNNI oneDNN from 512 rows was 1.06-1.15x

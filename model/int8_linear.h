@@ -12,6 +12,8 @@
 
 #include <memory>
 
+#include "model/activation_scales.h"
+
 namespace berth::model {
 
 // A linear map whose weights live in a backend-specific packed form. Dense::forward calls it
@@ -54,10 +56,15 @@ struct Int8Kernels {
   // default; 7 bits did not help accuracy without AMX (BENCHMARKS.md, "On a CPU without AMX").
   bool onednn_reduce_range;
   // Berth's own AVX-512 VNNI kernel (model/packed_int8_gemm.h) takes the GEMMs fbgemm would run,
-  // with the same quantization (and fbgemm_reduce_range's bits): one pass to quantize, the
-  // dequantization, bias, GELU or residual in the GEMM's epilogue. Default: where the CPU has
-  // AVX-512 VNNI (BENCHMARKS.md, "int8 on Berth's VNNI kernel").
+  // with the same weights: one pass to quantize the activations, the dequantization, bias, GELU
+  // or residual in the GEMM's epilogue. Default: where the CPU has AVX-512 VNNI (BENCHMARKS.md,
+  // "int8 on Berth's VNNI kernel").
   bool vnni_kernel;
+  // The VNNI kernel's activations: one scale per tensor (fbgemm's scheme, to the bit with
+  // vnni_reduce_range) or per row (token); in 7 bits or 8 (vpdpbusd cannot saturate). Default
+  // per row, 8 bits.
+  ActivationScales vnni_scales;
+  bool vnni_reduce_range;
 };
 
 // This CPU's choice: kMixed where the CPU has AMX int8 (and the kernel grants it), oneDNN from

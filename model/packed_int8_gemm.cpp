@@ -28,13 +28,13 @@ constexpr int64_t kStepBytes = kPanel * kStep;  // one step of a panel: 128 byte
 
 enum class Epilogue { kStore, kGelu, kAddResidual };
 
-// One panel's per-output constants and the call's activation quantization.
+// One panel's per-output constants and the activations' quantization of the block's rows.
 struct Dequant {
-  const float* weight_scale;  // 32 of them
-  const int32_t* weight_sum;  // 32
-  const float* bias;          // 32
-  float scale;                // the activations' scale
-  int32_t zero_point;         // and zero point
+  const float* weight_scale;      // 32 of them
+  const int32_t* weight_sum;      // 32
+  const float* bias;              // 32
+  const float* row_scale;         // one per row of the block
+  const int32_t* row_zero_point;  // one per row
 };
 
 using BlockFn = void (*)(const uint8_t*, int64_t, const int8_t*, int64_t, const Dequant&, float*,
@@ -98,13 +98,10 @@ BERTH_VNNI void int8_block(const uint8_t* a, int64_t lda, const int8_t* panel, i
   const __mmask16 mask_hi = valid >= 32   ? 0xFFFF
                             : valid <= 16 ? 0
                                           : static_cast<__mmask16>((1u << (valid - 16)) - 1);
-  const __m512 a_scale = _mm512_set1_ps(d.scale);
-  const __m512i zp = _mm512_set1_epi32(d.zero_point);
-  const __m512 scale_lo = _mm512_mul_ps(a_scale, _mm512_loadu_ps(d.weight_scale));
-  const __m512 scale_hi = _mm512_mul_ps(a_scale, _mm512_loadu_ps(d.weight_scale + 16));
-  // sum over k of (q_k - zp) w_k = sum q_k w_k - zp sum w_k
-  const __m512i corr_lo = _mm512_mullo_epi32(zp, _mm512_loadu_si512(d.weight_sum));
-  const __m512i corr_hi = _mm512_mullo_epi32(zp, _mm512_loadu_si512(d.weight_sum + 16));
+  const __m512 w_scale_lo = _mm512_loadu_ps(d.weight_scale);
+  const __m512 w_scale_hi = _mm512_loadu_ps(d.weight_scale + 16);
+  const __m512i w_sum_lo = _mm512_loadu_si512(d.weight_sum);
+  const __m512i w_sum_hi = _mm512_loadu_si512(d.weight_sum + 16);
   const __m512 bias_lo = _mm512_loadu_ps(d.bias), bias_hi = _mm512_loadu_ps(d.bias + 16);
 #pragma GCC unroll 12
   for (int r = 0; r < Rows; ++r) {
@@ -113,10 +110,15 @@ BERTH_VNNI void int8_block(const uint8_t* a, int64_t lda, const int8_t* panel, i
       lo[0][r] = _mm512_add_epi32(lo[0][r], lo[s][r]);
       hi[0][r] = _mm512_add_epi32(hi[0][r], hi[s][r]);
     }
+    const __m512 a_scale = _mm512_set1_ps(d.row_scale[r]);
+    const __m512i zp = _mm512_set1_epi32(d.row_zero_point[r]);
+    // sum over k of (q_k - zp) w_k = sum q_k w_k - zp sum w_k
+    const __m512i sum_lo = _mm512_sub_epi32(lo[0][r], _mm512_mullo_epi32(zp, w_sum_lo));
+    const __m512i sum_hi = _mm512_sub_epi32(hi[0][r], _mm512_mullo_epi32(zp, w_sum_hi));
     __m512 out_lo =
-        _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(lo[0][r], corr_lo)), scale_lo, bias_lo);
+        _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum_lo), _mm512_mul_ps(a_scale, w_scale_lo), bias_lo);
     __m512 out_hi =
-        _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(hi[0][r], corr_hi)), scale_hi, bias_hi);
+        _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum_hi), _mm512_mul_ps(a_scale, w_scale_hi), bias_hi);
     if constexpr (E == Epilogue::kGelu) {
       out_lo = simd::gelu_erf(out_lo), out_hi = simd::gelu_erf(out_hi);
     } else if constexpr (E == Epilogue::kAddResidual) {
@@ -126,6 +128,17 @@ BERTH_VNNI void int8_block(const uint8_t* a, int64_t lda, const int8_t* panel, i
     _mm512_mask_storeu_ps(c + r * ldc, mask_lo, out_lo);
     _mm512_mask_storeu_ps(c + r * ldc + 16, mask_hi, out_hi);
   }
+}
+
+// The row's smallest and largest values, 0 included.
+BERTH_VNNI void row_range(const float* x, int64_t n, float& lowest, float& highest) {
+  __m512 lo = _mm512_setzero_ps(), hi = _mm512_setzero_ps();
+  for (int64_t k = 0; k < n; k += 16) {
+    const __mmask16 m = n - k >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << (n - k)) - 1);
+    const __m512 v = _mm512_maskz_loadu_ps(m, x + k);  // zeros past the end: 0 is in the range
+    lo = _mm512_min_ps(lo, v), hi = _mm512_max_ps(hi, v);
+  }
+  lowest = _mm512_reduce_min_ps(lo), highest = _mm512_reduce_max_ps(hi);
 }
 
 // One row of activations to u8: clamp(round(x / scale) + zp, 0, qmax), rounding to nearest even
@@ -158,6 +171,7 @@ constexpr std::array<std::array<BlockFn, kBlock>, 3> blocks = {
 #else
 constexpr std::array<std::array<BlockFn, kBlock>, 3> blocks{};
 void quantize_row(const float*, int64_t, float, int32_t, int32_t, uint8_t*, int64_t) {}
+void row_range(const float*, int64_t, float&, float&) {}
 #endif
 
 }  // namespace
@@ -175,8 +189,8 @@ bool packed_int8_gemm_supported() {
 
 PackedInt8Gemm::PackedInt8Gemm(const std::vector<at::Tensor>& weights,
                                const std::vector<at::Tensor>& biases, GemmActivation activation,
-                               bool seven_bit)
-    : activation_(activation), seven_bit_(seven_bit) {
+                               bool seven_bit, ActivationScales scales)
+    : activation_(activation), seven_bit_(seven_bit), activation_scales_(scales) {
   if (!packed_int8_gemm_supported())
     throw std::logic_error("PackedInt8Gemm on a CPU without AVX-512 VNNI");
   if (weights.empty() || (!biases.empty() && biases.size() != weights.size()))
@@ -234,25 +248,42 @@ at::Tensor PackedInt8Gemm::run(const at::Tensor& x, const at::Tensor& residual) 
       throw std::logic_error("PackedInt8Gemm::forward_add: the residual has the output's shape");
     res = residual.contiguous();
   }
-  // The activations' range with 0 in it (so that 0, the padding's value, is exact).
-  const auto [lowest, highest] = at::aminmax(a);
-  const float lo = std::min(0.0f, lowest.item<float>()), hi = std::max(0.0f, highest.item<float>());
   const int32_t qmax = seven_bit_ ? 127 : 255;
-  // The scale and zero point in double, the scale then rounded to float, as LibTorch's
-  // ChooseQuantizationParams does: the same parameters to the bit give the quantized activations
-  // of its fbgemm path.
-  const double wide_scale = hi > lo ? (static_cast<double>(hi) - lo) / qmax : 1.0;
-  const float scale = static_cast<float>(wide_scale);
-  const int32_t zp = static_cast<int32_t>(
-      std::clamp(std::nearbyint(-static_cast<double>(lo) / wide_scale), 0.0, double{qmax}));
   const int64_t lda = steps_ * kStep;
   at::Tensor quantized = at::empty({rows, lda}, at::kByte);
+  at::Tensor row_scale = at::empty({rows}, at::kFloat), row_zp = at::empty({rows}, at::kInt);
   const float* pa = a.data_ptr<float>();
   uint8_t* pq = quantized.data_ptr<uint8_t>();
+  float* p_scale = row_scale.data_ptr<float>();
+  int32_t* p_zp = row_zp.data_ptr<int32_t>();
   const int64_t in = in_, out = out_;
+  // A range with 0 in it (so that 0, the padding's value, is exact) to a scale and zero point,
+  // in double and the scale then rounded to float, as LibTorch's ChooseQuantizationParams does:
+  // per tensor, the same parameters to the bit as its fbgemm path.
+  auto params = [qmax](float lo, float hi, float& scale, int32_t& zp) {
+    const double wide = hi > lo ? (static_cast<double>(hi) - lo) / qmax : 1.0;
+    scale = static_cast<float>(wide);
+    zp = static_cast<int32_t>(
+        std::clamp(std::nearbyint(-static_cast<double>(lo) / wide), 0.0, double{qmax}));
+  };
+  float tensor_scale = 0;
+  int32_t tensor_zp = 0;
+  if (activation_scales_ == ActivationScales::kPerTensor) {
+    const auto [lowest, highest] = at::aminmax(a);
+    params(std::min(0.0f, lowest.item<float>()), std::max(0.0f, highest.item<float>()),
+           tensor_scale, tensor_zp);
+  }
   at::parallel_for(0, rows, 16, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r)
-      quantize_row(pa + r * in, in, 1.0f / scale, zp, qmax, pq + r * lda, lda);
+    for (int64_t r = begin; r < end; ++r) {
+      if (activation_scales_ == ActivationScales::kPerRow) {
+        float lo = 0, hi = 0;
+        row_range(pa + r * in, in, lo, hi);
+        params(lo, hi, p_scale[r], p_zp[r]);
+      } else {
+        p_scale[r] = tensor_scale, p_zp[r] = tensor_zp;
+      }
+      quantize_row(pa + r * in, in, 1.0f / p_scale[r], p_zp[r], qmax, pq + r * lda, lda);
+    }
   });
   const Epilogue epilogue = res.defined()                          ? Epilogue::kAddResidual
                             : activation_ == GemmActivation::kGelu ? Epilogue::kGelu
@@ -272,13 +303,15 @@ at::Tensor PackedInt8Gemm::run(const at::Tensor& x, const at::Tensor& residual) 
       const int64_t row_begin = chunk * chunks.rows;
       const int64_t row_end = std::min(rows, row_begin + chunks.rows);
       const int64_t valid = std::min(kPanel, out - p * kPanel);
-      const Dequant d{ps + p * kPanel, psum + p * kPanel, pb + p * kPanel, scale, zp};
+      const Dequant d{ps + p * kPanel, psum + p * kPanel, pb + p * kPanel, nullptr, nullptr};
       const int8_t* panel = pw + p * steps * kStepBytes;
       const int64_t per_block = even_block_rows(row_end - row_begin, kBlock);
       for (int64_t r = row_begin; r < row_end; r += per_block) {
         const int64_t n = std::min(per_block, row_end - r);
         const int64_t at = r * out + p * kPanel;
-        block[n - 1](pq + r * lda, lda, panel, steps, d, py + at, out, valid,
+        Dequant rows_d = d;
+        rows_d.row_scale = p_scale + r, rows_d.row_zero_point = p_zp + r;
+        block[n - 1](pq + r * lda, lda, panel, steps, rows_d, py + at, out, valid,
                      pr ? pr + at : nullptr);
       }
     }

@@ -8,17 +8,18 @@
 // quantization are one pass each, and everything after the GEMM happens on the tile in
 // registers (BENCHMARKS.md, "int8 on Berth's VNNI kernel").
 //
-// Quantization as quantize_linears_int8's: weights per output channel, symmetric int8 (scale =
-// max |w| / 127); activations per call, per tensor, asymmetric u8 from their range with 0
-// included, in 7 bits (0..127) or 8. vpdpbusd sums u8 x s8 products in int32 without the int16
-// saturation of AVX2's vpmaddubsw, so 8 bits would be safe; 7 keep the accuracy measured for
-// fbgemm's path (model/int8_linear.h, Int8Kernels::fbgemm_reduce_range).
+// Weights as quantize_linears_int8's for fbgemm: per output channel, symmetric int8 (scale =
+// max |w| / 127). Activations per call, asymmetric u8 from their range with 0 included, per
+// tensor (LibTorch's dynamic quantization, to the bit in 7 bits) or per row (token), in 7 bits
+// (0..127) or 8. vpdpbusd sums u8 x s8 products in int32 without the int16 saturation of AVX2's
+// vpmaddubsw, so 8 bits are safe here.
 #pragma once
 
 #include <ATen/ATen.h>
 
 #include <vector>
 
+#include "model/activation_scales.h"
 #include "model/int8_linear.h"
 #include "model/packed_gemm.h"
 
@@ -30,9 +31,11 @@ bool packed_int8_gemm_supported();
 class PackedInt8Gemm final : public PackedLinear {
  public:
   // The weights' rows stacked along the outputs (q, k and v as one GEMM); one bias per weight,
-  // or none. fp32 on the CPU. seven_bit: activations in 0..127 rather than 0..255.
+  // or none. fp32 on the CPU. seven_bit: activations in 0..127 rather than 0..255; scales: one
+  // range per call or one per row.
   PackedInt8Gemm(const std::vector<at::Tensor>& weights, const std::vector<at::Tensor>& biases,
-                 GemmActivation activation = GemmActivation::kNone, bool seven_bit = true);
+                 GemmActivation activation = GemmActivation::kNone, bool seven_bit = true,
+                 ActivationScales scales = ActivationScales::kPerTensor);
   // x (..., in) fp32 -> (..., out) fp32
   at::Tensor forward(const at::Tensor& x) const override;
   at::Tensor forward_add(const at::Tensor& x, const at::Tensor& residual) const override;
@@ -46,6 +49,7 @@ class PackedInt8Gemm final : public PackedLinear {
   at::Tensor bias_;    // fp32 (padded out), zeros where the layer has none
   GemmActivation activation_ = GemmActivation::kNone;
   bool seven_bit_ = true;
+  ActivationScales activation_scales_ = ActivationScales::kPerTensor;
 
   at::Tensor run(const at::Tensor& x, const at::Tensor& residual) const;
 };

@@ -301,7 +301,10 @@ Predictor::Predictor(const PredictorOptions& o) : impl_(std::make_unique<Impl>()
         k.engine == Int8Engine::kMixed
             ? small + " below " + std::to_string(k.onednn_min_rows) + " rows, oneDNN from there"
             : (k.engine == Int8Engine::kOnednn ? std::string("oneDNN") : small),
-        k.fbgemm_reduce_range ? 7 : 8, small, k.onednn_reduce_range ? 7 : 8);
+        (k.vnni_kernel ? k.vnni_reduce_range : k.fbgemm_reduce_range) ? 7 : 8,
+        k.vnni_kernel && k.vnni_scales == ActivationScales::kPerRow ? small + " (one scale a token)"
+                                                                    : small,
+        k.onednn_reduce_range ? 7 : 8);
     fuse_int8_qkv(*s.loaded.model);
   }
   if (s.autocast == at::kBFloat16 && s.device.is_cpu())

@@ -19,19 +19,27 @@
 namespace berth::test {
 namespace {
 
-// y = a_scale w_scale (q(x) - zp) wq^T + b, the quantization spelled out (7 bits).
-at::Tensor reference(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
+// y = a_scale w_scale (q(x) - zp) wq^T + b, the quantization spelled out (7 bits, one range for
+// the whole input); per_row: 8 bits, a range per row.
+at::Tensor reference(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b,
+                     bool per_row = false) {
   const at::Tensor w_scale = (w.abs().amax(1) / 127.0).clamp_min(1e-8);  // (out)
   const at::Tensor wq = at::round(w / w_scale.unsqueeze(1)).clamp(-127, 127);
-  const float lo = std::min(0.0f, x.min().item<float>()),
-              hi = std::max(0.0f, x.max().item<float>());
-  const double wide = hi > lo ? (static_cast<double>(hi) - lo) / 127 : 1.0;
-  const float scale = static_cast<float>(wide);
-  const float zp = static_cast<float>(std::clamp(std::nearbyint(-lo / wide), 0.0, 127.0));
-  const at::Tensor xq = (at::round(x * (1.0f / scale)) + zp).clamp(0, 127);
+  const double qmax = per_row ? 255 : 127;
+  at::Tensor scale = at::empty({x.size(0), 1}), zp = at::empty({x.size(0), 1});
+  for (int64_t r = 0; r < x.size(0); ++r) {
+    const at::Tensor part = per_row ? x[r] : x;
+    const float lo = std::min(0.0f, part.min().item<float>());
+    const float hi = std::max(0.0f, part.max().item<float>());
+    const double wide = hi > lo ? (static_cast<double>(hi) - lo) / qmax : 1.0;
+    scale[r][0] = static_cast<float>(wide);
+    zp[r][0] = std::clamp(std::nearbyint(-lo / wide), 0.0, qmax);
+  }
+  const at::Tensor xq = (at::round(x * (1.0f / scale)) + zp).clamp(0, qmax);
   // Integers times integers in double: exact at these sizes.
   const at::Tensor sums = at::matmul((xq - zp).to(at::kDouble), wq.to(at::kDouble).t());
-  return (sums * scale * w_scale.to(at::kDouble) + b.to(at::kDouble)).to(at::kFloat);
+  return (sums * scale.to(at::kDouble) * w_scale.to(at::kDouble) + b.to(at::kDouble))
+      .to(at::kFloat);
 }
 
 TEST(PackedInt8Gemm, MatchesTheQuantizationWrittenInAten) {
@@ -43,13 +51,19 @@ TEST(PackedInt8Gemm, MatchesTheQuantizationWrittenInAten) {
        {std::pair<int64_t, int64_t>{384, 384}, {2, 384}, {45, 17}, {1152, 64}, {33, 6}}) {
     const at::Tensor w = at::randn({out, in}) * 0.05, b = at::randn({out});
     const model::PackedInt8Gemm packed({w}, {b});
+    const model::PackedInt8Gemm per_row({w}, {b}, model::GemmActivation::kNone,
+                                        /*seven_bit=*/false, model::ActivationScales::kPerRow);
     for (int64_t rows : {1, 2, 3, 5, 12, 13, 25, 96, 97, 200, 800}) {
-      const at::Tensor x = at::randn({rows, in});
-      const at::Tensor want = reference(x, w, b), got = packed.forward(x);
-      ASSERT_EQ(got.sizes(), want.sizes());
-      EXPECT_LT((got - want).abs().max().item<double>(),
-                1e-4 * (1 + want.abs().max().item<double>()))
-          << out << "x" << in << ", " << rows << " rows";
+      // Rows of different ranges, so that one range per row differs from one per tensor.
+      const at::Tensor x = at::randn({rows, in}) * at::rand({rows, 1}) * 4;
+      for (bool by_row : {false, true}) {
+        const at::Tensor want = reference(x, w, b, by_row);
+        const at::Tensor got = (by_row ? per_row : packed).forward(x);
+        ASSERT_EQ(got.sizes(), want.sizes());
+        EXPECT_LT((got - want).abs().max().item<double>(),
+                  1e-4 * (1 + want.abs().max().item<double>()))
+            << out << "x" << in << ", " << rows << " rows, per row " << by_row;
+      }
     }
   }
   // No bias, and an all-zero input (a range of 0: scale 1, zero point 0).
@@ -110,6 +124,9 @@ TEST(PackedInt8Gemm, ClassifierMatchesTheFbgemmPath) {
   auto vnni = model::load_classifier(model_dir);
   model::Int8Kernels with_fbgemm(model::Int8Engine::kFbgemm), with_vnni = with_fbgemm;
   with_fbgemm.vnni_kernel = false, with_vnni.vnni_kernel = true;
+  // fbgemm's scheme (per tensor, 7 bits): the comparison is of the kernels, not of the
+  // quantization; the default (per row, 8 bits) is PerRowEightBitsCloserToFp32's.
+  with_vnni.vnni_scales = model::ActivationScales::kPerTensor, with_vnni.vnni_reduce_range = true;
   const auto skip = vnni.model->head_prefixes();
   ASSERT_GT(model::quantize_linears_int8(*fbgemm.model, skip, with_fbgemm), 0);
   ASSERT_GT(model::quantize_linears_int8(*vnni.model, skip, with_vnni), 0);
@@ -139,6 +156,41 @@ TEST(PackedInt8Gemm, ClassifierMatchesTheFbgemmPath) {
   // to fp32 (a wrong kernel is at 1 or more).
   EXPECT_LT(to_fp32, 1.1 * fbgemm_to_fp32);
   EXPECT_LT(to_fbgemm, fbgemm_to_fp32);
+}
+
+// The default activations (a range per token, 8 bits) against fbgemm's scheme (one range per
+// call, 7 bits) on the seeded classifier: half the step and a range per token, so closer to fp32.
+TEST(PackedInt8Gemm, PerRowEightBitsCloserToFp32) {
+  if (!model::packed_int8_gemm_supported()) GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
+  TempDir dir;
+  const std::string model_dir = (dir / "model").string();
+  write_seeded_classifier(model_dir, /*seed=*/11, /*scale=*/20);
+  auto fp32 = model::load_classifier(model_dir);
+  auto fine = model::load_classifier(model_dir);
+  auto coarse = model::load_classifier(model_dir);
+  model::Int8Kernels fine_k(model::Int8Engine::kFbgemm), coarse_k = fine_k;
+  EXPECT_EQ(fine_k.vnni_scales, model::ActivationScales::kPerRow);  // the defaults
+  EXPECT_FALSE(fine_k.vnni_reduce_range);
+  coarse_k.vnni_scales = model::ActivationScales::kPerTensor, coarse_k.vnni_reduce_range = true;
+  for (auto [l, k] : {std::pair{&fine, fine_k}, {&coarse, coarse_k}}) {
+    model::quantize_linears_int8(*l->model, l->model->head_prefixes(), k);
+    model::fuse_int8_qkv(*l->model, k);
+  }
+  c10::InferenceMode inference;
+  at::manual_seed(5);
+  for (int64_t batch : {1, 3}) {
+    const at::Tensor ids = at::randint(1000, 2000, {batch, 23});
+    const at::Tensor mask = at::ones_like(ids), types = at::zeros_like(ids);
+    const at::Tensor want = fp32.model->forward(ids, mask, types).logits;
+    auto rel = [&](model::LoadedClassifier& l) {
+      const at::Tensor got = l.model->forward(ids, mask, types).logits;
+      return ((got - want).norm() / want.norm()).item<double>();
+    };
+    const double per_row = rel(fine), per_tensor = rel(coarse);
+    std::cout << "int8 vs fp32 logits, batch " << batch << ": per row 8-bit " << per_row
+              << ", per tensor 7-bit " << per_tensor << std::endl;
+    EXPECT_LT(per_row, per_tensor);
+  }
 }
 
 }  // namespace
