@@ -33,9 +33,6 @@ constexpr int64_t kChunkRows = 96;
 // gave 0-5 % per GEMM (bench/packed_gemm_ab, 1 thread, 96 and 800 rows; 8 steps less).
 constexpr int64_t kPrefetchSteps = 16;
 
-// What a block does to its sums before the store (the bias is their starting value).
-enum class Epilogue { kStore, kGelu, kAddResidual };
-
 // Computes one block of rows (see panel_block). The residual, when added, has the output's
 // layout (row stride ldc).
 using BlockFn = void (*)(const float*, int64_t, const float*, int64_t, const float*, float*,
@@ -206,29 +203,17 @@ at::Tensor PackedGemm::forward(const at::Tensor& x) const {
 }
 
 at::Tensor PackedGemm::forward_add(const at::Tensor& x, const at::Tensor& residual) const {
-  if (activation_ != GemmActivation::kNone)
-    throw std::logic_error("PackedGemm::forward_add on a layer with an activation");
   return run(x, residual);
 }
 
 at::Tensor PackedGemm::run(const at::Tensor& x, const at::Tensor& residual) const {
-  if (x.scalar_type() != at::kFloat || !x.is_cpu() || x.size(-1) != in_)
-    throw std::logic_error("PackedGemm takes fp32 CPU input of width " + std::to_string(in_));
-  const at::Tensor a = x.contiguous();
-  const int64_t rows = a.numel() / in_;
-  std::vector<int64_t> shape = a.sizes().vec();
-  shape.back() = out_;
-  at::Tensor y = at::empty(shape, a.options());
+  const GemmCall call = gemm_call("PackedGemm", x, residual, in_, out_, activation_);
+  const at::Tensor& a = call.input;
+  const int64_t rows = call.rows;
+  at::Tensor y = call.output;
   if (rows == 0) return y;
-  at::Tensor res;
-  if (residual.defined()) {
-    if (residual.scalar_type() != at::kFloat || !residual.is_cpu() || residual.numel() != y.numel())
-      throw std::logic_error("PackedGemm::forward_add: the residual has the output's shape");
-    res = residual.contiguous();
-  }
-  const Epilogue epilogue = res.defined()                          ? Epilogue::kAddResidual
-                            : activation_ == GemmActivation::kGelu ? Epilogue::kGelu
-                                                                   : Epilogue::kStore;
+  const at::Tensor& res = call.residual;
+  const Epilogue epilogue = call.epilogue;
   const auto& block = blocks[static_cast<size_t>(epilogue)];
   const float* pa = a.data_ptr<float>();
   const float* pw = panels_.data_ptr<float>();

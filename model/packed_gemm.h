@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "model/gemm_call.h"
 #include "model/int8_linear.h"
 
 namespace berth::model {
@@ -22,10 +23,6 @@ namespace berth::model {
 // True when this CPU runs the packed kernel (AVX-512F; the fleet's AVX2-only machines keep
 // at::linear).
 bool packed_gemm_supported();
-
-// What the kernel applies to each output tile while it is still in registers, before the store:
-// the feed-forward's GELU there costs no pass over the (rows, intermediate) output.
-enum class GemmActivation { kNone, kGelu };
 
 class PackedGemm final : public PackedLinear {
  public:

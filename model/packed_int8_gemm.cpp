@@ -26,8 +26,6 @@ constexpr int64_t kBlock = 12;      // rows per block: 24 accumulators of the 32
 constexpr int64_t kChunkRows = 96;  // rows per unit of parallel work (see packed_gemm.cpp)
 constexpr int64_t kStepBytes = kPanel * kStep;  // one step of a panel: 128 bytes
 
-enum class Epilogue { kStore, kGelu, kAddResidual };
-
 // One panel's per-output constants and the activations' quantization of the block's rows.
 struct Dequant {
   const float* weight_scale;      // 32 of them
@@ -228,26 +226,17 @@ at::Tensor PackedInt8Gemm::forward(const at::Tensor& x) const {
 }
 
 at::Tensor PackedInt8Gemm::forward_add(const at::Tensor& x, const at::Tensor& residual) const {
-  if (activation_ != GemmActivation::kNone)
-    throw std::logic_error("PackedInt8Gemm::forward_add on a layer with an activation");
   return run(x, residual);
 }
 
 at::Tensor PackedInt8Gemm::run(const at::Tensor& x, const at::Tensor& residual) const {
-  if (x.scalar_type() != at::kFloat || !x.is_cpu() || x.size(-1) != in_)
-    throw std::logic_error("PackedInt8Gemm takes fp32 CPU input of width " + std::to_string(in_));
-  const at::Tensor a = x.contiguous();
-  const int64_t rows = a.numel() / in_;
-  std::vector<int64_t> shape = a.sizes().vec();
-  shape.back() = out_;
-  at::Tensor y = at::empty(shape, a.options());
+  const GemmCall call = gemm_call("PackedInt8Gemm", x, residual, in_, out_, activation_);
+  const at::Tensor& a = call.input;
+  const int64_t rows = call.rows;
+  at::Tensor y = call.output;
   if (rows == 0) return y;
-  at::Tensor res;
-  if (residual.defined()) {
-    if (residual.scalar_type() != at::kFloat || !residual.is_cpu() || residual.numel() != y.numel())
-      throw std::logic_error("PackedInt8Gemm::forward_add: the residual has the output's shape");
-    res = residual.contiguous();
-  }
+  const at::Tensor& res = call.residual;
+  const Epilogue epilogue = call.epilogue;
   const int32_t qmax = seven_bit_ ? 127 : 255;
   const int64_t lda = steps_ * kStep;
   at::Tensor quantized = at::empty({rows, lda}, at::kByte);
@@ -285,9 +274,6 @@ at::Tensor PackedInt8Gemm::run(const at::Tensor& x, const at::Tensor& residual) 
       quantize_row(pa + r * in, in, 1.0f / p_scale[r], p_zp[r], qmax, pq + r * lda, lda);
     }
   });
-  const Epilogue epilogue = res.defined()                          ? Epilogue::kAddResidual
-                            : activation_ == GemmActivation::kGelu ? Epilogue::kGelu
-                                                                   : Epilogue::kStore;
   const auto& block = blocks[static_cast<size_t>(epilogue)];
   const int8_t* pw = panels_.data_ptr<int8_t>();
   const float* ps = scales_.data_ptr<float>();
