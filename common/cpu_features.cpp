@@ -25,7 +25,8 @@ bool flags_have_any(const std::string& flags, std::initializer_list<const char*>
   return false;
 }
 
-// /proc/cpuinfo's first flags line, or empty where there is none.
+}  // namespace
+
 std::string cpu_flags() {
   std::ifstream in("/proc/cpuinfo");
   std::string line;
@@ -33,8 +34,6 @@ std::string cpu_flags() {
     if (line.rfind("flags", 0) == 0) return line;
   return {};
 }
-
-}  // namespace
 
 bool flags_have_fast_bf16(const std::string& flags) {
   return flags_have_any(flags, {"avx512_bf16", "amx_bf16"});

@@ -6,6 +6,9 @@
 
 namespace berth {
 
+// /proc/cpuinfo's first flags line ("flags : fpu vme ..."), or empty where there is none.
+std::string cpu_flags();
+
 // True when the CPU has native bf16 matmul instructions (AVX-512 BF16 or AMX-BF16). Without
 // them LibTorch emulates bf16 through fp32 conversions: bf16 matmuls measured on such a CPU ran
 // ~9x slower than fp32. Unknown (no /proc/cpuinfo) counts as true, so nothing is warned.

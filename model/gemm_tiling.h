@@ -2,6 +2,9 @@
 // work for the intra-op threads and into blocks for their kernels.
 #pragma once
 
+#include <ATen/Parallel.h>
+
+#include <algorithm>
 #include <cstdint>
 
 namespace berth::model {
@@ -32,6 +35,27 @@ inline RowChunks even_row_chunks(int64_t rows, int64_t max_rows, int64_t block, 
 inline int64_t even_block_rows(int64_t rows, int64_t block) {
   const int64_t blocks = (rows + block - 1) / block;
   return blocks > 0 ? (rows + blocks - 1) / blocks : 0;
+}
+
+// Calls block(p, r, n) for every panel p and every block of n rows from row r: the rows in
+// chunks of at most `max_chunk_rows` (even_row_chunks), each in even blocks of at most `block`
+// rows (even_block_rows). Chunk-major work items: a thread's items share its chunk's
+// activations, and for one chunk (a batch-1 text) the panels are split between the threads. The
+// callers' files are compiled with OpenMP (model/CMakeLists.txt), which makes this loop parallel.
+template <class Block>
+void for_each_panel_block(int64_t rows, int64_t panels, int64_t max_chunk_rows, int64_t block,
+                          const Block& run) {
+  const RowChunks chunks = even_row_chunks(rows, max_chunk_rows, block, at::get_num_threads());
+  at::parallel_for(0, chunks.count * panels, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t item = begin; item < end; ++item) {
+      const int64_t chunk = item / panels, p = item % panels;
+      const int64_t row_begin = chunk * chunks.rows;
+      const int64_t row_end = std::min(rows, row_begin + chunks.rows);
+      const int64_t per_block = even_block_rows(row_end - row_begin, block);
+      for (int64_t r = row_begin; r < row_end; r += per_block)
+        run(p, r, std::min(per_block, row_end - r));
+    }
+  });
 }
 
 }  // namespace berth::model

@@ -77,21 +77,24 @@ class Int8Linear final : public PackedLinear {
           gelu ? GemmActivation::kGelu : GemmActivation::kNone, kernels.vnni_reduce_range,
           kernels.vnni_scales);
     }
-    // Symmetric per-row scales: zero point 0, so no row offsets skew small weights; a row of
-    // zeros gets a tiny scale rather than a division by zero.
-    const at::Tensor scales = (w.abs().amax(1) / 127.0).clamp_min(1e-8).to(at::kDouble);
-    const at::Tensor zeros = at::zeros({w.size(0)}, at::kLong);
-    const at::Tensor q = at::quantize_per_channel(w, scales, zeros, 0, at::kQInt8);
-    const auto b =
-        bias.defined() ? std::optional<at::Tensor>(bias.detach().to(at::kFloat)) : std::nullopt;
-    if (engine != Int8Engine::kOnednn && !vnni_) fbgemm_ = prepack_for(at::QEngine::FBGEMM, q, b);
-    if (engine != Int8Engine::kFbgemm) onednn_ = prepack_for(at::QEngine::ONEDNN, q, b);
+    const bool fbgemm = engine != Int8Engine::kOnednn && !vnni_;
+    const bool onednn = engine != Int8Engine::kFbgemm;
+    if (fbgemm || onednn) {  // the libraries' own packing, from LibTorch's quantized weight
+      const at::Tensor scales = int8_weight_scales(w).to(at::kDouble);
+      const at::Tensor zeros = at::zeros({w.size(0)}, at::kLong);
+      const at::Tensor q = at::quantize_per_channel(w, scales, zeros, 0, at::kQInt8);
+      const auto b =
+          bias.defined() ? std::optional<at::Tensor>(bias.detach().to(at::kFloat)) : std::nullopt;
+      if (fbgemm) fbgemm_ = prepack_for(at::QEngine::FBGEMM, q, b);
+      if (onednn) onednn_ = prepack_for(at::QEngine::ONEDNN, q, b);
+    }
     min_onednn_rows_ = engine == Int8Engine::kMixed ? kernels.onednn_min_rows : 0;
   }
   at::Tensor forward(const at::Tensor& x) const override {
-    if (!on_onednn(x) && vnni_) return vnni_->forward(x);
-    at::Tensor y = on_onednn(x) ? onednn_->apply_dynamic(x.contiguous(), onednn_reduce_range_)
-                                : fbgemm_->apply_dynamic(x.contiguous(), fbgemm_reduce_range_);
+    const bool large = on_onednn(x);
+    if (!large && vnni_) return vnni_->forward(x);
+    at::Tensor y = large ? onednn_->apply_dynamic(x.contiguous(), onednn_reduce_range_)
+                         : fbgemm_->apply_dynamic(x.contiguous(), fbgemm_reduce_range_);
     return gelu_ ? at::gelu(y) : y;
   }
   at::Tensor forward_add(const at::Tensor& x, const at::Tensor& residual) const override {
@@ -121,6 +124,12 @@ bool under_any_prefix(const std::string& name, const std::vector<std::string>& p
   return false;
 }
 
+at::Tensor int8_weight_scales(const at::Tensor& weight) {
+  // Symmetric: zero point 0, so no row offsets skew small weights; a row of zeros gets a tiny
+  // scale rather than a division by zero.
+  return (weight.abs().amax(1) / 127.0).clamp_min(1e-8);
+}
+
 bool int8_supported() {
   return engine_available(at::QEngine::FBGEMM);
 }
@@ -143,11 +152,12 @@ Int8Kernels::Int8Kernels(Int8Engine engine)
       vnni_reduce_range(false) {}
 
 Int8Kernels default_int8_kernels() {
-  // Without AMX fbgemm alone, as before: on AVX-512 VNNI oneDNN from 512 rows was 1.06-1.15x
-  // fbgemm per batch of 32, but SST-2's int8 accuracy fell to 84.95 (-0.60 from fp32, with 8-
-  // or 7-bit activations on oneDNN; TREC-6 to 92.20 with 7) against fbgemm alone's 85.17: past
-  // the 0.5-point budget (BENCHMARKS.md, "On a CPU without AMX (no_amx)"). kMixed stays
-  // available there, with the measured 512 rows.
+  // Without AMX the small-row kernel alone: on AVX-512 VNNI oneDNN from 512 rows was
+  // 1.06-1.15x fbgemm per batch of 32, but SST-2's int8 accuracy fell to 84.95 (-0.60 from
+  // fp32, with 8- or 7-bit activations on oneDNN; TREC-6 to 92.20 with 7) against fbgemm
+  // alone's 85.17: past the 0.5-point budget (BENCHMARKS.md, "On a CPU without AMX (no_amx)").
+  // Berth's VNNI kernel later took fbgemm's place there. kMixed stays available, with the
+  // measured 512 rows.
   static const Int8Kernels kernels(cpu_has_amx_int8() && engine_available(at::QEngine::ONEDNN)
                                        ? Int8Engine::kMixed
                                        : Int8Engine::kFbgemm);

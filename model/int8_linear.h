@@ -33,7 +33,8 @@ class PackedLinear {
 // (the classifier head's, head_prefixes()). Shared by every packing (int8, fp32, oneDNN).
 bool under_any_prefix(const std::string& name, const std::vector<std::string>& prefixes);
 
-// The library whose int8 GEMM runs the packed layers. fbgemm is fastest on a few rows (a batch-1
+// The library whose int8 GEMM runs the packed layers. kFbgemm: the small-row kernel (Berth's
+// VNNI kernel where Int8Kernels::vnni_kernel, else fbgemm), fastest on a few rows (a batch-1
 // text: oneDNN's per-call set-up); oneDNN from some hundred rows where the CPU has AMX int8 tiles
 // (2x fbgemm there). kMixed packs both and picks per call by the number of rows
 // (BENCHMARKS.md, "Second round: int8 on oneDNN").
@@ -44,8 +45,8 @@ enum class Int8Engine { kFbgemm, kOnednn, kMixed };
 struct Int8Kernels {
   Int8Kernels(Int8Engine engine = Int8Engine::kFbgemm);  // NOLINT: implicit on purpose
   Int8Engine engine;
-  // kMixed: GEMMs of this many rows (tokens) or more go to oneDNN, fewer to fbgemm (this CPU's
-  // measured crossover by default).
+  // kMixed: GEMMs of this many rows (tokens) or more go to oneDNN, fewer to the small-row kernel
+  // (this CPU's measured crossover by default).
   int64_t onednn_min_rows;
   // fbgemm's activations in 7 bits, as quantize_dynamic uses: AVX2's (and AVX-512 without VNNI)
   // vpmaddubsw sums u8 x s8 pairs in int16 and saturates with 8-bit ones. VNNI's vpdpbusd sums
@@ -68,9 +69,9 @@ struct Int8Kernels {
 };
 
 // This CPU's choice: kMixed where the CPU has AMX int8 (and the kernel grants it), oneDNN from
-// 128 rows; fbgemm alone elsewhere (kMixed from 512 rows was faster on AVX-512 VNNI without
-// AMX but lost accuracy). fbgemm's activations in 7 bits. Measured per ISA: BENCHMARKS.md,
-// "Second round: int8 on oneDNN" and "On a CPU without AMX (no_amx)".
+// 128 rows; the small-row kernel alone elsewhere (kMixed from 512 rows was faster on AVX-512
+// VNNI without AMX but lost accuracy). Measured per ISA: BENCHMARKS.md, "Second round: int8 on
+// oneDNN", "On a CPU without AMX (no_amx)" and "int8 on Berth's VNNI kernel".
 Int8Kernels default_int8_kernels();
 Int8Engine default_int8_engine();
 
@@ -80,6 +81,10 @@ std::shared_ptr<const PackedLinear> pack_int8_linear(const at::Tensor& weight,
                                                      const at::Tensor& bias,
                                                      Int8Kernels kernels = default_int8_kernels(),
                                                      bool gelu = false);
+
+// Each output channel's int8 scale of an fp32 (out, in) weight: max |w| / 127 of its row, the
+// one quantization every int8 kernel's weights share. (out) fp32.
+at::Tensor int8_weight_scales(const at::Tensor& weight);
 
 // Whether this LibTorch build has the fbgemm int8 kernels (x86-64 CPUs with AVX2 or newer).
 bool int8_supported();

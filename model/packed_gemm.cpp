@@ -208,37 +208,20 @@ at::Tensor PackedGemm::forward_add(const at::Tensor& x, const at::Tensor& residu
 
 at::Tensor PackedGemm::run(const at::Tensor& x, const at::Tensor& residual) const {
   const GemmCall call = gemm_call("PackedGemm", x, residual, in_, out_, activation_);
-  const at::Tensor& a = call.input;
   const int64_t rows = call.rows;
-  at::Tensor y = call.output;
+  const at::Tensor& y = call.output;
   if (rows == 0) return y;
-  const at::Tensor& res = call.residual;
-  const Epilogue epilogue = call.epilogue;
-  const auto& block = blocks[static_cast<size_t>(epilogue)];
-  const float* pa = a.data_ptr<float>();
+  const auto& block = blocks[static_cast<size_t>(call.epilogue)];
+  const float* pa = call.input.data_ptr<float>();
   const float* pw = panels_.data_ptr<float>();
   const float* pb = bias_.data_ptr<float>();
-  const float* pr = res.defined() ? res.data_ptr<float>() : nullptr;
+  const float* pr = call.residual.defined() ? call.residual.data_ptr<float>() : nullptr;
   float* py = y.data_ptr<float>();
   const int64_t panels = panels_.size(0), in = in_, out = out_;
-  const RowChunks chunks = even_row_chunks(rows, kChunkRows, kBlock, at::get_num_threads());
-  // Chunk-major work items: a thread's items share its chunk's activations, and for one chunk
-  // (a batch-1 text) the panels are split between the threads.
-  at::parallel_for(0, chunks.count * panels, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t item = begin; item < end; ++item) {
-      const int64_t chunk = item / panels, p = item % panels;
-      const int64_t row_begin = chunk * chunks.rows;
-      const int64_t row_end = std::min(rows, row_begin + chunks.rows);
-      const int64_t valid = std::min(kPanel, out - p * kPanel);
-      const float* panel = pw + p * in * kPanel;
-      const int64_t per_block = even_block_rows(row_end - row_begin, kBlock);
-      for (int64_t r = row_begin; r < row_end; r += per_block) {
-        const int64_t n = std::min(per_block, row_end - r);
-        const int64_t at = r * out + p * kPanel;
-        block[n - 1](pa + r * in, in, panel, in, pb + p * kPanel, py + at, out, valid,
-                     pr ? pr + at : nullptr);
-      }
-    }
+  for_each_panel_block(rows, panels, kChunkRows, kBlock, [&](int64_t p, int64_t r, int64_t n) {
+    const int64_t at = r * out + p * kPanel;
+    block[n - 1](pa + r * in, in, pw + p * in * kPanel, in, pb + p * kPanel, py + at, out,
+                 std::min(kPanel, out - p * kPanel), pr ? pr + at : nullptr);
   });
   return y;
 }

@@ -205,8 +205,7 @@ PackedInt8Gemm::PackedInt8Gemm(const std::vector<at::Tensor>& weights,
   out_ = w.size(0), in_ = w.size(1);
   steps_ = (in_ + kStep - 1) / kStep;
   const int64_t panels = (out_ + kPanel - 1) / kPanel, padded = panels * kPanel;
-  // Symmetric per-row scales as quantize_linears_int8's; a row of zeros gets a tiny scale.
-  const at::Tensor scale = (w.abs().amax(1) / 127.0).clamp_min(1e-8);  // (out)
+  const at::Tensor scale = int8_weight_scales(w);  // (out)
   const at::Tensor q =
       at::round(w / scale.unsqueeze(1)).clamp(-127, 127).to(at::kChar);  // (out, in)
   scales_ = at::zeros({padded}, at::kFloat);
@@ -231,17 +230,14 @@ at::Tensor PackedInt8Gemm::forward_add(const at::Tensor& x, const at::Tensor& re
 
 at::Tensor PackedInt8Gemm::run(const at::Tensor& x, const at::Tensor& residual) const {
   const GemmCall call = gemm_call("PackedInt8Gemm", x, residual, in_, out_, activation_);
-  const at::Tensor& a = call.input;
   const int64_t rows = call.rows;
-  at::Tensor y = call.output;
+  const at::Tensor& y = call.output;
   if (rows == 0) return y;
-  const at::Tensor& res = call.residual;
-  const Epilogue epilogue = call.epilogue;
   const int32_t qmax = seven_bit_ ? 127 : 255;
   const int64_t lda = steps_ * kStep;
   at::Tensor quantized = at::empty({rows, lda}, at::kByte);
   at::Tensor row_scale = at::empty({rows}, at::kFloat), row_zp = at::empty({rows}, at::kInt);
-  const float* pa = a.data_ptr<float>();
+  const float* pa = call.input.data_ptr<float>();
   uint8_t* pq = quantized.data_ptr<uint8_t>();
   float* p_scale = row_scale.data_ptr<float>();
   int32_t* p_zp = row_zp.data_ptr<int32_t>();
@@ -258,7 +254,7 @@ at::Tensor PackedInt8Gemm::run(const at::Tensor& x, const at::Tensor& residual) 
   float tensor_scale = 0;
   int32_t tensor_zp = 0;
   if (activation_scales_ == ActivationScales::kPerTensor) {
-    const auto [lowest, highest] = at::aminmax(a);
+    const auto [lowest, highest] = at::aminmax(call.input);
     params(std::min(0.0f, lowest.item<float>()), std::max(0.0f, highest.item<float>()),
            tensor_scale, tensor_zp);
   }
@@ -274,33 +270,19 @@ at::Tensor PackedInt8Gemm::run(const at::Tensor& x, const at::Tensor& residual) 
       quantize_row(pa + r * in, in, 1.0f / p_scale[r], p_zp[r], qmax, pq + r * lda, lda);
     }
   });
-  const auto& block = blocks[static_cast<size_t>(epilogue)];
+  const auto& block = blocks[static_cast<size_t>(call.epilogue)];
   const int8_t* pw = panels_.data_ptr<int8_t>();
   const float* ps = scales_.data_ptr<float>();
   const int32_t* psum = sums_.data_ptr<int32_t>();
   const float* pb = bias_.data_ptr<float>();
-  const float* pr = res.defined() ? res.data_ptr<float>() : nullptr;
+  const float* pr = call.residual.defined() ? call.residual.data_ptr<float>() : nullptr;
   float* py = y.data_ptr<float>();
   const int64_t panels = panels_.size(0), steps = steps_;
-  const RowChunks chunks = even_row_chunks(rows, kChunkRows, kBlock, at::get_num_threads());
-  at::parallel_for(0, chunks.count * panels, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t item = begin; item < end; ++item) {
-      const int64_t chunk = item / panels, p = item % panels;
-      const int64_t row_begin = chunk * chunks.rows;
-      const int64_t row_end = std::min(rows, row_begin + chunks.rows);
-      const int64_t valid = std::min(kPanel, out - p * kPanel);
-      const Dequant d{ps + p * kPanel, psum + p * kPanel, pb + p * kPanel, nullptr, nullptr};
-      const int8_t* panel = pw + p * steps * kStepBytes;
-      const int64_t per_block = even_block_rows(row_end - row_begin, kBlock);
-      for (int64_t r = row_begin; r < row_end; r += per_block) {
-        const int64_t n = std::min(per_block, row_end - r);
-        const int64_t at = r * out + p * kPanel;
-        Dequant rows_d = d;
-        rows_d.row_scale = p_scale + r, rows_d.row_zero_point = p_zp + r;
-        block[n - 1](pq + r * lda, lda, panel, steps, rows_d, py + at, out, valid,
-                     pr ? pr + at : nullptr);
-      }
-    }
+  for_each_panel_block(rows, panels, kChunkRows, kBlock, [&](int64_t p, int64_t r, int64_t n) {
+    const int64_t at = r * out + p * kPanel;
+    const Dequant d{ps + p * kPanel, psum + p * kPanel, pb + p * kPanel, p_scale + r, p_zp + r};
+    block[n - 1](pq + r * lda, lda, pw + p * steps * kStepBytes, steps, d, py + at, out,
+                 std::min(kPanel, out - p * kPanel), pr ? pr + at : nullptr);
   });
   return y;
 }

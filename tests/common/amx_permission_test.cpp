@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <string>
 
 #include "common/cpu_features.h"
@@ -18,14 +17,6 @@ namespace {
 
 // The child's answer, printed for the parent to read (see NoAmxRefusesIt).
 constexpr const char* kChildEnv = "BERTH_AMX_PERMISSION_CHILD";
-
-std::string flags_line() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("flags", 0) == 0) return line;
-  return {};
-}
 
 // Whether the kernel can hand out the tile state at all (ARCH_GET_XCOMP_SUPP, which no_amx
 // leaves alone): an oracle that does not go through the request cpu_has_amx_int8 makes.
@@ -42,11 +33,11 @@ bool kernel_supports_tiles() {
 
 TEST(AmxPermission, FlagsAndKernelDecideOutsideAFilter) {
   if (std::getenv(kChildEnv)) GTEST_SKIP() << "the no_amx child runs NoAmxRefusesIt only";
-  const bool want = flags_have_amx_int8(flags_line()) && kernel_supports_tiles();
+  const bool want = flags_have_amx_int8(cpu_flags()) && kernel_supports_tiles();
   std::cout << "amx_int8 in flags and kernel support: " << want << std::endl;
   EXPECT_EQ(cpu_has_amx_int8(), want);
   EXPECT_EQ(amx_permission_granted(), kernel_supports_tiles());
-  EXPECT_EQ(cpu_bf16_support(), flags_bf16_support(flags_line(), kernel_supports_tiles()));
+  EXPECT_EQ(cpu_bf16_support(), flags_bf16_support(cpu_flags(), kernel_supports_tiles()));
 }
 
 TEST(AmxPermission, NoAmxRefusesIt) {
@@ -56,7 +47,7 @@ TEST(AmxPermission, NoAmxRefusesIt) {
               << " bf16=" << static_cast<int>(cpu_bf16_support()) << std::endl;
     return;
   }
-  if (!flags_have_amx_int8(flags_line()) || !kernel_supports_tiles())
+  if (!flags_have_amx_int8(cpu_flags()) || !kernel_supports_tiles())
     GTEST_SKIP() << "no AMX here: the permission cannot change the answer on this machine";
   const test::CommandResult r = test::run_command(
       std::string(kChildEnv) + "=1 '" BERTH_NO_AMX_BINARY "' /proc/" + std::to_string(getpid()) +
@@ -65,7 +56,7 @@ TEST(AmxPermission, NoAmxRefusesIt) {
   EXPECT_NE(r.out.find("amx_int8=0 granted=0"), std::string::npos) << r.out;
   // bf16 prediction is then warned about as slow: AVX-512 BF16 without tiles, where the flags
   // say the CPU has them (an AMX CPU has avx512_bf16 too).
-  if (flags_line().find(" avx512_bf16") != std::string::npos)
+  if (cpu_flags().find(" avx512_bf16") != std::string::npos)
     EXPECT_NE(r.out.find("bf16=" + std::to_string(static_cast<int>(Bf16Support::kAvx512Bf16))),
               std::string::npos)
         << r.out;
