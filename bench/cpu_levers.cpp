@@ -174,6 +174,9 @@ int main(int argc, char** argv) {
   amx_before.fbgemm_reduce_range = true;
   int8.emplace_back(amx_before, "int8-mixed-from-128-fbgemm-7bit");
   int8.emplace_back(model::default_int8_kernels(), "int8-default-of-this-cpu");
+  // Berth's kernel on every GEMM: vpdpbusd, and AMX tiles from vnni_amx_min_rows where the
+  // process has them.
+  int8.emplace_back(model::Int8Kernels(model::Int8Engine::kFbgemm), "int8-berth-kernel-alone");
   for (const auto& rows : mixed_rows) {
     model::Int8Kernels k(model::Int8Engine::kMixed);
     k.onednn_min_rows = std::stol(rows);

@@ -1,9 +1,13 @@
 // fp32 linear maps at inference shapes: at::linear (MKL sgemm, which packs the weight on every
 // call) against model::PackedGemm (weights packed once), interleaved in one process.
 //
-// usage: packed_gemm_ab [THREADS=1] [ROUNDS=5] [ROWS=1,8,25,64,256,960] [fp32|int8]
+// usage: packed_gemm_ab [THREADS=1] [ROUNDS=5] [ROWS=1,8,25,64,256,960] [fp32|int8|amx]
 // int8: fbgemm's dynamic quantized linear (model::pack_int8_linear, 7-bit activations) against
-// Berth's VNNI kernel (the same with Int8Kernels::vnni_kernel), in place of the fp32 pair.
+// Berth's VNNI kernel (the same with Int8Kernels::vnni_kernel, without AMX tiles), in place of
+// the fp32 pair. amx: oneDNN's dynamic quantized linear (its AMX kernel, 8-bit activations per
+// tensor) against Berth's kernel on AMX tiles at every row count (per token, 8 bits). tiles:
+// Berth's kernel on vpdpbusd against the same on AMX tiles (where Int8Kernels::vnni_amx_min_rows
+// should sit).
 // For each (rows, out, in) of the default model's linear maps (384 -> 1152 fused q/k/v,
 // 384 -> 384, 384 -> 1536, 1536 -> 384) prints the median microseconds per call of each side
 // over ROUNDS interleaved rounds, their ratio, and the largest difference of the outputs.
@@ -17,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "model/amx_int8_tiles.h"
 #include "model/int8_linear.h"
 #include "model/packed_gemm.h"
 #include "model/packed_int8_gemm.h"
@@ -46,7 +51,13 @@ int main(int argc, char** argv) {
     std::stringstream in(argv[3]);
     for (std::string s; std::getline(in, s, ',');) row_counts.push_back(std::stoll(s));
   }
-  const bool int8 = argc > 4 && std::string(argv[4]) == "int8";
+  const std::string mode = argc > 4 ? argv[4] : "fp32";
+  const bool tiles = mode == "tiles", amx = mode == "amx" || tiles;
+  const bool int8 = mode == "int8" || amx;
+  if (amx && !berth::model::amx_int8_tiles_usable()) {
+    std::fprintf(stderr, "this process has no AMX int8 tiles\n");
+    return 2;
+  }
   if (int8 && !berth::model::packed_int8_gemm_supported()) {
     std::fprintf(stderr, "this CPU has no AVX-512 VNNI: PackedInt8Gemm does not run here\n");
     return 2;
@@ -60,8 +71,11 @@ int main(int argc, char** argv) {
   const std::vector<std::pair<int64_t, int64_t>> maps = {
       {1152, 384}, {384, 384}, {1536, 384}, {384, 1536}};
   std::printf(
-      int8 ? "| rows | out x in | fbgemm us | VNNI kernel us | fbgemm / VNNI | max abs diff |\n"
-           : "| rows | out x in | at::linear us | packed us | linear / packed | max abs diff |\n");
+      tiles ? "| rows | out x in | vpdpbusd us | AMX tiles us | vpdpbusd / AMX | max abs diff |\n"
+      : amx ? "| rows | out x in | oneDNN us | Berth AMX us | oneDNN / Berth | max abs diff |\n"
+      : int8
+          ? "| rows | out x in | fbgemm us | VNNI kernel us | fbgemm / VNNI | max abs diff |\n"
+          : "| rows | out x in | at::linear us | packed us | linear / packed | max abs diff |\n");
   std::printf("| ---: | --- | ---: | ---: | ---: | ---: |\n");
   for (int64_t rows : row_counts) {
     for (auto [out, in] : maps) {
@@ -69,6 +83,14 @@ int main(int argc, char** argv) {
                        x = at::randn({rows, in});
       berth::model::Int8Kernels fbgemm(berth::model::Int8Engine::kFbgemm), vnni = fbgemm;
       fbgemm.vnni_kernel = false, vnni.vnni_kernel = true;
+      vnni.vnni_amx_min_rows = berth::model::kNeverAmx;
+      if (tiles) {
+        fbgemm = vnni;  // the same kernel without AMX
+        vnni.vnni_amx_min_rows = 1;
+      } else if (amx) {
+        fbgemm = berth::model::Int8Kernels(berth::model::Int8Engine::kOnednn);
+        vnni.vnni_amx_min_rows = 1;
+      }
       // base: at::linear or fbgemm; ours: PackedGemm or the VNNI kernel.
       std::shared_ptr<const berth::model::PackedLinear> kernel =
           int8 ? berth::model::pack_int8_linear(w, b, vnni)

@@ -7,6 +7,7 @@
 
 #include "common/cpu_features.h"
 #include "common/error.h"
+#include "model/amx_int8_tiles.h"
 #include "model/bert_layers.h"
 #include "model/modernbert_layers.h"
 #include "model/packed_int8_gemm.h"
@@ -42,6 +43,11 @@ constexpr int64_t kOnednnMinRowsAmx = 128;
 // (1.04x; 0.84x at 128, 0.87x at 256). Whole batches of 32 (bench/cpu_levers) agreed: from 512
 // rows 1.15x fbgemm, from 256 1.08x (BENCHMARKS.md, "On a CPU without AMX (no_amx)").
 constexpr int64_t kOnednnMinRowsVnni = 512;
+// From this many rows Berth's int8 kernel takes its sums from AMX tiles rather than vpdpbusd. Per
+// GEMM of the default model on the AMX Xeon (bench/packed_gemm_ab ... tiles, the same results to
+// the bit): tiles 0.5-0.7x vpdpbusd at 1 row, 0.7-1.0x at 4, 0.9-1.4x at 8, 1.1-1.8x at 12
+// (one thread; 1.0-1.3x on two), 1.3-2.1x at 16, 1.9-2.9x from 24.
+constexpr int64_t kVnniAmxMinRows = 12;
 
 bool engine_available(at::QEngine q) {
   const auto& engines = at::globalContext().supportedQEngines();
@@ -75,7 +81,7 @@ class Int8Linear final : public PackedLinear {
           std::vector<at::Tensor>{w},
           bias.defined() ? std::vector<at::Tensor>{bias} : std::vector<at::Tensor>{},
           gelu ? GemmActivation::kGelu : GemmActivation::kNone, kernels.vnni_reduce_range,
-          kernels.vnni_scales);
+          kernels.vnni_scales, kernels.vnni_amx_min_rows);
     }
     const bool fbgemm = engine != Int8Engine::kOnednn && !vnni_;
     const bool onednn = engine != Int8Engine::kFbgemm;
@@ -149,18 +155,18 @@ Int8Kernels::Int8Kernels(Int8Engine engine)
       // -0.17 / 0.00 points from fp32, against -0.49 / -1.00 per tensor in 7 bits
       // (BENCHMARKS.md, "int8 on Berth's VNNI kernel").
       vnni_scales(ActivationScales::kPerRow),
-      vnni_reduce_range(false) {}
+      vnni_reduce_range(false),
+      vnni_amx_min_rows(amx_int8_tiles_usable() ? kVnniAmxMinRows : kNeverAmx) {}
 
 Int8Kernels default_int8_kernels() {
-  // Without AMX the small-row kernel alone: on AVX-512 VNNI oneDNN from 512 rows was
-  // 1.06-1.15x fbgemm per batch of 32, but SST-2's int8 accuracy fell to 84.95 (-0.60 from
-  // fp32, with 8- or 7-bit activations on oneDNN; TREC-6 to 92.20 with 7) against fbgemm
-  // alone's 85.17: past the 0.5-point budget (BENCHMARKS.md, "On a CPU without AMX (no_amx)").
-  // Berth's VNNI kernel later took fbgemm's place there. kMixed stays available, with the
-  // measured 512 rows.
-  static const Int8Kernels kernels(cpu_has_amx_int8() && engine_available(at::QEngine::ONEDNN)
-                                       ? Int8Engine::kMixed
-                                       : Int8Engine::kFbgemm);
+  // Berth's kernel wherever the CPU has AVX-512 VNNI, on AMX tiles from 12 rows where the process
+  // has them; fbgemm elsewhere (AVX2). On the AMX Xeon the kernel alone ran batches of 32 at
+  // 1.46x kMixed's speed (oneDNN's AMX kernel from 128 rows; BENCHMARKS.md, "Fifth round: int8
+  // on AMX tiles") and gives the same scores as without AMX, where it lost 0.16 / 0.00 points
+  // of SST-2 / TREC-6 to fp32 against kMixed's 0.49-0.60 / 0.00 with one scale a tensor. Without
+  // AMX, oneDNN from 512 rows had been 1.06-1.15x fbgemm per batch of 32 but lost 0.60 on SST-2
+  // (BENCHMARKS.md, "On a CPU without AMX (no_amx)"). kMixed stays available (bench/cpu_levers).
+  static const Int8Kernels kernels(Int8Engine::kFbgemm);
   return kernels;
 }
 

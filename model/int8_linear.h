@@ -10,6 +10,7 @@
 #include <ATen/ATen.h>
 #include <torch/nn/module.h>
 
+#include <limits>
 #include <memory>
 
 #include "model/activation_scales.h"
@@ -40,6 +41,10 @@ bool under_any_prefix(const std::string& name, const std::vector<std::string>& p
 // (BENCHMARKS.md, "Second round: int8 on oneDNN").
 enum class Int8Engine { kFbgemm, kOnednn, kMixed };
 
+// Int8Kernels::vnni_amx_min_rows (PackedInt8Gemm's amx_min_rows) for a kernel that never uses
+// AMX tiles.
+constexpr int64_t kNeverAmx = std::numeric_limits<int64_t>::max();
+
 // How the packed int8 layers run. Converts from an Int8Engine with this CPU's defaults for the
 // rest, so callers that only pick the library stay short.
 struct Int8Kernels {
@@ -66,12 +71,17 @@ struct Int8Kernels {
   // per row, 8 bits.
   ActivationScales vnni_scales;
   bool vnni_reduce_range;
+  // Calls of this many rows or more run the VNNI kernel's sums on AMX int8 tiles
+  // (model/amx_int8_tiles.h) where the process may use them; kNeverAmx: never. Default: this
+  // CPU's measured crossover where it has AMX int8.
+  int64_t vnni_amx_min_rows;
 };
 
-// This CPU's choice: kMixed where the CPU has AMX int8 (and the kernel grants it), oneDNN from
-// 128 rows; the small-row kernel alone elsewhere (kMixed from 512 rows was faster on AVX-512
-// VNNI without AMX but lost accuracy). Measured per ISA: BENCHMARKS.md, "Second round: int8 on
-// oneDNN", "On a CPU without AMX (no_amx)" and "int8 on Berth's VNNI kernel".
+// This CPU's choice: the small-row kernel alone (Berth's, with AMX tiles from 12 rows where the
+// process has them; fbgemm without AVX-512 VNNI). oneDNN (kMixed) had been the AMX CPUs'
+// default until Berth's kernel ran on the tiles. Measured per ISA: BENCHMARKS.md, "Second round:
+// int8 on oneDNN", "On a CPU without AMX (no_amx)", "int8 on Berth's VNNI kernel" and "Fifth
+// round: int8 on AMX tiles".
 Int8Kernels default_int8_kernels();
 Int8Engine default_int8_engine();
 

@@ -13,6 +13,7 @@
 #include <string>
 #include <utility>
 
+#include "model/amx_int8_tiles.h"
 #include "model/gemm_tiling.h"
 #include "model/vector_math.h"
 
@@ -25,6 +26,9 @@ constexpr int64_t kStep = 4;        // inputs per vpdpbusd lane
 constexpr int64_t kBlock = 12;      // rows per block: 24 accumulators of the 32 registers
 constexpr int64_t kChunkRows = 96;  // rows per unit of parallel work (see packed_gemm.cpp)
 constexpr int64_t kStepBytes = kPanel * kStep;  // one step of a panel: 128 bytes
+constexpr int64_t kAmxSteps = 16;               // steps per AMX tile: 64 bytes a row
+constexpr int64_t kAmxBlock = 32;               // rows per AMX block: two tiles of 16
+constexpr int64_t kAmxChunkBlocks = 3;          // AMX blocks per unit of parallel work
 
 // One panel's per-output constants and the activations' quantization of the block's rows.
 struct Dequant {
@@ -47,6 +51,53 @@ using BlockFn = void (*)(const uint8_t*, int64_t, const int8_t*, int64_t, const 
 BERTH_VNNI __attribute__((always_inline)) inline void dpbusd(__m512i& acc, __m512i u8, __m512i s8) {
   asm("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u8), "v"(s8));
 }
+
+// One panel's dequantization and epilogue, applied to a row's two vectors of int32 sums
+// (outputs 0-15 and 16-31): y = a_scale w_scale (sum - zp wsum) + bias, then GELU or the
+// residual, and the store of the `valid` columns.
+template <Epilogue E>
+struct PanelEpilogue {
+  BERTH_VNNI PanelEpilogue(const Dequant& dq, int64_t valid)
+      : d(dq),
+        mask_lo(valid >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << valid) - 1)),
+        mask_hi(valid >= 32   ? 0xFFFF
+                : valid <= 16 ? 0
+                              : static_cast<__mmask16>((1u << (valid - 16)) - 1)),
+        w_scale_lo(_mm512_loadu_ps(dq.weight_scale)),
+        w_scale_hi(_mm512_loadu_ps(dq.weight_scale + 16)),
+        w_sum_lo(_mm512_loadu_si512(dq.weight_sum)),
+        w_sum_hi(_mm512_loadu_si512(dq.weight_sum + 16)),
+        bias_lo(_mm512_loadu_ps(dq.bias)),
+        bias_hi(_mm512_loadu_ps(dq.bias + 16)) {}
+
+  BERTH_VNNI __attribute__((always_inline)) inline void row(__m512i lo, __m512i hi, int64_t r,
+                                                            float* c, int64_t ldc,
+                                                            const float* residual) const {
+    const __m512 a_scale = _mm512_set1_ps(d.row_scale[r]);
+    const __m512i zp = _mm512_set1_epi32(d.row_zero_point[r]);
+    // sum over k of (q_k - zp) w_k = sum q_k w_k - zp sum w_k
+    const __m512i sum_lo = _mm512_sub_epi32(lo, _mm512_mullo_epi32(zp, w_sum_lo));
+    const __m512i sum_hi = _mm512_sub_epi32(hi, _mm512_mullo_epi32(zp, w_sum_hi));
+    __m512 out_lo =
+        _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum_lo), _mm512_mul_ps(a_scale, w_scale_lo), bias_lo);
+    __m512 out_hi =
+        _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum_hi), _mm512_mul_ps(a_scale, w_scale_hi), bias_hi);
+    if constexpr (E == Epilogue::kGelu) {
+      out_lo = simd::gelu_erf(out_lo), out_hi = simd::gelu_erf(out_hi);
+    } else if constexpr (E == Epilogue::kAddResidual) {
+      out_lo = _mm512_add_ps(out_lo, _mm512_maskz_loadu_ps(mask_lo, residual + r * ldc));
+      out_hi = _mm512_add_ps(out_hi, _mm512_maskz_loadu_ps(mask_hi, residual + r * ldc + 16));
+    }
+    _mm512_mask_storeu_ps(c + r * ldc, mask_lo, out_lo);
+    _mm512_mask_storeu_ps(c + r * ldc + 16, mask_hi, out_hi);
+  }
+
+  const Dequant& d;
+  __mmask16 mask_lo, mask_hi;
+  __m512 w_scale_lo, w_scale_hi;
+  __m512i w_sum_lo, w_sum_hi;
+  __m512 bias_lo, bias_hi;
+};
 
 // rows x 32 outputs of one panel over all `steps` groups of 4 inputs: int32 sums of u8 x s8,
 // then y = a_scale w_scale (sum - zp wsum) + bias and the epilogue. `valid` columns are stored.
@@ -92,15 +143,7 @@ BERTH_VNNI void int8_block(const uint8_t* a, int64_t lda, const int8_t* panel, i
   }
 #undef BERTH_FOUR
 
-  const __mmask16 mask_lo = valid >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << valid) - 1);
-  const __mmask16 mask_hi = valid >= 32   ? 0xFFFF
-                            : valid <= 16 ? 0
-                                          : static_cast<__mmask16>((1u << (valid - 16)) - 1);
-  const __m512 w_scale_lo = _mm512_loadu_ps(d.weight_scale);
-  const __m512 w_scale_hi = _mm512_loadu_ps(d.weight_scale + 16);
-  const __m512i w_sum_lo = _mm512_loadu_si512(d.weight_sum);
-  const __m512i w_sum_hi = _mm512_loadu_si512(d.weight_sum + 16);
-  const __m512 bias_lo = _mm512_loadu_ps(d.bias), bias_hi = _mm512_loadu_ps(d.bias + 16);
+  const PanelEpilogue<E> finish(d, valid);
 #pragma GCC unroll 12
   for (int r = 0; r < Rows; ++r) {
 #pragma GCC unroll 4
@@ -108,24 +151,22 @@ BERTH_VNNI void int8_block(const uint8_t* a, int64_t lda, const int8_t* panel, i
       lo[0][r] = _mm512_add_epi32(lo[0][r], lo[s][r]);
       hi[0][r] = _mm512_add_epi32(hi[0][r], hi[s][r]);
     }
-    const __m512 a_scale = _mm512_set1_ps(d.row_scale[r]);
-    const __m512i zp = _mm512_set1_epi32(d.row_zero_point[r]);
-    // sum over k of (q_k - zp) w_k = sum q_k w_k - zp sum w_k
-    const __m512i sum_lo = _mm512_sub_epi32(lo[0][r], _mm512_mullo_epi32(zp, w_sum_lo));
-    const __m512i sum_hi = _mm512_sub_epi32(hi[0][r], _mm512_mullo_epi32(zp, w_sum_hi));
-    __m512 out_lo =
-        _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum_lo), _mm512_mul_ps(a_scale, w_scale_lo), bias_lo);
-    __m512 out_hi =
-        _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum_hi), _mm512_mul_ps(a_scale, w_scale_hi), bias_hi);
-    if constexpr (E == Epilogue::kGelu) {
-      out_lo = simd::gelu_erf(out_lo), out_hi = simd::gelu_erf(out_hi);
-    } else if constexpr (E == Epilogue::kAddResidual) {
-      out_lo = _mm512_add_ps(out_lo, _mm512_maskz_loadu_ps(mask_lo, residual + r * ldc));
-      out_hi = _mm512_add_ps(out_hi, _mm512_maskz_loadu_ps(mask_hi, residual + r * ldc + 16));
-    }
-    _mm512_mask_storeu_ps(c + r * ldc, mask_lo, out_lo);
-    _mm512_mask_storeu_ps(c + r * ldc + 16, mask_hi, out_hi);
+    finish.row(lo[0][r], hi[0][r], r, c, ldc, residual);
   }
+}
+
+// rows (up to 32, the rest zero padding) x 32 outputs of one panel on AMX tiles, then the
+// VNNI kernel's epilogue on each row's sums.
+template <Epilogue E>
+BERTH_VNNI void amx_block(const uint8_t* a, int64_t lda, const int8_t* panel, int64_t steps,
+                          const Dequant& d, float* c, int64_t ldc, int64_t valid,
+                          const float* residual, int64_t rows) {
+  alignas(64) int32_t sums[32 * kPanel];
+  amx_panel_sums(a, lda, panel, steps, rows > 16 ? 32 : 16, sums);
+  const PanelEpilogue<E> finish(d, valid);
+  for (int64_t r = 0; r < rows; ++r)
+    finish.row(_mm512_load_si512(sums + r * kPanel), _mm512_load_si512(sums + r * kPanel + 16), r,
+               c, ldc, residual);
 }
 
 // The row's smallest and largest values, 0 included.
@@ -166,8 +207,16 @@ constexpr std::array<std::array<BlockFn, kBlock>, 3> blocks = {
     block_table<Epilogue::kStore>(std::make_integer_sequence<int, kBlock>{}),
     block_table<Epilogue::kGelu>(std::make_integer_sequence<int, kBlock>{}),
     block_table<Epilogue::kAddResidual>(std::make_integer_sequence<int, kBlock>{})};
+
+using AmxBlockFn = void (*)(const uint8_t*, int64_t, const int8_t*, int64_t, const Dequant&, float*,
+                            int64_t, int64_t, const float*, int64_t);
+constexpr std::array<AmxBlockFn, 3> amx_blocks = {
+    &amx_block<Epilogue::kStore>, &amx_block<Epilogue::kGelu>, &amx_block<Epilogue::kAddResidual>};
 #else
 constexpr std::array<std::array<BlockFn, kBlock>, 3> blocks{};
+using AmxBlockFn = void (*)(const uint8_t*, int64_t, const int8_t*, int64_t, const Dequant&, float*,
+                            int64_t, int64_t, const float*, int64_t);
+constexpr std::array<AmxBlockFn, 3> amx_blocks{};
 void quantize_row(const float*, int64_t, float, int32_t, int32_t, uint8_t*, int64_t) {}
 void row_range(const float*, int64_t, float&, float&) {}
 #endif
@@ -187,8 +236,11 @@ bool packed_int8_gemm_supported() {
 
 PackedInt8Gemm::PackedInt8Gemm(const std::vector<at::Tensor>& weights,
                                const std::vector<at::Tensor>& biases, GemmActivation activation,
-                               bool seven_bit, ActivationScales scales)
-    : activation_(activation), seven_bit_(seven_bit), activation_scales_(scales) {
+                               bool seven_bit, ActivationScales scales, int64_t amx_min_rows)
+    : activation_(activation),
+      seven_bit_(seven_bit),
+      activation_scales_(scales),
+      amx_min_rows_(amx_int8_tiles_usable() ? amx_min_rows : kNeverAmx) {
   if (!packed_int8_gemm_supported())
     throw std::logic_error("PackedInt8Gemm on a CPU without AVX-512 VNNI");
   if (weights.empty() || (!biases.empty() && biases.size() != weights.size()))
@@ -204,6 +256,8 @@ PackedInt8Gemm::PackedInt8Gemm(const std::vector<at::Tensor>& weights,
   const at::Tensor w = at::cat(ws).contiguous();  // (out, in)
   out_ = w.size(0), in_ = w.size(1);
   steps_ = (in_ + kStep - 1) / kStep;
+  // AMX reads the inner dimension 64 inputs (16 steps) a tile: the weights' padding is zero.
+  if (amx_min_rows_ != kNeverAmx) steps_ = (steps_ + kAmxSteps - 1) / kAmxSteps * kAmxSteps;
   const int64_t panels = (out_ + kPanel - 1) / kPanel, padded = panels * kPanel;
   const at::Tensor scale = int8_weight_scales(w);  // (out)
   const at::Tensor q =
@@ -235,7 +289,11 @@ at::Tensor PackedInt8Gemm::run(const at::Tensor& x, const at::Tensor& residual) 
   if (rows == 0) return y;
   const int32_t qmax = seven_bit_ ? 127 : 255;
   const int64_t lda = steps_ * kStep;
-  at::Tensor quantized = at::empty({rows, lda}, at::kByte);
+  // On AMX the blocks are whole tiles of rows: the rows past the input are zeros.
+  const bool amx = uses_amx(rows);
+  const int64_t stored = amx ? (rows + kAmxBlock - 1) / kAmxBlock * kAmxBlock : rows;
+  at::Tensor quantized = at::empty({stored, lda}, at::kByte);
+  if (stored > rows) quantized.narrow(0, rows, stored - rows).zero_();
   at::Tensor row_scale = at::empty({rows}, at::kFloat), row_zp = at::empty({rows}, at::kInt);
   const float* pa = call.input.data_ptr<float>();
   uint8_t* pq = quantized.data_ptr<uint8_t>();
@@ -248,8 +306,8 @@ at::Tensor PackedInt8Gemm::run(const at::Tensor& x, const at::Tensor& residual) 
   auto params = [qmax](float lo, float hi, float& scale, int32_t& zp) {
     const double wide = hi > lo ? (static_cast<double>(hi) - lo) / qmax : 1.0;
     scale = static_cast<float>(wide);
-    zp = static_cast<int32_t>(
-        std::clamp(std::nearbyint(-static_cast<double>(lo) / wide), 0.0, double{qmax}));
+    zp = static_cast<int32_t>(std::clamp(std::nearbyint(-static_cast<double>(lo) / wide), 0.0,
+                                         static_cast<double>(qmax)));
   };
   float tensor_scale = 0;
   int32_t tensor_zp = 0;
@@ -278,6 +336,30 @@ at::Tensor PackedInt8Gemm::run(const at::Tensor& x, const at::Tensor& residual) 
   const float* pr = call.residual.defined() ? call.residual.data_ptr<float>() : nullptr;
   float* py = y.data_ptr<float>();
   const int64_t panels = panels_.size(0), steps = steps_;
+  if (amx) {
+    // Chunk-major work items of up to 3 blocks of 32 rows by one panel, as for_each_panel_block
+    // does for the VNNI blocks; each thread holds the tile configuration for its items.
+    const auto& amx_block = amx_blocks[static_cast<size_t>(call.epilogue)];
+    const int64_t row_blocks = (rows + kAmxBlock - 1) / kAmxBlock;
+    const RowChunks chunks = even_row_chunks(row_blocks, kAmxChunkBlocks, 1, at::get_num_threads());
+    at::parallel_for(0, chunks.count * panels, 1, [&](int64_t begin, int64_t end) {
+      const AmxTileScope tiles;
+      for (int64_t item = begin; item < end; ++item) {
+        const int64_t chunk = item / panels, p = item % panels;
+        const int64_t first = chunk * chunks.rows;
+        const int64_t last = std::min(row_blocks, first + chunks.rows);
+        for (int64_t b = first; b < last; ++b) {
+          const int64_t r = b * kAmxBlock, at = r * out + p * kPanel;
+          const Dequant d{ps + p * kPanel, psum + p * kPanel, pb + p * kPanel, p_scale + r,
+                          p_zp + r};
+          amx_block(pq + r * lda, lda, pw + p * steps * kStepBytes, steps, d, py + at, out,
+                    std::min(kPanel, out - p * kPanel), pr ? pr + at : nullptr,
+                    std::min(kAmxBlock, rows - r));
+        }
+      }
+    });
+    return y;
+  }
   for_each_panel_block(rows, panels, kChunkRows, kBlock, [&](int64_t p, int64_t r, int64_t n) {
     const int64_t at = r * out + p * kPanel;
     const Dequant d{ps + p * kPanel, psum + p * kPanel, pb + p * kPanel, p_scale + r, p_zp + r};

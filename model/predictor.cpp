@@ -293,7 +293,11 @@ Predictor::Predictor(const PredictorOptions& o) : impl_(std::make_unique<Impl>()
     // the scores directly.
     const int n = quantize_linears_int8(*s.loaded.model, s.loaded.model->head_prefixes());
     const Int8Kernels k = default_int8_kernels();
-    const std::string small = k.vnni_kernel ? "Berth's VNNI kernel" : "fbgemm";
+    const std::string small =
+        !k.vnni_kernel ? "fbgemm"
+        : k.vnni_amx_min_rows < kNeverAmx
+            ? "Berth's kernel (AMX tiles from " + std::to_string(k.vnni_amx_min_rows) + " rows)"
+            : "Berth's VNNI kernel";
     log::get("model")->info(
         "int8: {} linear layers quantised (per channel, {}; {}-bit activations on {}, {}-bit on "
         "oneDNN)",

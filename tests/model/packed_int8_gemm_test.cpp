@@ -1,7 +1,8 @@
 // Berth's AVX-512 VNNI int8 kernel (model/packed_int8_gemm.h) against the same quantization
 // written in plain ATen: the int32 sums are exact, so the two differ only in the last fp32 steps.
-// Then its epilogues (GELU, a residual added), its row blocks and chunks on several threads, and
-// a whole classifier quantized with it against the fbgemm path and fp32.
+// Then its epilogues (GELU, a residual added), its row blocks and chunks on several threads, its
+// AMX tiles against its vpdpbusd path, and a whole classifier quantized with it against the
+// fbgemm path and fp32.
 #include "model/packed_int8_gemm.h"
 
 #include <ATen/Parallel.h>
@@ -10,6 +11,7 @@
 
 #include <cmath>
 
+#include "model/amx_int8_tiles.h"
 #include "model/bert_layers.h"
 #include "model/int8_linear.h"
 #include "model/pretrained.h"
@@ -109,6 +111,49 @@ TEST(PackedInt8Gemm, EpiloguesAndThreads) {
   at::set_num_threads(before);
   EXPECT_THROW(gelu.forward_add(at::randn({2, 64}), at::randn({2, 96})), std::logic_error);
   EXPECT_THROW(plain.forward(at::randn({2, 63})), std::logic_error);
+}
+
+// The AMX path computes the same integer sums as vpdpbusd and shares the epilogue: its results
+// are the VNNI path's to the bit, for blocks of 16 and 32 rows with zero rows past the input,
+// inner widths padded to a tile's 64, cut panels, every epilogue and several threads.
+TEST(PackedInt8Gemm, AmxTilesGiveTheVnniResultsToTheBit) {
+  if (!model::amx_int8_tiles_usable()) GTEST_SKIP() << "no AMX int8 tiles in this process";
+  const int before = at::get_num_threads();
+  at::manual_seed(9);
+  c10::InferenceMode inference;
+  for (auto [out, in] :
+       {std::pair<int64_t, int64_t>{384, 384}, {1152, 64}, {45, 17}, {96, 100}, {384, 1536}}) {
+    const at::Tensor w = at::randn({out, in}) * 0.05, b = at::randn({out});
+    for (auto scales : {model::ActivationScales::kPerRow, model::ActivationScales::kPerTensor}) {
+      const bool seven_bit = scales == model::ActivationScales::kPerTensor;
+      for (auto activation : {model::GemmActivation::kNone, model::GemmActivation::kGelu}) {
+        const model::PackedInt8Gemm vnni({w}, {b}, activation, seven_bit, scales);
+        const model::PackedInt8Gemm amx({w}, {b}, activation, seven_bit, scales,
+                                        /*amx_min_rows=*/1);
+        for (int threads : {1, 2, 3}) {
+          at::set_num_threads(threads);
+          for (int64_t rows : {1, 12, 16, 17, 32, 33, 97, 800}) {
+            ASSERT_TRUE(amx.uses_amx(rows));
+            ASSERT_FALSE(vnni.uses_amx(rows));
+            const at::Tensor x = at::randn({rows, in}) * at::rand({rows, 1}) * 4;
+            EXPECT_TRUE(at::equal(amx.forward(x), vnni.forward(x)))
+                << out << "x" << in << ", " << rows << " rows on " << threads << " threads";
+            if (activation == model::GemmActivation::kNone) {
+              const at::Tensor residual = at::randn({rows, out});
+              EXPECT_TRUE(at::equal(amx.forward_add(x, residual), vnni.forward_add(x, residual)))
+                  << out << "x" << in << ", " << rows << " rows, residual";
+            }
+          }
+        }
+      }
+    }
+  }
+  at::set_num_threads(before);
+  // The threshold: below it the same layer runs on vpdpbusd.
+  const model::PackedInt8Gemm from_12({at::randn({32, 64})}, {}, model::GemmActivation::kNone,
+                                      false, model::ActivationScales::kPerRow, 12);
+  EXPECT_FALSE(from_12.uses_amx(11));
+  EXPECT_TRUE(from_12.uses_amx(12));
 }
 
 // A classifier quantized with the VNNI kernel against the same quantized with fbgemm and fp32;

@@ -194,12 +194,14 @@ TEST(Int8Onednn, DefaultKernelsFollowTheIsa) {
   if (std::getenv("BERTH_INT8_KERNELS_CHILD")) {
     std::cout << "engine=" << static_cast<int>(k.engine) << " rows=" << k.onednn_min_rows
               << " reduce=" << k.fbgemm_reduce_range << k.onednn_reduce_range
-              << " vnni=" << k.vnni_kernel << std::endl;
+              << " vnni=" << k.vnni_kernel << " amx_rows=" << k.vnni_amx_min_rows << std::endl;
     return;
   }
   if (!model::int8_supported()) GTEST_SKIP() << "no fbgemm in this LibTorch";
   if (!cpu_has_amx_int8()) GTEST_SKIP() << "not an AMX CPU: nothing to compare the VNNI side to";
-  EXPECT_EQ(k.engine, model::Int8Engine::kMixed);
+  // Berth's kernel alone, on AMX tiles from 12 rows.
+  EXPECT_EQ(k.engine, model::Int8Engine::kFbgemm);
+  EXPECT_EQ(k.vnni_amx_min_rows, 12);
   EXPECT_EQ(k.onednn_min_rows, 128);
   EXPECT_TRUE(k.fbgemm_reduce_range);
   EXPECT_FALSE(k.onednn_reduce_range);
@@ -211,7 +213,8 @@ TEST(Int8Onednn, DefaultKernelsFollowTheIsa) {
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   const std::string want =
       "engine=" + std::to_string(static_cast<int>(model::Int8Engine::kFbgemm)) +
-      " rows=512 reduce=10 vnni=" + std::to_string(cpu_has_avx512_vnni());
+      " rows=512 reduce=10 vnni=" + std::to_string(cpu_has_avx512_vnni()) +
+      " amx_rows=" + std::to_string(model::kNeverAmx);
   EXPECT_NE(r.out.find(want), std::string::npos) << r.out;
 }
 
