@@ -87,11 +87,11 @@ void run_predict(const PredictArgs& a) {
   const std::string windows =
       a.options.windows_stride >= 0 ? " in " + std::to_string(st.examples) + " windows" : "";
   log::get("predict")->info(
-      "{} texts{}, {} tokens in {:.2f} s: {:.1f} texts/s, {:.0f} tokens/s (model load {:.2f} s, "
-      "tokenize {:.2f} s, forward {:.2f} s; {} batches, {:.1f}% padding)",
-      st.texts, windows, st.tokens, total_s, st.texts / std::max(total_s, 1e-9),
-      st.tokens / std::max(total_s, 1e-9), st.load_s, st.tokenize_s, st.forward_s, st.batches,
-      pad_pct);
+      "{} text{}{}, {} tokens in {:.2f} s: {:.1f} texts/s, {:.0f} tokens/s (model load {:.2f} s, "
+      "tokenize {:.2f} s, forward {:.2f} s; {} batch{}, {:.1f}% padding)",
+      st.texts, st.texts == 1 ? "" : "s", windows, st.tokens, total_s,
+      st.texts / std::max(total_s, 1e-9), st.tokens / std::max(total_s, 1e-9), st.load_s,
+      st.tokenize_s, st.forward_s, st.batches, st.batches == 1 ? "" : "es", pad_pct);
 }
 
 void register_predict(CLI::App& app) {

@@ -35,10 +35,10 @@ class PackedLinear {
 bool under_any_prefix(const std::string& name, const std::vector<std::string>& prefixes);
 
 // The library whose int8 GEMM runs the packed layers. kFbgemm: the small-row kernel (Berth's
-// VNNI kernel where Int8Kernels::vnni_kernel, else fbgemm), fastest on a few rows (a batch-1
-// text: oneDNN's per-call set-up); oneDNN from some hundred rows where the CPU has AMX int8 tiles
-// (2x fbgemm there). kMixed packs both and picks per call by the number of rows
-// (BENCHMARKS.md, "Second round: int8 on oneDNN").
+// kernel where Int8Kernels::vnni_kernel, with AMX tiles where the process has them; else
+// fbgemm), the default. kOnednn: oneDNN's dynamic quantized linear; kMixed packs both and picks
+// per call by the number of rows (BENCHMARKS.md, "Second round: int8 on oneDNN"), the AMX CPUs'
+// default until Berth's kernel ran on the tiles.
 enum class Int8Engine { kFbgemm, kOnednn, kMixed };
 
 // Int8Kernels::vnni_amx_min_rows (PackedInt8Gemm's amx_min_rows) for a kernel that never uses

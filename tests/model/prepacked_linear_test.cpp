@@ -185,10 +185,9 @@ TEST(Int8Onednn, FbgemmFullRangeCloserToFp32OnVnni) {
   }
 }
 
-// The defaults per ISA: on an AMX CPU oneDNN from 128 rows; the same process under bench/no_amx
-// (AVX-512 VNNI, no AMX) the small-row kernel alone (kMixed would take oneDNN from 512 rows);
-// that kernel's activations in 7 bits on both, oneDNN's in 8; Berth's VNNI kernel in fbgemm's
-// place on both.
+// The defaults per ISA: the small-row kernel alone on both, Berth's VNNI kernel in fbgemm's place;
+// on an AMX CPU it uses AMX tiles from 12 rows, and the same process under bench/no_amx (AVX-512
+// VNNI, no AMX) never (kMixed would take oneDNN from 128 rows with AMX, 512 without).
 TEST(Int8Onednn, DefaultKernelsFollowTheIsa) {
   const model::Int8Kernels k = model::default_int8_kernels();
   if (std::getenv("BERTH_INT8_KERNELS_CHILD")) {
