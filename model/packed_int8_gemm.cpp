@@ -41,6 +41,9 @@ struct Dequant {
 
 using BlockFn = void (*)(const uint8_t*, int64_t, const int8_t*, int64_t, const Dequant&, float*,
                          int64_t, int64_t, const float*);
+// The AMX block's: the same, and the block's number of rows (up to 32).
+using AmxBlockFn = void (*)(const uint8_t*, int64_t, const int8_t*, int64_t, const Dequant&, float*,
+                            int64_t, int64_t, const float*, int64_t);
 
 #if defined(__x86_64__)
 #define BERTH_VNNI __attribute__((target("avx512f,avx512bw,avx512vnni,fma")))
@@ -208,14 +211,10 @@ constexpr std::array<std::array<BlockFn, kBlock>, 3> blocks = {
     block_table<Epilogue::kGelu>(std::make_integer_sequence<int, kBlock>{}),
     block_table<Epilogue::kAddResidual>(std::make_integer_sequence<int, kBlock>{})};
 
-using AmxBlockFn = void (*)(const uint8_t*, int64_t, const int8_t*, int64_t, const Dequant&, float*,
-                            int64_t, int64_t, const float*, int64_t);
 constexpr std::array<AmxBlockFn, 3> amx_blocks = {
     &amx_block<Epilogue::kStore>, &amx_block<Epilogue::kGelu>, &amx_block<Epilogue::kAddResidual>};
 #else
 constexpr std::array<std::array<BlockFn, kBlock>, 3> blocks{};
-using AmxBlockFn = void (*)(const uint8_t*, int64_t, const int8_t*, int64_t, const Dequant&, float*,
-                            int64_t, int64_t, const float*, int64_t);
 constexpr std::array<AmxBlockFn, 3> amx_blocks{};
 void quantize_row(const float*, int64_t, float, int32_t, int32_t, uint8_t*, int64_t) {}
 void row_range(const float*, int64_t, float&, float&) {}
