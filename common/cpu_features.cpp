@@ -96,22 +96,30 @@ Bf16Support cpu_bf16_support() {
   return flags_bf16_support(flags, flags_have_any(flags, {"amx_bf16"}) && amx_permission_granted());
 }
 
+std::string slow_bf16_warning(Bf16Support support, Bf16Use use) {
+  const bool training = use == Bf16Use::kTraining;
+  if (support == Bf16Support::kEmulated)
+    return "bf16 on this CPU will be slow: it has neither AVX-512 BF16 nor AMX (see /proc/cpuinfo "
+           "flags), so bf16 matmuls are emulated (measured ~9x slower than fp32); use fp32" +
+           std::string(training ? " (--set train.precision=fp32)" : ", or int8 for prediction");
+  if (support != Bf16Support::kAvx512Bf16) return {};
+  const std::string why =
+      "it has AVX-512 BF16 but no AMX tiles this process may use (no amx_bf16 in /proc/cpuinfo "
+      "flags, or the kernel refused the AMX permission)";
+  if (training)
+    return "bf16 training on this CPU is likely slower than fp32: " + why +
+           ", and there it measured 0.67-0.71x fp32's samples/s (BENCHMARKS.md, \"bf16 training "
+           "without AMX\"); use --set train.precision=fp32";
+  return "bf16 prediction on this CPU is likely slower than fp32: " + why +
+         ", and there it measured 0.64-0.73x fp32's throughput (BENCHMARKS.md, \"On a CPU without "
+         "AMX\"); use --precision fp32, or --precision int8";
+}
+
 void warn_if_slow_bf16(const std::string& component, const std::string& precision,
                        const std::string& device, Bf16Use use) {
   if (precision != "bf16" || device.rfind("cpu", 0) != 0) return;
-  const Bf16Support support = cpu_bf16_support();
-  if (support == Bf16Support::kEmulated) {
-    log::get(component)->warn(
-        "bf16 on this CPU will be slow: it has neither AVX-512 BF16 nor AMX (see /proc/cpuinfo "
-        "flags), so bf16 matmuls are emulated (measured ~9x slower than fp32); use fp32, or int8 "
-        "for prediction");
-  } else if (support == Bf16Support::kAvx512Bf16 && use == Bf16Use::kPrediction) {
-    log::get(component)->warn(
-        "bf16 prediction on this CPU is likely slower than fp32: it has AVX-512 BF16 but no AMX "
-        "tiles this process may use (no amx_bf16 in /proc/cpuinfo flags, or the kernel refused "
-        "the AMX permission), and there it measured 0.73x fp32's throughput (BENCHMARKS.md, "
-        "\"On a CPU without AMX\"); use --precision fp32, or --precision int8");
-  }
+  const std::string warning = slow_bf16_warning(cpu_bf16_support(), use);
+  if (!warning.empty()) log::get(component)->warn("{}", warning);
 }
 
 }  // namespace berth

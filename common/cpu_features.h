@@ -42,12 +42,15 @@ Bf16Support cpu_bf16_support();
 // As above, from a flags line and whether the kernel grants the AMX tile state (for tests).
 Bf16Support flags_bf16_support(const std::string& flags, bool amx_granted);
 
-// What bf16 is asked for: the warning differs (prediction without AMX was measured slower than
-// fp32; training there was not measured).
+// What bf16 is asked for: the warning's figures and hint differ.
 enum class Bf16Use { kTraining, kPrediction };
 
-// Logs a warning under `component` when bf16 is asked for on a CPU device that would run it
-// slowly: emulated (both uses), or for prediction on AVX-512 BF16 without AMX. `device` is
+// The warning for bf16 used on a CPU with this support, or "" where bf16 is not slower than
+// fp32 there: emulated, or AVX-512 BF16 without AMX (measured 0.64-0.73x fp32's prediction
+// throughput and 0.67-0.71x its training samples/s), for both uses.
+std::string slow_bf16_warning(Bf16Support support, Bf16Use use);
+
+// Logs slow_bf16_warning under `component` when bf16 is asked for on a CPU device. `device` is
 // "cpu", "cuda", "cuda:N".
 void warn_if_slow_bf16(const std::string& component, const std::string& precision,
                        const std::string& device, Bf16Use use);
