@@ -4,8 +4,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "common/durable_fs.h"
 #include "common/error.h"
@@ -37,6 +39,40 @@ std::string join_names(const std::vector<std::string>& names, size_t max_shown =
 
 bool starts_with(const std::string& s, const std::string& p) {
   return s.rfind(p, 0) == 0;
+}
+
+// A checkpoint tensor and the parameter it fills.
+struct WeightCopy {
+  std::string name;
+  at::Tensor param;
+};
+
+// The copies out of the mapped file on two threads, about half the bytes each: they are memcpy
+// and first touches of fresh pages, bound by one core's memory traffic and page faults, and in
+// a CPU predict's start-up the second core is otherwise idle once the tokenizer has loaded
+// (BENCHMARKS.md, "Fifth round", start-up). Plain threads, no OpenMP region: no spinning worker
+// is left behind. Small models stay on one thread.
+void copy_weights(const SafetensorsFile& file, std::vector<WeightCopy>& copies) {
+  constexpr int64_t kTwoThreadsFrom = 16 << 20;  // bytes
+  int64_t total = 0;
+  for (const auto& c : copies) total += c.param.nbytes();
+  // The other thread takes copies from the end while each one's middle lies within the first
+  // half of the bytes from the end.
+  size_t split = copies.size();
+  if (total >= kTwoThreadsFrom && std::thread::hardware_concurrency() >= 2) {
+    int64_t tail = 0;
+    while (split > 0 && 2 * tail + copies[split - 1].param.nbytes() <= total)
+      tail += copies[--split].param.nbytes();
+  }
+  auto copy_range = [&](size_t begin, size_t end) {
+    at::NoGradGuard no_grad;  // grad mode is per thread; a widening copy_ is in place
+    for (size_t i = begin; i < end; ++i) file.load_into(copies[i].name, copies[i].param);
+  };
+  if (split == copies.size()) return copy_range(0, split);
+  // std::async's future joins on destruction, also when the first range throws.
+  auto other = std::async(std::launch::async, copy_range, split, copies.size());
+  copy_range(0, split);
+  other.get();
 }
 
 // Maps checkpoint keys to the classifier's parameter names.
@@ -196,6 +232,7 @@ LoadedClassifier load_classifier(const std::string& dir_str, const LoadOptions& 
 
   std::vector<std::string> missing;
   std::set<std::string> used;
+  std::vector<WeightCopy> copies;
   bool head_discarded = false;
   {
     at::NoGradGuard no_grad;
@@ -222,9 +259,10 @@ LoadedClassifier load_classifier(const std::string& dir_str, const LoadOptions& 
                               "expects " + shape_string(param.sizes()) + " for " + name,
                           "config.json and model.safetensors do not belong together");
       }
-      file.load_into(it->second, param);
+      copies.push_back({it->second, param});
     }
   }
+  copy_weights(file, copies);
   for (auto& [n, src] : source_of)
     if (!used.count(n)) unexpected.push_back(src);
 
