@@ -174,6 +174,12 @@ int main(int argc, char** argv) {
   amx_before.fbgemm_reduce_range = true;
   int8.emplace_back(amx_before, "int8-mixed-from-128-fbgemm-7bit");
   int8.emplace_back(model::default_int8_kernels(), "int8-default-of-this-cpu");
+  // The AMX CPUs' default before the fifth round: oneDNN from 128 rows, Berth's kernel below on
+  // vpdpbusd only.
+  model::Int8Kernels onednn_from_128(model::Int8Engine::kMixed);
+  onednn_from_128.onednn_min_rows = 128;
+  onednn_from_128.vnni_amx_min_rows = model::kNeverAmx;
+  int8.emplace_back(onednn_from_128, "int8-mixed-onednn-from-128-vnni-below");
   // Berth's kernel on every GEMM: vpdpbusd, and AMX tiles from vnni_amx_min_rows where the
   // process has them.
   int8.emplace_back(model::Int8Kernels(model::Int8Engine::kFbgemm), "int8-berth-kernel-alone");

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 
-#include "common/cpu_features.h"
 #include "common/error.h"
 #include "model/amx_int8_tiles.h"
 #include "model/bert_layers.h"
@@ -142,7 +141,7 @@ bool int8_supported() {
 
 Int8Kernels::Int8Kernels(Int8Engine engine)
     : engine(engine),
-      onednn_min_rows(cpu_has_amx_int8() ? kOnednnMinRowsAmx : kOnednnMinRowsVnni),
+      onednn_min_rows(amx_int8_tiles_usable() ? kOnednnMinRowsAmx : kOnednnMinRowsVnni),
       // 7 bits everywhere: 8 bits on VNNI were as fast and closer to fp32 in logits, but lost 2
       // more of SST-2's 1,821 test texts (84.95 against 85.06, fp32 85.56: past the 0.5-point
       // budget; BENCHMARKS.md, "On a CPU without AMX (no_amx)").
@@ -168,6 +167,28 @@ Int8Kernels default_int8_kernels() {
   // (BENCHMARKS.md, "On a CPU without AMX (no_amx)"). kMixed stays available (bench/cpu_levers).
   static const Int8Kernels kernels(Int8Engine::kFbgemm);
   return kernels;
+}
+
+std::string describe(const Int8Kernels& k) {
+  auto bits = [](bool reduce_range) {
+    return std::string(reduce_range ? "7" : "8") + "-bit activations";
+  };
+  const std::string onednn = "oneDNN (" + bits(k.onednn_reduce_range) + ")";
+  if (k.engine == Int8Engine::kOnednn) return onednn;
+  const std::string small =
+      !k.vnni_kernel
+          ? "fbgemm (" + bits(k.fbgemm_reduce_range) + ", one range a call)"
+          : "Berth's kernel (" +
+                (k.vnni_amx_min_rows < kNeverAmx
+                     ? "AMX tiles from " + std::to_string(k.vnni_amx_min_rows) + " rows, "
+                     : std::string()) +
+                bits(k.vnni_reduce_range) +
+                (k.vnni_scales == ActivationScales::kPerRow ? ", one range a token)"
+                                                            : ", one range a call)");
+  if (k.engine == Int8Engine::kMixed)
+    return small + " below " + std::to_string(k.onednn_min_rows) + " rows, " + onednn +
+           " from there";
+  return small;
 }
 
 Int8Engine default_int8_engine() {

@@ -12,6 +12,7 @@
 
 #include <limits>
 #include <memory>
+#include <string>
 
 #include "model/activation_scales.h"
 
@@ -83,6 +84,11 @@ struct Int8Kernels {
 // int8 on oneDNN", "On a CPU without AMX (no_amx)", "int8 on Berth's VNNI kernel" and "Fifth
 // round: int8 on AMX tiles".
 Int8Kernels default_int8_kernels();
+
+// What runs, for the log: "Berth's kernel (AMX tiles from 12 rows, 8-bit activations, one range a
+// token)", "fbgemm (7-bit activations, one range a call)", or either below N rows with oneDNN
+// from there.
+std::string describe(const Int8Kernels& kernels);
 Int8Engine default_int8_engine();
 
 // Packs one fp32 (out, in) weight and its (out) bias for the int8 kernel. gelu: the layer's

@@ -17,7 +17,7 @@
 #include "common/allocator_policy.h"
 #include "model/bert_layers.h"
 #include "model/gemm_tiling.h"
-#include "model/vector_math.h"
+#include "model/panel_row_store.h"
 
 namespace berth::model {
 
@@ -87,10 +87,7 @@ BERTH_AVX512 void panel_block(const float* a, int64_t lda, const float* panel, i
       hi[0][r] = _mm512_fmadd_ps(x, w_hi, hi[0][r]);
     }
   }
-  const __mmask16 mask_lo = valid >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << valid) - 1);
-  const __mmask16 mask_hi = valid >= 32   ? 0xFFFF
-                            : valid <= 16 ? 0
-                                          : static_cast<__mmask16>((1u << (valid - 16)) - 1);
+  const simd::PanelMasks masks = simd::panel_masks(valid);
 #pragma GCC unroll 12
   for (int r = 0; r < Rows; ++r) {
 #pragma GCC unroll 4
@@ -98,16 +95,8 @@ BERTH_AVX512 void panel_block(const float* a, int64_t lda, const float* panel, i
       lo[0][r] = _mm512_add_ps(lo[0][r], lo[s][r]);
       hi[0][r] = _mm512_add_ps(hi[0][r], hi[s][r]);
     }
-    __m512 out_lo = lo[0][r], out_hi = hi[0][r];
-    if constexpr (E == Epilogue::kGelu) {
-      out_lo = simd::gelu_erf(out_lo), out_hi = simd::gelu_erf(out_hi);
-    } else if constexpr (E == Epilogue::kAddResidual) {
-      // Masked loads: the row's last panel may end before 32 columns.
-      out_lo = _mm512_add_ps(out_lo, _mm512_maskz_loadu_ps(mask_lo, residual + r * ldc));
-      out_hi = _mm512_add_ps(out_hi, _mm512_maskz_loadu_ps(mask_hi, residual + r * ldc + 16));
-    }
-    _mm512_mask_storeu_ps(c + r * ldc, mask_lo, out_lo);
-    _mm512_mask_storeu_ps(c + r * ldc + 16, mask_hi, out_hi);
+    simd::store_panel_row<E>(lo[0][r], hi[0][r], masks, c + r * ldc,
+                             E == Epilogue::kAddResidual ? residual + r * ldc : nullptr);
   }
 }
 #undef BERTH_AVX512

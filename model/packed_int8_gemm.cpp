@@ -15,7 +15,7 @@
 
 #include "model/amx_int8_tiles.h"
 #include "model/gemm_tiling.h"
-#include "model/vector_math.h"
+#include "model/panel_row_store.h"
 
 namespace berth::model {
 
@@ -55,17 +55,14 @@ BERTH_VNNI __attribute__((always_inline)) inline void dpbusd(__m512i& acc, __m51
   asm("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(u8), "v"(s8));
 }
 
-// One panel's dequantization and epilogue, applied to a row's two vectors of int32 sums
-// (outputs 0-15 and 16-31): y = a_scale w_scale (sum - zp wsum) + bias, then GELU or the
-// residual, and the store of the `valid` columns.
+// One panel's dequantization, applied to a row's two vectors of int32 sums (outputs 0-15 and
+// 16-31): y = a_scale w_scale (sum - zp wsum) + bias, then the shared epilogue and store
+// (model/panel_row_store.h).
 template <Epilogue E>
 struct PanelEpilogue {
   BERTH_VNNI PanelEpilogue(const Dequant& dq, int64_t valid)
       : d(dq),
-        mask_lo(valid >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << valid) - 1)),
-        mask_hi(valid >= 32   ? 0xFFFF
-                : valid <= 16 ? 0
-                              : static_cast<__mmask16>((1u << (valid - 16)) - 1)),
+        masks(simd::panel_masks(valid)),
         w_scale_lo(_mm512_loadu_ps(dq.weight_scale)),
         w_scale_hi(_mm512_loadu_ps(dq.weight_scale + 16)),
         w_sum_lo(_mm512_loadu_si512(dq.weight_sum)),
@@ -81,22 +78,14 @@ struct PanelEpilogue {
     // sum over k of (q_k - zp) w_k = sum q_k w_k - zp sum w_k
     const __m512i sum_lo = _mm512_sub_epi32(lo, _mm512_mullo_epi32(zp, w_sum_lo));
     const __m512i sum_hi = _mm512_sub_epi32(hi, _mm512_mullo_epi32(zp, w_sum_hi));
-    __m512 out_lo =
-        _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum_lo), _mm512_mul_ps(a_scale, w_scale_lo), bias_lo);
-    __m512 out_hi =
-        _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum_hi), _mm512_mul_ps(a_scale, w_scale_hi), bias_hi);
-    if constexpr (E == Epilogue::kGelu) {
-      out_lo = simd::gelu_erf(out_lo), out_hi = simd::gelu_erf(out_hi);
-    } else if constexpr (E == Epilogue::kAddResidual) {
-      out_lo = _mm512_add_ps(out_lo, _mm512_maskz_loadu_ps(mask_lo, residual + r * ldc));
-      out_hi = _mm512_add_ps(out_hi, _mm512_maskz_loadu_ps(mask_hi, residual + r * ldc + 16));
-    }
-    _mm512_mask_storeu_ps(c + r * ldc, mask_lo, out_lo);
-    _mm512_mask_storeu_ps(c + r * ldc + 16, mask_hi, out_hi);
+    simd::store_panel_row<E>(
+        _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum_lo), _mm512_mul_ps(a_scale, w_scale_lo), bias_lo),
+        _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum_hi), _mm512_mul_ps(a_scale, w_scale_hi), bias_hi),
+        masks, c + r * ldc, E == Epilogue::kAddResidual ? residual + r * ldc : nullptr);
   }
 
   const Dequant& d;
-  __mmask16 mask_lo, mask_hi;
+  simd::PanelMasks masks;
   __m512 w_scale_lo, w_scale_hi;
   __m512i w_sum_lo, w_sum_hi;
   __m512 bias_lo, bias_hi;

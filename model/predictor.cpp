@@ -37,12 +37,6 @@ namespace berth::model {
 
 namespace {
 
-// fbgemm's activations as the log names them.
-std::string fbgemm_description(bool reduce_range) {
-  return std::string("fbgemm, ") + (reduce_range ? "7" : "8") +
-         "-bit activations, one range a call";
-}
-
 // With --windows, rows are predicted together until their texts reach this many bytes (or a
 // sorting window of rows): the windows' ids of one group are held at once.
 constexpr size_t kWindowedTextBytes = 4 << 20;
@@ -299,26 +293,8 @@ Predictor::Predictor(const PredictorOptions& o) : impl_(std::make_unique<Impl>()
     // the scores directly.
     const int n = quantize_linears_int8(*s.loaded.model, s.loaded.model->head_prefixes());
     const Int8Kernels k = default_int8_kernels();
-    const bool vnni = k.vnni_kernel && k.engine != Int8Engine::kOnednn;
-    const std::string small =
-        !vnni ? fbgemm_description(k.fbgemm_reduce_range)
-        : k.vnni_amx_min_rows < kNeverAmx
-            ? "Berth's kernel, AMX tiles from " + std::to_string(k.vnni_amx_min_rows) + " rows"
-            : std::string("Berth's VNNI kernel");
-    const std::string activations =
-        !vnni ? ""
-              : std::string(k.vnni_reduce_range ? "7" : "8") + "-bit activations, " +
-                    (k.vnni_scales == ActivationScales::kPerRow ? "one range a token"
-                                                                : "one range a call");
-    const std::string onednn =
-        std::string("oneDNN (") + (k.onednn_reduce_range ? "7" : "8") + "-bit activations)";
     log::get("model")->info("int8: {} linear layers quantised (weights per channel; {})", n,
-                            k.engine == Int8Engine::kOnednn ? onednn
-                            : k.engine == Int8Engine::kMixed
-                                ? small + (activations.empty() ? "" : ", " + activations) +
-                                      " below " + std::to_string(k.onednn_min_rows) + " rows, " +
-                                      onednn + " from there"
-                                : small + (activations.empty() ? "" : ", " + activations));
+                            describe(k));
     fuse_int8_qkv(*s.loaded.model);
   }
   if (s.autocast == at::kBFloat16 && s.device.is_cpu())
